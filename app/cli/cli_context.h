@@ -1,0 +1,46 @@
+// Options and helpers shared by the subcommands of flatland-cli.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace flatland::cli {
+
+// Global flags, parsed before any subcommand runs.
+struct GlobalOptions {
+  bool json = false;
+  int threads = 0;  // 0: LibTorch's default
+};
+
+// The model/data/device options most jobs take.
+struct JobOptions {
+  std::string model = "zoo:cnn-small";
+  std::string data = "fashion-mnist:test";
+  int64_t samples = 0;  // 0: all
+  int64_t batchSize = 1000;
+  std::string device = "auto";
+  uint64_t seed = 0;
+  std::string dataDir;
+
+  void addTo(CLI::App* command, bool withBatchSize = true);
+};
+
+// Prints a JSON document on stdout (one line, so scripts can parse it), or nothing.
+void printJson(const nlohmann::json& document);
+
+// A subcommand and what it does once the whole command line is parsed.
+struct Command {
+  CLI::App* parsed = nullptr;
+  std::function<void()> run;
+};
+
+// Registration functions, one per subcommand (each in its own file).
+Command addInfoCommand(CLI::App& app, const GlobalOptions& global);
+Command addEvalCommand(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace flatland::cli

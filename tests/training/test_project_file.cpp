@@ -1,0 +1,232 @@
+// The HDF5 project file: round trips, checkpoints, h5py compatibility, and the guarantee that a
+// crash, kill or full disk never damages what was saved before.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include <torch/types.h>
+
+#include "flatland/errors.h"
+#include "flatland/training/checkpoint.h"
+#include "flatland/training/model_spec.h"
+#include "flatland/training/project_file.h"
+#include "test_util.h"
+
+using namespace flatland;
+using namespace flatland::training;
+using flatland::testing::TempDir;
+
+namespace {
+
+Node sampleRun(int index, int64_t values = 1000) {
+  Node run;
+  run.attributes["optimizer"] = std::string("sam");
+  run.attributes["index"] = int64_t(index);
+  run.attributes["rho"] = 0.05;
+  run.attributes["classes"] = std::vector<std::string>{"a", "b"};
+  run.attributes["milestones"] = std::vector<int64_t>{3, 6};
+  std::vector<double> loss(values);
+  for (int64_t i = 0; i < values; ++i) loss[i] = index + i * 1e-3;
+  run.groups["metrics"].datasets["train_loss"] = Array::f64(loss);
+  run.groups["metrics"].datasets["grid"] = Array::f32(std::vector<float>(6, 1.5f), {2, 3});
+  run.groups["metrics"].datasets["epoch"] = Array::i64({1, 2, 3});
+  return run;
+}
+
+std::vector<char> fileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+}  // namespace
+
+TEST(ProjectFile, CreatesWithFormatAttributes) {
+  TempDir dir;
+  auto project = ProjectFile::openOrCreate(dir.file("p.h5"));
+  auto root = project.read("/", false);
+  EXPECT_EQ(root.text("format"), "flatland-project");
+  EXPECT_EQ(root.number("version"), 1);
+  EXPECT_EQ(project.list("/"), (std::vector<std::string>{"analyses", "runs"}));
+  EXPECT_NO_THROW(ProjectFile::open(dir.file("p.h5")));
+}
+
+TEST(ProjectFile, RoundTripsAttributesAndArrays) {
+  TempDir dir;
+  auto project = ProjectFile::openOrCreate(dir.file("p.h5"));
+  project.put("/runs/first", sampleRun(1));
+  auto run = project.read("/runs/first");
+  EXPECT_EQ(run.text("optimizer"), "sam");
+  EXPECT_EQ(run.number("rho"), 0.05);
+  EXPECT_EQ(std::get<std::vector<std::string>>(run.attributes.at("classes")),
+            (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(std::get<std::vector<int64_t>>(run.attributes.at("milestones")), (std::vector<int64_t>{3, 6}));
+  const auto& grid = run.group("metrics").dataset("grid");
+  EXPECT_EQ(grid.shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(std::get<std::vector<float>>(grid.values)[5], 1.5f);
+  EXPECT_EQ(run.group("metrics").dataset("train_loss").asDoubles()[999], 1.0 + 0.999);
+  EXPECT_EQ(std::get<std::vector<int64_t>>(run.group("metrics").dataset("epoch").values)[2], 3);
+
+  // Replacing a group removes what the old one had; attributes can be added in place.
+  Node smaller;
+  smaller.attributes["optimizer"] = std::string("sgd");
+  project.put("/runs/first", smaller);
+  project.setAttributes("/runs/first", {{"status", std::string("finished")}});
+  run = project.read("/runs/first");
+  EXPECT_TRUE(run.groups.empty());
+  EXPECT_EQ(run.text("status"), "finished");
+  project.remove("/runs/first");
+  EXPECT_FALSE(project.exists("/runs/first"));
+}
+
+TEST(ProjectFile, ATransactionAppliesAllOrNothing) {
+  TempDir dir;
+  auto project = ProjectFile::openOrCreate(dir.file("p.h5"));
+  project.put("/runs/keep", sampleRun(2));
+  auto before = fileBytes(dir.file("p.h5"));
+  ProjectFile::Transaction t;
+  t.put("/runs/new", sampleRun(3));
+  t.putDataset("/runs/bad/data", Array{{5}, std::vector<double>{1, 2}});  // shape and size disagree
+  EXPECT_THROW(project.commit(t), ProjectError);
+  EXPECT_EQ(fileBytes(dir.file("p.h5")), before);
+  EXPECT_FALSE(project.exists("/runs/new"));
+  // No temporary files are left behind.
+  int files = 0;
+  for (auto& entry : std::filesystem::directory_iterator(dir.path())) files += entry.is_regular_file();
+  EXPECT_EQ(files, 1);
+}
+
+TEST(ProjectFile, RejectsFilesThatAreNotProjects) {
+  TempDir dir;
+  std::ofstream(dir.file("notes.h5")) << "not hdf5";
+  EXPECT_THROW(ProjectFile::open(dir.file("notes.h5")), ProjectError);
+  EXPECT_THROW(ProjectFile::openOrCreate(dir.file("notes.h5")), ProjectError);
+  EXPECT_THROW(ProjectFile::open(dir.file("missing.h5")), ProjectError);
+  EXPECT_THROW(ProjectFile::openOrCreate(dir.file("no/such/dir/p.h5")), ProjectError);
+}
+
+TEST(ProjectFile, CheckpointRoundTripThroughModelSpec) {
+  TempDir dir;
+  auto project = ProjectFile::openOrCreate(dir.file("p.h5"));
+  const ModelShape shape{{3, 32, 32}, 10};
+  auto model = makeZooModel("resnet20", shape, 9);
+  Node run;
+  run.attributes["model"] = std::string("zoo:resnet20");
+  run.groups["checkpoints"].groups[checkpointName(1)] = checkpointNode(*model, 1);
+  model->setFlatParameters(model->flatParameters() * 0.5);
+  run.groups["checkpoints"].groups[checkpointName(2)] = checkpointNode(*model, 2);
+  project.put("/runs/r", run);
+
+  EXPECT_EQ(checkpointEpochs(project, "r"), (std::vector<int64_t>{1, 2}));
+  auto latest = loadModel(dir.file("p.h5") + ":/runs/r", shape);
+  EXPECT_TRUE(torch::equal(latest->flatParameters(), model->flatParameters()));
+  auto first = loadModel(dir.file("p.h5") + ":/runs/r@1", shape);
+  EXPECT_TRUE(torch::allclose(first->flatParameters() * 0.5, model->flatParameters()));
+  EXPECT_THROW(loadModel(dir.file("p.h5") + ":/runs/r@7", shape), ProjectError);
+  EXPECT_THROW(loadModel(dir.file("p.h5") + ":/runs/other", shape), ProjectError);
+}
+
+// A writer killed at random moments (SIGKILL, so no cleanup runs) must leave a readable file
+// holding every run it reported as committed.
+TEST(ProjectFile, SurvivesKillDuringWrites) {
+  TempDir dir;
+  const std::string path = dir.file("p.h5");
+  ProjectFile::openOrCreate(path);
+  int committedTotal = 0;
+  for (int round = 0; round < 6; ++round) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(fds[0]);
+      auto project = ProjectFile::open(path);
+      for (int i = 0;; ++i) {
+        project.put("/runs/r" + std::to_string(round) + "_" + std::to_string(i), sampleRun(i, 20000));
+        if (write(fds[1], &i, sizeof i) != sizeof i) _exit(3);
+      }
+    }
+    close(fds[1]);
+    int last = -1, value;
+    // Let a few commits land, then kill at a moment that varies from round to round.
+    while (last < 2 && read(fds[0], &value, sizeof value) == sizeof value) last = value;
+    std::this_thread::sleep_for(std::chrono::microseconds(700 * round + 150));
+    kill(pid, SIGKILL);
+    while (read(fds[0], &value, sizeof value) == sizeof value) last = value;
+    close(fds[0]);
+    waitpid(pid, nullptr, 0);
+
+    auto project = ProjectFile::open(path);  // must not throw
+    for (int i = 0; i <= last; ++i) {
+      auto run = project.read("/runs/r" + std::to_string(round) + "_" + std::to_string(i));
+      ASSERT_EQ(run.number("index"), i);
+      ASSERT_EQ(run.group("metrics").dataset("train_loss").size(), 20000);
+    }
+    committedTotal += last + 1;
+  }
+  EXPECT_GE(committedTotal, 18);
+}
+
+// With the file-size limit standing in for a full disk, a write fails with a clear error and the
+// file keeps exactly its previous content.
+TEST(ProjectFile, FullDiskLeavesTheFileUnchanged) {
+  TempDir dir;
+  const std::string path = dir.file("p.h5");
+  auto project = ProjectFile::openOrCreate(path);
+  project.put("/runs/saved", sampleRun(1));
+  auto before = fileBytes(path);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{before.size() + 32 * 1024, before.size() + 32 * 1024};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      project.put("/runs/huge", sampleRun(2, 400000));
+      _exit(1);  // should have failed
+    } catch (const ProjectError& e) {
+      _exit(std::string(e.what()).find("not changed") != std::string::npos ? 0 : 2);
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(fileBytes(path), before);
+  EXPECT_EQ(project.read("/runs/saved").number("index"), 1);
+}
+
+TEST(ProjectFile, RewritingDoesNotGrowTheFileWithoutBound) {
+  TempDir dir;
+  auto project = ProjectFile::openOrCreate(dir.file("p.h5"));
+  project.put("/runs/r", sampleRun(1, 50000));
+  const auto first = std::filesystem::file_size(dir.file("p.h5"));
+  for (int i = 0; i < 10; ++i) project.put("/runs/r", sampleRun(i, 50000));
+  EXPECT_LT(std::filesystem::file_size(dir.file("p.h5")), 3 * first);
+}
+
+// The schema promise: h5py reads what we write. Runs only where Python has h5py.
+TEST(ProjectFile, ReadableByH5py) {
+  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "python3-h5py is not installed";
+  TempDir dir;
+  auto project = ProjectFile::openOrCreate(dir.file("p.h5"));
+  project.put("/runs/first", sampleRun(4));
+  const std::string script =
+      "import h5py, sys\n"
+      "f = h5py.File(sys.argv[1], 'r')\n"
+      "assert f.attrs['format'] == 'flatland-project', f.attrs['format']\n"
+      "r = f['runs/first']\n"
+      "assert r.attrs['optimizer'] == 'sam'\n"
+      "assert list(r.attrs['classes']) == ['a', 'b']\n"
+      "assert r['metrics/grid'].shape == (2, 3)\n"
+      "assert abs(r['metrics/train_loss'][10] - 4.01) < 1e-12\n";
+  std::ofstream(dir.file("check.py")) << script;
+  EXPECT_EQ(std::system(("/usr/bin/python3 " + dir.file("check.py") + " " + dir.file("p.h5")).c_str()), 0);
+}

@@ -1,0 +1,65 @@
+// A labelled data set held as two tensors on one device, and the spec strings that name one.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flatland::training {
+
+// Images as float32 N×C×H×W (or N×D for tabular sets), labels as int64 N in [0, numClasses).
+struct Dataset {
+  at::Tensor inputs;
+  at::Tensor labels;
+  int64_t numClasses = 0;
+  std::string spec;                     // the spec string it was loaded from
+  std::vector<std::string> classNames;  // numClasses entries
+
+  int64_t size() const;
+  // Shape of one sample (without the batch dimension).
+  std::vector<int64_t> sampleShape() const;
+  // Samples of each class, numClasses entries.
+  std::vector<int64_t> classCounts() const;
+
+  Dataset first(int64_t n) const;
+  Dataset select(const at::Tensor& indices) const;  // int64 indices, keeps numClasses
+  Dataset ofClass(int64_t cls) const;                // throws InvalidArgument when empty
+  Dataset to(const c10::Device& device) const;
+};
+
+// Where files are found and how much to load.
+struct DataOptions {
+  std::optional<int64_t> limit;  // keep the first N samples
+  std::string dataDir;           // overrides the default directory of a named set
+  c10::Device device = c10::Device(c10::kCPU);
+};
+
+// A parsed spec: "fashion-mnist:train", "cifar10:DIR:test", "h5:FILE", "synthetic:spirals".
+struct DataSpec {
+  enum class Kind { FashionMnist, Cifar10, Hdf5, Synthetic };
+  Kind kind = Kind::Synthetic;
+  std::string path;   // directory (cifar10, fashion-mnist override) or file (h5)
+  std::string split;  // "train" or "test" for named sets; generator name for synthetic
+  std::string text;   // the original string
+
+  static DataSpec parse(const std::string& text);  // throws InvalidArgument
+};
+
+// The directory Debian's dataset-fashion-mnist installs to; FLATLAND_FASHION_MNIST_DIR overrides.
+std::string defaultFashionMnistDir();
+
+// Loads a data set by spec. Throws DataError naming the file and the problem.
+Dataset loadDataset(const std::string& spec, const DataOptions& options = {});
+Dataset loadDataset(const DataSpec& spec, const DataOptions& options = {});
+
+// The individual readers, for tests and for callers that already know the format.
+Dataset readIdxPair(const std::string& imagesFile, const std::string& labelsFile);
+Dataset readCifar10(const std::string& dir, bool train);
+Dataset readHdf5Dataset(const std::string& file);
+Dataset makeSynthetic(const std::string& name, int64_t samples, uint64_t seed);
+
+}  // namespace flatland::training

@@ -1,0 +1,82 @@
+// One interface over built-in networks and TorchScript models: forward, parameters, buffers, mode.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace flatland::training {
+
+struct NamedTensor {
+  std::string name;
+  at::Tensor tensor;
+};
+
+// What a model must accept and produce: inputs of sampleShape (batch dimension added) → logits
+// of numClasses.
+struct ModelShape {
+  std::vector<int64_t> sampleShape;
+  int64_t numClasses = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  // Logits, N×numClasses. Autograd flows to the parameters unless the caller disables it.
+  virtual at::Tensor forward(const at::Tensor& inputs) = 0;
+  // Trainable parameters, in a fixed order that every flat vector follows.
+  virtual std::vector<NamedTensor> namedParameters() const = 0;
+  // Non-trainable state such as BatchNorm running statistics.
+  virtual std::vector<NamedTensor> namedBuffers() const = 0;
+  virtual void setTraining(bool on) = 0;
+  virtual bool isTraining() const = 0;
+  // Moves and casts floating-point parameters and buffers (float64 for exact references).
+  virtual void to(const c10::Device& device, c10::ScalarType dtype) = 0;
+  // A deep copy with its own parameters and buffers.
+  virtual std::unique_ptr<Model> clone() const = 0;
+  // How the model was made: "zoo:cnn-small" or the TorchScript file.
+  virtual std::string source() const = 0;
+
+  std::vector<at::Tensor> parameters() const;
+  int64_t parameterCount() const;
+  c10::Device device() const;
+  c10::ScalarType dtype() const;
+  void to(const c10::Device& device) { to(device, dtype()); }
+
+  // All parameters as one detached 1-D tensor (a copy), in namedParameters() order.
+  at::Tensor flatParameters() const;
+  // Writes a flat vector into the parameters in place (no reallocation, no autograd).
+  void setFlatParameters(const at::Tensor& flat);
+  // Splits a flat vector into views shaped like the parameters.
+  std::vector<at::Tensor> unflatten(const at::Tensor& flat) const;
+  // Copies parameters and buffers from a model of the same architecture, matched by name.
+  void copyStateFrom(const Model& other);
+};
+
+// Names of the built-in architectures: mlp, mlp-tanh, linear, cnn-small, cnn-smooth, lenet5,
+// resnet20.
+std::vector<std::string> zooModelNames();
+
+// Builds a built-in architecture for the given input shape and class count, seeded.
+// Throws ModelError when the architecture cannot take that input (a CNN on tabular data).
+std::unique_ptr<Model> makeZooModel(const std::string& name, const ModelShape& shape,
+                                    uint64_t seed = 0);
+
+// Loads a TorchScript module saved from PyTorch (torch.jit.script/trace, then .save).
+std::unique_ptr<Model> loadTorchScriptModel(const std::string& path,
+                                            const c10::Device& device = c10::Device(c10::kCPU));
+
+// Runs two samples through the model and checks it accepts the input shape and produces one
+// logit per class; throws ModelError naming both shapes otherwise.
+void checkModelFitsData(Model& model, const ModelShape& shape);
+
+// The one line of a LibTorch or TorchScript exception that says what went wrong.
+std::string summarizeTorchError(const std::exception& error);
+
+}  // namespace flatland::training

@@ -1,0 +1,64 @@
+// Reader for the binary version of CIFAR-10 (data_batch_1..5.bin, test_batch.bin).
+#include <torch/types.h>
+
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "flatland/errors.h"
+#include "flatland/training/dataset.h"
+
+namespace flatland::training {
+
+namespace {
+
+constexpr int64_t kRecordBytes = 1 + 3 * 32 * 32;
+const std::vector<std::string> kCifarClasses = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                                "dog",      "frog",       "horse", "ship", "truck"};
+// Per-channel statistics of the training set, the usual standardisation.
+constexpr float kMean[3] = {0.4914f, 0.4822f, 0.4465f};
+constexpr float kStd[3] = {0.2470f, 0.2435f, 0.2616f};
+
+void appendBatch(const std::filesystem::path& path, std::vector<uint8_t>& out) {
+  if (!std::filesystem::exists(path))
+    throw DataError("CIFAR-10 batch not found: " + path.string() +
+                    " (point cifar10:DIR at the folder holding the binary batches)");
+  auto bytes = std::filesystem::file_size(path);
+  if (bytes == 0 || bytes % kRecordBytes != 0)
+    throw DataError(path.string() + " is not a CIFAR-10 binary batch: its size " +
+                    std::to_string(bytes) + " is not a multiple of the 3073-byte record" +
+                    (bytes % kRecordBytes != 0 ? " (truncated?)" : ""));
+  std::ifstream in(path, std::ios::binary);
+  size_t start = out.size();
+  out.resize(start + bytes);
+  if (!in.read(reinterpret_cast<char*>(out.data() + start), std::streamsize(bytes)))
+    throw DataError("cannot read " + path.string());
+}
+
+}  // namespace
+
+Dataset readCifar10(const std::string& dir, bool train) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) throw DataError("CIFAR-10 directory not found: " + dir);
+  std::vector<uint8_t> raw;
+  if (train) {
+    for (int i = 1; i <= 5; ++i) appendBatch(fs::path(dir) / ("data_batch_" + std::to_string(i) + ".bin"), raw);
+  } else {
+    appendBatch(fs::path(dir) / "test_batch.bin", raw);
+  }
+  const int64_t n = int64_t(raw.size()) / kRecordBytes;
+  auto records = torch::from_blob(raw.data(), {n, kRecordBytes}, torch::kUInt8);
+  Dataset data;
+  data.labels = records.select(1, 0).to(torch::kInt64);
+  if (n > 0 && data.labels.max().item<int64_t>() > 9)
+    throw DataError("a CIFAR-10 batch in " + dir + " has a label above 9: not a CIFAR-10 file");
+  auto pixels = records.slice(1, 1).reshape({n, 3, 32, 32}).to(torch::kFloat32).div_(255.0f);
+  auto mean = torch::tensor({kMean[0], kMean[1], kMean[2]}).view({1, 3, 1, 1});
+  auto stdev = torch::tensor({kStd[0], kStd[1], kStd[2]}).view({1, 3, 1, 1});
+  data.inputs = (pixels - mean) / stdev;
+  data.numClasses = 10;
+  data.classNames = kCifarClasses;
+  return data;
+}
+
+}  // namespace flatland::training

@@ -1,0 +1,195 @@
+#include "flatland/training/dataset.h"
+
+#include <torch/types.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "flatland/errors.h"
+
+namespace flatland::training {
+
+namespace {
+
+const std::vector<std::string> kFashionMnistClasses = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+// Published per-set statistics: inputs are standardised so all models see zero-mean data.
+constexpr float kFashionMnistMean = 0.2860f;
+constexpr float kFashionMnistStd = 0.3530f;
+
+std::vector<std::string> splitOn(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t pos = text.find(sep, start);
+    parts.push_back(text.substr(start, pos - start));
+    if (pos == std::string::npos) break;
+    start = pos + 1;
+  }
+  return parts;
+}
+
+bool isSplit(const std::string& s) { return s == "train" || s == "test"; }
+
+std::string kindList() {
+  return "fashion-mnist:train|test, cifar10:DIR:train|test, h5:FILE, synthetic:spirals|blobs";
+}
+
+std::string requireFile(const std::filesystem::path& path, const std::string& what) {
+  if (!std::filesystem::exists(path))
+    throw DataError(what + " not found: " + path.string());
+  return path.string();
+}
+
+}  // namespace
+
+int64_t Dataset::size() const { return labels.defined() ? labels.size(0) : 0; }
+
+std::vector<int64_t> Dataset::sampleShape() const {
+  auto sizes = inputs.sizes();
+  return {sizes.begin() + 1, sizes.end()};
+}
+
+std::vector<int64_t> Dataset::classCounts() const {
+  auto counts = torch::bincount(labels.to(torch::kCPU), {}, numClasses);
+  return {counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + numClasses};
+}
+
+Dataset Dataset::first(int64_t n) const {
+  if (n < 0) throw InvalidArgument("the sample count must not be negative, got " + std::to_string(n));
+  Dataset out = *this;
+  n = std::min(n, size());
+  out.inputs = inputs.slice(0, 0, n);
+  out.labels = labels.slice(0, 0, n);
+  return out;
+}
+
+Dataset Dataset::select(const at::Tensor& indices) const {
+  Dataset out = *this;
+  auto idx = indices.to(inputs.device());
+  out.inputs = inputs.index_select(0, idx);
+  out.labels = labels.index_select(0, idx);
+  return out;
+}
+
+Dataset Dataset::ofClass(int64_t cls) const {
+  if (cls < 0 || cls >= numClasses)
+    throw InvalidArgument("class " + std::to_string(cls) + " is out of range: the data has " +
+                          std::to_string(numClasses) + " classes");
+  auto idx = torch::nonzero(labels == cls).flatten();
+  if (idx.numel() == 0)
+    throw InvalidArgument("class " + std::to_string(cls) + " has no samples in " + spec);
+  return select(idx);
+}
+
+Dataset Dataset::to(const c10::Device& device) const {
+  Dataset out = *this;
+  out.inputs = inputs.to(device);
+  out.labels = labels.to(device);
+  return out;
+}
+
+DataSpec DataSpec::parse(const std::string& text) {
+  DataSpec spec;
+  spec.text = text;
+  auto parts = splitOn(text, ':');
+  const std::string& kind = parts[0];
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument("bad data spec '" + text + "': " + why + " (expected " + kindList() + ")");
+  };
+  if (kind == "fashion-mnist") {
+    spec.kind = Kind::FashionMnist;
+    if (parts.size() == 2 && isSplit(parts[1])) {
+      spec.split = parts[1];
+    } else if (parts.size() == 3 && isSplit(parts[2])) {
+      spec.path = parts[1];  // fashion-mnist:DIR:train
+      spec.split = parts[2];
+    } else {
+      throw bad("name the split, train or test");
+    }
+  } else if (kind == "cifar10") {
+    spec.kind = Kind::Cifar10;
+    if (parts.size() != 3 || parts[1].empty() || !isSplit(parts[2]))
+      throw bad("give the directory of the binary batches and the split");
+    spec.path = parts[1];
+    spec.split = parts[2];
+  } else if (kind == "h5") {
+    spec.kind = Kind::Hdf5;
+    // A file name may itself contain ':'; take everything after the first one.
+    spec.path = text.size() > 3 ? text.substr(3) : "";
+    if (spec.path.empty()) throw bad("give the HDF5 file");
+  } else if (kind == "synthetic") {
+    spec.kind = Kind::Synthetic;
+    if (parts.size() < 2 || (parts[1] != "spirals" && parts[1] != "blobs"))
+      throw bad("synthetic sets are spirals and blobs");
+    spec.split = parts[1];
+    if (parts.size() > 2) spec.path = text.substr(kind.size() + parts[1].size() + 2);
+  } else {
+    throw bad("unknown kind '" + kind + "'");
+  }
+  return spec;
+}
+
+std::string defaultFashionMnistDir() {
+  if (const char* env = std::getenv("FLATLAND_FASHION_MNIST_DIR"); env && *env) return env;
+  return "/usr/share/datasets/fashion-mnist";
+}
+
+Dataset loadDataset(const std::string& spec, const DataOptions& options) {
+  return loadDataset(DataSpec::parse(spec), options);
+}
+
+Dataset loadDataset(const DataSpec& spec, const DataOptions& options) {
+  namespace fs = std::filesystem;
+  Dataset data;
+  switch (spec.kind) {
+    case DataSpec::Kind::FashionMnist: {
+      fs::path dir = !options.dataDir.empty() ? fs::path(options.dataDir)
+                     : !spec.path.empty()     ? fs::path(spec.path)
+                                              : fs::path(defaultFashionMnistDir());
+      if (!fs::is_directory(dir))
+        throw DataError("Fashion-MNIST directory not found: " + dir.string() +
+                        " (install the Debian package dataset-fashion-mnist, or set "
+                        "FLATLAND_FASHION_MNIST_DIR)");
+      std::string prefix = spec.split == "train" ? "train" : "t10k";
+      auto images = requireFile(dir / (prefix + "-images-idx3-ubyte.gz"), "Fashion-MNIST images");
+      auto labels = requireFile(dir / (prefix + "-labels-idx1-ubyte.gz"), "Fashion-MNIST labels");
+      data = readIdxPair(images, labels);
+      data.inputs = (data.inputs - kFashionMnistMean) / kFashionMnistStd;
+      data.numClasses = 10;
+      data.classNames = kFashionMnistClasses;
+      break;
+    }
+    case DataSpec::Kind::Cifar10:
+      data = readCifar10(options.dataDir.empty() ? spec.path : options.dataDir,
+                         spec.split == "train");
+      break;
+    case DataSpec::Kind::Hdf5:
+      data = readHdf5Dataset(spec.path);
+      break;
+    case DataSpec::Kind::Synthetic: {
+      int64_t samples = options.limit.value_or(2000);
+      uint64_t seed = 0;
+      if (!spec.path.empty()) {
+        auto extra = splitOn(spec.path, ':');
+        try {
+          samples = std::stoll(extra[0]);
+          if (extra.size() > 1) seed = std::stoull(extra[1]);
+        } catch (const std::exception&) {
+          throw InvalidArgument("bad data spec '" + spec.text +
+                                "': expected synthetic:NAME[:SAMPLES[:SEED]]");
+        }
+      }
+      data = makeSynthetic(spec.split, samples, seed);
+      break;
+    }
+  }
+  data.spec = spec.text;
+  if (options.limit) data = data.first(*options.limit);
+  if (data.size() == 0) throw DataError("data set " + spec.text + " is empty");
+  return data.to(options.device);
+}
+
+}  // namespace flatland::training

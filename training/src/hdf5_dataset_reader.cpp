@@ -1,0 +1,84 @@
+// Reader for a data set stored as an HDF5 file with float /x (N×…) and integer /y (N).
+#include <torch/types.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "flatland/errors.h"
+#include "flatland/training/dataset.h"
+#include "hdf5_handle.h"
+
+namespace flatland::training {
+
+namespace {
+
+std::vector<int64_t> shapeOf(hid_t dset) {
+  auto space = h5::dataspace(H5Dget_space(dset));
+  int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(std::max(rank, 0));
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  return {dims.begin(), dims.end()};
+}
+
+std::string shapeText(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+h5::Handle openDataset(hid_t file, const char* name, const std::string& path) {
+  if (H5Lexists(file, name, H5P_DEFAULT) <= 0)
+    throw DataError(path + " has no dataset " + name +
+                    " (a data set file needs float32 /x of shape N×… and integer /y of shape N)");
+  auto dset = h5::dataset(H5Dopen2(file, name, H5P_DEFAULT));
+  if (!dset.valid()) throw DataError(path + ": " + name + " is not a dataset");
+  return dset;
+}
+
+}  // namespace
+
+Dataset readHdf5Dataset(const std::string& path) {
+  h5::QuietErrors quiet;
+  if (!std::filesystem::exists(path)) throw DataError("HDF5 data file not found: " + path);
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw DataError(path + " is not an HDF5 file");
+  auto file = h5::file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file.valid()) throw DataError("cannot open " + path + ": " + h5::lastErrorMessage());
+
+  auto x = openDataset(file, "/x", path);
+  auto y = openDataset(file, "/y", path);
+  auto xShape = shapeOf(x), yShape = shapeOf(y);
+  if (xShape.size() < 2)
+    throw DataError(path + ": /x must have rank 2 or more (N×features or N×C×H×W), got shape " +
+                    shapeText(xShape));
+  if (yShape.size() != 1)
+    throw DataError(path + ": /y must be one label per sample (rank 1), got shape " + shapeText(yShape));
+  if (xShape[0] != yShape[0])
+    throw DataError(path + ": /x holds " + std::to_string(xShape[0]) + " samples but /y holds " +
+                    std::to_string(yShape[0]) + " labels");
+
+  auto xType = h5::datatype(H5Dget_type(x));
+  if (H5Tget_class(xType) != H5T_FLOAT)
+    throw DataError(path + ": /x must be float32 (it is an integer or other type; convert it with "
+                           "x.astype('float32'))");
+  auto yType = h5::datatype(H5Dget_type(y));
+  if (H5Tget_class(yType) != H5T_INTEGER)
+    throw DataError(path + ": /y must hold integer class labels (it is float or another type)");
+
+  Dataset data;
+  data.inputs = torch::empty(xShape, torch::kFloat32);
+  if (H5Dread(x, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.inputs.data_ptr<float>()) < 0)
+    throw DataError("cannot read /x from " + path + ": " + h5::lastErrorMessage());
+  data.labels = torch::empty(yShape, torch::kInt64);
+  if (H5Dread(y, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.labels.data_ptr<int64_t>()) < 0)
+    throw DataError("cannot read /y from " + path + ": " + h5::lastErrorMessage());
+
+  if (!torch::isfinite(data.inputs).all().item<bool>())
+    throw DataError(path + ": /x contains NaN or infinite values");
+  if (data.size() > 0 && data.labels.min().item<int64_t>() < 0)
+    throw DataError(path + ": /y contains negative labels; classes must be 0 … C−1");
+  data.numClasses = data.size() > 0 ? data.labels.max().item<int64_t>() + 1 : 0;
+  for (int64_t c = 0; c < data.numClasses; ++c) data.classNames.push_back(std::to_string(c));
+  return data;
+}
+
+}  // namespace flatland::training

@@ -1,0 +1,241 @@
+// The built-in architectures: MLPs, small CNNs, LeNet-5 and a CIFAR-style ResNet-20.
+#include <torch/nn/module.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/pooling.h>
+#include <torch/utils.h>
+
+#include <functional>
+#include <numeric>
+
+#include "flatland/errors.h"
+#include "flatland/training/model.h"
+
+namespace flatland::training {
+
+namespace nn = torch::nn;
+
+namespace {
+
+// Every zoo network is a module with a forward; the wrapper below needs nothing more.
+struct Network : nn::Module {
+  virtual at::Tensor forward(const at::Tensor& x) = 0;
+};
+
+struct SequentialNetwork : Network {
+  explicit SequentialNetwork(nn::Sequential layers) : layers(register_module("layers", layers)) {}
+  at::Tensor forward(const at::Tensor& x) override { return layers->forward(x); }
+  nn::Sequential layers;
+};
+
+int64_t product(const std::vector<int64_t>& v) {
+  return std::accumulate(v.begin(), v.end(), int64_t{1}, std::multiplies<>());
+}
+
+// Number of features a feature extractor produces for one sample of the given shape.
+int64_t featuresAfter(nn::Sequential& features, const std::vector<int64_t>& sampleShape) {
+  std::vector<int64_t> shape = {1};
+  shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
+  torch::NoGradGuard noGrad;
+  return features->forward(torch::zeros(shape)).numel();
+}
+
+void requireImages(const std::string& name, const ModelShape& shape) {
+  if (shape.sampleShape.size() != 3)
+    throw ModelError("zoo:" + name + " needs image inputs (channels × height × width), but the "
+                     "data's samples have shape " + c10::str(c10::IntArrayRef(shape.sampleShape)) +
+                     "; use zoo:mlp for tabular data");
+}
+
+std::shared_ptr<Network> mlp(const ModelShape& shape, bool smooth) {
+  nn::Sequential layers;
+  layers->push_back(nn::Flatten());
+  int64_t in = product(shape.sampleShape);
+  for (int64_t width : {128, 64}) {
+    layers->push_back(nn::Linear(in, width));
+    if (smooth) layers->push_back(nn::Tanh()); else layers->push_back(nn::ReLU());
+    in = width;
+  }
+  layers->push_back(nn::Linear(in, shape.numClasses));
+  return std::make_shared<SequentialNetwork>(layers);
+}
+
+// Softmax regression: one linear layer, whose Hessian has a closed form (tests use it).
+std::shared_ptr<Network> linear(const ModelShape& shape) {
+  nn::Sequential layers;
+  layers->push_back(nn::Flatten());
+  layers->push_back(nn::Linear(product(shape.sampleShape), shape.numClasses));
+  return std::make_shared<SequentialNetwork>(layers);
+}
+
+// Two 3×3 conv layers and one linear layer (~9k parameters on 28×28): big enough to learn
+// Fashion-MNIST to ~88%, small enough for exact Hessian work on a laptop. The smooth variant
+// (tanh, average pooling) has no kinks, for derivative tests.
+std::shared_ptr<Network> cnnSmall(const ModelShape& shape, bool smooth) {
+  nn::Sequential layers;
+  const int64_t channels = shape.sampleShape[0];
+  auto activation = [&] { if (smooth) layers->push_back(nn::Tanh()); else layers->push_back(nn::ReLU()); };
+  auto pool = [&] {
+    if (smooth) layers->push_back(nn::AvgPool2d(2)); else layers->push_back(nn::MaxPool2d(2));
+  };
+  layers->push_back(nn::Conv2d(nn::Conv2dOptions(channels, 8, 3).padding(1)));
+  activation();
+  pool();
+  layers->push_back(nn::Conv2d(nn::Conv2dOptions(8, 16, 3).padding(1)));
+  activation();
+  pool();
+  layers->push_back(nn::Flatten());
+  layers->push_back(nn::Linear(featuresAfter(layers, shape.sampleShape), shape.numClasses));
+  return std::make_shared<SequentialNetwork>(layers);
+}
+
+// LeNet-5 (LeCun 1998) with ReLU and average pooling; 28×28 inputs are padded to 32×32.
+std::shared_ptr<Network> lenet5(const ModelShape& shape) {
+  nn::Sequential layers;
+  const int64_t channels = shape.sampleShape[0];
+  const int64_t pad = shape.sampleShape[1] < 32 ? 2 : 0;
+  layers->push_back(nn::Conv2d(nn::Conv2dOptions(channels, 6, 5).padding(pad)));
+  layers->push_back(nn::ReLU());
+  layers->push_back(nn::AvgPool2d(2));
+  layers->push_back(nn::Conv2d(nn::Conv2dOptions(6, 16, 5)));
+  layers->push_back(nn::ReLU());
+  layers->push_back(nn::AvgPool2d(2));
+  layers->push_back(nn::Flatten());
+  const int64_t features = featuresAfter(layers, shape.sampleShape);
+  layers->push_back(nn::Linear(features, 120));
+  layers->push_back(nn::ReLU());
+  layers->push_back(nn::Linear(120, 84));
+  layers->push_back(nn::ReLU());
+  layers->push_back(nn::Linear(84, shape.numClasses));
+  return std::make_shared<SequentialNetwork>(layers);
+}
+
+// The CIFAR ResNet of He et al. (2016), n = 3: 3 stages × 3 basic blocks, 16/32/64 channels,
+// BatchNorm, 1×1 projection shortcuts where the shape changes.
+struct BasicBlock : nn::Module {
+  BasicBlock(int64_t in, int64_t out, int64_t stride)
+      : conv1(register_module("conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
+        bn1(register_module("bn1", nn::BatchNorm2d(out))),
+        conv2(register_module("conv2", nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)))),
+        bn2(register_module("bn2", nn::BatchNorm2d(out))) {
+    if (stride != 1 || in != out) {
+      shortcut = register_module("shortcut", nn::Sequential(
+          nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+          nn::BatchNorm2d(out)));
+    }
+  }
+  at::Tensor forward(const at::Tensor& x) {
+    auto y = torch::relu(bn1->forward(conv1->forward(x)));
+    y = bn2->forward(conv2->forward(y));
+    return torch::relu(y + (shortcut ? shortcut->forward(x) : x));
+  }
+  nn::Conv2d conv1;
+  nn::BatchNorm2d bn1;
+  nn::Conv2d conv2;
+  nn::BatchNorm2d bn2;
+  nn::Sequential shortcut{nullptr};
+};
+
+struct ResNet20 : Network {
+  explicit ResNet20(const ModelShape& shape)
+      : stem(register_module("conv1", nn::Conv2d(nn::Conv2dOptions(shape.sampleShape[0], 16, 3).padding(1).bias(false)))),
+        bn(register_module("bn1", nn::BatchNorm2d(16))),
+        fc(register_module("fc", nn::Linear(64, shape.numClasses))) {
+    int64_t in = 16;
+    int index = 0;
+    for (int64_t width : {16, 32, 64}) {
+      for (int b = 0; b < 3; ++b) {
+        const int64_t stride = (b == 0 && width != 16) ? 2 : 1;
+        blocks.push_back(register_module("block" + std::to_string(index++),
+                                         std::make_shared<BasicBlock>(in, width, stride)));
+        in = width;
+      }
+    }
+  }
+  at::Tensor forward(const at::Tensor& x) override {
+    auto y = torch::relu(bn->forward(stem->forward(x)));
+    for (auto& block : blocks) y = block->forward(y);
+    y = torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
+    return fc->forward(y);
+  }
+  nn::Conv2d stem;
+  nn::BatchNorm2d bn;
+  nn::Linear fc;
+  std::vector<std::shared_ptr<BasicBlock>> blocks;
+};
+
+std::shared_ptr<Network> build(const std::string& name, const ModelShape& shape) {
+  if (shape.numClasses < 2)
+    throw ModelError("a classifier needs at least 2 classes, the data has " +
+                     std::to_string(shape.numClasses));
+  if (name == "mlp") return mlp(shape, false);
+  if (name == "mlp-tanh") return mlp(shape, true);
+  if (name == "linear") return linear(shape);
+  requireImages(name, shape);
+  if (name == "cnn-small") return cnnSmall(shape, false);
+  if (name == "cnn-smooth") return cnnSmall(shape, true);
+  if (name == "lenet5") return lenet5(shape);
+  if (name == "resnet20") return std::make_shared<ResNet20>(shape);
+  throw std::logic_error("unreachable");
+}
+
+std::vector<NamedTensor> named(const torch::OrderedDict<std::string, at::Tensor>& dict) {
+  std::vector<NamedTensor> out;
+  for (auto& item : dict) out.push_back({item.key(), item.value()});
+  return out;
+}
+
+class ZooModel final : public Model {
+ public:
+  ZooModel(std::string name, ModelShape shape, std::shared_ptr<Network> net)
+      : m_name(std::move(name)), m_shape(std::move(shape)), m_net(std::move(net)) {}
+
+  at::Tensor forward(const at::Tensor& inputs) override { return m_net->forward(inputs); }
+  std::vector<NamedTensor> namedParameters() const override {
+    std::vector<NamedTensor> out;
+    for (auto& p : named(m_net->named_parameters(true)))
+      if (p.tensor.requires_grad()) out.push_back(p);
+    return out;
+  }
+  std::vector<NamedTensor> namedBuffers() const override { return named(m_net->named_buffers(true)); }
+  void setTraining(bool on) override { m_net->train(on); }
+  bool isTraining() const override { return m_net->is_training(); }
+  void to(const c10::Device& device, c10::ScalarType dtype) override { m_net->to(device, dtype); }
+  std::unique_ptr<Model> clone() const override {
+    auto copy = std::make_unique<ZooModel>(m_name, m_shape, build(m_name, m_shape));
+    copy->to(device(), dtype());
+    copy->copyStateFrom(*this);
+    copy->setTraining(isTraining());
+    return copy;
+  }
+  std::string source() const override { return "zoo:" + m_name; }
+
+ private:
+  std::string m_name;
+  ModelShape m_shape;
+  std::shared_ptr<Network> m_net;
+};
+
+}  // namespace
+
+std::vector<std::string> zooModelNames() {
+  return {"mlp", "mlp-tanh", "linear", "cnn-small", "cnn-smooth", "lenet5", "resnet20"};
+}
+
+std::unique_ptr<Model> makeZooModel(const std::string& name, const ModelShape& shape, uint64_t seed) {
+  auto names = zooModelNames();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    std::string list;
+    for (auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw ModelError("unknown built-in model '" + name + "' (available: " + list + ")");
+  }
+  torch::manual_seed(seed);
+  return std::make_unique<ZooModel>(name, shape, build(name, shape));
+}
+
+}  // namespace flatland::training
