@@ -1,0 +1,160 @@
+// The trainer end to end on small synthetic data: it learns, it is deterministic, every option
+// runs, and a cancelled or diverged run leaves a readable project file.
+#include <gtest/gtest.h>
+#include <torch/types.h>
+
+#include "flatland/errors.h"
+#include "flatland/training/checkpoint.h"
+#include "flatland/training/evaluate.h"
+#include "flatland/training/model_spec.h"
+#include "flatland/training/trainer.h"
+#include "test_util.h"
+
+using namespace flatland;
+using namespace flatland::training;
+using flatland::testing::TempDir;
+
+namespace {
+
+TrainConfig smallConfig(const std::string& optimizer = "sgd") {
+  TrainConfig c;
+  c.model = "zoo:mlp";
+  c.data = "synthetic:blobs:512:1";
+  c.testData = "synthetic:blobs:256:1";
+  c.epochs = 3;
+  c.batchSize = 64;
+  c.evalBatchSize = 256;
+  c.optimizer.learningRate = 0.05;
+  c.runName = optimizer;
+  applyOptimizerName(optimizer, c.optimizer);
+  return c;
+}
+
+}  // namespace
+
+TEST(Trainer, LearnsAndRecordsTheRun) {
+  TempDir dir;
+  auto outcome = trainRun(smallConfig(), dir.file("p.h5"));
+  ASSERT_EQ(outcome.status, RunStatus::Finished) << outcome.message;
+  ASSERT_EQ(outcome.history.size(), 3u);
+  EXPECT_LT(outcome.history.back().trainLoss, outcome.history.front().trainLoss);
+  EXPECT_GT(outcome.history.back().testAccuracy, 0.8);  // blobs are nearly separable
+  auto project = ProjectFile::open(dir.file("p.h5"));
+  auto run = project.read("/runs/sgd");
+  EXPECT_EQ(run.text("status"), "finished");
+  EXPECT_EQ(run.number("epochs_done"), 3);
+  EXPECT_EQ(run.group("metrics").dataset("test_accuracy").size(), 3);
+  EXPECT_EQ(run.group("metrics").dataset("per_class_accuracy").shape, (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(checkpointEpochs(project, "sgd"), (std::vector<int64_t>{0, 1, 2, 3}));
+  // The last checkpoint reproduces the recorded test accuracy.
+  auto test = loadDataset("synthetic:blobs:256:1");
+  auto model = loadModel(dir.file("p.h5") + ":/runs/sgd", ModelShape{test.sampleShape(), 4});
+  EXPECT_NEAR(evaluate(*model, test).accuracy, outcome.history.back().testAccuracy, 1e-12);
+  // A second run under the same name is refused; nothing is overwritten.
+  EXPECT_THROW(trainRun(smallConfig(), dir.file("p.h5")), InvalidArgument);
+}
+
+TEST(Trainer, DeterministicOnCpu) {
+  TempDir dir;
+  auto c = smallConfig("sam");
+  trainRun(c, dir.file("a.h5"));
+  trainRun(c, dir.file("b.h5"));
+  auto shape = ModelShape{{8}, 4};
+  auto a = loadModel(dir.file("a.h5") + ":/runs/sam", shape);
+  auto b = loadModel(dir.file("b.h5") + ":/runs/sam", shape);
+  EXPECT_TRUE(torch::equal(a->flatParameters(), b->flatParameters()));
+}
+
+TEST(Trainer, EveryOptimizerAndOptionRuns) {
+  TempDir dir;
+  for (const std::string name : {"adamw", "sam", "msam", "asam", "gnp", "hero", "swa"}) {
+    auto c = smallConfig(name);
+    c.epochs = 2;
+    if (name == "msam") c.optimizer.mSharpness = 16;
+    if (name == "adamw") c.optimizer.learningRate = 1e-3;
+    auto outcome = trainRun(c, dir.file("p.h5"));
+    EXPECT_EQ(outcome.status, RunStatus::Finished) << name << ": " << outcome.message;
+  }
+  auto c = smallConfig("sgd");
+  c.runName = "conditions";
+  c.epochs = 2;
+  c.labelNoise = 0.3;
+  c.imbalanceRatio = 10;
+  c.loss = LossKind::Ldam;
+  c.drwEpoch = 2;
+  c.qatBits = 4;
+  c.optimizer.schedule = Schedule::Step;
+  c.optimizer.milestones = {1};
+  auto outcome = trainRun(c, dir.file("p.h5"));
+  EXPECT_EQ(outcome.status, RunStatus::Finished) << outcome.message;
+  auto run = ProjectFile::open(dir.file("p.h5")).read("/runs/conditions");
+  EXPECT_EQ(run.group("label_noise").dataset("flipped_indices").size(),
+            int64_t(0.3 * run.number("train_samples")));
+  EXPECT_EQ(run.number("qat_bits"), 4);
+}
+
+// SWA's final weights are the average of the per-epoch weights from the start epoch on. The
+// same seed without SWA gives those per-epoch weights (training is deterministic on CPU).
+TEST(Trainer, SwaAveragesTheLastEpochs) {
+  TempDir dir;
+  auto plain = smallConfig("sgd");
+  plain.optimizer.schedule = Schedule::Constant;
+  trainRun(plain, dir.file("p.h5"));
+  auto swa = plain;
+  swa.runName = "swa";
+  swa.optimizer.swaStartEpoch = 2;
+  trainRun(swa, dir.file("p.h5"));
+  auto shape = ModelShape{{8}, 4};
+  auto w2 = loadModel(dir.file("p.h5") + ":/runs/sgd@2", shape)->flatParameters();
+  auto w3 = loadModel(dir.file("p.h5") + ":/runs/sgd@3", shape)->flatParameters();
+  auto averaged = loadModel(dir.file("p.h5") + ":/runs/swa@3", shape)->flatParameters();
+  EXPECT_LT((averaged - (w2 + w3) / 2).abs().max().item<double>(), 1e-6);
+}
+
+TEST(Trainer, CancelKeepsFinishedEpochs) {
+  TempDir dir;
+  CancelToken token;
+  JobControl control;
+  control.cancel = &token;
+  int reports = 0;
+  // 512 samples / 64 per batch = 8 steps per epoch: cancel in the middle of epoch 2.
+  control.onProgress = [&](const ProgressEvent&) {
+    if (++reports == 12) token.cancel();
+  };
+  auto outcome = trainRun(smallConfig(), dir.file("p.h5"), control);
+  EXPECT_EQ(outcome.status, RunStatus::Cancelled);
+  EXPECT_EQ(outcome.history.size(), 1u);
+  auto project = ProjectFile::open(dir.file("p.h5"));
+  auto run = project.read("/runs/sgd");
+  EXPECT_EQ(run.text("status"), "cancelled");
+  EXPECT_EQ(run.number("epochs_done"), 1);
+  EXPECT_EQ(checkpointEpochs(project, "sgd"), (std::vector<int64_t>{0, 1}));
+}
+
+TEST(Trainer, DivergenceStopsWithAMessageAndKeepsCheckpoints) {
+  TempDir dir;
+  auto c = smallConfig();
+  c.optimizer.learningRate = 1e12;
+  c.optimizer.schedule = Schedule::Constant;
+  auto outcome = trainRun(c, dir.file("p.h5"));
+  EXPECT_EQ(outcome.status, RunStatus::Diverged);
+  EXPECT_NE(outcome.message.find("diverged"), std::string::npos) << outcome.message;
+  auto project = ProjectFile::open(dir.file("p.h5"));
+  EXPECT_EQ(project.read("/runs/sgd").text("status"), "diverged");
+  auto epochs = checkpointEpochs(project, "sgd");
+  ASSERT_FALSE(epochs.empty());
+  EXPECT_EQ(epochs.front(), 0);
+  EXPECT_NO_THROW(loadModel(dir.file("p.h5") + ":/runs/sgd@0", ModelShape{{8}, 4}));
+}
+
+TEST(Trainer, RejectsBadSettings) {
+  TempDir dir;
+  auto c = smallConfig();
+  c.labelNoise = 1.0;
+  EXPECT_THROW(trainRun(c, dir.file("p.h5")), InvalidArgument);
+  c = smallConfig();
+  c.epochs = 0;
+  EXPECT_THROW(trainRun(c, dir.file("p.h5")), InvalidArgument);
+  TrainConfig d;
+  EXPECT_THROW(applyOptimizerName("lion", d.optimizer), InvalidArgument);
+}

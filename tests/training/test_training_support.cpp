@@ -1,0 +1,107 @@
+// Learning-rate schedules, label noise, long tails, class-balanced losses and fake quantization.
+#include <gtest/gtest.h>
+#include <torch/types.h>
+
+#include <cmath>
+
+#include "flatland/errors.h"
+#include "flatland/training/class_balanced_loss.h"
+#include "flatland/training/data_conditions.h"
+#include "flatland/training/learning_rate.h"
+#include "flatland/training/quantization.h"
+
+using namespace flatland;
+using namespace flatland::training;
+
+TEST(LearningRate, CosineWarmupAndStep) {
+  OptimizerConfig c;
+  c.learningRate = 0.1;
+  c.schedule = Schedule::Cosine;
+  EXPECT_NEAR(learningRateAt(c, 0.0, 10), 0.1, 1e-12);
+  EXPECT_NEAR(learningRateAt(c, 5.0, 10), 0.05, 1e-12);
+  EXPECT_NEAR(learningRateAt(c, 10.0, 10), 0.0, 1e-12);
+  c.warmupEpochs = 2;
+  EXPECT_LT(learningRateAt(c, 0.5, 10), 0.03);
+  EXPECT_NEAR(learningRateAt(c, 2.0, 10), 0.1, 1e-12);  // warm-up ends at the base rate
+  c.warmupEpochs = 0;
+  c.schedule = Schedule::Step;
+  c.milestones = {3, 6};
+  EXPECT_NEAR(learningRateAt(c, 2.9, 10), 0.1, 1e-12);
+  EXPECT_NEAR(learningRateAt(c, 3.0, 10), 0.01, 1e-12);
+  EXPECT_NEAR(learningRateAt(c, 7.0, 10), 0.001, 1e-12);
+  c.schedule = Schedule::Constant;
+  EXPECT_EQ(learningRateAt(c, 9.0, 10), 0.1);
+}
+
+TEST(LabelNoise, FlipsExactlyTheRecordedSamplesToADifferentClass) {
+  auto data = loadDataset("synthetic:blobs:1000:3");
+  auto clean = data.labels.clone();
+  auto record = applyLabelNoise(data, 0.6, 11);
+  ASSERT_EQ(record.flippedIndices.numel(), 600);  // ⌊0.6·1000⌋
+  EXPECT_TRUE(torch::equal(clean.index_select(0, record.flippedIndices), record.originalLabels));
+  auto changed = torch::nonzero(data.labels != clean).flatten();
+  EXPECT_TRUE(torch::equal(changed, record.flippedIndices));  // every chosen one differs, no other
+  // The new classes are spread over the other three: each gets about a third (±25%).
+  auto shift = (data.labels.index_select(0, record.flippedIndices) - record.originalLabels + 4) % 4;
+  for (int64_t s = 1; s < 4; ++s) EXPECT_NEAR((shift == s).sum().item<double>(), 200.0, 50.0);
+  // Seeded.
+  auto again = loadDataset("synthetic:blobs:1000:3");
+  applyLabelNoise(again, 0.6, 11);
+  EXPECT_TRUE(torch::equal(again.labels, data.labels));
+  EXPECT_THROW(applyLabelNoise(again, 1.0, 1), InvalidArgument);
+}
+
+TEST(LongTail, ExponentialProfile) {
+  auto data = loadDataset("synthetic:blobs:4000:1");  // 1000 per class, 4 classes
+  auto tail = makeLongTail(data, 100.0, 3);
+  auto counts = tail.classCounts();
+  // n_c = 1000·(1/100)^{c/3}: 1000, 215, 46, 10.
+  EXPECT_EQ(counts, (std::vector<int64_t>{1000, 215, 46, 10}));
+  EXPECT_EQ(tail.numClasses, 4);
+}
+
+TEST(ClassBalancedLoss, LdamAndVsReduceToShiftedCrossEntropy) {
+  auto logits = torch::tensor({{2.0, 0.5}, {0.1, 1.0}}, torch::kFloat64);
+  auto y = torch::tensor({0, 1}, torch::kInt64);
+  auto ce = makeLoss(LossKind::CrossEntropy, {100, 10}, false)(logits, y).item<double>();
+  auto reference = torch::nll_loss(torch::log_softmax(logits, 1), y).item<double>();
+  EXPECT_NEAR(ce, reference, 1e-12);
+  // LDAM: margins 0.5·(n/n_min)^{-1/4}: class 1 (rare) gets 0.5, class 0 gets 0.5·10^{-1/4}.
+  const double m0 = 0.5 * std::pow(10.0, -0.25), m1 = 0.5;
+  auto shifted = torch::tensor({{(2.0 - m0) * 30, 0.5 * 30}, {0.1 * 30, (1.0 - m1) * 30}}, torch::kFloat64);
+  auto ldam = makeLoss(LossKind::Ldam, {100, 10}, false)(logits, y).item<double>();
+  EXPECT_NEAR(ldam, torch::nll_loss(torch::log_softmax(shifted, 1), y).item<double>(), 1e-10);
+  // DRW weights favour the rare class.
+  auto weighted = makeLoss(LossKind::CrossEntropy, {100, 10}, true);
+  auto onlyRare = weighted(logits.slice(0, 1, 2), y.slice(0, 1, 2)).item<double>();
+  EXPECT_GT(onlyRare, 0.0);
+  EXPECT_TRUE(std::isfinite(makeLoss(LossKind::Vs, {100, 10}, false)(logits, y).item<double>()));
+}
+
+TEST(Quantization, SymmetricRoundToNearest) {
+  // 3 bits: levels −3…3, s = max|w|/3; w/s = (−3, 1.5, 0.6, 0) rounds (half to even) to (−3, 2, 1, 0).
+  auto w = torch::tensor({-1.0, 0.5, 0.2, 0.0}, torch::kFloat64);
+  auto q = fakeQuantize(w, 3, QuantGranularity::PerTensor);
+  auto expected = torch::tensor({-1.0, 2.0 / 3.0, 1.0 / 3.0, 0.0}, torch::kFloat64);
+  EXPECT_LT((q - expected).abs().max().item<double>(), 1e-12);
+  // Per channel: each row has its own scale; an all-zero row stays zero.
+  auto m = torch::tensor({{1.0, -0.3}, {0.0, 0.0}, {0.01, 0.004}}, torch::kFloat64);
+  auto qc = fakeQuantize(m, 2, QuantGranularity::PerChannel);
+  EXPECT_LT((qc - torch::tensor({{1.0, 0.0}, {0.0, 0.0}, {0.01, 0.0}}, torch::kFloat64)).abs().max().item<double>(), 1e-12);
+  // Never more than 2^b − 1 distinct levels.
+  auto r = torch::randn({1000}, torch::kFloat64);
+  EXPECT_LE(std::get<0>(at::_unique(fakeQuantize(r, 4, QuantGranularity::PerTensor))).numel(), 15);
+}
+
+TEST(Quantization, SweepRestoresTheFloatWeightsAndDegradesAtLowBits) {
+  auto data = loadDataset("synthetic:blobs:400:2");
+  auto model = makeZooModel("mlp", ModelShape{data.sampleShape(), data.numClasses}, 1);
+  auto before = model->flatParameters();
+  auto points = quantizationSweep(*model, data, {2, 8}, 100);
+  EXPECT_TRUE(torch::equal(model->flatParameters(), before));
+  ASSERT_EQ(points.size(), 2u);
+  auto floatResult = evaluate(*model, data);
+  // 8 bits is nearly lossless on this model; 2 bits is not better than 8.
+  EXPECT_NEAR(points[1].perChannel.loss, floatResult.loss, 0.02);
+  EXPECT_GE(points[0].perTensor.loss, points[1].perTensor.loss - 1e-9);
+}

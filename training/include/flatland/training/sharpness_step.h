@@ -1,0 +1,30 @@
+// The gradient a base optimizer steps with, under SAM, ASAM, m-sharpness, gradient norm penalty
+// and HERO. Each rule is written out in sharpness_step.cpp with its paper.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <vector>
+
+#include "flatland/training/model.h"
+#include "flatland/training/train_config.h"
+
+namespace flatland::training {
+
+// A differentiable loss: logits and labels → scalar mean over the batch.
+using LossFunction = std::function<at::Tensor(const at::Tensor& logits, const at::Tensor& labels)>;
+
+struct StepResult {
+  double loss = 0.0;    // loss at the unperturbed weights (what the user sees as training loss)
+  int64_t correct = 0;  // correctly classified samples of the batch, unperturbed
+  std::vector<at::Tensor> perturbation;  // ε of the (last) perturbed pass; empty for plain steps
+};
+
+// Writes the update gradient into each parameter's grad(). On return the parameters hold exactly
+// their values on entry, and the buffers (BatchNorm running statistics) have seen only the
+// unperturbed pass(es). The model must be in training mode; the caller runs the base optimizer.
+StepResult computeUpdateGradient(Model& model, const at::Tensor& inputs, const at::Tensor& labels,
+                                 const LossFunction& loss, const OptimizerConfig& config);
+
+}  // namespace flatland::training

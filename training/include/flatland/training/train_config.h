@@ -1,0 +1,76 @@
+// Every setting of a training run: optimizer, sharpness-aware method, schedule, data conditions,
+// quantization, checkpoints. Plain data, so the CLI, the GUI and the project file share it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace flatland::training {
+
+enum class BaseOptimizer { Sgd, AdamW };
+// How the gradient handed to the base optimizer is made (see sharpness_step.h for the rules).
+enum class SharpnessMethod { None, Sam, Asam, Gnp, Hero };
+enum class Schedule { Constant, Step, Cosine };
+enum class LossKind { CrossEntropy, Ldam, Vs };
+
+struct OptimizerConfig {
+  BaseOptimizer base = BaseOptimizer::Sgd;
+  double learningRate = 0.05;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weightDecay = 5e-4;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // AdamW
+
+  SharpnessMethod method = SharpnessMethod::None;
+  double rho = 0.05;        // SAM/ASAM/HERO neighbourhood radius (Foret 2021: 0.05 for SGD)
+  double asamEta = 0.01;    // ASAM's T_w = |w| + η (Kwon 2021)
+  int64_t mSharpness = 0;   // sub-batch size m for m-sharpness; 0 = the whole batch
+  double gnpR = 0.1;        // gradient norm penalty step r (Zhao 2022)
+  double gnpAlpha = 0.8;    // α = λ / r; α = 1 is SAM
+  double heroLambda = 5.0;  // HERO's Hessian-penalty weight (Yang 2022)
+  bool heroAdaptive = true; // HERO perturbs adaptively, like ASAM
+
+  int64_t swaStartEpoch = 0;  // 0: no SWA; else average weights from this epoch (1-based) on
+
+  Schedule schedule = Schedule::Cosine;
+  int64_t warmupEpochs = 0;
+  std::vector<int64_t> milestones;  // step schedule: epochs where the rate is multiplied by gamma
+  double gamma = 0.1;
+};
+
+struct TrainConfig {
+  std::string model = "zoo:cnn-small";
+  std::string data = "fashion-mnist:train";
+  std::string testData = "fashion-mnist:test";
+  int64_t samples = 0;      // 0: all training samples
+  int64_t testSamples = 0;  // 0: all test samples
+  int64_t epochs = 5;
+  int64_t batchSize = 128;
+  int64_t evalBatchSize = 1000;
+  OptimizerConfig optimizer;
+
+  double labelNoise = 0.0;      // fraction of training labels replaced by a different class
+  double imbalanceRatio = 1.0;  // long tail n_max / n_min; 1 = as loaded
+  LossKind loss = LossKind::CrossEntropy;
+  int64_t drwEpoch = 0;         // deferred re-weighting from this epoch (1-based); 0 = off
+
+  int qatBits = 0;              // fake-quantize weights to this many bits while training; 0 = off
+  int64_t checkpointEvery = 1;  // epochs between checkpoints (epoch 0 and the last always kept)
+  uint64_t seed = 0;
+  std::string device = "cpu";
+  std::string runName = "run";
+
+  // The method name as the CLI spells it: sgd, adamw, sam, asam, gnp, hero, swa.
+  std::string optimizerName() const;
+  // JSON of every setting, stored with the run.
+  std::string toJson() const;
+};
+
+// Applies a CLI-style optimizer name (sgd, adamw, sam, asam, gnp, hero, swa) to a config.
+// Throws InvalidArgument for unknown names.
+void applyOptimizerName(const std::string& name, OptimizerConfig& config);
+// Checks ranges (positive rates and sizes, probabilities in [0, 1), …); throws InvalidArgument.
+void validate(const TrainConfig& config);
+
+}  // namespace flatland::training

@@ -1,0 +1,74 @@
+// Trains a model under a TrainConfig and records the run (metrics per epoch, checkpoints, status)
+// in the project file as it goes, so a cancelled or diverged run keeps everything up to its last
+// finished epoch.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "flatland/training/dataset.h"
+#include "flatland/training/model.h"
+#include "flatland/training/progress.h"
+#include "flatland/training/project_file.h"
+#include "flatland/training/train_config.h"
+
+namespace flatland::training {
+
+struct EpochMetrics {
+  int64_t epoch = 0;
+  double trainLoss = 0, trainAccuracy = 0, testLoss = 0, testAccuracy = 0;
+  double learningRate = 0, wallTime = 0;
+  std::vector<double> perClassAccuracy;
+};
+
+enum class RunStatus { Finished, Cancelled, Diverged };
+const char* toString(RunStatus status);
+
+struct TrainOutcome {
+  RunStatus status = RunStatus::Finished;
+  std::string message;  // why it stopped early; empty when finished
+  std::vector<EpochMetrics> history;
+  std::vector<int64_t> checkpointEpochs;
+};
+
+// The data of a run after its conditions (sample limit, long tail, label noise) are applied.
+struct PreparedData {
+  Dataset train;
+  Dataset test;
+  at::Tensor flippedIndices;  // label noise record (undefined when none)
+  at::Tensor originalLabels;
+};
+PreparedData prepareTrainingData(const TrainConfig& config, const c10::Device& device);
+
+class Trainer {
+ public:
+  // project may be null (tests): then nothing is recorded.
+  Trainer(Model& model, PreparedData data, TrainConfig config, const ProjectFile* project);
+  // Runs to the end, to a cancel request, or to a non-finite loss. Throws only for errors that
+  // are not the run's own outcome (bad settings, an unwritable project file).
+  TrainOutcome run(const JobControl& control = {});
+
+ private:
+  void recordStart();
+  void recordEpoch(const EpochMetrics& metrics, bool checkpoint, bool last);
+  void recordEnd(const TrainOutcome& outcome);
+  EpochMetrics evaluateEpoch(int64_t epoch, double trainLoss, double trainAccuracy, double lr);
+
+  Model& m_model;
+  PreparedData m_data;
+  TrainConfig m_config;
+  const ProjectFile* m_project;
+  std::string m_runPath;
+  std::vector<EpochMetrics> m_history;
+  std::vector<int64_t> m_checkpoints;
+  double m_startSeconds = 0;
+};
+
+// Loads data and model as the config says, then trains and records into projectPath (created
+// when missing). The usual entry point of the CLI and the GUI.
+TrainOutcome trainRun(const TrainConfig& config, const std::string& projectPath,
+                      const JobControl& control = {});
+
+}  // namespace flatland::training

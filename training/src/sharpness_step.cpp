@@ -1,0 +1,228 @@
+#include "flatland/training/sharpness_step.h"
+
+#include <torch/autograd.h>
+#include <torch/types.h>
+
+#include <cmath>
+
+#include "flatland/errors.h"
+
+namespace flatland::training {
+
+namespace {
+
+using Tensors = std::vector<at::Tensor>;
+
+struct Pass {
+  at::Tensor loss;
+  at::Tensor logits;
+  Tensors grads;
+};
+
+// Forward and first backward at the current weights. With createGraph the gradients stay
+// differentiable (HERO's penalty needs their derivative).
+Pass gradientAt(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
+                bool createGraph = false) {
+  Pass pass;
+  pass.logits = model.forward(x);
+  pass.loss = lossFn(pass.logits, y);
+  if (!std::isfinite(pass.loss.item<double>()))
+    throw NumericalError("the training loss became " + std::to_string(pass.loss.item<double>()) +
+                         ": the run diverged (lower the learning rate or rho)");
+  pass.grads = torch::autograd::grad({pass.loss}, model.parameters(), {}, createGraph, createGraph,
+                                     /*allow_unused=*/true);
+  auto params = model.parameters();
+  for (size_t i = 0; i < pass.grads.size(); ++i)
+    if (!pass.grads[i].defined()) pass.grads[i] = torch::zeros_like(params[i]);
+  return pass;
+}
+
+double globalNorm(const Tensors& tensors) {
+  double sum = 0.0;
+  for (auto& t : tensors) sum += t.detach().pow(2).sum().item<double>();
+  return std::sqrt(sum);
+}
+
+Tensors detached(const Tensors& tensors) {
+  Tensors out;
+  for (auto& t : tensors) out.push_back(t.detach());
+  return out;
+}
+
+// Saves weights and buffers before a perturbed pass and puts them back exactly afterwards
+// (copies, not w − ε, so no rounding drift).
+class PerturbationScope {
+ public:
+  explicit PerturbationScope(Model& model) : m_model(model) {
+    for (auto& p : model.parameters()) m_weights.push_back(p.detach().clone());
+    for (auto& b : model.namedBuffers()) m_buffers.push_back(b.tensor.detach().clone());
+  }
+  void perturb(const Tensors& epsilon) {
+    torch::NoGradGuard noGrad;
+    auto params = m_model.parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].add_(epsilon[i]);
+  }
+  ~PerturbationScope() {
+    torch::NoGradGuard noGrad;
+    auto params = m_model.parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(m_weights[i]);
+    auto buffers = m_model.namedBuffers();
+    for (size_t i = 0; i < buffers.size(); ++i) buffers[i].tensor.copy_(m_buffers[i]);
+  }
+  const Tensors& weights() const { return m_weights; }
+
+ private:
+  Model& m_model;
+  Tensors m_weights;
+  Tensors m_buffers;
+};
+
+// SAM (Foret et al., 2021): ε = ρ·g / (‖g‖₂ + 1e-12), one global norm over all parameters.
+Tensors samEpsilon(const Tensors& g, double rho) {
+  const double scale = rho / (globalNorm(g) + 1e-12);
+  Tensors eps;
+  for (auto& gi : g) eps.push_back(gi.detach() * scale);
+  return eps;
+}
+
+// ASAM (Kwon et al., 2021): ε = ρ·T_w² g / ‖T_w g‖ with T_w = |w| + η, element-wise.
+Tensors asamEpsilon(const Tensors& g, const Tensors& w, double rho, double eta) {
+  Tensors tg, t;
+  for (size_t i = 0; i < g.size(); ++i) {
+    t.push_back(w[i].abs() + eta);
+    tg.push_back(t.back() * g[i].detach());
+  }
+  const double scale = rho / (globalNorm(tg) + 1e-12);
+  Tensors eps;
+  for (size_t i = 0; i < g.size(); ++i) eps.push_back(t[i] * tg[i] * scale);
+  return eps;
+}
+
+int64_t correctOf(const at::Tensor& logits, const at::Tensor& y) {
+  return (logits.detach().argmax(1) == y).sum().item<int64_t>();
+}
+
+void setGradients(Model& model, const Tensors& grads) {
+  auto params = model.parameters();
+  for (size_t i = 0; i < params.size(); ++i) params[i].mutable_grad() = grads[i].detach().clone();
+}
+
+// The perturbed gradient of one (sub-)batch: g' = ∇L(w + ε(g)).
+Tensors perturbedGradient(Model& model, const at::Tensor& x, const at::Tensor& y,
+                          const LossFunction& lossFn, const OptimizerConfig& c, const Tensors& g,
+                          Tensors* epsilonOut) {
+  PerturbationScope scope(model);
+  Tensors eps = c.method == SharpnessMethod::Asam ? asamEpsilon(g, scope.weights(), c.rho, c.asamEta)
+                                                  : samEpsilon(g, c.rho);
+  scope.perturb(eps);
+  auto pass = gradientAt(model, x, y, lossFn);
+  if (epsilonOut) *epsilonOut = eps;
+  return detached(pass.grads);
+}
+
+StepResult samStep(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
+                   const OptimizerConfig& c) {
+  StepResult result;
+  const int64_t n = x.size(0);
+  // m-sharpness (Andriushchenko & Flammarion, 2022): one ε per sub-batch of m samples, and the
+  // perturbed gradients averaged, weighted by sub-batch size.
+  const int64_t m = c.mSharpness > 0 ? c.mSharpness : n;
+  Tensors sum;
+  double lossSum = 0.0;
+  for (int64_t start = 0; start < n; start += m) {
+    const int64_t end = std::min(n, start + m);
+    auto xs = x.slice(0, start, end), ys = y.slice(0, start, end);
+    auto pass = gradientAt(model, xs, ys, lossFn);  // updates BatchNorm statistics: unperturbed
+    lossSum += pass.loss.item<double>() * double(end - start);
+    result.correct += correctOf(pass.logits, ys);
+    auto g2 = perturbedGradient(model, xs, ys, lossFn, c, detached(pass.grads), &result.perturbation);
+    const double weight = double(end - start) / double(n);
+    for (size_t i = 0; i < g2.size(); ++i) {
+      if (sum.size() <= i) sum.push_back(g2[i] * weight);
+      else sum[i] += g2[i] * weight;
+    }
+  }
+  result.loss = lossSum / double(n);
+  setGradients(model, sum);
+  return result;
+}
+
+// Gradient norm penalty (Zhao et al., 2022): minimise L + λ‖∇L‖ with the first-order update
+// (1 − α)·g + α·∇L(w + r·g/‖g‖), α = λ/r. α = 1 is SAM with ρ = r.
+StepResult gnpStep(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
+                   const OptimizerConfig& c) {
+  StepResult result;
+  auto pass = gradientAt(model, x, y, lossFn);
+  result.loss = pass.loss.item<double>();
+  result.correct = correctOf(pass.logits, y);
+  Tensors g = detached(pass.grads);
+  Tensors gr;
+  {
+    PerturbationScope scope(model);
+    result.perturbation = samEpsilon(g, c.gnpR);
+    scope.perturb(result.perturbation);
+    gr = detached(gradientAt(model, x, y, lossFn).grads);
+  }
+  Tensors update;
+  for (size_t i = 0; i < g.size(); ++i) update.push_back(g[i] * (1.0 - c.gnpAlpha) + gr[i] * c.gnpAlpha);
+  setGradients(model, update);
+  return result;
+}
+
+// HERO (Yang et al., 2022): at w + ε (an adaptive SAM step of radius ρ) take g₁ with its graph;
+// the penalty R = λ·Σ_layers mean((g₁ − g₀)²) over conv/linear weights (tensors of rank ≥ 2),
+// g₀ = ∇L(w) detached, approximates λ‖Hε‖². The update is g₁ + ∇R, a double backward.
+StepResult heroStep(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
+                    const OptimizerConfig& c) {
+  StepResult result;
+  auto first = gradientAt(model, x, y, lossFn);
+  result.loss = first.loss.item<double>();
+  result.correct = correctOf(first.logits, y);
+  Tensors g0 = detached(first.grads);
+  Tensors update;
+  {
+    PerturbationScope scope(model);
+    result.perturbation = c.heroAdaptive ? asamEpsilon(g0, scope.weights(), c.rho, c.asamEta)
+                                         : samEpsilon(g0, c.rho);
+    scope.perturb(result.perturbation);
+    auto second = gradientAt(model, x, y, lossFn, /*createGraph=*/true);
+    auto params = model.parameters();
+    at::Tensor penalty = torch::zeros({}, second.loss.options());
+    for (size_t i = 0; i < params.size(); ++i)
+      if (params[i].dim() >= 2) penalty = penalty + (second.grads[i] - g0[i]).pow(2).mean();
+    penalty = penalty * c.heroLambda;
+    Tensors penaltyGrad;
+    if (penalty.requires_grad()) {
+      penaltyGrad = torch::autograd::grad({penalty}, params, {}, false, false, /*allow_unused=*/true);
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      auto g = second.grads[i].detach();
+      if (i < penaltyGrad.size() && penaltyGrad[i].defined()) g = g + penaltyGrad[i];
+      update.push_back(g);
+    }
+  }
+  setGradients(model, update);
+  return result;
+}
+
+}  // namespace
+
+StepResult computeUpdateGradient(Model& model, const at::Tensor& x, const at::Tensor& y,
+                                 const LossFunction& lossFn, const OptimizerConfig& c) {
+  switch (c.method) {
+    case SharpnessMethod::Sam:
+    case SharpnessMethod::Asam:
+      return samStep(model, x, y, lossFn, c);
+    case SharpnessMethod::Gnp:
+      return gnpStep(model, x, y, lossFn, c);
+    case SharpnessMethod::Hero:
+      return heroStep(model, x, y, lossFn, c);
+    case SharpnessMethod::None:
+      break;
+  }
+  auto pass = gradientAt(model, x, y, lossFn);
+  setGradients(model, pass.grads);
+  return {pass.loss.item<double>(), correctOf(pass.logits, y), {}};
+}
+
+}  // namespace flatland::training

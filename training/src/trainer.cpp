@@ -1,0 +1,313 @@
+#include "flatland/training/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "flatland/errors.h"
+#include "flatland/training/checkpoint.h"
+#include "flatland/training/class_balanced_loss.h"
+#include "flatland/training/data_conditions.h"
+#include "flatland/training/device.h"
+#include "flatland/training/evaluate.h"
+#include "flatland/training/learning_rate.h"
+#include "flatland/training/model_spec.h"
+#include "flatland/training/quantization.h"
+#include "flatland/training/sharpness_step.h"
+#include "flatland/training/tensor_array.h"
+
+namespace flatland::training {
+
+namespace {
+
+double nowSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::unique_ptr<torch::optim::Optimizer> makeBaseOptimizer(Model& model, const OptimizerConfig& c) {
+  if (c.base == BaseOptimizer::AdamW) {
+    return std::make_unique<torch::optim::AdamW>(
+        model.parameters(), torch::optim::AdamWOptions(c.learningRate)
+                                .betas({c.beta1, c.beta2})
+                                .eps(c.eps)
+                                .weight_decay(c.weightDecay));
+  }
+  return std::make_unique<torch::optim::SGD>(
+      model.parameters(), torch::optim::SGDOptions(c.learningRate)
+                              .momentum(c.momentum)
+                              .nesterov(c.nesterov && c.momentum > 0)
+                              .weight_decay(c.weightDecay));
+}
+
+// SWA (Izmailov et al., 2018) averages weights; BatchNorm statistics of the average are not the
+// average of statistics, so they are recomputed with one pass over the training data.
+void recomputeBatchNormStatistics(Model& model, const Dataset& train, int64_t batchSize) {
+  auto buffers = model.namedBuffers();
+  if (buffers.empty()) return;
+  torch::NoGradGuard noGrad;
+  for (auto& b : buffers) {
+    const auto& name = b.name;
+    if (name.size() >= 12 && name.compare(name.size() - 12, 12, "running_mean") == 0) b.tensor.zero_();
+    else if (name.size() >= 11 && name.compare(name.size() - 11, 11, "running_var") == 0) b.tensor.fill_(1);
+    else if (name.find("num_batches_tracked") != std::string::npos) b.tensor.zero_();
+  }
+  const bool wasTraining = model.isTraining();
+  model.setTraining(true);
+  for (int64_t start = 0; start < train.size(); start += batchSize) {
+    auto x = train.inputs.slice(0, start, std::min(train.size(), start + batchSize));
+    model.forward(x.to(model.device(), model.dtype()));
+  }
+  model.setTraining(wasTraining);
+}
+
+int64_t swaStartEpoch(const TrainConfig& c) {
+  if (c.optimizer.swaStartEpoch > 0) return c.optimizer.swaStartEpoch;
+  if (c.optimizer.swaStartEpoch < 0)  // "swa" with no start: the last quarter of the budget
+    return std::max<int64_t>(1, int64_t(std::ceil(0.75 * double(c.epochs))));
+  return 0;
+}
+
+std::vector<double> column(const std::vector<EpochMetrics>& h, double EpochMetrics::*field) {
+  std::vector<double> out;
+  for (auto& m : h) out.push_back(m.*field);
+  return out;
+}
+
+}  // namespace
+
+const char* toString(RunStatus status) {
+  switch (status) {
+    case RunStatus::Finished: return "finished";
+    case RunStatus::Cancelled: return "cancelled";
+    case RunStatus::Diverged: return "diverged";
+  }
+  return "unknown";
+}
+
+PreparedData prepareTrainingData(const TrainConfig& config, const c10::Device& device) {
+  PreparedData prepared;
+  DataOptions trainOptions;
+  if (config.samples > 0) trainOptions.limit = config.samples;
+  prepared.train = loadDataset(config.data, trainOptions);
+  DataOptions testOptions;
+  if (config.testSamples > 0) testOptions.limit = config.testSamples;
+  prepared.test = loadDataset(config.testData, testOptions);
+  if (prepared.test.numClasses > prepared.train.numClasses) prepared.train.numClasses = prepared.test.numClasses;
+  prepared.test.numClasses = prepared.train.numClasses;
+  if (prepared.train.sampleShape() != prepared.test.sampleShape())
+    throw DataError("the training and test sets have different sample shapes (" +
+                    c10::str(c10::IntArrayRef(prepared.train.sampleShape())) + " vs " +
+                    c10::str(c10::IntArrayRef(prepared.test.sampleShape())) + ")");
+  if (config.imbalanceRatio > 1) prepared.train = makeLongTail(prepared.train, config.imbalanceRatio, config.seed);
+  if (config.labelNoise > 0) {
+    auto record = applyLabelNoise(prepared.train, config.labelNoise, config.seed + 1);
+    prepared.flippedIndices = record.flippedIndices;
+    prepared.originalLabels = record.originalLabels;
+  }
+  prepared.train = prepared.train.to(device);
+  prepared.test = prepared.test.to(device);
+  return prepared;
+}
+
+Trainer::Trainer(Model& model, PreparedData data, TrainConfig config, const ProjectFile* project)
+    : m_model(model), m_data(std::move(data)), m_config(std::move(config)), m_project(project),
+      m_runPath("/runs/" + m_config.runName) {
+  validate(m_config);
+}
+
+EpochMetrics Trainer::evaluateEpoch(int64_t epoch, double trainLoss, double trainAccuracy, double lr) {
+  EpochMetrics m;
+  m.epoch = epoch;
+  m.trainLoss = trainLoss;
+  m.trainAccuracy = trainAccuracy;
+  m.learningRate = lr;
+  // A quantization-aware run is judged as it will be deployed: with quantized weights.
+  std::vector<at::Tensor> originals;
+  if (m_config.qatBits > 0) originals = quantizeWeightsInPlace(m_model, m_config.qatBits, QuantGranularity::PerChannel);
+  EvalResult test;
+  try {
+    test = evaluate(m_model, m_data.test, m_config.evalBatchSize);
+  } catch (...) {
+    if (!originals.empty()) restoreWeights(m_model, originals);
+    throw;
+  }
+  if (!originals.empty()) restoreWeights(m_model, originals);
+  m.testLoss = test.loss;
+  m.testAccuracy = test.accuracy;
+  m.perClassAccuracy = test.perClassAccuracy;
+  m.wallTime = nowSeconds() - m_startSeconds;
+  return m;
+}
+
+TrainOutcome Trainer::run(const JobControl& control) {
+  m_startSeconds = nowSeconds();
+  const auto& c = m_config;
+  auto optimizer = makeBaseOptimizer(m_model, c.optimizer);
+  const Dataset& train = m_data.train;
+  const int64_t n = train.size();
+  const int64_t steps = (n + c.batchSize - 1) / c.batchSize;
+  auto generator = at::detail::createCPUGenerator(c.seed + 2);
+  const int64_t swaStart = swaStartEpoch(c);
+  at::Tensor swaAverage;
+  int64_t swaCount = 0;
+  TrainOutcome outcome;
+
+  recordStart();  // writes the run's settings and the epoch-0 checkpoint
+
+  for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
+    const bool reweight = c.drwEpoch > 0 && epoch >= c.drwEpoch;
+    auto lossFn = makeLoss(c.loss, train.classCounts(), reweight);
+    auto order = torch::randperm(n, generator, torch::kInt64).to(train.inputs.device());
+    m_model.setTraining(true);
+    double lossSum = 0.0, lr = 0.0;
+    int64_t correct = 0, seen = 0;
+    try {
+      for (int64_t step = 0; step < steps; ++step) {
+        control.throwIfCancelled();
+        lr = learningRateAt(c.optimizer, double(epoch - 1) + double(step) / double(steps), c.epochs);
+        for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+        auto idx = order.slice(0, step * c.batchSize, std::min(n, (step + 1) * c.batchSize));
+        auto x = train.inputs.index_select(0, idx).to(m_model.dtype());
+        auto y = train.labels.index_select(0, idx);
+        std::vector<at::Tensor> floatWeights;
+        if (c.qatBits > 0)  // straight-through estimator: gradients at the quantized weights
+          floatWeights = quantizeWeightsInPlace(m_model, c.qatBits, QuantGranularity::PerChannel);
+        StepResult result;
+        try {
+          result = computeUpdateGradient(m_model, x, y, lossFn, c.optimizer);
+        } catch (...) {
+          if (!floatWeights.empty()) restoreWeights(m_model, floatWeights);
+          throw;
+        }
+        if (!floatWeights.empty()) restoreWeights(m_model, floatWeights);
+        optimizer->step();
+        lossSum += result.loss * double(idx.numel());
+        correct += result.correct;
+        seen += idx.numel();
+        control.report({(double(epoch - 1) + double(step + 1) / double(steps)) / double(c.epochs),
+                        "epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs), "", -1,
+                        result.loss});
+      }
+    } catch (const Cancelled&) {
+      outcome.status = RunStatus::Cancelled;
+      outcome.message = "cancelled during epoch " + std::to_string(epoch) + "; epochs up to " +
+                        std::to_string(epoch - 1) + " are kept";
+      break;
+    } catch (const NumericalError& e) {
+      outcome.status = RunStatus::Diverged;
+      outcome.message = std::string(e.what()) + " (epoch " + std::to_string(epoch) + "; epochs up to " +
+                        std::to_string(epoch - 1) + " and their checkpoints are kept)";
+      break;
+    }
+
+    if (swaStart > 0 && epoch >= swaStart) {
+      auto w = m_model.flatParameters();
+      swaAverage = swaCount == 0 ? w.clone() : swaAverage + (w - swaAverage) / double(swaCount + 1);
+      ++swaCount;
+    }
+    const bool last = epoch == c.epochs;
+    if (last && swaCount > 0) {
+      m_model.setFlatParameters(swaAverage);
+      recomputeBatchNormStatistics(m_model, train, c.evalBatchSize);
+    }
+    EpochMetrics metrics;
+    try {
+      metrics = evaluateEpoch(epoch, lossSum / double(seen), double(correct) / double(seen), lr);
+    } catch (const NumericalError& e) {
+      outcome.status = RunStatus::Diverged;
+      outcome.message = std::string(e.what()) + " (after epoch " + std::to_string(epoch) + ")";
+      break;
+    }
+    m_history.push_back(metrics);
+    const bool checkpoint = last || epoch % c.checkpointEvery == 0;
+    recordEpoch(metrics, checkpoint, last);
+    control.report({double(epoch) / double(c.epochs), "epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs),
+                    "test accuracy " + std::to_string(metrics.testAccuracy), -1, metrics.testLoss});
+  }
+  outcome.history = m_history;
+  outcome.checkpointEpochs = m_checkpoints;
+  recordEnd(outcome);
+  return outcome;
+}
+
+void Trainer::recordStart() {
+  m_checkpoints.push_back(0);
+  if (!m_project) return;
+  if (m_project->exists(m_runPath))
+    throw InvalidArgument("run '" + m_config.runName + "' already exists in " + m_project->path() +
+                          "; choose another run name");
+  Node run;
+  run.attributes = {{"model", m_config.model},
+                    {"data", m_config.data},
+                    {"test_data", m_config.testData},
+                    {"optimizer", m_config.optimizerName()},
+                    {"seed", int64_t(m_config.seed)},
+                    {"device", m_config.device},
+                    {"settings", m_config.toJson()},
+                    {"status", std::string("running")},
+                    {"epochs_done", int64_t(0)},
+                    {"epochs", m_config.epochs},
+                    {"created", isoTimestampUtc()},
+                    {"class_counts", m_data.train.classCounts()},
+                    {"class_names", m_data.train.classNames},
+                    {"train_samples", m_data.train.size()}};
+  if (m_config.qatBits > 0) run.attributes["qat_bits"] = int64_t(m_config.qatBits);
+  if (m_data.flippedIndices.defined()) {
+    run.groups["label_noise"].datasets["flipped_indices"] = toArray(m_data.flippedIndices);
+    run.groups["label_noise"].datasets["original_labels"] = toArray(m_data.originalLabels);
+    run.groups["label_noise"].attributes["rate"] = m_config.labelNoise;
+  }
+  run.groups["checkpoints"].groups[checkpointName(0)] = checkpointNode(m_model, 0);
+  m_project->put(m_runPath, run);
+}
+
+void Trainer::recordEpoch(const EpochMetrics& metrics, bool checkpoint, bool last) {
+  if (checkpoint) m_checkpoints.push_back(metrics.epoch);
+  if (!m_project) return;
+  ProjectFile::Transaction t;
+  const std::string dir = m_runPath + "/metrics/";
+  std::vector<int64_t> epochs;
+  for (auto& m : m_history) epochs.push_back(m.epoch);
+  t.putDataset(dir + "epoch", Array::i64(epochs));
+  t.putDataset(dir + "train_loss", Array::f64(column(m_history, &EpochMetrics::trainLoss)));
+  t.putDataset(dir + "train_accuracy", Array::f64(column(m_history, &EpochMetrics::trainAccuracy)));
+  t.putDataset(dir + "test_loss", Array::f64(column(m_history, &EpochMetrics::testLoss)));
+  t.putDataset(dir + "test_accuracy", Array::f64(column(m_history, &EpochMetrics::testAccuracy)));
+  t.putDataset(dir + "learning_rate", Array::f64(column(m_history, &EpochMetrics::learningRate)));
+  t.putDataset(dir + "wall_time", Array::f64(column(m_history, &EpochMetrics::wallTime)));
+  std::vector<double> perClass;
+  for (auto& m : m_history) perClass.insert(perClass.end(), m.perClassAccuracy.begin(), m.perClassAccuracy.end());
+  t.putDataset(dir + "per_class_accuracy",
+               Array::f64(perClass, {int64_t(m_history.size()), int64_t(metrics.perClassAccuracy.size())}));
+  if (checkpoint)
+    t.put(m_runPath + "/checkpoints/" + checkpointName(metrics.epoch), checkpointNode(m_model, metrics.epoch));
+  t.setAttributes(m_runPath, {{"epochs_done", metrics.epoch},
+                              {"final_test_accuracy", metrics.testAccuracy},
+                              {"final_test_loss", metrics.testLoss},
+                              {"swa_applied", int64_t(last && swaStartEpoch(m_config) > 0)}});
+  m_project->commit(t);
+}
+
+void Trainer::recordEnd(const TrainOutcome& outcome) {
+  if (!m_project) return;
+  m_project->setAttributes(m_runPath, {{"status", std::string(toString(outcome.status))},
+                                       {"message", outcome.message},
+                                       {"seconds", nowSeconds() - m_startSeconds}});
+}
+
+TrainOutcome trainRun(const TrainConfig& config, const std::string& projectPath, const JobControl& control) {
+  validate(config);
+  const auto device = parseDevice(config.device);
+  auto data = prepareTrainingData(config, device);
+  ModelShape shape{data.train.sampleShape(), data.train.numClasses};
+  auto model = loadModel(config.model, shape, device, config.seed);
+  auto project = ProjectFile::openOrCreate(projectPath);
+  Trainer trainer(*model, std::move(data), config, &project);
+  return trainer.run(control);
+}
+
+}  // namespace flatland::training
