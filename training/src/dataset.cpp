@@ -31,12 +31,6 @@ std::vector<std::string> splitOn(const std::string& text, char sep) {
   return parts;
 }
 
-bool isSplit(const std::string& s) { return s == "train" || s == "test"; }
-
-std::string kindList() {
-  return "fashion-mnist:train|test, cifar10:DIR:train|test, h5:FILE, synthetic:spirals|blobs";
-}
-
 std::string requireFile(const std::filesystem::path& path, const std::string& what) {
   if (!std::filesystem::exists(path))
     throw DataError(what + " not found: " + path.string());
@@ -89,47 +83,6 @@ Dataset Dataset::to(const c10::Device& device) const {
   out.inputs = inputs.to(device);
   out.labels = labels.to(device);
   return out;
-}
-
-DataSpec DataSpec::parse(const std::string& text) {
-  DataSpec spec;
-  spec.text = text;
-  auto parts = splitOn(text, ':');
-  const std::string& kind = parts[0];
-  auto bad = [&](const std::string& why) {
-    return InvalidArgument("bad data spec '" + text + "': " + why + " (expected " + kindList() + ")");
-  };
-  if (kind == "fashion-mnist") {
-    spec.kind = Kind::FashionMnist;
-    if (parts.size() == 2 && isSplit(parts[1])) {
-      spec.split = parts[1];
-    } else if (parts.size() == 3 && isSplit(parts[2])) {
-      spec.path = parts[1];  // fashion-mnist:DIR:train
-      spec.split = parts[2];
-    } else {
-      throw bad("name the split, train or test");
-    }
-  } else if (kind == "cifar10") {
-    spec.kind = Kind::Cifar10;
-    if (parts.size() != 3 || parts[1].empty() || !isSplit(parts[2]))
-      throw bad("give the directory of the binary batches and the split");
-    spec.path = parts[1];
-    spec.split = parts[2];
-  } else if (kind == "h5") {
-    spec.kind = Kind::Hdf5;
-    // A file name may itself contain ':'; take everything after the first one.
-    spec.path = text.size() > 3 ? text.substr(3) : "";
-    if (spec.path.empty()) throw bad("give the HDF5 file");
-  } else if (kind == "synthetic") {
-    spec.kind = Kind::Synthetic;
-    if (parts.size() < 2 || (parts[1] != "spirals" && parts[1] != "blobs"))
-      throw bad("synthetic sets are spirals and blobs");
-    spec.split = parts[1];
-    if (parts.size() > 2) spec.path = text.substr(kind.size() + parts[1].size() + 2);
-  } else {
-    throw bad("unknown kind '" + kind + "'");
-  }
-  return spec;
 }
 
 std::string defaultFashionMnistDir() {

@@ -8,50 +8,6 @@
 
 namespace flatland::training {
 
-namespace {
-bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-}  // namespace
-
-ModelSpec ModelSpec::parse(const std::string& text) {
-  ModelSpec spec;
-  spec.text = text;
-  if (text.rfind("zoo:", 0) == 0) {
-    spec.kind = Kind::Zoo;
-    spec.name = text.substr(4);
-    return spec;
-  }
-  // project.h5:/runs/NAME[@EPOCH]
-  auto marker = text.find(":/runs/");
-  if (marker != std::string::npos) {
-    spec.kind = Kind::Checkpoint;
-    spec.name = text.substr(0, marker);
-    std::string run = text.substr(marker + 7);
-    auto at = run.find('@');
-    if (at != std::string::npos) {
-      try {
-        spec.epoch = std::stoll(run.substr(at + 1));
-      } catch (const std::exception&) {
-        throw InvalidArgument("bad model spec '" + text + "': the epoch after '@' must be a number");
-      }
-      run = run.substr(0, at);
-    }
-    if (run.empty()) throw InvalidArgument("bad model spec '" + text + "': name the run");
-    spec.run = run;
-    return spec;
-  }
-  if (endsWith(text, ".h5"))
-    throw InvalidArgument("bad model spec '" + text + "': name a run in the project, as " + text +
-                          ":/runs/NAME[@EPOCH]");
-  if (text.empty())
-    throw InvalidArgument("empty model spec (expected zoo:NAME, a TorchScript .pt file, or "
-                          "PROJECT.h5:/runs/NAME[@EPOCH])");
-  spec.kind = Kind::TorchScript;
-  spec.name = text;
-  return spec;
-}
-
 std::unique_ptr<Model> loadModel(const std::string& text, const ModelShape& shape,
                                  const c10::Device& device, uint64_t seed) {
   auto spec = ModelSpec::parse(text);

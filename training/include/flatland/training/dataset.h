@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "flatland/training/specs.h"
+
 namespace flatland::training {
 
 // Images as float32 N×C×H×W (or N×D for tabular sets), labels as int64 N in [0, numClasses).
@@ -36,17 +38,6 @@ struct DataOptions {
   std::optional<int64_t> limit;  // keep the first N samples
   std::string dataDir;           // overrides the default directory of a named set
   c10::Device device = c10::Device(c10::kCPU);
-};
-
-// A parsed spec: "fashion-mnist:train", "cifar10:DIR:test", "h5:FILE", "synthetic:spirals".
-struct DataSpec {
-  enum class Kind { FashionMnist, Cifar10, Hdf5, Synthetic };
-  Kind kind = Kind::Synthetic;
-  std::string path;   // directory (cifar10, fashion-mnist override) or file (h5)
-  std::string split;  // "train" or "test" for named sets; generator name for synthetic
-  std::string text;   // the original string
-
-  static DataSpec parse(const std::string& text);  // throws InvalidArgument
 };
 
 // The directory Debian's dataset-fashion-mnist installs to; FLATLAND_FASHION_MNIST_DIR overrides.

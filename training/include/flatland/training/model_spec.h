@@ -10,19 +10,9 @@
 #include <string>
 
 #include "flatland/training/model.h"
+#include "flatland/training/specs.h"
 
 namespace flatland::training {
-
-struct ModelSpec {
-  enum class Kind { Zoo, TorchScript, Checkpoint };
-  Kind kind = Kind::Zoo;
-  std::string name;              // zoo name, TorchScript path, or project file
-  std::string run;               // run name (checkpoint)
-  std::optional<int64_t> epoch;  // checkpoint epoch; latest when empty
-  std::string text;
-
-  static ModelSpec parse(const std::string& text);  // throws InvalidArgument
-};
 
 // Builds or loads a model and checks that it fits the data's shape. Zoo models are initialised
 // from the seed. Throws ModelError, ProjectError or InvalidArgument with an actionable message.

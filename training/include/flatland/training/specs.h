@@ -1,0 +1,33 @@
+// The spec strings that name data sets and models, shared by the CLI and the GUI. Parsing only
+// (no files are read), and free of LibTorch so Qt forms can validate as the user types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace flatland::training {
+
+// A parsed spec: "fashion-mnist:train", "cifar10:DIR:test", "h5:FILE", "synthetic:spirals".
+struct DataSpec {
+  enum class Kind { FashionMnist, Cifar10, Hdf5, Synthetic };
+  Kind kind = Kind::Synthetic;
+  std::string path;   // directory (cifar10, fashion-mnist override) or file (h5)
+  std::string split;  // "train" or "test" for named sets; generator name for synthetic
+  std::string text;   // the original string
+
+  static DataSpec parse(const std::string& text);  // throws InvalidArgument
+};
+
+struct ModelSpec {
+  enum class Kind { Zoo, TorchScript, Checkpoint };
+  Kind kind = Kind::Zoo;
+  std::string name;              // zoo name, TorchScript path, or project file
+  std::string run;               // run name (checkpoint)
+  std::optional<int64_t> epoch;  // checkpoint epoch; latest when empty
+  std::string text;
+
+  static ModelSpec parse(const std::string& text);  // throws InvalidArgument
+};
+
+}  // namespace flatland::training
