@@ -30,6 +30,17 @@ struct JobOptions {
   void addTo(CLI::App* command, bool withBatchSize = true);
 };
 
+}  // namespace flatland::cli
+
+namespace flatland::app {
+struct ModelDataSettings;
+}
+
+namespace flatland::cli {
+
+// The job-layer form of the options (app/jobs/jobs.h).
+app::ModelDataSettings toModelData(const JobOptions& options);
+
 // Prints a JSON document on stdout (one line, so scripts can parse it), or nothing.
 void printJson(const nlohmann::json& document);
 
@@ -42,5 +53,13 @@ struct Command {
 // Registration functions, one per subcommand (each in its own file).
 Command addInfoCommand(CLI::App& app, const GlobalOptions& global);
 Command addEvalCommand(CLI::App& app, const GlobalOptions& global);
+#ifdef FLATLAND_HAVE_RENDER
+Command addRenderCommand(CLI::App& app, const GlobalOptions& global);
+#endif
+Command addTrainCommand(CLI::App& app, const GlobalOptions& global);
+Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global);
+Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global);
+Command addExportCommand(CLI::App& app, const GlobalOptions& global);
+Command addHessianCommand(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace flatland::cli

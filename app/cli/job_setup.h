@@ -8,12 +8,13 @@
 
 #include "cli_context.h"
 #include "flatland/training/dataset.h"
+#include "flatland/training/device.h"
 #include "flatland/training/model.h"
 
 namespace flatland::cli {
 
-// "auto" picks CUDA when LibTorch sees a GPU, else the CPU; "cpu", "cuda", "cuda:N" as given.
-c10::Device parseDevice(const std::string& text);
+// "auto", "cpu", "cuda", "cuda:N" → a device (see flatland/training/device.h).
+using training::parseDevice;
 
 struct JobSetup {
   c10::Device device = c10::Device(c10::kCPU);

@@ -23,6 +23,14 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = {
       addInfoCommand(app, global),
       addEvalCommand(app, global),
+#ifdef FLATLAND_HAVE_RENDER
+      addRenderCommand(app, global),
+#endif
+      addTrainCommand(app, global),
+      addQuantizeCommand(app, global),
+      addSurfaceCommand(app, global),
+      addExportCommand(app, global),
+      addHessianCommand(app, global),
   };
 
   try {

@@ -85,10 +85,6 @@ Dataset Dataset::to(const c10::Device& device) const {
   return out;
 }
 
-std::string defaultFashionMnistDir() {
-  if (const char* env = std::getenv("FLATLAND_FASHION_MNIST_DIR"); env && *env) return env;
-  return "/usr/share/datasets/fashion-mnist";
-}
 
 Dataset loadDataset(const std::string& spec, const DataOptions& options) {
   return loadDataset(DataSpec::parse(spec), options);

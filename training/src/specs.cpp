@@ -1,5 +1,6 @@
 #include "flatland/training/specs.h"
 
+#include <cstdlib>
 #include <vector>
 
 #include "flatland/errors.h"
@@ -109,6 +110,11 @@ ModelSpec ModelSpec::parse(const std::string& text) {
   spec.kind = Kind::TorchScript;
   spec.name = text;
   return spec;
+}
+
+std::string defaultFashionMnistDir() {
+  if (const char* env = std::getenv("FLATLAND_FASHION_MNIST_DIR"); env && *env) return env;
+  return "/usr/share/datasets/fashion-mnist";
 }
 
 }  // namespace flatland::training

@@ -40,8 +40,6 @@ struct DataOptions {
   c10::Device device = c10::Device(c10::kCPU);
 };
 
-// The directory Debian's dataset-fashion-mnist installs to; FLATLAND_FASHION_MNIST_DIR overrides.
-std::string defaultFashionMnistDir();
 
 // Loads a data set by spec. Throws DataError naming the file and the problem.
 Dataset loadDataset(const std::string& spec, const DataOptions& options = {});

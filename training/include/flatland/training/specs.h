@@ -30,4 +30,7 @@ struct ModelSpec {
   static ModelSpec parse(const std::string& text);  // throws InvalidArgument
 };
 
+// The directory Debian's dataset-fashion-mnist installs to; FLATLAND_FASHION_MNIST_DIR overrides.
+std::string defaultFashionMnistDir();
+
 }  // namespace flatland::training

@@ -1,0 +1,48 @@
+// Spectral density of a symmetric operator by stochastic Lanczos quadrature (Ghorbani et al.,
+// 2019; Lin, Saad & Yang, 2016), with the Gaussian smoothing PyHessian uses.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "flatland/analysis/lanczos.h"
+
+namespace flatland::analysis {
+
+struct DensityOptions {
+  int64_t steps = 100;      // m, Lanczos steps per vector (capped at the dimension)
+  int64_t vectors = 1;      // n_v, random start vectors
+  int64_t gridPoints = 10000;
+  double sigmaSquared = 1e-5;  // kernel variance = sigmaSquared · max(1, grid range)
+  uint64_t seed = 0;
+};
+
+struct SpectralDensity {
+  // Per start vector: Ritz values (nodes, ascending) and squared first components of T's
+  // eigenvectors (weights, each row sums to 1). Rows may be shorter than m when Lanczos found an
+  // invariant subspace early; `steps` is the longest row.
+  std::vector<std::vector<double>> nodes;
+  std::vector<std::vector<double>> weights;
+  std::vector<double> grid;
+  std::vector<double> values;  // smoothed density on the grid
+  double sigma2 = 0.0;
+  int64_t products = 0;
+  double seconds = 0.0;
+};
+
+// Runs SLQ and smooths the result on the default grid.
+SpectralDensity slqDensity(const SymmetricOperator& op, const DensityOptions& options = {},
+                           const JobControl& control = {}, const std::string& stage = "density");
+
+// Nodes and weights of one Gauss quadrature from a Lanczos tridiagonal.
+void quadratureFromTridiagonal(const Tridiagonal& t, std::vector<double>& nodes,
+                               std::vector<double>& weights);
+
+// Smooths nodes/weights (averaged over rows) with Gaussian kernels of variance sigma2 on
+// gridPoints points over [min node − 0.01, max node + 0.01]; sigma2 ≤ 0 picks PyHessian's
+// sigmaSquared·max(1, range). Each kernel integrates to 1, so the curve does too (up to the
+// tails cut by the grid). Fills grid, values and sigma2. The GUI re-smooths with this.
+void smoothDensity(SpectralDensity& density, int64_t gridPoints, double sigmaSquared,
+                   double sigma2 = 0.0);
+
+}  // namespace flatland::analysis

@@ -1,0 +1,104 @@
+// Loss surfaces: loss and accuracy on a 1-, 2- or 3-D grid of points θ + x·d0 + y·d1 + z·d2,
+// written block by block into the project file so an interrupted job resumes where it stopped.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "flatland/analysis/direction.h"
+#include "flatland/analysis/grid.h"
+#include "flatland/training/dataset.h"
+#include "flatland/training/model.h"
+#include "flatland/training/progress.h"
+#include "flatland/training/project_file.h"
+
+namespace flatland::analysis {
+
+struct PointValues {
+  double loss = 0.0;      // mean cross-entropy
+  double accuracy = 0.0;  // fraction in [0, 1]
+};
+
+// Moves a model to grid points in place and evaluates it. Each point costs one forward pass
+// over the data plus a few vector operations over the parameters: the weights are written in
+// place from θ + Σ c_k·d_k (no reallocation), the data sits on the model's device in its dtype,
+// and evaluation runs in inference mode. The destructor puts the origin's state back.
+class SurfaceEvaluator {
+ public:
+  SurfaceEvaluator(training::Model& origin, const DirectionSet& directions, int64_t batchSize);
+  ~SurfaceEvaluator();
+  SurfaceEvaluator(const SurfaceEvaluator&) = delete;
+  SurfaceEvaluator& operator=(const SurfaceEvaluator&) = delete;
+
+  // Sets the model to θ + c[0]·d0 + c[1]·d1 + c[2]·d2 (coefficients past the directions ignored).
+  void moveTo(const std::array<double, 3>& coefficients);
+  // Loss and accuracy of the model as it stands, in eval mode. `data` should come from prepare().
+  PointValues evaluate(const training::Dataset& data) const;
+  // The data moved and cast once to the model's device and dtype.
+  training::Dataset prepare(const training::Dataset& data) const;
+  // Puts back the origin's parameters and buffers.
+  void restoreOrigin();
+
+ private:
+  struct State;
+  std::unique_ptr<State> m_state;
+};
+
+struct SurfaceSettings {
+  GridSpec grid;
+  // Samples per forward pass. On CPUs a few hundred is fastest (activations stay in cache; see
+  // docs/performance.md); on GPUs larger batches pay.
+  int64_t batchSize = 256;
+  // Points per committed block: 0 commits whenever commitSeconds have passed since the last
+  // commit (and at the end); > 0 commits every blockPoints points.
+  int64_t blockPoints = 0;
+  double commitSeconds = 5.0;
+  // What made the surface, stored as the analysis attributes.
+  std::string name;          // analysis name; empty: surface-<UTC time>
+  std::string modelSpec;     // the origin, as the user named it
+  std::string dataSpec;      // fills train_loss / train_accuracy
+  std::string testDataSpec;  // fills test_loss / test_accuracy
+  int64_t samples = -1;
+  uint64_t seed = 0;
+  std::string device = "cpu";
+  std::string settingsJson = "{}";
+};
+
+// A surface as stored: the grid, the values ([z, y, x] row-major; NaN where not done) and the mask.
+struct SurfaceResult {
+  std::string analysisPath;
+  GridSpec grid;
+  std::vector<double> trainLoss, trainAccuracy, testLoss, testAccuracy;  // empty when no such data
+  std::vector<int64_t> done;
+  bool complete = false;
+  double lossAtOrigin = 0.0;   // on the train data
+  double lossMin = 0.0;        // over the done points of train_loss
+  int64_t pointsComputed = 0;  // in this call
+  double seconds = 0.0;        // of this call
+};
+
+// Creates /analyses/NAME (directions, coordinates, an empty done mask) and evaluates every grid
+// point on `train` and, when given, `test`. Throws Cancelled after saving the finished points
+// when control's token is cancelled, InvalidArgument when the grid has more axes than
+// directions or no data is given.
+SurfaceResult computeSurface(const training::ProjectFile& project, training::Model& origin,
+                             const DirectionSet& directions, const training::Dataset* train,
+                             const training::Dataset* test, const SurfaceSettings& settings,
+                             const JobControl& control = {});
+
+// Continues a stored, unfinished surface with its own directions and grid; only points whose
+// done flag is 0 are evaluated. `origin` and the data must be those the surface was started
+// with (the stored model/data specs are the caller's to check). batchSize, blockPoints and
+// commitSeconds are taken from `settings`; the rest from the file.
+SurfaceResult resumeSurface(const training::ProjectFile& project, const std::string& analysisPath,
+                            training::Model& origin, const training::Dataset* train,
+                            const training::Dataset* test, const SurfaceSettings& settings,
+                            const JobControl& control = {});
+
+// Reads a stored surface (any state). Throws ProjectError when the analysis is not a surface.
+SurfaceResult readSurface(const training::ProjectFile& project, const std::string& analysisPath);
+
+}  // namespace flatland::analysis

@@ -1,0 +1,342 @@
+#include "project_figures.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "flatland/errors.h"
+
+namespace flatland::app {
+
+namespace {
+
+using training::Array;
+using training::Node;
+
+std::vector<double> values(const Node& node, const std::string& name) {
+  auto it = node.datasets.find(name);
+  return it == node.datasets.end() ? std::vector<double>{} : it->second.asDoubles();
+}
+
+std::vector<double> toDoubles(const std::vector<int64_t>& v) { return {v.begin(), v.end()}; }
+
+std::string textOr(const Node& node, const std::string& key, const std::string& fallback) {
+  return node.has(key) ? node.text(key) : fallback;
+}
+
+// Unfinished grid points (done = 0) become NaN, which the views leave out.
+std::vector<double> maskedGrid(const Node& node, const std::string& name) {
+  auto v = values(node, name);
+  auto done = values(node, "done");
+  if (done.size() == v.size())
+    for (size_t i = 0; i < v.size(); ++i)
+      if (done[i] == 0) v[i] = std::nan("");
+  return v;
+}
+
+render::SurfaceFigure surfaceFigure(const Node& node, const std::string& title, const std::string& field) {
+  render::SurfaceFigure s;
+  s.grid.xs = values(node, "xcoordinates");
+  s.grid.ys = values(node, "ycoordinates");
+  s.grid.values = maskedGrid(node, field);
+  s.title = title;
+  s.valueLabel = field == "train_loss" ? "train loss" : field == "test_loss" ? "test loss" : field;
+  auto dirs = textOr(node, "dirs", "random");
+  if (dirs == "eigen") {
+    s.xLabel = "\u03b1 (eigenvector 1)";
+    s.yLabel = "\u03b2 (eigenvector 2)";
+  } else if (dirs == "pca") {
+    s.xLabel = "PC 1";
+    s.yLabel = "PC 2";
+  }
+  if (node.groups.count("trajectory")) {
+    const Node& t = node.group("trajectory");
+    auto coords = values(t, "coordinates");
+    auto epochs = values(t, "epochs");
+    if (!coords.empty()) {
+      auto it = t.datasets.find("coordinates");
+      const size_t width = it->second.shape.size() == 2 ? size_t(it->second.shape[1]) : 2;
+      render::Trajectory traj;
+      for (size_t i = 0; (i + 1) * width <= coords.size(); ++i) {
+        traj.xs.push_back(coords[i * width]);
+        traj.ys.push_back(coords[i * width + 1]);
+        if (i < epochs.size()) traj.epochs.push_back(int64_t(epochs[i]));
+      }
+      if (traj.epochs.size() != traj.xs.size()) traj.epochs.clear();
+      s.trajectory = traj;
+    }
+  }
+  return s;
+}
+
+std::string lossField(const Node& node) {
+  auto v = values(node, "train_loss");
+  return v.empty() ? "test_loss" : "train_loss";
+}
+
+std::vector<NamedFigure> surfaceFigures(const Node& node, const std::string& name) {
+  std::vector<NamedFigure> out;
+  const bool hasY = !values(node, "ycoordinates").empty();
+  const bool hasZ = !values(node, "zcoordinates").empty();
+  if (hasZ) {
+    render::VolumeFigure v;
+    v.grid.xs = values(node, "xcoordinates");
+    v.grid.ys = values(node, "ycoordinates");
+    v.grid.zs = values(node, "zcoordinates");
+    v.grid.values = maskedGrid(node, lossField(node));
+    v.title = name;
+    out.push_back({"volume", v});
+  } else if (hasY) {
+    auto surface = surfaceFigure(node, name, lossField(node));
+    out.push_back({"surface", surface});
+    out.push_back({"contour", render::ContourMapFigure{surface}});
+    if (!values(node, "test_loss").empty() && lossField(node) == "train_loss") {
+      auto test = surfaceFigure(node, name + " (test)", "test_loss");
+      out.push_back({"contour-test", render::ContourMapFigure{test}});
+    }
+  } else {
+    render::CurvesFigure c;
+    auto xs = values(node, "xcoordinates");
+    c.title = name;
+    c.xLabel = textOr(node, "dirs", "") == "interp" ? "interpolation \u03b1 (0: first model, 1: second)" : "step \u03b1";
+    c.leftLabel = "loss";
+    c.rightLabel = "accuracy";
+    for (auto [field, label, right, dashed] :
+         {std::tuple{"train_loss", "train loss", false, false}, {"test_loss", "test loss", false, true},
+          {"train_accuracy", "train accuracy", true, false}, {"test_accuracy", "test accuracy", true, true}}) {
+      auto ys = maskedGrid(node, field);
+      if (ys.size() != xs.size()) continue;
+      render::Series s{label, xs, ys, dashed, false};
+      (right ? c.right : c.left).push_back(s);
+    }
+    out.push_back({"curves", c});
+  }
+  return out;
+}
+
+render::Series densitySeries(const Node& density, const std::string& label) {
+  return {label, values(density, "grid"), values(density, "values"), false, false};
+}
+
+std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& name) {
+  std::vector<NamedFigure> out;
+  if (node.groups.count("density")) {
+    render::DensityFigure d;
+    d.title = name;
+    d.densities.push_back(densitySeries(node.group("density"), "full data"));
+    d.topEigenvalues.push_back(values(node, "top_eigenvalues"));
+    out.push_back({"density", d});
+  }
+  if (node.groups.count("per_class")) {
+    const Node& perClass = node.group("per_class");
+    render::DensityFigure d;
+    d.title = name + ": per-class spectra";
+    render::BarsFigure bars;
+    bars.title = name + ": per-class curvature";
+    bars.xLabel = "class (samples)";
+    bars.yLabel = "eigenvalue";
+    render::BarSeries top{"\u03bb_max", {}}, bottom{"\u03bb_min", {}};
+    for (auto& [className, cls] : perClass.groups) {
+      const std::string label = textOr(cls, "class_name", className) +
+                                (cls.has("class_count") ? " (" + std::to_string(int64_t(cls.number("class_count"))) + ")" : "");
+      if (cls.groups.count("density")) {
+        d.densities.push_back(densitySeries(cls.group("density"), label));
+        d.topEigenvalues.push_back({});
+      }
+      bars.categories.push_back(label);
+      top.values.push_back(cls.has("lambda_max") ? cls.number("lambda_max") : std::nan(""));
+      bottom.values.push_back(cls.has("lambda_min") ? cls.number("lambda_min") : std::nan(""));
+    }
+    if (!d.densities.empty()) out.push_back({"per-class-density", d});
+    bars.series.push_back(top);
+    bool anyBottom = false;
+    for (double v : bottom.values) anyBottom |= !std::isnan(v);
+    if (anyBottom) bars.series.push_back(bottom);
+    if (!bars.categories.empty()) out.push_back({"per-class-bars", bars});
+  }
+  if (node.groups.count("batch_sweep")) {
+    const Node& sweep = node.group("batch_sweep");
+    render::CurvesFigure c;
+    c.title = name + ": mini-batch \u03bb_max";
+    c.xLabel = "batch size";
+    c.leftLabel = "\u03bb_max";
+    auto sizes = values(sweep, "batch_sizes");
+    c.left.push_back({"mean over batches", sizes, values(sweep, "lambda_max_mean"), false, true});
+    if (sweep.has("lambda_max_full"))
+      c.left.push_back({"full data", sizes, std::vector<double>(sizes.size(), sweep.number("lambda_max_full")), true, false});
+    out.push_back({"batch-sweep", c});
+  }
+  return out;
+}
+
+std::vector<NamedFigure> quantizeFigures(const Node& node, const std::string& name) {
+  render::CurvesFigure c;
+  c.title = name;
+  c.xLabel = "weight bits";
+  c.leftLabel = "test accuracy";
+  auto bits = values(node, "bits");
+  if (node.groups.count("per_tensor"))
+    c.left.push_back({"per tensor", bits, values(node.group("per_tensor"), "test_accuracy"), true, true});
+  if (node.groups.count("per_channel"))
+    c.left.push_back({"per channel", bits, values(node.group("per_channel"), "test_accuracy"), false, true});
+  return {{"accuracy-vs-bits", c}};
+}
+
+}  // namespace
+
+std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project, const std::string& run) {
+  auto node = project.read("/runs/" + run);
+  if (!node.groups.count("metrics")) return {};
+  const Node& m = node.group("metrics");
+  auto epochs = values(m, "epoch");
+  render::CurvesFigure c;
+  c.title = run + " (" + textOr(node, "optimizer", "?") + ")";
+  c.xLabel = "epoch";
+  c.leftLabel = "loss";
+  c.rightLabel = "accuracy";
+  c.left.push_back({"train loss", epochs, values(m, "train_loss"), false, true});
+  c.left.push_back({"test loss", epochs, values(m, "test_loss"), true, true});
+  c.right.push_back({"train accuracy", epochs, values(m, "train_accuracy"), false, false});
+  c.right.push_back({"test accuracy", epochs, values(m, "test_accuracy"), true, false});
+  std::vector<NamedFigure> out{{"metrics", c}};
+  auto perClass = m.datasets.find("per_class_accuracy");
+  if (perClass != m.datasets.end() && perClass->second.shape.size() == 2) {
+    render::CurvesFigure pc;
+    pc.title = run + ": test accuracy per class";
+    pc.xLabel = "epoch";
+    pc.leftLabel = "accuracy";
+    const auto all = perClass->second.asDoubles();
+    const int64_t rows = perClass->second.shape[0], classes = perClass->second.shape[1];
+    std::vector<std::string> names;
+    if (node.attributes.count("class_names"))
+      if (auto* n = std::get_if<std::vector<std::string>>(&node.attributes.at("class_names"))) names = *n;
+    for (int64_t c2 = 0; c2 < classes; ++c2) {
+      std::vector<double> ys;
+      for (int64_t r = 0; r < rows; ++r) ys.push_back(all[r * classes + c2]);
+      pc.left.push_back({c2 < int64_t(names.size()) ? names[c2] : "class " + std::to_string(c2), epochs, ys, false, false});
+    }
+    out.push_back({"per-class-accuracy", pc});
+  }
+  return out;
+}
+
+std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project, const std::string& analysis) {
+  auto node = project.read("/analyses/" + analysis);
+  auto kind = textOr(node, "kind", "");
+  if (kind == "surface") return surfaceFigures(node, analysis);
+  if (kind == "hessian") return hessianFigures(node, analysis);
+  if (kind == "quantize") return quantizeFigures(node, analysis);
+  throw ProjectError("analysis '" + analysis + "' has kind '" + kind + "', which Flatland cannot draw");
+}
+
+std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
+                                           const std::vector<std::string>& analyses) {
+  if (analyses.size() < 2) throw InvalidArgument("choose two or more analyses to compare");
+  std::vector<Node> nodes;
+  std::string kind;
+  for (auto& a : analyses) {
+    nodes.push_back(project.read("/analyses/" + a));
+    auto k = textOr(nodes.back(), "kind", "");
+    if (!kind.empty() && k != kind)
+      throw InvalidArgument("cannot compare a " + kind + " analysis with a " + k + " analysis; choose analyses of one kind");
+    kind = k;
+  }
+  if (kind == "surface") {
+    render::ComparisonFigure comparison;
+    comparison.title = "loss surfaces";
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (values(nodes[i], "ycoordinates").empty())
+        throw InvalidArgument("analysis '" + analyses[i] + "' is not a 2-D surface; only 2-D surfaces compare side by side");
+      comparison.panels.push_back(surfaceFigure(nodes[i], analyses[i], lossField(nodes[i])));
+    }
+    return {{"comparison", comparison}};
+  }
+  if (kind == "hessian") {
+    render::DensityFigure d;
+    d.title = "Hessian spectral densities";
+    render::BarsFigure bars;
+    bars.title = "curvature";
+    bars.yLabel = "value";
+    render::BarSeries lmax{"\u03bb_max", {}}, trace{"trace / 100", {}};
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (nodes[i].groups.count("density")) {
+        d.densities.push_back(densitySeries(nodes[i].group("density"), analyses[i]));
+        d.topEigenvalues.push_back(values(nodes[i], "top_eigenvalues"));
+      }
+      bars.categories.push_back(analyses[i]);
+      lmax.values.push_back(nodes[i].has("lambda_max") ? nodes[i].number("lambda_max") : std::nan(""));
+      trace.values.push_back(nodes[i].has("trace") ? nodes[i].number("trace") / 100.0 : std::nan(""));
+    }
+    bars.series = {lmax, trace};
+    std::vector<NamedFigure> out;
+    if (!d.densities.empty()) out.push_back({"density-comparison", d});
+    out.push_back({"curvature-comparison", bars});
+    return out;
+  }
+  if (kind == "quantize") {
+    render::CurvesFigure c;
+    c.title = "accuracy vs bits";
+    c.xLabel = "weight bits";
+    c.leftLabel = "test accuracy (per channel)";
+    for (size_t i = 0; i < nodes.size(); ++i)
+      c.left.push_back({analyses[i], values(nodes[i], "bits"), values(nodes[i].group("per_channel"), "test_accuracy"), false, true});
+    return {{"quantize-comparison", c}};
+  }
+  throw InvalidArgument("analyses of kind '" + kind + "' cannot be compared");
+}
+
+namespace {
+void seriesCsv(std::ostringstream& out, const std::vector<render::Series>& series) {
+  for (auto& s : series) {
+    out << "# " << s.label << "\nx,y\n";
+    for (size_t i = 0; i < s.xs.size() && i < s.ys.size(); ++i) out << s.xs[i] << "," << s.ys[i] << "\n";
+  }
+}
+void gridCsv(std::ostringstream& out, const render::SurfaceGrid& g) {
+  out << "x,y,value\n";
+  for (size_t iy = 0; iy < g.ny(); ++iy)
+    for (size_t ix = 0; ix < g.nx(); ++ix) out << g.xs[ix] << "," << g.ys[iy] << "," << g.at(iy, ix) << "\n";
+}
+}  // namespace
+
+std::string figureCsv(const render::Figure& figure) {
+  std::ostringstream out;
+  out.precision(10);
+  std::visit(
+      [&](const auto& f) {
+        using T = std::decay_t<decltype(f)>;
+        if constexpr (std::is_same_v<T, render::SurfaceFigure>) {
+          gridCsv(out, f.grid);
+        } else if constexpr (std::is_same_v<T, render::ContourMapFigure>) {
+          gridCsv(out, f.surface.grid);
+        } else if constexpr (std::is_same_v<T, render::ComparisonFigure>) {
+          for (auto& p : f.panels) {
+            out << "# " << p.title << "\n";
+            gridCsv(out, p.grid);
+          }
+        } else if constexpr (std::is_same_v<T, render::VolumeFigure>) {
+          out << "x,y,z,value\n";
+          for (size_t iz = 0; iz < f.grid.nz(); ++iz)
+            for (size_t iy = 0; iy < f.grid.ny(); ++iy)
+              for (size_t ix = 0; ix < f.grid.nx(); ++ix)
+                out << f.grid.xs[ix] << "," << f.grid.ys[iy] << "," << f.grid.zs[iz] << "," << f.grid.at(iz, iy, ix) << "\n";
+        } else if constexpr (std::is_same_v<T, render::CurvesFigure>) {
+          seriesCsv(out, f.left);
+          seriesCsv(out, f.right);
+        } else if constexpr (std::is_same_v<T, render::DensityFigure>) {
+          seriesCsv(out, f.densities);
+        } else if constexpr (std::is_same_v<T, render::BarsFigure>) {
+          out << "category";
+          for (auto& s : f.series) out << "," << s.label;
+          out << "\n";
+          for (size_t i = 0; i < f.categories.size(); ++i) {
+            out << f.categories[i];
+            for (auto& s : f.series) out << "," << (i < s.values.size() ? s.values[i] : std::nan(""));
+            out << "\n";
+          }
+        }
+      },
+      figure);
+  return out.str();
+}
+
+}  // namespace flatland::app

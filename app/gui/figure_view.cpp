@@ -1,0 +1,135 @@
+#include "figure_view.h"
+
+#include <QCheckBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPixmap>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include "flatland/errors.h"
+#include "flatland/render/export_figure.h"
+#include "project_figures.h"
+
+namespace flatland::app {
+
+FigureView::FigureView(render::Figure figure, QWidget* parent) : QWidget(parent), m_figure(std::move(figure)) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* bar = new QHBoxLayout;
+  auto* exportButton = new QPushButton("Export figure…");
+  exportButton->setObjectName("exportFigure");
+  auto* csvButton = new QPushButton("Export data (CSV)…");
+  connect(exportButton, &QPushButton::clicked, this, &FigureView::exportInteractively);
+  connect(csvButton, &QPushButton::clicked, this, &FigureView::exportCsvInteractively);
+  bar->addWidget(new QLabel(QString::fromStdString(render::figureKind(m_figure))));
+  bar->addStretch();
+  bar->addWidget(csvButton);
+  bar->addWidget(exportButton);
+  layout->addLayout(bar);
+  m_image = new QLabel(this);
+  m_image->setAlignment(Qt::AlignCenter);
+  m_image->setMinimumSize(200, 150);
+  m_image->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
+  layout->addWidget(m_image, 1);
+  m_redrawTimer = new QTimer(this);
+  m_redrawTimer->setSingleShot(true);
+  m_redrawTimer->setInterval(150);  // redraw once the user stops resizing
+  connect(m_redrawTimer, &QTimer::timeout, this, &FigureView::redraw);
+  m_redrawTimer->start();
+}
+
+void FigureView::setFigure(render::Figure figure) {
+  m_figure = std::move(figure);
+  m_redrawTimer->start();
+}
+
+void FigureView::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  m_redrawTimer->start();
+}
+
+void FigureView::redraw() {
+  QTemporaryDir dir;
+  const QString path = dir.filePath("view.png");
+  const qreal ratio = devicePixelRatioF();
+  const int w = std::max(200, int(m_image->width() * ratio)), h = std::max(150, int(m_image->height() * ratio));
+  try {
+    // On screen the figure is drawn at screen resolution (96 DPI) so text keeps a readable size.
+    exportTo(path, w, h, 96.0 * ratio, false);
+    QPixmap pixmap(path);
+    pixmap.setDevicePixelRatio(ratio);
+    m_image->setPixmap(pixmap);
+  } catch (const Error& e) {
+    m_image->setText(QString("Cannot draw this view: ") + e.what());
+  }
+}
+
+void FigureView::exportTo(const QString& path, int width, int height, double dpi, bool transparent) const {
+  render::ExportOptions options;
+  options.width = width;
+  options.height = height;
+  options.dpi = dpi;
+  options.transparent = transparent;
+  render::exportFigure(m_figure, path.toStdString(), options);
+}
+
+void FigureView::exportInteractively() {
+  const QString path = QFileDialog::getSaveFileName(this, "Export figure", QDir::homePath() + "/figure.pdf",
+                                                    "PDF (*.pdf);;SVG (*.svg);;PNG (*.png)");
+  if (path.isEmpty()) return;
+  QDialog dialog(this);
+  dialog.setWindowTitle("Figure size");
+  auto* form = new QFormLayout(&dialog);
+  auto* inchesW = new QDoubleSpinBox;
+  inchesW->setRange(1.0, 20.0);
+  inchesW->setValue(3.5);  // one column of a two-column paper
+  inchesW->setSuffix(" in");
+  auto* inchesH = new QDoubleSpinBox;
+  inchesH->setRange(1.0, 20.0);
+  inchesH->setValue(2.6);
+  inchesH->setSuffix(" in");
+  auto* dpi = new QSpinBox;
+  dpi->setRange(72, 1200);
+  dpi->setValue(300);
+  auto* transparent = new QCheckBox("transparent background");
+  form->addRow("Width", inchesW);
+  form->addRow("Height", inchesH);
+  form->addRow("DPI", dpi);
+  form->addRow(transparent);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+  form->addRow(buttons);
+  connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+  if (dialog.exec() != QDialog::Accepted) return;
+  try {
+    exportTo(path, int(inchesW->value() * dpi->value()), int(inchesH->value() * dpi->value()), dpi->value(),
+             transparent->isChecked());
+  } catch (const Error& e) {
+    QMessageBox::warning(this, "Export failed", e.what());
+  }
+}
+
+void FigureView::exportCsvInteractively() {
+  const QString path = QFileDialog::getSaveFileName(this, "Export data", QDir::homePath() + "/figure.csv", "CSV (*.csv)");
+  if (path.isEmpty()) return;
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+    QMessageBox::warning(this, "Export failed", "Cannot write " + path + ": " + file.errorString());
+    return;
+  }
+  file.write(QByteArray::fromStdString(figureCsv(m_figure)));
+}
+
+}  // namespace flatland::app

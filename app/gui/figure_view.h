@@ -1,0 +1,36 @@
+// Shows one figure in a tab, with Export (PNG/PDF/SVG at a chosen size and DPI) and CSV.
+#pragma once
+
+#include <QWidget>
+
+#include "flatland/render/figures.h"
+
+class QLabel;
+class QTimer;
+
+namespace flatland::app {
+
+class FigureView : public QWidget {
+  Q_OBJECT
+ public:
+  FigureView(render::Figure figure, QWidget* parent = nullptr);
+  const render::Figure& figure() const { return m_figure; }
+  void setFigure(render::Figure figure);
+  // Writes the figure to a file (format from the extension). Throws flatland::RenderError.
+  void exportTo(const QString& path, int width, int height, double dpi, bool transparent) const;
+  // Asks for a file and a size, then exports; errors are shown in a message box.
+  void exportInteractively();
+  void exportCsvInteractively();
+
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
+ private:
+  void redraw();
+
+  render::Figure m_figure;
+  QLabel* m_image = nullptr;
+  QTimer* m_redrawTimer = nullptr;
+};
+
+}  // namespace flatland::app

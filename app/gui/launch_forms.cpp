@@ -1,0 +1,384 @@
+#include "launch_forms.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "flatland/errors.h"
+#include "flatland/training/project_file.h"
+#include "flatland/training/specs.h"
+#include "jobs.h"
+
+namespace flatland::app {
+
+namespace {
+
+QComboBox* editableCombo(const QStringList& items, const QString& current) {
+  auto* combo = new QComboBox;
+  combo->setEditable(true);
+  combo->addItems(items);
+  combo->setCurrentText(current);
+  combo->setInsertPolicy(QComboBox::NoInsert);
+  return combo;
+}
+
+QSpinBox* spin(int low, int high, int value) {
+  auto* s = new QSpinBox;
+  s->setRange(low, high);
+  s->setValue(value);
+  return s;
+}
+
+QDoubleSpinBox* doubleSpin(double low, double high, double value, int decimals, double step) {
+  auto* s = new QDoubleSpinBox;
+  s->setRange(low, high);
+  s->setDecimals(decimals);
+  s->setSingleStep(step);
+  s->setValue(value);
+  return s;
+}
+
+// Spec syntax and the files it names; empty when fine.
+QString dataProblem(const QString& text) {
+  try {
+    auto spec = training::DataSpec::parse(text.toStdString());
+    if (spec.kind == training::DataSpec::Kind::Hdf5 && !QFileInfo::exists(QString::fromStdString(spec.path)))
+      return "data file not found: " + QString::fromStdString(spec.path);
+    if (spec.kind == training::DataSpec::Kind::Cifar10 && !QFileInfo(QString::fromStdString(spec.path)).isDir())
+      return "CIFAR-10 folder not found: " + QString::fromStdString(spec.path);
+    if (spec.kind == training::DataSpec::Kind::FashionMnist) {
+      const QString dir = spec.path.empty() ? QString::fromStdString(training::defaultFashionMnistDir())
+                                            : QString::fromStdString(spec.path);
+      if (!QFileInfo(dir).isDir()) return "Fashion-MNIST not found in " + dir + " (install dataset-fashion-mnist)";
+    }
+    return {};
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+QString modelProblem(const QString& text) {
+  try {
+    auto spec = training::ModelSpec::parse(text.toStdString());
+    if (spec.kind != training::ModelSpec::Kind::Zoo && !QFileInfo::exists(QString::fromStdString(spec.name)))
+      return "file not found: " + QString::fromStdString(spec.name);
+    return {};
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+const QStringList kZoo = {"zoo:cnn-small", "zoo:mlp", "zoo:lenet5", "zoo:resnet20", "zoo:linear",
+                          "zoo:mlp-tanh", "zoo:cnn-smooth"};
+const QStringList kData = {"fashion-mnist:train", "fashion-mnist:test", "synthetic:spirals", "synthetic:blobs"};
+
+}  // namespace
+
+// The default for the sample counts keeps a first Run short on a laptop CPU.
+ModelDataFields::ModelDataFields(QFormLayout* form, const QString& defaultData, int defaultSamples, QObject* parent)
+    : QObject(parent) {
+  model = editableCombo(kZoo, "zoo:cnn-small");
+  model->setObjectName("model");
+  model->setToolTip("zoo:NAME, a TorchScript .pt file, or PROJECT.h5:/runs/NAME[@EPOCH]");
+  data = editableCombo(kData, defaultData);
+  data->setObjectName("data");
+  data->setToolTip("fashion-mnist:train|test, cifar10:DIR:train|test, h5:FILE, synthetic:spirals|blobs");
+  samples = spin(0, 10'000'000, defaultSamples);
+  samples->setObjectName("samples");
+  samples->setSpecialValueText("all");
+  device = new QComboBox;
+  device->addItems({"auto", "cpu", "cuda"});
+  seed = spin(0, 1'000'000, 0);
+  form->addRow("Model", model);
+  form->addRow("Data", data);
+  form->addRow("Samples", samples);
+  form->addRow("Device", device);
+  form->addRow("Seed", seed);
+  for (auto* combo : {model, data}) connect(combo, &QComboBox::currentTextChanged, this, &ModelDataFields::changed);
+  connect(samples, &QSpinBox::valueChanged, this, &ModelDataFields::changed);
+}
+
+QString ModelDataFields::problem() const {
+  if (auto p = modelProblem(model->currentText()); !p.isEmpty()) return "Model: " + p;
+  if (auto p = dataProblem(data->currentText()); !p.isEmpty()) return "Data: " + p;
+  return {};
+}
+
+ModelDataSettings ModelDataFields::settings() const {
+  ModelDataSettings s;
+  s.model = model->currentText().toStdString();
+  s.data = data->currentText().toStdString();
+  s.samples = samples->value();
+  s.device = device->currentText().toStdString();
+  s.seed = uint64_t(seed->value());
+  return s;
+}
+
+void ModelDataFields::setModel(const QString& spec) { model->setCurrentText(spec); }
+
+LaunchForm::LaunchForm(ProjectPathGetter projectPath, QWidget* parent)
+    : QWidget(parent), m_projectPath(std::move(projectPath)) {
+  auto* layout = new QVBoxLayout(this);
+  m_form = new QFormLayout;
+  layout->addLayout(m_form);
+}
+
+void LaunchForm::finishLayout() {
+  m_problem = new QLabel;
+  m_problem->setObjectName("problem");
+  m_problem->setWordWrap(true);
+  m_problem->setStyleSheet("color: #b00020");
+  m_run = new QPushButton("Run");
+  m_run->setObjectName("run");
+  auto* layout = static_cast<QVBoxLayout*>(this->layout());
+  layout->addWidget(m_problem);
+  layout->addWidget(m_run);
+  layout->addStretch();
+  connect(m_run, &QPushButton::clicked, this, [this] {
+    revalidate();
+    if (problem().isEmpty()) Q_EMIT submitted(job());
+  });
+  // Validate as the user types: every editor of the form re-checks on change.
+  for (auto* w : findChildren<QLineEdit*>()) connect(w, &QLineEdit::textChanged, this, &LaunchForm::revalidate);
+  for (auto* w : findChildren<QComboBox*>()) connect(w, &QComboBox::currentTextChanged, this, &LaunchForm::revalidate);
+  for (auto* w : findChildren<QSpinBox*>()) connect(w, &QSpinBox::valueChanged, this, &LaunchForm::revalidate);
+  for (auto* w : findChildren<QDoubleSpinBox*>()) connect(w, &QDoubleSpinBox::valueChanged, this, &LaunchForm::revalidate);
+  for (auto* w : findChildren<QCheckBox*>()) connect(w, &QCheckBox::toggled, this, &LaunchForm::revalidate);
+  revalidate();
+}
+
+void LaunchForm::revalidate() {
+  QString p = projectPath().isEmpty() ? "Open or create a project first (File menu)." : problem();
+  m_problem->setText(p);
+  m_run->setEnabled(p.isEmpty());
+}
+
+// ------------------------------------------------------------------------------- training
+
+TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchForm(std::move(projectPath), parent) {
+  input = new ModelDataFields(m_form, "fashion-mnist:train", 5000, this);
+  testData = editableCombo(kData, "fashion-mnist:test");
+  optimizer = new QComboBox;
+  optimizer->setObjectName("optimizer");
+  optimizer->addItems({"sgd", "sam", "asam", "msam", "gnp", "hero", "swa", "adamw"});
+  learningRate = doubleSpin(1e-5, 10.0, 0.05, 5, 0.01);
+  epochs = spin(1, 10000, 3);
+  epochs->setObjectName("epochs");
+  batchSize = spin(1, 65536, 128);
+  rho = doubleSpin(0.0, 10.0, 0.05, 3, 0.01);
+  labelNoise = doubleSpin(0.0, 0.99, 0.0, 2, 0.1);
+  imbalance = doubleSpin(1.0, 1000.0, 1.0, 1, 10.0);
+  qatBits = spin(0, 8, 0);
+  qatBits->setSpecialValueText("off");
+  runName = new QLineEdit("run");
+  runName->setObjectName("runName");
+  m_form->addRow("Test data", testData);
+  m_form->addRow("Optimizer", optimizer);
+  m_form->addRow("Learning rate", learningRate);
+  m_form->addRow("Epochs", epochs);
+  m_form->addRow("Batch size", batchSize);
+  m_form->addRow("\u03c1 (SAM family)", rho);
+  m_form->addRow("Label noise", labelNoise);
+  m_form->addRow("Long tail ratio", imbalance);
+  m_form->addRow("QAT bits", qatBits);
+  m_form->addRow("Run name", runName);
+  connect(optimizer, &QComboBox::currentTextChanged, this, [this](const QString& name) {
+    rho->setEnabled(name != "sgd" && name != "adamw" && name != "swa");
+    if (runName->text().isEmpty() || runName->text() == "run" ||
+        QStringList({"sgd", "sam", "asam", "msam", "gnp", "hero", "swa", "adamw"}).contains(runName->text()))
+      runName->setText(name);
+  });
+  runName->setText("sgd");
+  finishLayout();
+}
+
+QString TrainForm::problem() const {
+  if (auto p = input->problem(); !p.isEmpty()) return p;
+  if (auto p = dataProblem(testData->currentText()); !p.isEmpty()) return "Test data: " + p;
+  const QString name = runName->text();
+  if (name.isEmpty()) return "Name the run.";
+  if (QString::fromStdString(training::sanitizeName(name.toStdString())) != name)
+    return "Run names use letters, digits, '-', '_' and '.' only.";
+  try {
+    if (!projectPath().isEmpty() && QFileInfo::exists(projectPath()) &&
+        training::ProjectFile::open(projectPath().toStdString()).exists("/runs/" + name.toStdString()))
+      return "A run named '" + name + "' already exists in this project; choose another name.";
+  } catch (const Error& e) {
+    return e.what();
+  }
+  if (optimizer->currentText() == "swa" && epochs->value() < 2) return "SWA needs at least 2 epochs.";
+  return {};
+}
+
+JobRequest TrainForm::job() const {
+  training::TrainConfig c;
+  auto s = input->settings();
+  c.model = s.model;
+  c.data = s.data;
+  c.samples = s.samples;
+  c.testData = testData->currentText().toStdString();
+  c.testSamples = s.samples > 0 ? std::max<int64_t>(1000, s.samples / 5) : 0;
+  c.device = s.device;
+  c.seed = s.seed;
+  c.epochs = epochs->value();
+  c.batchSize = batchSize->value();
+  c.optimizer.learningRate = learningRate->value();
+  c.optimizer.rho = rho->value();
+  training::applyOptimizerName(optimizer->currentText().toStdString(), c.optimizer);
+  if (optimizer->currentText() == "msam") c.optimizer.mSharpness = std::max(1, batchSize->value() / 4);
+  c.labelNoise = labelNoise->value();
+  c.imbalanceRatio = imbalance->value();
+  c.qatBits = qatBits->value();
+  c.runName = runName->text().toStdString();
+  const std::string project = projectPath().toStdString();
+  return {"train " + runName->text() + " (" + optimizer->currentText() + ")",
+          [c, project](const JobControl& control) { return runTrainJob(c, project, control); }};
+}
+
+// ------------------------------------------------------------------------------- Hessian
+
+HessianForm::HessianForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchForm(std::move(projectPath), parent) {
+  input = new ModelDataFields(m_form, "fashion-mnist:test", 1000, this);
+  topK = spin(0, 100, 5);
+  bottomK = spin(0, 100, 1);
+  trace = new QCheckBox("Hutchinson trace");
+  trace->setChecked(true);
+  density = new QCheckBox("spectral density (SLQ)");
+  density->setChecked(true);
+  perClass = new QCheckBox("per class");
+  batchSweep = new QLineEdit;
+  batchSweep->setPlaceholderText("e.g. 16,64,256 (empty: none)");
+  name = new QLineEdit;
+  name->setPlaceholderText("hessian-<time>");
+  m_form->addRow("Top-k eigenvalues", topK);
+  m_form->addRow("Bottom-k eigenvalues", bottomK);
+  m_form->addRow(trace);
+  m_form->addRow(density);
+  m_form->addRow(perClass);
+  m_form->addRow("Batch-size sweep", batchSweep);
+  m_form->addRow("Name", name);
+  finishLayout();
+}
+
+QString HessianForm::problem() const {
+  if (auto p = input->problem(); !p.isEmpty()) return p;
+  if (topK->value() == 0 && bottomK->value() == 0 && !trace->isChecked() && !density->isChecked())
+    return "Choose at least one thing to compute.";
+  static const QRegularExpression list("^\\s*(\\d+\\s*(,\\s*\\d+\\s*)*)?$");
+  if (!list.match(batchSweep->text()).hasMatch()) return "Batch-size sweep: a comma-separated list of sizes, e.g. 16,64,256.";
+  for (auto& part : batchSweep->text().split(',', Qt::SkipEmptyParts))
+    if (part.trimmed().toLongLong() < 1) return "Batch sizes must be at least 1.";
+  return {};
+}
+
+JobRequest HessianForm::job() const {
+  HessianJobSettings s;
+  s.input = input->settings();
+  s.topK = topK->value();
+  s.bottomK = bottomK->value();
+  s.trace = trace->isChecked();
+  s.density = density->isChecked();
+  s.perClass = perClass->isChecked();
+  for (auto& part : batchSweep->text().split(',', Qt::SkipEmptyParts)) s.batchSweep.push_back(part.trimmed().toLongLong());
+  s.projectPath = projectPath().toStdString();
+  s.name = name->text().toStdString();
+  return {"Hessian of " + input->model->currentText(),
+          [s](const JobControl& control) { return "stored " + runHessianJob(s, control); }};
+}
+
+// ------------------------------------------------------------------------------- surface
+
+SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchForm(std::move(projectPath), parent) {
+  input = new ModelDataFields(m_form, "fashion-mnist:test", 1000, this);
+  directions = new QComboBox;
+  directions->addItems({"random", "eigen", "pca", "interp"});
+  grid = new QLineEdit("-1:1:21,-1:1:21");
+  grid->setObjectName("grid");
+  norm = new QComboBox;
+  norm->addItems({"filter", "layer", "none"});
+  second = new QLineEdit;
+  second->setPlaceholderText("eigen: Hessian analysis · pca: run · interp: second model");
+  name = new QLineEdit;
+  name->setPlaceholderText("surface-<time>");
+  m_form->addRow("Directions", directions);
+  m_form->addRow("Grid", grid);
+  m_form->addRow("Normalisation", norm);
+  m_form->addRow("From", second);
+  m_form->addRow("Name", name);
+  finishLayout();
+}
+
+QString SurfaceForm::problem() const {
+  if (auto p = input->problem(); !p.isEmpty()) return p;
+  static const QRegularExpression axis("^\\s*-?[0-9.]+:-?[0-9.]+:[0-9]+\\s*$");
+  const auto axes = grid->text().split(',');
+  if (axes.size() > 3) return "Grid: at most three axes (x,y,z).";
+  for (auto& a : axes) {
+    if (!axis.match(a).hasMatch()) return "Grid: each axis is lo:hi:points, e.g. -1:1:21,-1:1:21.";
+    if (a.section(':', 2).toInt() < 2) return "Grid: each axis needs at least 2 points.";
+  }
+  const QString dirs = directions->currentText();
+  if (dirs != "random" && second->text().trimmed().isEmpty()) {
+    if (dirs == "eigen") return "Name the Hessian analysis whose eigenvectors to use (From).";
+    if (dirs == "pca") return "Name the training run whose checkpoints to use (From).";
+    return "Name the second model to interpolate to (From).";
+  }
+  if (dirs == "interp" && axes.size() != 1) return "Interpolation is one-dimensional: give one grid axis, e.g. -0.5:1.5:41.";
+  if (dirs == "interp")
+    if (auto p = modelProblem(second->text()); !p.isEmpty()) return "From: " + p;
+  return {};
+}
+
+JobRequest SurfaceForm::job() const {
+  SurfaceJobSettings s;
+  s.input = input->settings();
+  s.directions = directions->currentText().toStdString();
+  s.grid = grid->text().toStdString();
+  s.norm = norm->currentText().toStdString();
+  s.from = second->text().trimmed().toStdString();
+  s.projectPath = projectPath().toStdString();
+  s.name = name->text().toStdString();
+  return {"surface of " + input->model->currentText(),
+          [s](const JobControl& control) { return "stored " + runSurfaceJob(s, control); }};
+}
+
+// ------------------------------------------------------------------------------- quantization
+
+QuantizeForm::QuantizeForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchForm(std::move(projectPath), parent) {
+  input = new ModelDataFields(m_form, "fashion-mnist:test", 0, this);
+  lowBits = spin(2, 16, 2);
+  highBits = spin(2, 16, 8);
+  name = new QLineEdit;
+  name->setPlaceholderText("quantize-<time>");
+  m_form->addRow("Lowest bit width", lowBits);
+  m_form->addRow("Highest bit width", highBits);
+  m_form->addRow("Name", name);
+  finishLayout();
+}
+
+QString QuantizeForm::problem() const {
+  if (auto p = input->problem(); !p.isEmpty()) return p;
+  if (lowBits->value() > highBits->value()) return "The lowest bit width must not exceed the highest.";
+  return {};
+}
+
+JobRequest QuantizeForm::job() const {
+  QuantizeJobSettings s;
+  s.input = input->settings();
+  s.bits.clear();
+  for (int b = lowBits->value(); b <= highBits->value(); ++b) s.bits.push_back(b);
+  s.projectPath = projectPath().toStdString();
+  s.name = name->text().toStdString();
+  return {"quantization sweep of " + input->model->currentText(),
+          [s](const JobControl& control) { return "stored " + runQuantizeJob(s, control).analysisPath; }};
+}
+
+}  // namespace flatland::app

@@ -1,0 +1,60 @@
+// flatland: the desktop application.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QSurfaceFormat>
+#include <QTimer>
+
+#include <cstdio>
+
+#include "main_window.h"
+#include "project_browser.h"
+
+int main(int argc, char** argv) {
+  // VTK's OpenGL2 backend needs a 3.2 core profile with a depth buffer; it must be the default
+  // before the application exists.
+  QSurfaceFormat format;
+  format.setRenderableType(QSurfaceFormat::OpenGL);
+  format.setVersion(3, 2);
+  format.setProfile(QSurfaceFormat::CoreProfile);
+  format.setDepthBufferSize(24);
+  format.setStencilBufferSize(8);
+  QSurfaceFormat::setDefaultFormat(format);
+
+  QApplication app(argc, argv);
+  QApplication::setApplicationName("Flatland");
+  QApplication::setOrganizationName("Flatland");
+  QApplication::setApplicationVersion(FLATLAND_VERSION_STRING);
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription("Loss landscapes of neural networks.");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  parser.addPositionalArgument("project", "project file to open (created when missing)");
+  QCommandLineOption open("open", "open the views of ENTRY (runs/NAME or analyses/NAME); repeatable", "entry");
+  QCommandLineOption compare("compare", "compare the selected analyses (comma-separated NAMEs)", "names");
+  QCommandLineOption screenshot("screenshot", "save a screenshot of the window to FILE and quit", "file");
+  QCommandLineOption size("size", "window size WxH", "size", "1500x950");
+  parser.addOptions({open, compare, screenshot, size});
+  parser.process(app);
+
+  flatland::app::MainWindow window;
+  const auto wh = parser.value(size).split('x');
+  if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
+  if (!parser.positionalArguments().isEmpty()) window.openProject(parser.positionalArguments().first());
+  for (const auto& entry : parser.values(open)) window.openEntry(entry);
+  if (parser.isSet(compare)) {
+    QStringList entries;
+    for (auto& name : parser.value(compare).split(',')) entries << "analyses/" + name;
+    window.compare(entries);
+  }
+  window.show();
+  if (parser.isSet(screenshot)) {
+    // Views draw after a short pause; give them time, then save and quit.
+    QTimer::singleShot(2500, &window, [&] {
+      const bool ok = window.grab().save(parser.value(screenshot));
+      std::fprintf(stderr, "%s %s\n", ok ? "saved" : "could not save", qPrintable(parser.value(screenshot)));
+      QApplication::exit(ok ? 0 : 1);
+    });
+  }
+  return QApplication::exec();
+}

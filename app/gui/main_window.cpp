@@ -1,0 +1,270 @@
+#include "main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QPushButton>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QScrollArea>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+
+#include "figure_view.h"
+#include "flatland/errors.h"
+#include "flatland/training/project_file.h"
+#include "job_panel.h"
+#include "job_queue.h"
+#include "launch_forms.h"
+#include "project_browser.h"
+#include "project_figures.h"
+
+namespace flatland::app {
+
+namespace {
+
+QWidget* scrollable(QWidget* w) {
+  auto* area = new QScrollArea;
+  area->setWidget(w);
+  area->setWidgetResizable(true);
+  return area;
+}
+
+// Tabs remember which entry and figure they show, so a refresh can redraw them in place.
+const char* kEntryProperty = "flatlandEntry";
+const char* kFigureProperty = "flatlandFigure";
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle("Flatland");
+  resize(1400, 900);
+  m_jobs = new JobQueue(this);
+
+  m_views = new QTabWidget;
+  m_views->setObjectName("views");
+  m_views->setTabsClosable(true);
+  m_views->setDocumentMode(true);
+  connect(m_views, &QTabWidget::tabCloseRequested, this, [this](int i) { delete m_views->widget(i); });
+  setCentralWidget(m_views);
+
+  m_browser = new ProjectBrowser;
+  auto* browserDock = new QDockWidget("Project", this);
+  browserDock->setObjectName("projectDock");
+  browserDock->setWidget(m_browser);
+  addDockWidget(Qt::LeftDockWidgetArea, browserDock);
+  connect(m_browser, &ProjectBrowser::openRequested, this, [this](const QString& entry) {
+    auto problem = openEntry(entry);
+    if (!problem.isEmpty()) QMessageBox::warning(this, "Cannot open", problem);
+  });
+
+  auto path = [this] { return m_projectPath; };
+  m_trainForm = new TrainForm(path);
+  m_hessianForm = new HessianForm(path);
+  m_surfaceForm = new SurfaceForm(path);
+  m_quantizeForm = new QuantizeForm(path);
+  m_forms = new QTabWidget;
+  m_forms->setObjectName("forms");
+  m_forms->addTab(scrollable(m_trainForm), "Train");
+  m_forms->addTab(scrollable(m_hessianForm), "Hessian");
+  m_forms->addTab(scrollable(m_surfaceForm), "Surface");
+  m_forms->addTab(scrollable(m_quantizeForm), "Quantize");
+  auto* formDock = new QDockWidget("Run a job", this);
+  formDock->setObjectName("formDock");
+  formDock->setWidget(m_forms);
+  addDockWidget(Qt::RightDockWidgetArea, formDock);
+  for (LaunchForm* form : std::initializer_list<LaunchForm*>{m_trainForm, m_hessianForm, m_surfaceForm, m_quantizeForm})
+    connect(form, &LaunchForm::submitted, this, [this](const JobRequest& job) { m_jobs->enqueue(job); });
+
+  m_jobPanel = new JobPanel(*m_jobs);
+  auto* jobDock = new QDockWidget("Jobs", this);
+  jobDock->setObjectName("jobDock");
+  jobDock->setWidget(m_jobPanel);
+  addDockWidget(Qt::BottomDockWidgetArea, jobDock);
+
+  // While jobs run, re-read the project every two seconds: a surface fills in, a run's curves
+  // grow. Each write is atomic, so a read never sees half a block.
+  m_liveRefresh = new QTimer(this);
+  m_liveRefresh->setInterval(2000);
+  connect(m_liveRefresh, &QTimer::timeout, this, [this] {
+    refreshProject();
+    refreshOpenViews();
+  });
+  connect(m_jobs, &JobQueue::jobStarted, m_liveRefresh, qOverload<>(&QTimer::start));
+  connect(m_jobs, &JobQueue::jobFinished, this, [this](int, bool ok, bool, const QString& message) {
+    if (!m_jobs->busy()) m_liveRefresh->stop();
+    refreshProject();
+    refreshOpenViews();
+    for (auto* form : findChildren<LaunchForm*>()) form->revalidate();
+    statusBar()->showMessage(message, 10000);
+    if (!ok && !message.startsWith("cancelled")) QMessageBox::warning(this, "Job failed", message);
+    // A finished analysis opens by itself.
+    if (ok && message.startsWith("stored /analyses/")) openEntry(message.mid(8).mid(1));
+  });
+
+  // The views get the room: the browser is a column, the job panel a strip.
+  resizeDocks({browserDock, formDock}, {340, 380}, Qt::Horizontal);
+  resizeDocks({jobDock}, {170}, Qt::Vertical);
+
+  buildMenus();
+  statusBar()->showMessage("Open or create a project to begin (File menu).");
+  QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+}
+
+MainWindow::~MainWindow() {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+}
+
+void MainWindow::buildMenus() {
+  auto* file = menuBar()->addMenu("&File");
+  file->addAction("&New project…", QKeySequence::New, this, &MainWindow::newProjectDialog);
+  file->addAction("&Open project…", QKeySequence::Open, this, &MainWindow::openProjectDialog);
+  m_recentMenu = file->addMenu("Recent projects");
+  rebuildRecentMenu();
+  file->addSeparator();
+  file->addAction("&Export current figure…", QKeySequence("Ctrl+E"), this, &MainWindow::exportCurrentFigure);
+  file->addSeparator();
+  file->addAction("&Quit", QKeySequence::Quit, qApp, &QApplication::closeAllWindows);
+  auto* view = menuBar()->addMenu("&View");
+  view->addAction("&Open selected", this, [this] {
+    for (auto& e : m_browser->selectedEntries())
+      if (auto p = openEntry(e); !p.isEmpty()) QMessageBox::warning(this, "Cannot open", p);
+  });
+  view->addAction("&Compare selected analyses", QKeySequence("Ctrl+K"), this, [this] {
+    if (auto p = compare(m_browser->selectedEntries()); !p.isEmpty()) QMessageBox::warning(this, "Cannot compare", p);
+  });
+  view->addAction("&Refresh", QKeySequence::Refresh, this, [this] {
+    refreshProject();
+    refreshOpenViews();
+  });
+}
+
+QString MainWindow::openProject(const QString& path, bool interactive) {
+  try {
+    training::ProjectFile::openOrCreate(path.toStdString());
+    m_projectPath = QFileInfo(path).absoluteFilePath();
+    m_browser->load(m_projectPath);
+  } catch (const Error& e) {
+    if (interactive) QMessageBox::warning(this, "Cannot open project", e.what());
+    return e.what();
+  }
+  while (m_views->count() > 0) delete m_views->widget(0);
+  setWindowTitle("Flatland — " + QFileInfo(m_projectPath).fileName());
+  statusBar()->showMessage(m_projectPath);
+  rememberRecent(m_projectPath);
+  for (auto* form : findChildren<LaunchForm*>()) form->revalidate();
+  return {};
+}
+
+QString MainWindow::openEntry(const QString& entry) {
+  if (m_projectPath.isEmpty()) return "no project is open";
+  try {
+    training::ProjectFile project = training::ProjectFile::open(m_projectPath.toStdString());
+    const QString name = entry.section('/', 1);
+    auto figures = entry.startsWith("runs/") ? figuresForRun(project, name.toStdString())
+                                             : figuresForAnalysis(project, name.toStdString());
+    if (figures.empty()) return "'" + name + "' has nothing to show yet";
+    int first = -1;
+    for (auto& f : figures) {
+      auto* view = new FigureView(f.figure);
+      view->setProperty(kEntryProperty, entry);
+      view->setProperty(kFigureProperty, QString::fromStdString(f.name));
+      const int index = m_views->addTab(view, name + ": " + QString::fromStdString(f.name));
+      if (first < 0) first = index;
+    }
+    m_views->setCurrentIndex(first);  // an entry opens on its main view
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+QString MainWindow::compare(const QStringList& entries) {
+  QStringList analyses;
+  for (auto& e : entries)
+    if (e.startsWith("analyses/")) analyses << e.section('/', 1);
+  try {
+    std::vector<std::string> names;
+    for (auto& a : analyses) names.push_back(a.toStdString());
+    auto project = training::ProjectFile::open(m_projectPath.toStdString());
+    for (auto& f : comparisonFigures(project, names)) {
+      auto* view = new FigureView(f.figure);
+      m_views->setCurrentIndex(m_views->addTab(view, "compare: " + QString::fromStdString(f.name)));
+    }
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+void MainWindow::refreshProject() {
+  if (m_projectPath.isEmpty()) return;
+  try {
+    m_browser->load(m_projectPath);
+  } catch (const Error& e) {
+    statusBar()->showMessage(QString("Cannot re-read the project: ") + e.what());
+  }
+}
+
+void MainWindow::refreshOpenViews() {
+  if (m_projectPath.isEmpty()) return;
+  try {
+    auto project = training::ProjectFile::open(m_projectPath.toStdString());
+    for (int i = 0; i < m_views->count(); ++i) {
+      auto* view = qobject_cast<FigureView*>(m_views->widget(i));
+      if (!view || view->property(kEntryProperty).isNull()) continue;
+      const QString entry = view->property(kEntryProperty).toString();
+      const std::string name = entry.section('/', 1).toStdString();
+      auto figures = entry.startsWith("runs/") ? figuresForRun(project, name) : figuresForAnalysis(project, name);
+      for (auto& f : figures)
+        if (QString::fromStdString(f.name) == view->property(kFigureProperty).toString()) view->setFigure(f.figure);
+    }
+  } catch (const Error&) {
+    // A view whose entry vanished keeps its last picture.
+  }
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+  QSettings settings;
+  auto recent = settings.value("recentProjects").toStringList();
+  recent.removeAll(path);
+  recent.prepend(path);
+  while (recent.size() > 8) recent.removeLast();
+  settings.setValue("recentProjects", recent);
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  m_recentMenu->clear();
+  for (auto& path : QSettings().value("recentProjects").toStringList())
+    m_recentMenu->addAction(path, this, [this, path] { openProject(path); });
+  m_recentMenu->setEnabled(!m_recentMenu->isEmpty());
+}
+
+void MainWindow::newProjectDialog() {
+  auto path = QFileDialog::getSaveFileName(this, "New project", "project.h5", "Flatland projects (*.h5)");
+  if (path.isEmpty()) return;
+  if (QFileInfo::exists(path) &&
+      QMessageBox::question(this, "Project exists", path + " exists. Open it instead?") != QMessageBox::Yes)
+    return;
+  openProject(path);
+}
+
+void MainWindow::openProjectDialog() {
+  auto path = QFileDialog::getOpenFileName(this, "Open project", QString(), "Flatland projects (*.h5)");
+  if (!path.isEmpty()) openProject(path);
+}
+
+void MainWindow::exportCurrentFigure() {
+  if (auto* view = qobject_cast<FigureView*>(m_views->currentWidget())) view->exportInteractively();
+  else QMessageBox::information(this, "Export", "Open a view first: double-click a run or an analysis.");
+}
+
+}  // namespace flatland::app

@@ -1,0 +1,71 @@
+// Flatland's main window: the project browser, views in tabs, launch forms and the job panel.
+#pragma once
+
+#include <QMainWindow>
+#include <QString>
+
+class QTabWidget;
+class QTimer;
+class QMenu;
+
+namespace flatland::app {
+
+class FigureView;
+class JobPanel;
+class JobQueue;
+class ProjectBrowser;
+class TrainForm;
+class HessianForm;
+class SurfaceForm;
+class QuantizeForm;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // Opens a project, creating an empty one when the file does not exist. Errors are shown in a
+  // message box (interactive) and returned (empty string on success).
+  QString openProject(const QString& path, bool interactive = true);
+  const QString& projectPath() const { return m_projectPath; }
+  // Opens the views of "runs/NAME" or "analyses/NAME" in new tabs.
+  QString openEntry(const QString& entry);
+  // Opens the side-by-side comparison of the given analyses ("analyses/NAME").
+  QString compare(const QStringList& entries);
+
+  ProjectBrowser* browser() const { return m_browser; }
+  JobQueue* jobs() const { return m_jobs; }
+  JobPanel* jobPanel() const { return m_jobPanel; }
+  QTabWidget* views() const { return m_views; }
+  QTabWidget* forms() const { return m_forms; }
+  TrainForm* trainForm() const { return m_trainForm; }
+  HessianForm* hessianForm() const { return m_hessianForm; }
+  SurfaceForm* surfaceForm() const { return m_surfaceForm; }
+  QuantizeForm* quantizeForm() const { return m_quantizeForm; }
+
+ private:
+  void buildMenus();
+  void refreshProject();  // re-reads the project: results appear while jobs run
+  void refreshOpenViews();
+  void rememberRecent(const QString& path);
+  void rebuildRecentMenu();
+  void newProjectDialog();
+  void openProjectDialog();
+  void exportCurrentFigure();
+
+  QString m_projectPath;
+  ProjectBrowser* m_browser = nullptr;
+  QTabWidget* m_views = nullptr;
+  QTabWidget* m_forms = nullptr;
+  JobQueue* m_jobs = nullptr;
+  JobPanel* m_jobPanel = nullptr;
+  TrainForm* m_trainForm = nullptr;
+  HessianForm* m_hessianForm = nullptr;
+  SurfaceForm* m_surfaceForm = nullptr;
+  QuantizeForm* m_quantizeForm = nullptr;
+  QMenu* m_recentMenu = nullptr;
+  QTimer* m_liveRefresh = nullptr;
+};
+
+}  // namespace flatland::app

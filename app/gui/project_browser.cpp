@@ -1,0 +1,95 @@
+#include "project_browser.h"
+
+#include <QHeaderView>
+
+#include <cmath>
+
+#include "flatland/training/project_file.h"
+
+namespace flatland::app {
+
+namespace {
+
+QString number(const training::Node& node, const char* key, int precision = 4) {
+  if (!node.has(key)) return {};
+  double v = node.number(key);
+  return std::isnan(v) ? QString() : QString::number(v, 'g', precision);
+}
+
+QString text(const training::Node& node, const char* key) {
+  try {
+    return node.has(key) ? QString::fromStdString(node.text(key)) : QString();
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+}  // namespace
+
+ProjectBrowser::ProjectBrowser(QWidget* parent) : QTreeWidget(parent) {
+  setObjectName("projectBrowser");
+  setColumnCount(4);
+  setHeaderLabels({"Name", "Kind", "Key numbers", "State"});
+  setSelectionMode(QAbstractItemView::ExtendedSelection);
+  header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+  connect(this, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item) {
+    auto entry = item->data(0, Qt::UserRole).toString();
+    if (!entry.isEmpty()) Q_EMIT openRequested(entry);
+  });
+}
+
+void ProjectBrowser::clearProject() {
+  clear();
+  m_runs = m_analyses = nullptr;
+}
+
+void ProjectBrowser::load(const QString& projectPath) {
+  auto project = training::ProjectFile::open(projectPath.toStdString());
+  clearProject();
+  m_runs = new QTreeWidgetItem(this, {"Runs"});
+  m_analyses = new QTreeWidgetItem(this, {"Analyses"});
+  for (auto& name : project.list("/runs")) {
+    auto node = project.read("/runs/" + name, false);
+    QString numbers;
+    if (auto acc = number(node, "final_test_accuracy"); !acc.isEmpty()) numbers = "test acc " + acc;
+    if (auto e = number(node, "epochs_done"); !e.isEmpty()) numbers += QString(numbers.isEmpty() ? "" : ", ") + e + " epochs";
+    auto* item = new QTreeWidgetItem(m_runs, {QString::fromStdString(name), text(node, "optimizer"), numbers, text(node, "status")});
+    item->setData(0, Qt::UserRole, "runs/" + QString::fromStdString(name));
+    item->setToolTip(0, text(node, "model") + " on " + text(node, "data"));
+  }
+  for (auto& name : project.list("/analyses")) {
+    auto node = project.read("/analyses/" + name, false);
+    QStringList numbers;
+    if (auto v = number(node, "lambda_max"); !v.isEmpty()) numbers << "\u03bb_max " + v;
+    if (auto v = number(node, "lambda_min"); !v.isEmpty()) numbers << "\u03bb_min " + v;
+    if (auto v = number(node, "trace"); !v.isEmpty()) numbers << "trace " + v;
+    if (auto v = number(node, "loss_min"); !v.isEmpty()) numbers << "min loss " + v;
+    if (auto v = number(node, "float_test_accuracy"); !v.isEmpty()) numbers << "float acc " + v;
+    const bool complete = node.has("complete") && node.number("complete") == 1;
+    auto* item = new QTreeWidgetItem(m_analyses, {QString::fromStdString(name), text(node, "kind"),
+                                                  numbers.join(", "), complete ? "complete" : "partial"});
+    item->setData(0, Qt::UserRole, "analyses/" + QString::fromStdString(name));
+    item->setToolTip(0, text(node, "model") + " on " + text(node, "data"));
+  }
+  expandAll();
+}
+
+QStringList ProjectBrowser::selectedEntries() const {
+  QStringList out;
+  for (auto* item : selectedItems()) {
+    auto entry = item->data(0, Qt::UserRole).toString();
+    if (!entry.isEmpty()) out << entry;
+  }
+  return out;
+}
+
+QStringList ProjectBrowser::entries() const {
+  QStringList out;
+  for (auto* group : {m_runs, m_analyses}) {
+    if (!group) continue;
+    for (int i = 0; i < group->childCount(); ++i) out << group->child(i)->data(0, Qt::UserRole).toString();
+  }
+  return out;
+}
+
+}  // namespace flatland::app

@@ -1,0 +1,170 @@
+#include "jobs.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+
+#include "flatland/analysis/direction.h"
+#include "flatland/analysis/grid.h"
+#include "flatland/analysis/hessian_analysis.h"
+#include "flatland/analysis/pca_directions.h"
+#include "flatland/analysis/surface_job.h"
+#include "flatland/analysis/provenance.h"
+#include "flatland/errors.h"
+#include "flatland/training/device.h"
+#include "flatland/training/model_spec.h"
+#include "flatland/training/project_file.h"
+#include "flatland/training/quantization.h"
+#include "flatland/training/trainer.h"
+
+namespace flatland::app {
+
+namespace {
+
+struct Loaded {
+  c10::Device device = c10::Device(c10::kCPU);
+  training::Dataset data;
+  std::unique_ptr<training::Model> model;
+};
+
+Loaded load(const ModelDataSettings& s) {
+  Loaded l;
+  l.device = training::parseDevice(s.device);
+  training::DataOptions options;
+  options.device = l.device;
+  options.dataDir = s.dataDir;
+  if (s.samples > 0) options.limit = s.samples;
+  l.data = training::loadDataset(s.data, options);
+  l.model = training::loadModel(s.model, {l.data.sampleShape(), l.data.numClasses}, l.device, s.seed);
+  return l;
+}
+
+analysis::Provenance provenanceOf(const std::string& kind, const ModelDataSettings& s, const Loaded& l,
+                                  const nlohmann::json& settings) {
+  return {kind, s.model, s.data, s.samples > 0 ? s.samples : -1, s.seed, l.device.str(), settings.dump()};
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+std::string runTrainJob(const training::TrainConfig& config, const std::string& projectPath,
+                        const JobControl& control) {
+  auto outcome = training::trainRun(config, projectPath, control);
+  if (outcome.status == training::RunStatus::Diverged) throw NumericalError(outcome.message);
+  if (outcome.status == training::RunStatus::Cancelled) throw Cancelled();
+  char summary[160];
+  std::snprintf(summary, sizeof summary, "run %s: test accuracy %.4f after %zu epochs", config.runName.c_str(),
+                outcome.history.empty() ? 0.0 : outcome.history.back().testAccuracy, outcome.history.size());
+  return summary;
+}
+
+std::string runHessianJob(const HessianJobSettings& s, const JobControl& control) {
+  if (s.projectPath.empty()) throw InvalidArgument("choose a project file to store the Hessian analysis in");
+  auto loaded = load(s.input);
+  analysis::HessianSettings settings;
+  settings.topK = s.topK;
+  settings.bottomK = s.bottomK;
+  settings.eigen.tol = s.tolerance;
+  settings.eigen.seed = s.input.seed;
+  settings.trace = s.trace;
+  settings.density = s.density;
+  settings.perClass = s.perClass;
+  settings.batchSweep = s.batchSweep;
+  settings.hessian.batchSize = s.input.batchSize;
+  settings.seed = s.input.seed;
+  analysis::validateHessianSettings(settings, *loaded.model, loaded.data);
+  auto report = analysis::runHessianAnalysis(*loaded.model, loaded.data, settings, control);
+  nlohmann::json json = {{"top_k", s.topK}, {"bottom_k", s.bottomK}, {"tol", s.tolerance}, {"trace", s.trace},
+                         {"density", s.density}, {"per_class", s.perClass}, {"batch_sweep", s.batchSweep},
+                         {"batch_size", s.input.batchSize}};
+  auto node = analysis::hessianNode(report, provenanceOf("hessian", s.input, loaded, json));
+  auto project = training::ProjectFile::openOrCreate(s.projectPath);
+  auto path = analysis::newAnalysisPath(project, "hessian", s.name);
+  project.put(path, node);
+  return path;
+}
+
+std::string runSurfaceJob(const SurfaceJobSettings& s, const JobControl& control) {
+  if (s.projectPath.empty()) throw InvalidArgument("choose a project file to store the surface in");
+  auto grid = analysis::GridSpec::parse(s.grid);
+  const int count = int(grid.dimensions());
+  auto loaded = load(s.input);
+  auto project = training::ProjectFile::openOrCreate(s.projectPath);
+  const auto norm = analysis::parseDirectionNorm(s.norm);
+  analysis::DirectionSet directions;
+  if (s.directions == "random") {
+    directions = analysis::randomDirections(*loaded.model, count, s.input.seed, norm);
+  } else if (s.directions == "eigen") {
+    directions = analysis::eigenDirections(project, analysis::analysisPathOf(s.from), *loaded.model, count);
+  } else if (s.directions == "pca") {
+    auto trajectory = analysis::loadTrajectory(project, s.from, *loaded.model);
+    directions = analysis::pcaDirections(trajectory, *loaded.model, count);
+  } else if (s.directions == "interp") {
+    auto other = training::loadModel(s.from, {loaded.data.sampleShape(), loaded.data.numClasses}, loaded.device, s.input.seed);
+    directions = analysis::interpolationDirection(*loaded.model, *other);
+  } else {
+    throw InvalidArgument("directions must be random, eigen, pca or interp, got '" + s.directions + "'");
+  }
+  training::Dataset test;
+  if (!s.testData.empty()) {
+    training::DataOptions options;
+    options.device = loaded.device;
+    if (s.input.samples > 0) options.limit = s.input.samples;
+    test = training::loadDataset(s.testData, options);
+  }
+  analysis::SurfaceSettings settings;
+  settings.grid = grid;
+  settings.batchSize = s.input.batchSize;
+  settings.name = s.name;
+  settings.modelSpec = s.input.model;
+  settings.dataSpec = s.input.data;
+  settings.testDataSpec = s.testData;
+  settings.samples = s.input.samples > 0 ? s.input.samples : -1;
+  settings.seed = s.input.seed;
+  settings.device = loaded.device.str();
+  settings.settingsJson = nlohmann::json({{"dirs", s.directions}, {"grid", s.grid}, {"norm", s.norm},
+                                          {"from", s.from}, {"batch_size", s.input.batchSize}}).dump();
+  auto result = analysis::computeSurface(project, *loaded.model, directions, &loaded.data,
+                                         s.testData.empty() ? nullptr : &test, settings, control);
+  return result.analysisPath;
+}
+
+QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl& control) {
+  const auto start = std::chrono::steady_clock::now();
+  auto loaded = load(s.input);
+  QuantizeJobResult r;
+  auto floatResult = training::evaluate(*loaded.model, loaded.data, s.input.batchSize, control);
+  r.floatAccuracy = floatResult.accuracy;
+  r.floatLoss = floatResult.loss;
+  auto points = training::quantizationSweep(*loaded.model, loaded.data, s.bits, s.input.batchSize, control);
+  for (auto& p : points) {
+    r.bits.push_back(p.bits);
+    r.perTensorLoss.push_back(p.perTensor.loss);
+    r.perTensorAccuracy.push_back(p.perTensor.accuracy);
+    r.perChannelLoss.push_back(p.perChannel.loss);
+    r.perChannelAccuracy.push_back(p.perChannel.accuracy);
+  }
+  r.seconds = secondsSince(start);
+  if (!s.projectPath.empty()) {
+    auto project = training::ProjectFile::openOrCreate(s.projectPath);
+    training::Node node;
+    node.attributes = provenanceOf("quantize", s.input, loaded, {{"bits", s.bits}, {"batch_size", s.input.batchSize}}).toAttributes();
+    node.attributes["float_test_accuracy"] = r.floatAccuracy;
+    node.attributes["float_test_loss"] = r.floatLoss;
+    node.attributes["complete"] = int64_t(1);
+    node.datasets["bits"] = training::Array::i64(r.bits);
+    node.groups["per_tensor"].datasets["test_loss"] = training::Array::f64(r.perTensorLoss);
+    node.groups["per_tensor"].datasets["test_accuracy"] = training::Array::f64(r.perTensorAccuracy);
+    node.groups["per_channel"].datasets["test_loss"] = training::Array::f64(r.perChannelLoss);
+    node.groups["per_channel"].datasets["test_accuracy"] = training::Array::f64(r.perChannelAccuracy);
+    r.analysisPath = analysis::newAnalysisPath(project, "quantize", s.name);
+    project.put(r.analysisPath, node);
+  }
+  return r;
+}
+
+}  // namespace flatland::app

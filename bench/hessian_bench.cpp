@@ -1,0 +1,274 @@
+// Hessian engine cost on cnn-small / Fashion-MNIST: one gradient vs one HVP (cached and streamed),
+// top-1 and top-5 eigenvalues by Lanczos vs power iteration (PyHessian's method and defaults),
+// trace and density times, peak memory.
+//
+//   hessian_bench [--samples 1000,10000] [--threads 1] [--timing-only] [--train-steps 300]
+//                 [--batch-size 1000] [--data fashion-mnist:test] [--no-power5]
+#include <ATen/Parallel.h>
+#include <torch/autograd.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "flatland/analysis/density.h"
+#include "flatland/analysis/hessian_operator.h"
+#include "flatland/analysis/lanczos.h"
+#include "flatland/analysis/trace_estimator.h"
+#include "flatland/training/dataset.h"
+#include "flatland/training/model.h"
+
+using namespace flatland;
+using namespace flatland::analysis;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// CPU time of the whole process (all threads). With one intra-op thread it is the compute time,
+// robust to other jobs sharing the machine, which wall time is not.
+double cpuNow() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+struct Timer {
+  Clock::time_point wall = Clock::now();
+  double cpu = cpuNow();
+  double wallSeconds() const { return since(wall); }
+  double cpuSeconds() const { return cpuNow() - cpu; }
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Peak resident memory of the process so far (VmHWM), in MiB.
+double peakMiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  return NAN;
+}
+double currentMiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  return NAN;
+}
+
+std::vector<int64_t> parseList(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) out.push_back(std::atoll(item.c_str()));
+  return out;
+}
+
+// A few SGD steps on training data so the spectrum is that of a model that has learnt something
+// (an untrained network's Hessian is nearly all bulk).
+void quickTrain(training::Model& model, int64_t steps) {
+  if (steps <= 0) return;
+  training::DataOptions options;
+  options.limit = 20000;
+  auto train = training::loadDataset("fashion-mnist:train", options);
+  model.setTraining(true);
+  torch::optim::SGD sgd(model.parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+  const int64_t batch = 64;
+  for (int64_t step = 0; step < steps; ++step) {
+    const int64_t start = (step * batch) % (train.size() - batch);
+    auto x = train.inputs.slice(0, start, start + batch);
+    auto y = train.labels.slice(0, start, start + batch);
+    sgd.zero_grad();
+    auto loss = torch::nn::functional::cross_entropy(model.forward(x), y);
+    loss.backward();
+    sgd.step();
+  }
+  model.setTraining(false);
+}
+
+// One full-data gradient, batch by batch (what a training epoch's backward costs).
+std::pair<double, double> gradientSeconds(training::Model& model, const training::Dataset& data, int64_t batchSize) {
+  auto params = model.parameters();
+  Timer timer;
+  std::vector<at::Tensor> total;
+  for (int64_t b = 0; b < data.size(); b += batchSize) {
+    const int64_t e = std::min(data.size(), b + batchSize);
+    auto loss = torch::nn::functional::cross_entropy(model.forward(data.inputs.slice(0, b, e)),
+                                                     data.labels.slice(0, b, e));
+    auto g = torch::autograd::grad({loss}, params);
+    if (total.empty()) total = g;
+    else for (size_t i = 0; i < g.size(); ++i) total[i].add_(g[i], double(e - b) / double(data.size()));
+  }
+  return {timer.wallSeconds(), timer.cpuSeconds()};
+}
+
+double relDiff(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
+
+std::string values(const std::vector<double>& v) {
+  std::string s;
+  char buffer[32];
+  for (double x : v) {
+    std::snprintf(buffer, sizeof buffer, "%s%.5g", s.empty() ? "" : " ", x);
+    s += buffer;
+  }
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int64_t> sampleSizes = {1000, 10000};
+  int threads = 1;
+  bool timingOnly = false, power5 = true;
+  int64_t trainSteps = 300, batchSize = 1000;
+  std::string dataSpec = "fashion-mnist:test";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--samples") sampleSizes = parseList(next());
+    else if (a == "--threads") threads = std::atoi(next().c_str());
+    else if (a == "--timing-only") timingOnly = true;
+    else if (a == "--no-power5") power5 = false;
+    else if (a == "--train-steps") trainSteps = std::atoll(next().c_str());
+    else if (a == "--batch-size") batchSize = std::atoll(next().c_str());
+    else if (a == "--data") dataSpec = next();
+    else {
+      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      return 2;
+    }
+  }
+  if (threads > 0) at::set_num_threads(threads);
+  torch::manual_seed(0);
+  auto model = training::makeZooModel("cnn-small", {{1, 28, 28}, 10}, 0);
+  quickTrain(*model, trainSteps);
+  std::printf("hessian_bench: zoo:cnn-small (%lld parameters, %lld SGD steps), %s, float32, cpu, "
+              "%d intra-op threads, batch %lld\n",
+              static_cast<long long>(model->parameterCount()), static_cast<long long>(trainSteps),
+              dataSpec.c_str(), at::get_num_threads(), static_cast<long long>(batchSize));
+
+  for (int64_t n : sampleSizes) {
+    training::DataOptions options;
+    options.limit = n;
+    auto data = training::loadDataset(dataSpec, options);
+    std::printf("\n== %lld samples ==  (RSS before: %.0f MiB)\n", static_cast<long long>(data.size()), currentMiB());
+    std::vector<double> gradWall, gradCpu;
+    model->setTraining(false);
+    gradientSeconds(*model, data, batchSize);  // warm-up
+    for (int r = 0; r < 3; ++r) {
+      auto [w, c] = gradientSeconds(*model, data, batchSize);
+      gradWall.push_back(w);
+      gradCpu.push_back(c);
+    }
+    const double gw = median(gradWall), gc = median(gradCpu);
+    auto v = torch::randn({model->parameterCount()});
+    auto timeProducts = [&](const HessianOperator& op, int reps) {
+      op.apply(v);  // warm-up
+      std::vector<double> w, c;
+      for (int r = 0; r < reps; ++r) {
+        Timer t;
+        op.apply(v);
+        w.push_back(t.wallSeconds());
+        c.push_back(t.cpuSeconds());
+      }
+      return std::pair{median(w), median(c)};
+    };
+
+    // Streamed HVP: forward + backward with graph + double backward per batch and product.
+    HessianOptions streamed;
+    streamed.batchSize = batchSize;
+    streamed.storage = HessianOptions::Storage::Streamed;
+    std::pair<double, double> streamedHvp;
+    {
+      HessianOperator op(*model, data, streamed);
+      streamedHvp = timeProducts(op, 3);
+    }
+    const double peakStreamed = peakMiB();
+    // Cached HVP: graph built once (about one gradient with create_graph), then double backward.
+    HessianOptions cached;
+    cached.batchSize = batchSize;
+    cached.storage = HessianOptions::Storage::Cached;
+    std::pair<double, double> build, cachedHvp;
+    double peakCached = 0.0;
+    {
+      Timer t;
+      HessianOperator op(*model, data, cached);
+      build = {t.wallSeconds(), t.cpuSeconds()};
+      cachedHvp = timeProducts(op, 5);
+      peakCached = peakMiB();
+    }
+    std::printf("%-34s %9s %9s %12s\n", "", "wall s", "CPU s", "CPU/gradient");
+    auto line = [&](const char* name, std::pair<double, double> t) {
+      std::printf("%-34s %9.4f %9.4f %12.2f\n", name, t.first, t.second, t.second / gc);
+    };
+    line("gradient (forward+backward)", {gw, gc});
+    line("HVP, streamed", streamedHvp);
+    line("HVP, cached: build graph (once)", build);
+    line("HVP, cached: per product", cachedHvp);
+    std::printf("peak memory (VmHWM): %.0f MiB after streamed, %.0f MiB after cached\n", peakStreamed, peakCached);
+    if (timingOnly) continue;
+
+    // The operator the eigen-solvers use: Auto (cached up to 5000 samples, streamed above).
+    HessianOptions automatic;
+    automatic.batchSize = batchSize;
+    HessianOperator op(*model, data, automatic);
+    std::printf("spectra use the %s operator\n", op.cached() ? "cached" : "streamed");
+    EigenOptions tight;
+    tight.tol = 1e-8;
+    tight.vectors = false;
+    auto reference = lanczosEigen(op, 5, SpectrumEnd::Largest, tight);
+    std::printf("reference top-5 (Lanczos, tol 1e-8): %s  [%lld HVPs, %.2f s]\n",
+                values(reference.values).c_str(), static_cast<long long>(reference.products), reference.seconds);
+    std::printf("%-28s %6s %9s %9s %12s  %s\n", "method", "HVPs", "wall s", "CPU s", "max rel err", "eigenvalues");
+    auto row = [&](const char* name, auto&& run) {
+      Timer t;
+      EigenResult r = run();
+      const double cpu = t.cpuSeconds();
+      double err = 0.0;
+      for (size_t i = 0; i < r.values.size(); ++i) err = std::max(err, relDiff(r.values[i], reference.values[i]));
+      std::printf("%-28s %6lld %9.2f %9.2f %12.2e  %s%s\n", name, static_cast<long long>(r.products), r.seconds,
+                  cpu, err, values(r.values).c_str(), r.converged ? "" : " (not converged)");
+    };
+    EigenOptions lanczos;
+    lanczos.tol = 1e-3;
+    row("top-1 Lanczos tol 1e-3", [&] { return lanczosEigen(op, 1, SpectrumEnd::Largest, lanczos); });
+    row("top-1 power (PyHessian)", [&] { return powerIteration(op, 1); });
+    row("top-5 Lanczos tol 1e-3", [&] { return lanczosEigen(op, 5, SpectrumEnd::Largest, lanczos); });
+    if (power5) row("top-5 power+deflation", [&] { return powerIteration(op, 5); });
+    TraceOptions trace;  // defaults: 10..100 samples, stop at 1% relative standard error
+    Timer tt;
+    auto tr = hutchinsonTrace(op, trace);
+    std::printf("trace (Hutchinson)           %6lld %9.2f %9.2f  %.5g ± %.2g%s\n", static_cast<long long>(tr.samples),
+                tr.seconds, tt.cpuSeconds(), tr.mean, tr.standardError, tr.reachedTarget ? "" : " (budget reached)");
+    TraceOptions plusPlus;
+    plusPlus.method = TraceOptions::Method::HutchPlusPlus;
+    plusPlus.maxSamples = 99;
+    Timer tp;
+    auto tpp = estimateTrace(op, plusPlus);
+    std::printf("trace (Hutch++, 99 HVPs)     %6lld %9.2f %9.2f  %.5g ± %.2g\n", static_cast<long long>(tpp.samples),
+                tpp.seconds, tp.cpuSeconds(), tpp.mean, tpp.standardError);
+    DensityOptions density;  // PyHessian's defaults: m = 100, n_v = 1, 10,000 grid points
+    Timer td;
+    auto d = slqDensity(op, density);
+    std::printf("density (SLQ m=100, n_v=1)   %6lld %9.2f %9.2f  nodes in [%.4g, %.4g]\n",
+                static_cast<long long>(d.products), d.seconds, td.cpuSeconds(), d.nodes[0].front(), d.nodes[0].back());
+    std::printf("peak memory (VmHWM) so far: %.0f MiB\n", peakMiB());
+  }
+  return 0;
+}

@@ -1,0 +1,106 @@
+// The figures Flatland draws, described by plain data. One description feeds every output: the
+// VTK view on screen, a PNG, and vector PDF/SVG.
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "flatland/render/colormap.h"
+#include "flatland/render/plot_data.h"
+
+namespace flatland::render {
+
+inline constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
+
+// How loss values become heights and colours.
+struct ValueScale {
+  bool logScale = false;  // log10 of the loss (values <= 0 are floored at the smallest positive)
+  double clipMax = kNoValue;  // losses above are drawn at clipMax (NaN: no clipping)
+};
+
+// Loss surface of a 2-D grid, drawn as a 3-D surface.
+struct SurfaceFigure {
+  SurfaceGrid grid;
+  std::optional<Trajectory> trajectory;
+  ValueScale scale;
+  ColorMapName colorMap = ColorMapName::Viridis;
+  int contourLevels = 10;  // contour lines on the surface (0: none)
+  bool markMinimum = true;
+  std::string title;
+  std::string xLabel = "\u03b1";  // step along d0
+  std::string yLabel = "\u03b2";  // step along d1
+  std::string valueLabel = "loss";
+  // Camera, as matplotlib's view_init: degrees above the plane and around the z axis.
+  double elevation = 30.0;
+  double azimuth = -60.0;
+};
+
+// The same grid as a flat map with filled contours.
+struct ContourMapFigure {
+  SurfaceFigure surface;
+};
+
+// Two or more surfaces side by side, one colour scale for all (cameras linked on screen).
+struct ComparisonFigure {
+  std::vector<SurfaceFigure> panels;  // each panel's title names it
+  std::string title;
+};
+
+// A loss volume over three directions: three orthogonal slices and an iso-surface.
+struct VolumeFigure {
+  VolumeGrid grid;
+  ValueScale scale;
+  ColorMapName colorMap = ColorMapName::Viridis;
+  double isoValue = kNoValue;  // in loss units; NaN: the 20th percentile of the volume
+  std::string title;
+  std::string xLabel = "\u03b1", yLabel = "\u03b2", zLabel = "\u03b3";
+  std::string valueLabel = "loss";
+  double elevation = 25.0;
+  double azimuth = -55.0;
+};
+
+// Lines on x/y axes: loss and accuracy along a direction, metrics against epochs, accuracy
+// against bit width. `right` series use a second y axis (accuracy beside loss).
+struct CurvesFigure {
+  std::vector<Series> left;
+  std::vector<Series> right;
+  std::string title;
+  std::string xLabel;
+  std::string leftLabel;
+  std::string rightLabel;
+  bool logY = false;
+};
+
+// Spectral densities of Hessians on a log y axis, overlaid, with the top eigenvalues marked.
+struct DensityFigure {
+  std::vector<Series> densities;
+  // Per density (same order; may be shorter): eigenvalues to mark along the top of the plot.
+  std::vector<std::vector<double>> topEigenvalues;
+  double floor = 1e-7;  // densities below are drawn at the floor (log axes cannot show 0)
+  std::string title;
+  std::string xLabel = "eigenvalue \u03bb";
+  std::string yLabel = "density";
+};
+
+// Grouped bars: one group per category (class), one bar per series (λ_max, λ_min, trace).
+struct BarsFigure {
+  std::vector<std::string> categories;
+  std::vector<BarSeries> series;
+  std::string title;
+  std::string xLabel;
+  std::string yLabel;
+};
+
+using Figure = std::variant<SurfaceFigure, ContourMapFigure, ComparisonFigure, VolumeFigure,
+                            CurvesFigure, DensityFigure, BarsFigure>;
+
+// "surface", "contour", "comparison", "volume", "curves", "density", "bars".
+std::string figureKind(const Figure& figure);
+// True for the views drawn in 3-D by VTK (surface, comparison, volume).
+bool isThreeDimensional(const Figure& figure);
+
+}  // namespace flatland::render

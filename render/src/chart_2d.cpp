@@ -1,0 +1,316 @@
+// Curves, spectral densities and bar charts: the 2-D charts of Flatland's analyses.
+#include <QFontMetricsF>
+#include <QPainterPath>
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "figure_painters.h"
+#include "flatland/errors.h"
+
+namespace flatland::render {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct Extent {
+  double lo = kInf, hi = -kInf;
+  void add(double v) {
+    if (!std::isfinite(v)) return;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  bool empty() const { return !(lo <= hi); }
+};
+
+void checkSeries(const Series& s) {
+  if (s.xs.size() != s.ys.size())
+    throw RenderError("series '" + s.label + "' has " + std::to_string(s.xs.size()) +
+                      " x values but " + std::to_string(s.ys.size()) + " y values");
+}
+
+// A polyline through the finite points of a series; a NaN breaks the line.
+QPainterPath seriesPath(const Series& s, const std::function<QPointF(double, double)>& map) {
+  QPainterPath path;
+  bool open = false;
+  for (std::size_t i = 0; i < s.xs.size(); ++i) {
+    if (!std::isfinite(s.xs[i]) || !std::isfinite(s.ys[i])) {
+      open = false;
+      continue;
+    }
+    const QPointF p = map(s.xs[i], s.ys[i]);
+    if (open)
+      path.lineTo(p);
+    else
+      path.moveTo(p);
+    open = true;
+  }
+  return path;
+}
+
+void drawSeries(PlotPainter& out, const QRectF& plot, const Series& s, const QColor& color,
+                bool dashed, const std::function<QPointF(double, double)>& map) {
+  QPainter& p = out.painter();
+  p.save();
+  p.setClipRect(plot.adjusted(-out.pt(1), -out.pt(1), out.pt(1), out.pt(1)));
+  p.setBrush(Qt::NoBrush);
+  p.setPen(out.pen(color, out.style().linePt, dashed));
+  p.drawPath(seriesPath(s, map));
+  if (s.markers) {
+    p.setPen(Qt::NoPen);
+    p.setBrush(color);
+    for (std::size_t i = 0; i < s.xs.size(); ++i)
+      if (std::isfinite(s.xs[i]) && std::isfinite(s.ys[i]))
+        p.drawEllipse(map(s.xs[i], s.ys[i]), out.pt(1.8), out.pt(1.8));
+  }
+  p.restore();
+}
+
+void fillBackground(PlotPainter& out, const QRectF& plot) {
+  out.painter().fillRect(plot, Qt::white);
+}
+
+}  // namespace
+
+void paintCurves(const CurvesFigure& figure, PlotPainter& out) {
+  if (figure.left.empty() && figure.right.empty())
+    throw RenderError("a curves figure needs at least one series");
+  Extent x, left, right;
+  for (const auto* group : {&figure.left, &figure.right})
+    for (const Series& s : *group) {
+      checkSeries(s);
+      for (double v : s.xs) x.add(v);
+    }
+  for (const Series& s : figure.left)
+    for (double v : s.ys) left.add(figure.logY && v <= 0 ? kInf : v);
+  for (const Series& s : figure.right)
+    for (double v : s.ys) right.add(v);
+  if (x.empty()) throw RenderError("the curves have no finite point");
+
+  Axis xAxis = linearAxis(x.lo, x.hi, figure.xLabel, 0.02);
+  Axis yAxis =
+      figure.logY && !left.empty()
+          ? logAxis(std::pow(10, std::floor(std::log10(left.lo))),
+                    std::pow(10, std::ceil(std::log10(left.hi))), figure.leftLabel)
+          : linearAxis(left.empty() ? 0 : left.lo, left.empty() ? 1 : left.hi, figure.leftLabel);
+  Axis rightAxis;
+  double reserve = 0.0;
+  if (!figure.right.empty()) {
+    rightAxis =
+        linearAxis(right.empty() ? 0 : right.lo, right.empty() ? 1 : right.hi, figure.rightLabel);
+    reserve = out.yAxisWidth(rightAxis) + out.pt(2);
+  }
+  QRectF plot = out.plotRect(figure.title, xAxis, yAxis, reserve);
+  // Headroom for the legend: the linear y axes grow upwards so the curves stay below it.
+  const std::size_t entries = figure.left.size() + figure.right.size();
+  if (entries > 1 && !figure.logY) {
+    const double legendHeight =
+        out.pt(6) +
+        QFontMetricsF(out.font(out.style().legendPt)).height() * 1.15 * double(entries) + out.pt(6);
+    const double free = std::min(0.45, legendHeight / plot.height());
+    for (Axis* axis : {&yAxis, &rightAxis}) {
+      if (axis == &rightAxis && figure.right.empty()) continue;
+      axis->hi = axis->lo + (axis->hi - axis->lo) / (1.0 - free);
+      axis->ticks = linearTicks(axis->lo, axis->hi, 5);
+      // Ticks above the data would suggest values that are not there.
+      const double top = axis->lo + (axis->hi - axis->lo) * (1.0 - free);
+      while (axis->ticks.size() > 2 && axis->ticks.back().value > top) axis->ticks.pop_back();
+    }
+    if (!figure.right.empty()) reserve = out.yAxisWidth(rightAxis) + out.pt(2);
+    plot = out.plotRect(figure.title, xAxis, yAxis, reserve);
+  }
+  fillBackground(out, plot);
+  out.drawTitle(figure.title);
+  out.drawAxes(plot, xAxis, yAxis);
+  if (!figure.right.empty()) out.drawRightAxis(plot, rightAxis);
+
+  std::vector<LegendEntry> legend;
+  std::vector<QPointF> drawn;  // where the data lies, for placing the legend
+  const auto densify = [&](const Series& s, const Axis& y) {
+    // Points along each segment, so a steep line through a corner counts as covering it.
+    for (std::size_t k = 0; k + 1 < s.xs.size(); ++k)
+      for (int step = 0; step < 8; ++step) {
+        const double t = step / 8.0;
+        const double a = s.xs[k] + t * (s.xs[k + 1] - s.xs[k]);
+        const double b = s.ys[k] + t * (s.ys[k + 1] - s.ys[k]);
+        if (std::isfinite(a) && std::isfinite(b) && (!y.log || b > 0))
+          drawn.emplace_back(out.mapX(plot, xAxis, a), out.mapY(plot, y, b));
+      }
+  };
+  for (const Series& s : figure.left) densify(s, yAxis);
+  for (const Series& s : figure.right) densify(s, rightAxis);
+  for (std::size_t i = 0; i < figure.left.size(); ++i) {
+    const Series& s = figure.left[i];
+    const QColor color = toQColor(seriesColor(i));
+    drawSeries(out, plot, s, color, s.dashed, [&](double a, double b) {
+      return QPointF(out.mapX(plot, xAxis, a), out.mapY(plot, yAxis, b));
+    });
+    legend.push_back({s.label, color, s.dashed, s.markers});
+  }
+  // Right-axis series reuse the colours of the left ones (train/test) and are dashed, so the
+  // legend reads "same colour = same data split, dashes = right axis".
+  for (std::size_t i = 0; i < figure.right.size(); ++i) {
+    const Series& s = figure.right[i];
+    const QColor color = toQColor(seriesColor(i));
+    drawSeries(out, plot, s, color, true, [&](double a, double b) {
+      return QPointF(out.mapX(plot, xAxis, a), out.mapY(plot, rightAxis, b));
+    });
+    legend.push_back({s.label, color, true, s.markers});
+  }
+  bool labelled = false;
+  for (const auto& e : legend) labelled = labelled || !e.label.empty();
+  if (labelled && legend.size() > 1) out.drawLegendAvoiding(plot, legend, drawn);
+}
+
+void paintDensity(const DensityFigure& figure, PlotPainter& out) {
+  if (figure.densities.empty()) throw RenderError("a density figure needs at least one density");
+  if (!(figure.floor > 0)) throw RenderError("the density floor must be positive");
+  Extent x, y;
+  for (const Series& s : figure.densities) {
+    checkSeries(s);
+    for (double v : s.xs) x.add(v);
+    for (double v : s.ys) y.add(std::max(v, figure.floor));
+  }
+  for (const auto& eigenvalues : figure.topEigenvalues)
+    for (double v : eigenvalues) x.add(v);
+  if (x.empty()) throw RenderError("the densities have no finite point");
+
+  Axis xAxis = linearAxis(x.lo, x.hi, figure.xLabel, 0.03);
+  // Headroom of a decade and a half above the peak keeps the legend off the curves.
+  const double top = std::pow(10.0, std::ceil(std::log10(std::max(y.hi, figure.floor)) + 1.5));
+  Axis yAxis = logAxis(figure.floor, top, figure.yLabel);
+  const QRectF plot = out.plotRect(figure.title, xAxis, yAxis);
+  fillBackground(out, plot);
+  out.drawTitle(figure.title);
+  out.drawAxes(plot, xAxis, yAxis);
+
+  std::vector<LegendEntry> legend;
+  for (std::size_t i = 0; i < figure.densities.size(); ++i) {
+    const Series& s = figure.densities[i];
+    const QColor color = toQColor(seriesColor(i));
+    drawSeries(out, plot, s, color, s.dashed, [&](double a, double b) {
+      return QPointF(out.mapX(plot, xAxis, a), out.mapY(plot, yAxis, std::max(b, figure.floor)));
+    });
+    legend.push_back({s.label, color, s.dashed, false});
+    if (i >= figure.topEigenvalues.size()) continue;
+    // Top eigenvalues: upward triangles on the x axis, stacked per density so they never hide
+    // one another.
+    const double size = out.pt(2.6);
+    for (double lambda : figure.topEigenvalues[i]) {
+      if (!std::isfinite(lambda)) continue;
+      const double px = out.mapX(plot, xAxis, lambda);
+      const double base = plot.bottom() - out.pt(1) - double(i) * size * 1.6;
+      out.drawTriangle(QPointF(px, base - size * 1.5), size, color);
+    }
+  }
+  if (!figure.topEigenvalues.empty())
+    legend.push_back(
+        {"top eigenvalues", QColor(90, 90, 90), false, false, LegendEntry::Symbol::Triangle});
+  bool labelled = false;
+  for (const auto& e : figure.densities) labelled = labelled || !e.label.empty();
+  if (labelled) {
+    std::vector<QPointF> drawn;
+    for (const Series& s : figure.densities)
+      for (std::size_t k = 0; k < s.xs.size(); ++k)
+        if (std::isfinite(s.xs[k]) && std::isfinite(s.ys[k]) && s.ys[k] > figure.floor)
+          drawn.emplace_back(out.mapX(plot, xAxis, s.xs[k]), out.mapY(plot, yAxis, s.ys[k]));
+    out.drawLegendAvoiding(plot, legend, drawn);
+  }
+}
+
+void paintBars(const BarsFigure& figure, PlotPainter& out) {
+  if (figure.series.empty() || figure.categories.empty())
+    throw RenderError("a bar chart needs categories and at least one series");
+  Extent y;
+  y.add(0.0);  // bars start at zero
+  for (const BarSeries& s : figure.series) {
+    if (s.values.size() != figure.categories.size())
+      throw RenderError("bar series '" + s.label + "' has " + std::to_string(s.values.size()) +
+                        " values for " + std::to_string(figure.categories.size()) + " categories");
+    for (double v : s.values) y.add(v);
+  }
+  const std::size_t n = figure.categories.size();
+  Axis xAxis;
+  xAxis.lo = -0.5;
+  xAxis.hi = double(n) - 0.5;
+  xAxis.label = figure.xLabel;
+  Axis yAxis = linearAxis(y.lo, y.hi, figure.yLabel, 0.06);
+  if (y.lo >= 0) {  // keep bars standing on the frame when nothing is negative
+    yAxis.lo = 0.0;
+    yAxis.ticks = linearTicks(yAxis.lo, yAxis.hi, 5);
+  }
+
+  // Category names: horizontal when they fit their slot, else slanted.
+  QRectF plot = out.plotRect(figure.title, xAxis, yAxis);
+  const QFont f = out.font(out.style().tickPt);
+  const QFontMetricsF metrics(f);
+  double widest = 0.0;
+  for (const auto& c : figure.categories)
+    widest = std::max(widest, metrics.horizontalAdvance(toQString(c)));
+  const bool slanted = widest > plot.width() / double(n) * 0.95;
+  if (slanted) plot.setBottom(plot.bottom() - widest * 0.64);  // sin(40°) of the longest name
+  fillBackground(out, plot);
+  out.drawTitle(figure.title);
+  Axis frameX = xAxis;                // no numeric ticks on a category axis
+  if (slanted) frameX.label.clear();  // drawn below the slanted names instead
+  out.drawAxes(plot, frameX, yAxis);
+  if (slanted && !figure.xLabel.empty()) {
+    out.painter().setPen(Qt::black);
+    out.drawText(QPointF(plot.center().x(), out.page().bottom() - out.pt(4)), figure.xLabel,
+                 out.font(out.style().labelPt), Qt::AlignHCenter | Qt::AlignBottom);
+  }
+
+  QPainter& p = out.painter();
+  const double slot = plot.width() / double(n);
+  const double barWidth = slot * 0.8 / double(figure.series.size());
+  const double zero = out.mapY(plot, yAxis, 0.0);
+  std::vector<LegendEntry> legend;
+  for (std::size_t k = 0; k < figure.series.size(); ++k) {
+    const QColor color = toQColor(seriesColor(k));
+    p.setPen(Qt::NoPen);
+    p.setBrush(color);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double v = figure.series[k].values[i];
+      if (!std::isfinite(v)) continue;
+      const double left = plot.left() + slot * (double(i) + 0.1) + barWidth * double(k);
+      const double top = out.mapY(plot, yAxis, v);
+      p.drawRect(QRectF(QPointF(left, std::min(top, zero)),
+                        QPointF(left + barWidth, std::max(top, zero))));
+    }
+    legend.push_back({figure.series[k].label, color, false, false, LegendEntry::Symbol::Box});
+  }
+  if (y.lo < 0) {
+    p.setPen(out.pen(Qt::black, out.style().axisPt));
+    p.drawLine(QPointF(plot.left(), zero), QPointF(plot.right(), zero));
+  }
+  const double tick = out.pt(out.style().tickLengthPt);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double cx = plot.left() + slot * (double(i) + 0.5);
+    p.setPen(out.pen(Qt::black, out.style().axisPt));
+    p.drawLine(QPointF(cx, plot.bottom()), QPointF(cx, plot.bottom() + tick));
+    p.setPen(Qt::black);
+    if (!slanted) {
+      out.drawText(QPointF(cx, plot.bottom() + tick + out.pt(1.5)), figure.categories[i], f,
+                   Qt::AlignHCenter | Qt::AlignTop);
+    } else {
+      p.save();
+      p.translate(cx, plot.bottom() + tick + out.pt(1.5));
+      p.rotate(-40.0);
+      out.drawText(QPointF(0, 0), figure.categories[i], f, Qt::AlignRight | Qt::AlignVCenter);
+      p.restore();
+    }
+  }
+  if (figure.series.size() > 1) {
+    std::vector<QPointF> drawn;  // the tops of the bars
+    for (std::size_t k = 0; k < figure.series.size(); ++k)
+      for (std::size_t i = 0; i < n; ++i)
+        for (double f = 0.0; f <= 1.0; f += 0.25)
+          for (double h = 0.0; h <= 1.0; h += 0.125)
+            drawn.emplace_back(plot.left() + slot * (double(i) + 0.1) + barWidth * (double(k) + f),
+                               out.mapY(plot, yAxis, h * figure.series[k].values[i]));
+    out.drawLegendAvoiding(plot, legend, drawn);
+  }
+}
+
+}  // namespace flatland::render

@@ -1,0 +1,207 @@
+// The desktop application under Xvfb: open a project, launch a job from a form and see it
+// finish and appear, cancel a job, reject bad form values, and write a screenshot to look at.
+#include <gtest/gtest.h>
+
+#include <QApplication>
+#include <QComboBox>
+#include <QImage>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTest>
+
+#include <fstream>
+#include <set>
+
+#include "figure_view.h"
+#include "flatland/training/project_file.h"
+#include "flatland/training/trainer.h"
+#include "job_panel.h"
+#include "job_queue.h"
+#include "launch_forms.h"
+#include "main_window.h"
+#include "project_browser.h"
+#include "test_util.h"
+
+using namespace flatland;
+using namespace flatland::app;
+using flatland::testing::TempDir;
+
+namespace {
+
+#define REQUIRE_DISPLAY() \
+  if (!qApp) GTEST_SKIP() << "no DISPLAY: run the GUI tests under xvfb-run"
+
+void useSmallData(ModelDataFields* fields, const QString& model = "zoo:mlp") {
+  fields->model->setCurrentText(model);
+  fields->data->setCurrentText("synthetic:blobs:512:1");
+  fields->samples->setValue(0);
+  fields->device->setCurrentText("cpu");
+}
+
+// Waits for the job queue to run dry; returns the last job's (ok, message).
+std::pair<bool, QString> waitForJobs(MainWindow& window, int timeoutMs = 240000) {
+  std::pair<bool, QString> last{false, "timed out"};
+  auto connection = QObject::connect(window.jobs(), &JobQueue::jobFinished,
+                                     [&](int, bool ok, bool, const QString& m) { last = {ok, m}; });
+  QTest::qWaitFor([&] { return !window.jobs()->busy(); }, timeoutMs);
+  QTest::qWait(50);  // let the queued finished-signal reach the window
+  QObject::disconnect(connection);
+  return last;
+}
+
+void makeProjectWithRun(const std::string& path) {
+  training::TrainConfig c;
+  c.model = "zoo:mlp";
+  c.data = "synthetic:blobs:512:1";
+  c.testData = "synthetic:blobs:256:1";
+  c.epochs = 2;
+  c.batchSize = 64;
+  c.runName = "sgd";
+  training::trainRun(c, path);
+}
+
+}  // namespace
+
+TEST(MainWindow, OpensAProjectAndShowsItsTree) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  makeProjectWithRun(dir.file("p.h5"));
+  MainWindow window;
+  window.show();
+  ASSERT_EQ(window.openProject(QString::fromStdString(dir.file("p.h5")), false), "");
+  EXPECT_TRUE(window.browser()->entries().contains("runs/sgd"));
+  EXPECT_EQ(window.openEntry("runs/sgd"), "");
+  EXPECT_GE(window.views()->count(), 1);
+  // A file that is not a project is refused with a message, and the open project stays.
+  std::ofstream(dir.file("notes.h5")) << "text";
+  EXPECT_NE(window.openProject(QString::fromStdString(dir.file("notes.h5")), false), "");
+  EXPECT_TRUE(window.projectPath().endsWith("p.h5"));
+}
+
+TEST(MainWindow, FormsRejectBadValuesWithAMessage) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  MainWindow window;
+  window.openProject(QString::fromStdString(dir.file("p.h5")), false);
+  auto* train = window.trainForm();
+  train->input->data->setCurrentText("mnist:train");
+  EXPECT_FALSE(train->runButton()->isEnabled());
+  EXPECT_TRUE(train->problemLabel()->text().contains("bad data spec")) << train->problemLabel()->text().toStdString();
+  train->input->data->setCurrentText("synthetic:blobs");
+  train->testData->setCurrentText("synthetic:blobs");
+  train->runName->setText("bad name!");
+  EXPECT_FALSE(train->runButton()->isEnabled());
+  train->runName->setText("good-name");
+  EXPECT_TRUE(train->runButton()->isEnabled()) << train->problemLabel()->text().toStdString();
+
+  auto* surface = window.surfaceForm();
+  surface->grid->setText("-1:1");
+  EXPECT_FALSE(surface->runButton()->isEnabled());
+  EXPECT_TRUE(surface->problemLabel()->text().contains("lo:hi:points"));
+  auto* hessian = window.hessianForm();
+  hessian->batchSweep->setText("16,abc");
+  EXPECT_FALSE(hessian->runButton()->isEnabled());
+  hessian->input->model->setCurrentText("/nonexistent/model.pt");
+  EXPECT_TRUE(hessian->problemLabel()->text().contains("not found"));
+}
+
+TEST(MainWindow, TrainFromTheFormReachesOneHundredPercentAndAppears) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  MainWindow window;
+  window.show();
+  window.openProject(QString::fromStdString(dir.file("p.h5")), false);
+  auto* train = window.trainForm();
+  useSmallData(train->input);
+  train->testData->setCurrentText("synthetic:blobs:256:1");
+  train->epochs->setValue(2);
+  train->runName->setText("from-gui");
+  int id = -1;
+  auto c = QObject::connect(window.jobs(), &JobQueue::jobQueued, [&](int queued, const QString&) { id = queued; });
+  ASSERT_TRUE(train->runButton()->isEnabled()) << train->problemLabel()->text().toStdString();
+  QTest::mouseClick(train->runButton(), Qt::LeftButton);
+  QObject::disconnect(c);
+  auto [ok, message] = waitForJobs(window);
+  EXPECT_TRUE(ok) << message.toStdString();
+  EXPECT_EQ(window.jobPanel()->progressOf(id), 100);
+  EXPECT_EQ(window.jobPanel()->statusOf(id), "done");
+  EXPECT_TRUE(window.browser()->entries().contains("runs/from-gui"));
+}
+
+TEST(MainWindow, CancelStopsAJobAndKeepsWhatItSaved) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  MainWindow window;
+  window.openProject(QString::fromStdString(dir.file("p.h5")), false);
+  auto* train = window.trainForm();
+  useSmallData(train->input);
+  train->testData->setCurrentText("synthetic:blobs:256:1");
+  train->epochs->setValue(5000);
+  train->runName->setText("long");
+  int id = -1;
+  bool started = false;
+  QObject::connect(window.jobs(), &JobQueue::jobQueued, [&](int queued, const QString&) { id = queued; });
+  QObject::connect(window.jobs(), &JobQueue::jobProgress, [&](int, double, const QString&, const QString&) { started = true; });
+  QTest::mouseClick(train->runButton(), Qt::LeftButton);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return started; }, 60000));
+  auto* cancel = window.jobPanel()->findChild<QPushButton*>(QString("cancelJob%1").arg(id));
+  ASSERT_NE(cancel, nullptr);
+  QTest::mouseClick(cancel, Qt::LeftButton);
+  waitForJobs(window, 60000);
+  EXPECT_EQ(window.jobPanel()->statusOf(id), "cancelled");
+  auto run = training::ProjectFile::open(dir.file("p.h5")).read("/runs/long", false);
+  EXPECT_EQ(run.text("status"), "cancelled");
+}
+
+// The path users come for: an analysis from the GUI, a surface and a density open, and a
+// screenshot written for a person to look at (tests/app/main_window.png in the build folder).
+TEST(MainWindow, SurfaceAndDensityFromTheFormsAndAScreenshot) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  makeProjectWithRun(dir.file("p.h5"));
+  MainWindow window;
+  window.resize(1500, 950);
+  window.show();
+  window.openProject(QString::fromStdString(dir.file("p.h5")), false);
+  const QString model = QString::fromStdString(dir.file("p.h5")) + ":/runs/sgd";
+
+  auto* surface = window.surfaceForm();
+  useSmallData(surface->input, model);
+  surface->grid->setText("-1:1:13,-1:1:13");
+  surface->name->setText("surface-sgd");
+  ASSERT_TRUE(surface->runButton()->isEnabled()) << surface->problemLabel()->text().toStdString();
+  QTest::mouseClick(surface->runButton(), Qt::LeftButton);
+  auto [surfaceOk, surfaceMessage] = waitForJobs(window);
+  ASSERT_TRUE(surfaceOk) << surfaceMessage.toStdString();
+
+  auto* hessian = window.hessianForm();
+  useSmallData(hessian->input, model);
+  hessian->topK->setValue(3);
+  hessian->bottomK->setValue(1);
+  hessian->name->setText("hessian-sgd");
+  QTest::mouseClick(hessian->runButton(), Qt::LeftButton);
+  auto [hessianOk, hessianMessage] = waitForJobs(window);
+  ASSERT_TRUE(hessianOk) << hessianMessage.toStdString();
+
+  EXPECT_TRUE(window.browser()->entries().contains("analyses/surface-sgd"));
+  EXPECT_TRUE(window.browser()->entries().contains("analyses/hessian-sgd"));
+  // Finished analyses open by themselves; show the surface last.
+  for (int i = 0; i < window.views()->count(); ++i)
+    if (window.views()->tabText(i).contains("surface-sgd: surface")) window.views()->setCurrentIndex(i);
+  QTest::qWait(600);  // views redraw after a short pause
+  QImage shot = window.grab().toImage();
+  ASSERT_FALSE(shot.isNull());
+  const QString out = QString(FLATLAND_TEST_OUTPUT_DIR) + "/main_window.png";
+  EXPECT_TRUE(shot.save(out));
+  // The view is not blank: it holds many distinct colours.
+  auto* view = qobject_cast<FigureView*>(window.views()->currentWidget());
+  ASSERT_NE(view, nullptr);
+  QImage viewShot = view->grab().toImage();
+  std::set<QRgb> colours;
+  for (int y = 0; y < viewShot.height(); y += 4)
+    for (int x = 0; x < viewShot.width(); x += 4) colours.insert(viewShot.pixel(x, y));
+  EXPECT_GT(colours.size(), 50u);
+}

@@ -1,0 +1,195 @@
+// Image-regression tests: every view rendered at a fixed size from fixed synthetic data and
+// compared with a baseline PNG in tests/baselines/.
+#include <gtest/gtest.h>
+
+#include <QFile>
+#include <QImage>
+#include <cmath>
+#include <string>
+
+#include "flatland/errors.h"
+#include "flatland/render/export_figure.h"
+#include "flatland/render/synthetic_figures.h"
+#include "image_compare.h"
+
+namespace flatland::render {
+namespace {
+
+using test::checkAgainstBaseline;
+using test::haveDisplay;
+using test::outputPath;
+
+// Why the tolerances differ: the 2-D views are painted by Qt's raster engine, which is exact from
+// run to run, so only a different FreeType/font build may move text by a pixel: mean 0.6 of 255,
+// 0.02 % of pixels (about 60 at 640 x 480; a missing marker or tick label is more). The 3-D views
+// are rendered by Mesa's llvmpipe through VTK; Mesa updates change edge rasterisation and shading
+// slightly, so they get mean 2.0 and 0.3 % of pixels, still far below what a missing surface,
+// axis or colour bar costs (mean > 8).
+constexpr test::Tolerance kPainted{0.6, 0.0002};
+constexpr test::Tolerance kRendered{2.0, 0.003};
+
+struct ImageCase {
+  std::string view;
+  test::Tolerance tolerance;
+  int width = 640;  // at 150 DPI: 4.3 x 3.2 in, large enough to read every label in review
+  int height = 480;
+};
+
+void PrintTo(const ImageCase& c, std::ostream* os) { *os << c.view; }
+
+std::vector<ImageCase> imageCases() {
+  // The comparison is a full-width figure (two panels side by side): 6.4 x 2.8 in.
+  return {{"surface", kRendered}, {"comparison", kRendered, 960, 420},
+          {"volume", kRendered},  {"contour", kPainted},
+          {"curves", kPainted},   {"density", kPainted},
+          {"bars", kPainted},     {"lines", kPainted}};
+}
+
+ExportOptions baselineOptions(int width = 640, int height = 480) {
+  ExportOptions options;
+  options.width = width;
+  options.height = height;
+  options.dpi = 150;
+  return options;
+}
+
+class FigureImage : public ::testing::TestWithParam<ImageCase> {};
+
+TEST_P(FigureImage, MatchesBaseline) {
+  const ImageCase& c = GetParam();
+  const Figure figure = syntheticFigure(c.view);
+  if (isThreeDimensional(figure) && !haveDisplay())
+    GTEST_SKIP() << "3-D views render through X: run under xvfb-run";
+  const std::string file = outputPath(c.view + ".png");
+  exportFigure(figure, file, baselineOptions(c.width, c.height));
+  const QImage image(QString::fromStdString(file));
+  ASSERT_EQ(image.width(), c.width);
+  ASSERT_EQ(image.height(), c.height);
+  // PNGs carry their DPI, so a paper's LaTeX places them at the intended size.
+  EXPECT_NEAR(image.dotsPerMeterX() * 0.0254, 150.0, 0.5);
+  const std::string problem = checkAgainstBaseline("figure_" + c.view, file, c.tolerance);
+  EXPECT_TRUE(problem.empty()) << problem;
+}
+
+INSTANTIATE_TEST_SUITE_P(Views, FigureImage, ::testing::ValuesIn(imageCases()),
+                         [](const auto& info) { return info.param.view; });
+
+// The landscape options together: log scale, clipping, points not computed (NaN, as an
+// unfinished job leaves them) and another colour map. Same tolerances as above.
+SurfaceFigure unfinishedLogSurface(ColorMapName map) {
+  SurfaceFigure figure = std::get<SurfaceFigure>(syntheticFigure("surface"));
+  figure.title = "log scale, clipped at 2, unfinished";
+  figure.scale.logScale = true;
+  figure.scale.clipMax = 2.0;
+  figure.colorMap = map;
+  const std::size_t nx = figure.grid.nx();
+  // The last 6 rows are not computed yet, and a hole in the middle of row 5.
+  for (std::size_t iy = figure.grid.ny() - 6; iy < figure.grid.ny(); ++iy)
+    for (std::size_t ix = 0; ix < nx; ++ix) figure.grid.values[iy * nx + ix] = std::nan("");
+  for (std::size_t ix = 10; ix < 20; ++ix) figure.grid.values[5 * nx + ix] = std::nan("");
+  return figure;
+}
+
+TEST(FigureImageOptions, ContourLogClipMissingMagma) {
+  const std::string file = outputPath("contour_log.png");
+  exportFigure(ContourMapFigure{unfinishedLogSurface(ColorMapName::Magma)}, file,
+               baselineOptions());
+  const std::string problem = checkAgainstBaseline("figure_contour_log", file, kPainted);
+  EXPECT_TRUE(problem.empty()) << problem;
+}
+
+TEST(FigureImageOptions, SurfaceLogClipMissingPlasma) {
+  if (!haveDisplay()) GTEST_SKIP() << "3-D views render through X: run under xvfb-run";
+  const std::string file = outputPath("surface_log.png");
+  exportFigure(unfinishedLogSurface(ColorMapName::Plasma), file, baselineOptions());
+  const std::string problem = checkAgainstBaseline("figure_surface_log", file, kRendered);
+  EXPECT_TRUE(problem.empty()) << problem;
+}
+
+// Not a baseline: a transparent surface must have see-through corners and an opaque surface.
+TEST(FigureImageTransparency, SurfaceHasTransparentBackground) {
+  if (!haveDisplay()) GTEST_SKIP() << "3-D views render through X: run under xvfb-run";
+  ExportOptions options = baselineOptions();
+  options.transparent = true;
+  const std::string file = outputPath("surface_transparent.png");
+  exportFigure(syntheticFigure("surface"), file, options);
+  const QImage image = QImage(QString::fromStdString(file)).convertToFormat(QImage::Format_ARGB32);
+  ASSERT_FALSE(image.isNull());
+  EXPECT_TRUE(image.hasAlphaChannel());
+  EXPECT_EQ(qAlpha(image.pixel(2, 2)), 0);
+  EXPECT_EQ(qAlpha(image.pixel(image.width() - 3, image.height() - 3)), 0);
+  int opaque = 0;
+  for (int y = 0; y < image.height(); y += 4)
+    for (int x = 0; x < image.width(); x += 4) opaque += qAlpha(image.pixel(x, y)) == 255;
+  EXPECT_GT(opaque, image.width() * image.height() / 16 / 10) << "too little of the figure drawn";
+}
+
+TEST(FigureImageTransparency, ChartHasTransparentBackground) {
+  ExportOptions options = baselineOptions();
+  options.transparent = true;
+  const std::string file = outputPath("curves_transparent.png");
+  exportFigure(syntheticFigure("curves"), file, options);
+  const QImage image = QImage(QString::fromStdString(file)).convertToFormat(QImage::Format_ARGB32);
+  EXPECT_EQ(qAlpha(image.pixel(1, 1)), 0);
+}
+
+// Size and DPI are honoured; the same figure at double DPI keeps its layout proportions.
+TEST(FigureImageSize, HonoursPixelSizeAndDpi) {
+  ExportOptions options;
+  options.width = 1050;
+  options.height = 780;
+  options.dpi = 300;
+  const std::string file = outputPath("density_300dpi.png");
+  exportFigure(syntheticFigure("density"), file, options);
+  const QImage image(QString::fromStdString(file));
+  EXPECT_EQ(image.size(), QSize(1050, 780));
+  EXPECT_NEAR(image.dotsPerMeterX() * 0.0254, 300.0, 0.5);
+}
+
+// A 3-D figure larger than the X screen (Xvfb here is 1280 x 1024; the offscreen window is twice
+// the figure's size for anti-aliasing) still renders whole.
+TEST(FigureImageSize, SurfaceLargerThanTheScreen) {
+  if (!haveDisplay()) GTEST_SKIP() << "3-D views render through X: run under xvfb-run";
+  ExportOptions options;
+  options.width = 2100;
+  options.height = 1560;
+  options.dpi = 600;  // a 3.5 x 2.6 in figure at print resolution
+  const std::string file = outputPath("surface_600dpi.png");
+  exportFigure(syntheticFigure("surface"), file, options);
+  const QImage image(QString::fromStdString(file));
+  ASSERT_EQ(image.size(), QSize(2100, 1560));
+  // The surface fills a good part of the frame, in colour, also in its lower right quarter.
+  int coloured = 0, lowerRight = 0;
+  for (int y = 0; y < image.height(); y += 4)
+    for (int x = 0; x < image.width(); x += 4) {
+      const QColor c = image.pixelColor(x, y);
+      if (c.hsvSaturation() > 80 && c.value() > 40) {
+        ++coloured;
+        lowerRight += x > image.width() / 2 && y > image.height() / 2;
+      }
+    }
+  EXPECT_GT(coloured, (image.width() / 4) * (image.height() / 4) / 8);
+  EXPECT_GT(lowerRight, 100);
+}
+
+TEST(FigureImageErrors, BadInputsThrowRenderError) {
+  EXPECT_THROW(exportFigure(syntheticFigure("curves"), outputPath("x.jpg")), RenderError);
+  ExportOptions tiny;
+  tiny.width = 2;
+  EXPECT_THROW(exportFigure(syntheticFigure("curves"), outputPath("x.png"), tiny), RenderError);
+  SurfaceFigure broken;
+  broken.grid.xs = {0, 1, 2};
+  broken.grid.ys = {0, 1};
+  broken.grid.values = {1, 2, 3};  // needs 6
+  QFile::remove(QString::fromStdString(outputPath("broken.svg")));
+  EXPECT_THROW(exportFigure(ContourMapFigure{broken}, outputPath("broken.svg")), RenderError);
+  EXPECT_FALSE(QFile::exists(QString::fromStdString(outputPath("broken.svg"))))
+      << "a failed export left a partial file";
+  EXPECT_THROW(exportFigure(CurvesFigure{}, outputPath("empty.pdf")), RenderError);
+  EXPECT_FALSE(QFile::exists(QString::fromStdString(outputPath("empty.pdf"))));
+  EXPECT_THROW(exportFigure(syntheticFigure("curves"), "/nonexistent-dir/x.png"), RenderError);
+  EXPECT_THROW(syntheticFigure("nonsense"), RenderError);
+}
+
+}  // namespace
+}  // namespace flatland::render
