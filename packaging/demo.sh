@@ -7,10 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash packaging/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLATLAND_TESTS=OFF -DFLATLAND_BENCH=OFF
-cmake --build build -j 2
+build_dir=${FLATLAND_BUILD_DIR:-build}
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build_dir" -j 2 --target flatland-cli flatland
 
-cli=build/app/flatland-cli
+cli=$build_dir/app/flatland-cli
 out=demo
 project=$out/demo.h5
 mkdir -p "$out/figures"
@@ -49,4 +50,4 @@ done
 echo
 echo "Project file: $(realpath "$project")"
 echo "Figures:      $(realpath "$out/figures")/"
-echo "Open it in the GUI: build/app/flatland $project"
+echo "Open it in the GUI: $build_dir/app/flatland $project"

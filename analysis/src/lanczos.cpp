@@ -53,6 +53,14 @@ class CountingOperator {
   mutable int64_t m_count = 0;
 };
 
+// Spectra returns converged pairs only; this exposes the current Ritz values, so a run that did
+// not converge still reports its best estimates.
+class RitzSolver : public Spectra::SymEigsSolver<CountingOperator> {
+ public:
+  using Spectra::SymEigsSolver<CountingOperator>::SymEigsSolver;
+  Vec ritzValues(Eigen::Index k) const { return m_ritz_val.head(k); }
+};
+
 void checkFinite(double value, const char* what) {
   if (!std::isfinite(value))
     throw NumericalError(std::string(what) + " is not finite (NaN or inf): the operator produced "
@@ -96,7 +104,7 @@ EigenResult lanczosEigen(const SymmetricOperator& op, int64_t k, SpectrumEnd end
   ncv = std::min(std::max(ncv, k + 1), n);
   const auto start = Clock::now();
   CountingOperator counted(op, control, stage, ncv);
-  Spectra::SymEigsSolver<CountingOperator> solver(counted, k, ncv);
+  RitzSolver solver(counted, k, ncv);
   const auto init = rademacher(n, options.seed);
   solver.init(init.data());
   const auto rule = end == SpectrumEnd::Largest ? Spectra::SortRule::LargestAlge
@@ -109,15 +117,16 @@ EigenResult lanczosEigen(const SymmetricOperator& op, int64_t k, SpectrumEnd end
   result.converged = solver.info() == Spectra::CompInfo::Successful;
   result.products = counted.count();
   result.iterations = solver.num_iterations();
-  // Spectra returns the converged pairs only: fewer than k when it did not converge.
-  const Vec values = solver.eigenvalues();
+  // Converged: the k pairs. Not converged: the k current Ritz values as estimates, and no
+  // eigenvectors (the caller sees converged = false).
+  const Vec values = converged == k ? solver.eigenvalues() : solver.ritzValues(k);
   Eigen::MatrixXd vectors;
-  if (options.vectors) vectors = solver.eigenvectors();
+  if (options.vectors && converged == k) vectors = solver.eigenvectors();
   for (Eigen::Index i = 0; i < values.size(); ++i) {
     checkFinite(values[i], "an eigenvalue");
     result.values.push_back(values[i]);
   }
-  if (options.vectors) {
+  if (vectors.size() > 0) {
     result.vectors.resize(size_t(vectors.cols()) * size_t(n));
     for (Eigen::Index j = 0; j < vectors.cols(); ++j)
       for (int64_t i = 0; i < n; ++i) result.vectors[size_t(j) * n + i] = vectors(i, j);

@@ -65,11 +65,20 @@ std::vector<T> transposed(const std::vector<T>& v, const std::vector<int64_t>& s
   return out;
 }
 
+// Refuses to write over the project the surface is read from.
+void checkNotTheProject(const ProjectFile& project, const std::string& outFile) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(outFile, project.path(), ec))
+    throw ProjectError("the output file " + outFile +
+                       " is the project file itself; choose another --out");
+}
+
 }  // namespace
 
 void exportLossLandscape(const ProjectFile& project, const std::string& analysisPath,
                          const std::string& outFile) {
   auto s = readStored(project, analysisPath);
+  checkNotTheProject(project, outFile);
   std::vector<int64_t> shapeXY(s.shape.rbegin(), s.shape.rend());
   std::error_code ec;
   std::filesystem::remove(outFile, ec);
@@ -101,6 +110,7 @@ void exportLossLandscape(const ProjectFile& project, const std::string& analysis
 void exportVts(const ProjectFile& project, const std::string& analysisPath,
                const std::string& outFile) {
   auto s = readStored(project, analysisPath);
+  checkNotTheProject(project, outFile);
   const size_t dims = s.coordinates.size();
   const auto& xs = s.coordinates[0];
   const std::vector<double> zero = {0.0};

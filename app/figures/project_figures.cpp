@@ -17,7 +17,6 @@ std::vector<double> values(const Node& node, const std::string& name) {
   return it == node.datasets.end() ? std::vector<double>{} : it->second.asDoubles();
 }
 
-std::vector<double> toDoubles(const std::vector<int64_t>& v) { return {v.begin(), v.end()}; }
 
 std::string textOr(const Node& node, const std::string& key, const std::string& fallback) {
   return node.has(key) ? node.text(key) : fallback;

@@ -20,6 +20,7 @@
 
 #include "flatland/errors.h"
 #include "flatland/render/export_figure.h"
+#include "flatland/render/vtk_landscape_widget.h"
 #include "project_figures.h"
 
 namespace flatland::app {
@@ -38,11 +39,19 @@ FigureView::FigureView(render::Figure figure, QWidget* parent) : QWidget(parent)
   bar->addWidget(csvButton);
   bar->addWidget(exportButton);
   layout->addLayout(bar);
-  m_image = new QLabel(this);
-  m_image->setAlignment(Qt::AlignCenter);
-  m_image->setMinimumSize(200, 150);
-  m_image->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
-  layout->addWidget(m_image, 1);
+  if (render::isThreeDimensional(m_figure)) {
+    m_scene = new render::VtkLandscapeWidget(this);
+    m_scene->setObjectName("scene");
+    m_scene->setToolTip("Drag to rotate, shift+drag or middle button to pan, wheel to zoom, R to reset");
+    m_scene->setMinimumSize(200, 150);
+    layout->addWidget(m_scene, 1);
+  } else {
+    m_image = new QLabel(this);
+    m_image->setAlignment(Qt::AlignCenter);
+    m_image->setMinimumSize(200, 150);
+    m_image->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
+    layout->addWidget(m_image, 1);
+  }
   m_redrawTimer = new QTimer(this);
   m_redrawTimer->setSingleShot(true);
   m_redrawTimer->setInterval(150);  // redraw once the user stops resizing
@@ -61,6 +70,14 @@ void FigureView::resizeEvent(QResizeEvent* event) {
 }
 
 void FigureView::redraw() {
+  if (m_scene) {
+    try {
+      m_scene->setFigure(m_figure);
+    } catch (const Error& e) {
+      QMessageBox::warning(this, "Cannot draw this view", e.what());
+    }
+    return;
+  }
   QTemporaryDir dir;
   const QString path = dir.filePath("view.png");
   const qreal ratio = devicePixelRatioF();

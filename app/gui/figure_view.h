@@ -1,4 +1,6 @@
-// Shows one figure in a tab, with Export (PNG/PDF/SVG at a chosen size and DPI) and CSV.
+// Shows one figure in a tab, with Export (PNG/PDF/SVG at a chosen size and DPI) and CSV. 3-D views
+// (surfaces, comparisons, volumes) are interactive VTK scenes; 2-D views are drawn by the same
+// painter that exports them, so what is on screen is what lands in the paper.
 #pragma once
 
 #include <QWidget>
@@ -7,6 +9,10 @@
 
 class QLabel;
 class QTimer;
+
+namespace flatland::render {
+class VtkLandscapeWidget;
+}
 
 namespace flatland::app {
 
@@ -29,7 +35,8 @@ class FigureView : public QWidget {
   void redraw();
 
   render::Figure m_figure;
-  QLabel* m_image = nullptr;
+  QLabel* m_image = nullptr;                          // 2-D views
+  render::VtkLandscapeWidget* m_scene = nullptr;      // 3-D views
   QTimer* m_redrawTimer = nullptr;
 };
 

@@ -1,24 +1,16 @@
 // flatland: the desktop application.
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QSurfaceFormat>
 #include <QTimer>
 
 #include <cstdio>
 
+#include "flatland/render/vtk_landscape_widget.h"
 #include "main_window.h"
-#include "project_browser.h"
 
 int main(int argc, char** argv) {
-  // VTK's OpenGL2 backend needs a 3.2 core profile with a depth buffer; it must be the default
-  // before the application exists.
-  QSurfaceFormat format;
-  format.setRenderableType(QSurfaceFormat::OpenGL);
-  format.setVersion(3, 2);
-  format.setProfile(QSurfaceFormat::CoreProfile);
-  format.setDepthBufferSize(24);
-  format.setStencilBufferSize(8);
-  QSurfaceFormat::setDefaultFormat(format);
+  // VTK needs an OpenGL 3.2 core context; the format must be the default before the app exists.
+  flatland::render::VtkLandscapeWidget::setDefaultSurfaceFormat();
 
   QApplication app(argc, argv);
   QApplication::setApplicationName("Flatland");

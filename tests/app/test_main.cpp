@@ -2,7 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
-#include <QSurfaceFormat>
+
+#include "flatland/render/vtk_landscape_widget.h"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
@@ -10,11 +11,7 @@ int main(int argc, char** argv) {
     // Qt 6.4's offscreen platform crashes with QOpenGLWidget; the tests skip instead.
     return RUN_ALL_TESTS();
   }
-  QSurfaceFormat format;
-  format.setVersion(3, 2);
-  format.setProfile(QSurfaceFormat::CoreProfile);
-  format.setDepthBufferSize(24);
-  QSurfaceFormat::setDefaultFormat(format);
+  flatland::render::VtkLandscapeWidget::setDefaultSurfaceFormat();
   QApplication app(argc, argv);
   QApplication::setOrganizationName("FlatlandTests");  // keeps QSettings away from the user's
   QApplication::setApplicationName("FlatlandTests");

@@ -229,7 +229,8 @@ TEST(Synthetic, SeededAndReproducible) {
 
 TEST(DataSpec, RejectsMalformedSpecs) {
   for (const char* bad : {"mnist:train", "fashion-mnist", "fashion-mnist:val", "cifar10:train",
-                          "h5:", "synthetic:moons"})
+                          "h5:", "synthetic:moons", "synthetic:blobs:abc", "synthetic:blobs:0",
+                          "synthetic:blobs:10:1:extra"})
     EXPECT_THROW(DataSpec::parse(bad), InvalidArgument) << bad;
   auto spec = DataSpec::parse("cifar10:/data/c10:test");
   EXPECT_EQ(spec.path, "/data/c10");

@@ -19,18 +19,6 @@ const std::vector<std::string> kFashionMnistClasses = {
 constexpr float kFashionMnistMean = 0.2860f;
 constexpr float kFashionMnistStd = 0.3530f;
 
-std::vector<std::string> splitOn(const std::string& text, char sep) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    size_t pos = text.find(sep, start);
-    parts.push_back(text.substr(start, pos - start));
-    if (pos == std::string::npos) break;
-    start = pos + 1;
-  }
-  return parts;
-}
-
 std::string requireFile(const std::filesystem::path& path, const std::string& what) {
   if (!std::filesystem::exists(path))
     throw DataError(what + " not found: " + path.string());
@@ -119,18 +107,8 @@ Dataset loadDataset(const DataSpec& spec, const DataOptions& options) {
       data = readHdf5Dataset(spec.path);
       break;
     case DataSpec::Kind::Synthetic: {
-      int64_t samples = options.limit.value_or(2000);
-      uint64_t seed = 0;
-      if (!spec.path.empty()) {
-        auto extra = splitOn(spec.path, ':');
-        try {
-          samples = std::stoll(extra[0]);
-          if (extra.size() > 1) seed = std::stoull(extra[1]);
-        } catch (const std::exception&) {
-          throw InvalidArgument("bad data spec '" + spec.text +
-                                "': expected synthetic:NAME[:SAMPLES[:SEED]]");
-        }
-      }
+      const int64_t samples = spec.syntheticSamples > 0 ? spec.syntheticSamples : options.limit.value_or(2000);
+      const uint64_t seed = spec.syntheticSeed;
       data = makeSynthetic(spec.split, samples, seed);
       break;
     }

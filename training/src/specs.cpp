@@ -67,7 +67,14 @@ DataSpec DataSpec::parse(const std::string& text) {
     if (parts.size() < 2 || (parts[1] != "spirals" && parts[1] != "blobs"))
       throw bad("synthetic sets are spirals and blobs");
     spec.split = parts[1];
-    if (parts.size() > 2) spec.path = text.substr(kind.size() + parts[1].size() + 2);
+    try {
+      if (parts.size() > 2) spec.syntheticSamples = std::stoll(parts[2]);
+      if (parts.size() > 3) spec.syntheticSeed = std::stoull(parts[3]);
+    } catch (const std::exception&) {
+      throw bad("expected synthetic:NAME[:SAMPLES[:SEED]] with whole numbers");
+    }
+    if (parts.size() > 4 || (parts.size() > 2 && spec.syntheticSamples <= 0))
+      throw bad("expected synthetic:NAME[:SAMPLES[:SEED]] with at least one sample");
   } else {
     throw bad("unknown kind '" + kind + "'");
   }

@@ -243,4 +243,6 @@ TEST(Surface, ExportsTheLossLandscapeLayoutAndVts) {
   // The second point in VTK order is (x_1, y_0) = (-1/3, 0).
   EXPECT_NE(vts.find("          -0.333333333 0 0\n"), std::string::npos);
   EXPECT_THROW(exportVts(project, "/analyses/missing", dir.file("m.vts")), ProjectError);
+  EXPECT_THROW(exportLossLandscape(project, "/analyses/e", dir.file("p.h5")), ProjectError);
+  EXPECT_TRUE(training::ProjectFile::open(dir.file("p.h5")).exists("/analyses/e"));
 }

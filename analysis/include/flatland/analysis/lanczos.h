@@ -36,7 +36,9 @@ struct EigenOptions {
 };
 
 struct EigenResult {
-  std::vector<double> values;   // k values: descending for Largest, ascending for Smallest
+  // k values: descending for Largest, ascending for Smallest. When Lanczos did not converge:
+  // its current Ritz values (estimates) and no vectors.
+  std::vector<double> values;
   std::vector<double> vectors;  // k × n, row-major, unit rows (empty unless requested)
   int64_t n = 0;
   bool converged = false;       // all k pairs met the tolerance
