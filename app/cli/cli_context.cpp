@@ -2,7 +2,6 @@
 
 #include <iostream>
 
-#include "jobs.h"
 
 namespace flatland::cli {
 
@@ -18,18 +17,6 @@ void JobOptions::addTo(CLI::App* command, bool withBatchSize) {
   command->add_option("--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   command->add_option("--seed", seed, "seed for model initialisation and random choices")->capture_default_str();
   command->add_option("--data-dir", dataDir, "directory of a named data set (overrides the default)");
-}
-
-app::ModelDataSettings toModelData(const JobOptions& o) {
-  app::ModelDataSettings s;
-  s.model = o.model;
-  s.data = o.data;
-  s.samples = o.samples;
-  s.batchSize = o.batchSize;
-  s.device = o.device;
-  s.seed = o.seed;
-  s.dataDir = o.dataDir;
-  return s;
 }
 
 void printJson(const nlohmann::json& document) { std::cout << document.dump() << std::endl; }

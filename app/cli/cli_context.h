@@ -4,10 +4,13 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "jobs.h"
 
 namespace flatland::cli {
 
@@ -17,29 +20,10 @@ struct GlobalOptions {
   int threads = 0;  // 0: LibTorch's default
 };
 
-// The model/data/device options most jobs take.
-struct JobOptions {
-  std::string model = "zoo:cnn-small";
-  std::string data = "fashion-mnist:test";
-  int64_t samples = 0;  // 0: all
-  int64_t batchSize = 1000;
-  std::string device = "auto";
-  uint64_t seed = 0;
-  std::string dataDir;
-
+// The model/data/device options most jobs take, with their command-line flags.
+struct JobOptions : app::ModelDataSettings {
   void addTo(CLI::App* command, bool withBatchSize = true);
 };
-
-}  // namespace flatland::cli
-
-namespace flatland::app {
-struct ModelDataSettings;
-}
-
-namespace flatland::cli {
-
-// The job-layer form of the options (app/jobs/jobs.h).
-app::ModelDataSettings toModelData(const JobOptions& options);
 
 // Prints a JSON document on stdout (one line, so scripts can parse it), or nothing.
 void printJson(const nlohmann::json& document);

@@ -1,27 +1,15 @@
-// Loads the model and data a job names, on the device it asks for. Includes LibTorch: only the
-// command files that run jobs include this header.
+// The CLI's name for loading a job's model and data (app/jobs/job_inputs.h).
 #pragma once
 
-#include <c10/core/Device.h>
-
-#include <memory>
-
 #include "cli_context.h"
-#include "flatland/training/dataset.h"
 #include "flatland/training/device.h"
-#include "flatland/training/model.h"
+#include "job_inputs.h"
 
 namespace flatland::cli {
 
-// "auto", "cpu", "cuda", "cuda:N" → a device (see flatland/training/device.h).
+using JobSetup = app::LoadedInputs;
 using training::parseDevice;
 
-struct JobSetup {
-  c10::Device device = c10::Device(c10::kCPU);
-  training::Dataset data;
-  std::unique_ptr<training::Model> model;
-};
-
-JobSetup loadJob(const JobOptions& options);
+inline JobSetup loadJob(const JobOptions& options) { return app::loadInputs(options); }
 
 }  // namespace flatland::cli

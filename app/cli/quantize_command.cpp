@@ -43,7 +43,7 @@ Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global) {
   cmd->add_flag("--per-channel", "kept for compatibility: both per-tensor and per-channel are always reported");
   return {cmd, [=, &global] {
             QuantizeJobSettings settings;
-            settings.input = toModelData(*options);
+            settings.input = *options;
             settings.bits = parseBits(*bits);
             settings.projectPath = *out;
             settings.name = *name;

@@ -1,5 +1,7 @@
 #include "jobs.h"
 
+#include "job_inputs.h"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -22,25 +24,7 @@ namespace flatland::app {
 
 namespace {
 
-struct Loaded {
-  c10::Device device = c10::Device(c10::kCPU);
-  training::Dataset data;
-  std::unique_ptr<training::Model> model;
-};
-
-Loaded load(const ModelDataSettings& s) {
-  Loaded l;
-  l.device = training::parseDevice(s.device);
-  training::DataOptions options;
-  options.device = l.device;
-  options.dataDir = s.dataDir;
-  if (s.samples > 0) options.limit = s.samples;
-  l.data = training::loadDataset(s.data, options);
-  l.model = training::loadModel(s.model, {l.data.sampleShape(), l.data.numClasses}, l.device, s.seed);
-  return l;
-}
-
-analysis::Provenance provenanceOf(const std::string& kind, const ModelDataSettings& s, const Loaded& l,
+analysis::Provenance provenanceOf(const std::string& kind, const ModelDataSettings& s, const LoadedInputs& l,
                                   const nlohmann::json& settings) {
   return {kind, s.model, s.data, s.samples > 0 ? s.samples : -1, s.seed, l.device.str(), settings.dump()};
 }
@@ -50,6 +34,18 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 }  // namespace
+
+LoadedInputs loadInputs(const ModelDataSettings& s) {
+  LoadedInputs l;
+  l.device = training::parseDevice(s.device);
+  training::DataOptions options;
+  options.device = l.device;
+  options.dataDir = s.dataDir;
+  if (s.samples > 0) options.limit = s.samples;
+  l.data = training::loadDataset(s.data, options);
+  l.model = training::loadModel(s.model, {l.data.sampleShape(), l.data.numClasses}, l.device, s.seed);
+  return l;
+}
 
 std::string runTrainJob(const training::TrainConfig& config, const std::string& projectPath,
                         const JobControl& control) {
@@ -64,7 +60,7 @@ std::string runTrainJob(const training::TrainConfig& config, const std::string& 
 
 std::string runHessianJob(const HessianJobSettings& s, const JobControl& control) {
   if (s.projectPath.empty()) throw InvalidArgument("choose a project file to store the Hessian analysis in");
-  auto loaded = load(s.input);
+  auto loaded = loadInputs(s.input);
   analysis::HessianSettings settings;
   settings.topK = s.topK;
   settings.bottomK = s.bottomK;
@@ -92,7 +88,7 @@ std::string runSurfaceJob(const SurfaceJobSettings& s, const JobControl& control
   if (s.projectPath.empty()) throw InvalidArgument("choose a project file to store the surface in");
   auto grid = analysis::GridSpec::parse(s.grid);
   const int count = int(grid.dimensions());
-  auto loaded = load(s.input);
+  auto loaded = loadInputs(s.input);
   auto project = training::ProjectFile::openOrCreate(s.projectPath);
   const auto norm = analysis::parseDirectionNorm(s.norm);
   analysis::DirectionSet directions;
@@ -135,7 +131,7 @@ std::string runSurfaceJob(const SurfaceJobSettings& s, const JobControl& control
 
 QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl& control) {
   const auto start = std::chrono::steady_clock::now();
-  auto loaded = load(s.input);
+  auto loaded = loadInputs(s.input);
   QuantizeJobResult r;
   auto floatResult = training::evaluate(*loaded.model, loaded.data, s.input.batchSize, control);
   r.floatAccuracy = floatResult.accuracy;

@@ -17,7 +17,7 @@ struct ModelDataSettings {
   std::string data = "fashion-mnist:test";
   int64_t samples = 0;  // 0: all
   int64_t batchSize = 1000;
-  std::string device = "cpu";
+  std::string device = "auto";  // auto, cpu, cuda, cuda:N
   uint64_t seed = 0;
   std::string dataDir;
 };
