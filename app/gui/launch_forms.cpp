@@ -200,6 +200,19 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchFor
   finishLayout();
 }
 
+void TrainForm::suggestFreeRunName() {
+  if (projectPath().isEmpty() || !QFileInfo::exists(projectPath())) return;
+  try {
+    auto project = training::ProjectFile::open(projectPath().toStdString());
+    const QString base = optimizer->currentText();
+    QString name = base;
+    for (int n = 2; project.exists("/runs/" + name.toStdString()); ++n) name = base + "-" + QString::number(n);
+    runName->setText(name);
+  } catch (const Error&) {
+    // The form's own validation reports an unreadable project.
+  }
+}
+
 QString TrainForm::problem() const {
   if (auto p = input->problem(); !p.isEmpty()) return p;
   if (auto p = dataProblem(testData->currentText()); !p.isEmpty()) return "Test data: " + p;

@@ -75,6 +75,8 @@ class TrainForm : public LaunchForm {
   Q_OBJECT
  public:
   TrainForm(ProjectPathGetter projectPath, QWidget* parent = nullptr);
+  // Names the run after its optimizer, numbered past the runs the project already has.
+  void suggestFreeRunName();
   QString problem() const override;
   JobRequest job() const override;
   ModelDataFields* input = nullptr;

@@ -159,6 +159,7 @@ QString MainWindow::openProject(const QString& path, bool interactive) {
   setWindowTitle("Flatland — " + QFileInfo(m_projectPath).fileName());
   statusBar()->showMessage(m_projectPath);
   rememberRecent(m_projectPath);
+  m_trainForm->suggestFreeRunName();
   for (auto* form : findChildren<LaunchForm*>()) form->revalidate();
   return {};
 }
@@ -194,10 +195,12 @@ QString MainWindow::compare(const QStringList& entries) {
     std::vector<std::string> names;
     for (auto& a : analyses) names.push_back(a.toStdString());
     auto project = training::ProjectFile::open(m_projectPath.toStdString());
+    int first = -1;
     for (auto& f : comparisonFigures(project, names)) {
-      auto* view = new FigureView(f.figure);
-      m_views->setCurrentIndex(m_views->addTab(view, "compare: " + QString::fromStdString(f.name)));
+      const int index = m_views->addTab(new FigureView(f.figure), "compare: " + QString::fromStdString(f.name));
+      if (first < 0) first = index;
     }
+    m_views->setCurrentIndex(first);
   } catch (const Error& e) {
     return e.what();
   }
