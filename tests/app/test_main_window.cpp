@@ -4,6 +4,7 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QFileInfo>
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
@@ -204,4 +205,58 @@ TEST(MainWindow, SurfaceAndDensityFromTheFormsAndAScreenshot) {
   for (int y = 0; y < viewShot.height(); y += 4)
     for (int x = 0; x < viewShot.width(); x += 4) colours.insert(viewShot.pixel(x, y));
   EXPECT_GT(colours.size(), 50u);
+}
+
+// The rest of the path a new user takes: compare two runs' surfaces and spectra, then export the
+// comparison for a paper (PNG at a chosen size, PDF and SVG as vectors).
+TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  makeProjectWithRun(dir.file("p.h5"));
+  training::TrainConfig sam;
+  sam.model = "zoo:mlp";
+  sam.data = "synthetic:blobs:512:1";
+  sam.testData = "synthetic:blobs:256:1";
+  sam.epochs = 2;
+  sam.batchSize = 64;
+  sam.runName = "sam";
+  training::applyOptimizerName("sam", sam.optimizer);
+  training::trainRun(sam, dir.file("p.h5"));
+
+  MainWindow window;
+  window.show();
+  window.openProject(QString::fromStdString(dir.file("p.h5")), false);
+  for (const QString run : {"sgd", "sam"}) {
+    auto* surface = window.surfaceForm();
+    useSmallData(surface->input, QString::fromStdString(dir.file("p.h5")) + ":/runs/" + run);
+    surface->grid->setText("-1:1:7,-1:1:7");
+    surface->name->setText("surface-" + run);
+    QTest::mouseClick(surface->runButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitForJobs(window).first);
+    auto* hessian = window.hessianForm();
+    useSmallData(hessian->input, QString::fromStdString(dir.file("p.h5")) + ":/runs/" + run);
+    hessian->topK->setValue(2);
+    hessian->name->setText("hessian-" + run);
+    QTest::mouseClick(hessian->runButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitForJobs(window).first);
+  }
+  while (window.views()->count() > 0) delete window.views()->widget(0);
+  EXPECT_EQ(window.compare({"analyses/surface-sgd", "analyses/surface-sam"}), "");
+  EXPECT_EQ(window.compare({"analyses/hessian-sgd", "analyses/hessian-sam"}), "");
+  // Mixed kinds are refused with a message.
+  EXPECT_NE(window.compare({"analyses/surface-sgd", "analyses/hessian-sam"}), "");
+  ASSERT_GE(window.views()->count(), 2);
+  QTest::qWait(300);
+  for (int i = 0; i < window.views()->count(); ++i) {
+    auto* view = qobject_cast<FigureView*>(window.views()->widget(i));
+    ASSERT_NE(view, nullptr);
+    for (const char* ext : {"png", "pdf", "svg"}) {
+      const QString path = QString::fromStdString(dir.file("figure" + std::to_string(i) + "." + ext));
+      ASSERT_NO_THROW(view->exportTo(path, 1050, 780, 300, false)) << path.toStdString();
+      EXPECT_GT(QFileInfo(path).size(), 1000) << path.toStdString();
+    }
+    QImage png(QString::fromStdString(dir.file("figure" + std::to_string(i) + ".png")));
+    EXPECT_EQ(png.width(), 1050);
+    EXPECT_EQ(png.height(), 780);
+  }
 }
