@@ -3,7 +3,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/resources/flatland.desktop DESTINATION ${CMAKE
 install(FILES ${CMAKE_SOURCE_DIR}/resources/flatland.svg
   DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps)
 install(FILES ${CMAKE_SOURCE_DIR}/docs/project-file.md ${CMAKE_SOURCE_DIR}/README.md
-  DESTINATION ${CMAKE_INSTALL_DOCDIR})
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/flatland)
 
 set(CPACK_PACKAGE_NAME "flatland")
 set(CPACK_PACKAGE_VENDOR "Flatland developers")
@@ -19,5 +19,6 @@ if(FLATLAND_GUI)
 endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "${flatland_deb_depends}")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "dataset-fashion-mnist, hdf5-tools")
+set(CPACK_STRIP_FILES ON)  # release binaries; the build tree keeps the debug info
 set(CPACK_GENERATOR "DEB")
 include(CPack)
