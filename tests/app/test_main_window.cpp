@@ -53,14 +53,16 @@ std::pair<bool, QString> waitForJobs(MainWindow& window, int timeoutMs = 240000)
   return last;
 }
 
-void makeProjectWithRun(const std::string& path) {
+// Adds a short run of an MLP on synthetic blobs, named after its optimizer.
+void makeProjectWithRun(const std::string& path, const std::string& optimizer = "sgd") {
   training::TrainConfig c;
   c.model = "zoo:mlp";
   c.data = "synthetic:blobs:512:1";
   c.testData = "synthetic:blobs:256:1";
   c.epochs = 2;
   c.batchSize = 64;
-  c.runName = "sgd";
+  c.runName = optimizer;
+  training::applyOptimizerName(optimizer, c.optimizer);
   training::trainRun(c, path);
 }
 
@@ -212,16 +214,8 @@ TEST(MainWindow, SurfaceAndDensityFromTheFormsAndAScreenshot) {
 TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
   REQUIRE_DISPLAY();
   TempDir dir;
-  makeProjectWithRun(dir.file("p.h5"));
-  training::TrainConfig sam;
-  sam.model = "zoo:mlp";
-  sam.data = "synthetic:blobs:512:1";
-  sam.testData = "synthetic:blobs:256:1";
-  sam.epochs = 2;
-  sam.batchSize = 64;
-  sam.runName = "sam";
-  training::applyOptimizerName("sam", sam.optimizer);
-  training::trainRun(sam, dir.file("p.h5"));
+  makeProjectWithRun(dir.file("p.h5"), "sgd");
+  makeProjectWithRun(dir.file("p.h5"), "sam");
 
   MainWindow window;
   window.show();
