@@ -3,7 +3,11 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
 #include <QFileInfo>
+#include <QHBoxLayout>
+#include <QMessageBox>
+#include <QToolButton>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -11,6 +15,8 @@
 #include <QRegularExpression>
 #include <QSpinBox>
 #include <QVBoxLayout>
+
+#include <functional>
 
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
@@ -97,8 +103,44 @@ ModelDataFields::ModelDataFields(QFormLayout* form, const QString& defaultData, 
   device = new QComboBox;
   device->addItems({"auto", "cpu", "cuda"});
   seed = spin(0, 1'000'000, 0);
-  form->addRow("Model", model);
-  form->addRow("Data", data);
+  // A "…" beside each spec picks a file or folder and writes the matching spec.
+  auto withBrowse = [](QComboBox* combo, std::function<QString()> pick) {
+    auto* row = new QWidget;
+    auto* layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto* browse = new QToolButton;
+    browse->setText("…");
+    layout->addWidget(combo, 1);
+    layout->addWidget(browse);
+    QObject::connect(browse, &QToolButton::clicked, combo, [combo, pick] {
+      const QString spec = pick();
+      if (!spec.isEmpty()) combo->setCurrentText(spec);
+    });
+    return row;
+  };
+  form->addRow("Model", withBrowse(model, [] {
+    const QString file = QFileDialog::getOpenFileName(nullptr, "TorchScript model or project", QString(),
+                                                      "TorchScript models (*.pt *.pth);;Flatland projects (*.h5)");
+    if (file.endsWith(".h5")) return file + ":/runs/NAME";  // the user names the run
+    return file;
+  }));
+  form->addRow("Data", withBrowse(data, [] {
+    QMessageBox which;
+    which.setText("Which kind of data set?");
+    auto* h5 = which.addButton("HDF5 file (/x, /y)", QMessageBox::AcceptRole);
+    auto* cifar = which.addButton("CIFAR-10 folder", QMessageBox::AcceptRole);
+    which.addButton(QMessageBox::Cancel);
+    which.exec();
+    if (which.clickedButton() == h5) {
+      const QString file = QFileDialog::getOpenFileName(nullptr, "Data set", QString(), "HDF5 (*.h5 *.hdf5)");
+      return file.isEmpty() ? QString() : "h5:" + file;
+    }
+    if (which.clickedButton() == cifar) {
+      const QString dir = QFileDialog::getExistingDirectory(nullptr, "Folder of the CIFAR-10 binary batches");
+      return dir.isEmpty() ? QString() : "cifar10:" + dir + ":train";
+    }
+    return QString();
+  }));
   form->addRow("Samples", samples);
   form->addRow("Device", device);
   form->addRow("Seed", seed);
