@@ -40,6 +40,12 @@ Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--bits", *bits, "bit widths, e.g. 2-8 or 4")->capture_default_str();
   cmd->add_option("--out", *out, "project file to store the analysis in");
   cmd->add_option("--name", *name, "analysis name (default: quantize-<time>)");
+  auto hawqBits = std::make_shared<double>(0.0);
+  auto hawqSamples = std::make_shared<int64_t>(100);
+  cmd->add_option("--hawq-bits", *hawqBits,
+                  "also choose a bit width per layer from per-layer Hessian traces (HAWQ) with this "
+                  "average, and evaluate it (0: off)")->capture_default_str();
+  cmd->add_option("--hawq-samples", *hawqSamples, "Hutchinson samples for the per-layer traces")->capture_default_str();
   cmd->add_flag("--per-channel", "kept for compatibility: both per-tensor and per-channel are always reported");
   return {cmd, [=, &global] {
             QuantizeJobSettings settings;
@@ -47,6 +53,8 @@ Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global) {
             settings.bits = parseBits(*bits);
             settings.projectPath = *out;
             settings.name = *name;
+            settings.hawqAverageBits = *hawqBits;
+            settings.hawqSamples = *hawqSamples;
             TerminalJob terminal;
             auto r = runQuantizeJob(settings, terminal.control());
             terminal.finish();
@@ -55,6 +63,9 @@ Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global) {
                          {"float_test_accuracy", r.floatAccuracy},
                          {"per_tensor", {{"test_loss", r.perTensorLoss}, {"test_accuracy", r.perTensorAccuracy}}},
                          {"per_channel", {{"test_loss", r.perChannelLoss}, {"test_accuracy", r.perChannelAccuracy}}},
+                         {"hawq", {{"layers", r.hawqLayers}, {"bits", r.hawqBits}, {"trace", r.hawqTraces},
+                                   {"parameters", r.hawqParameters}, {"average_bits", r.hawqAverage},
+                                   {"test_accuracy", r.hawqAccuracy}}},
                          {"analysis", r.analysisPath}, {"seconds", r.seconds}});
               return;
             }
@@ -63,6 +74,13 @@ Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global) {
             for (size_t i = 0; i < r.bits.size(); ++i)
               std::printf("%-5lld %-18.4f %-18.4f\n", static_cast<long long>(r.bits[i]), r.perTensorAccuracy[i],
                           r.perChannelAccuracy[i]);
+            if (!r.hawqLayers.empty()) {
+              std::printf("HAWQ mixed precision, average %.2f bits: test accuracy %.4f\n", r.hawqAverage, r.hawqAccuracy);
+              for (size_t i = 0; i < r.hawqLayers.size(); ++i)
+                std::printf("  %-24s %8lld params  trace %10.4g  %lld bits\n", r.hawqLayers[i].c_str(),
+                            static_cast<long long>(r.hawqParameters[i]), r.hawqTraces[i],
+                            static_cast<long long>(r.hawqBits[i]));
+            }
             if (!r.analysisPath.empty()) std::printf("saved as %s in %s\n", r.analysisPath.c_str(), out->c_str());
           }};
 }

@@ -177,6 +177,11 @@ std::vector<NamedFigure> quantizeFigures(const Node& node, const std::string& na
     c.left.push_back({"per tensor", bits, values(node.group("per_tensor"), "test_accuracy"), true, true});
   if (node.groups.count("per_channel"))
     c.left.push_back({"per channel", bits, values(node.group("per_channel"), "test_accuracy"), false, true});
+  if (node.groups.count("hawq")) {
+    const Node& hawq = node.group("hawq");
+    if (hawq.has("average_bits") && hawq.has("test_accuracy"))
+      c.left.push_back({"HAWQ mixed precision", {hawq.number("average_bits")}, {hawq.number("test_accuracy")}, false, true});
+  }
   return {{"accuracy-vs-bits", c}};
 }
 

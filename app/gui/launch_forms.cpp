@@ -415,8 +415,12 @@ QuantizeForm::QuantizeForm(ProjectPathGetter projectPath, QWidget* parent) : Lau
   highBits = spin(2, 16, 8);
   name = new QLineEdit;
   name->setPlaceholderText("quantize-<time>");
+  hawqBits = doubleSpin(0.0, 8.0, 0.0, 1, 0.5);
+  hawqBits->setSpecialValueText("off");
+  hawqBits->setToolTip("HAWQ: a width per layer from per-layer Hessian traces, at this average");
   m_form->addRow("Lowest bit width", lowBits);
   m_form->addRow("Highest bit width", highBits);
+  m_form->addRow("HAWQ average bits", hawqBits);
   m_form->addRow("Name", name);
   finishLayout();
 }
@@ -424,6 +428,7 @@ QuantizeForm::QuantizeForm(ProjectPathGetter projectPath, QWidget* parent) : Lau
 QString QuantizeForm::problem() const {
   if (auto p = input->problem(); !p.isEmpty()) return p;
   if (lowBits->value() > highBits->value()) return "The lowest bit width must not exceed the highest.";
+  if (hawqBits->value() > 0 && hawqBits->value() < 2) return "HAWQ needs an average of at least 2 bits.";
   return {};
 }
 
@@ -432,6 +437,7 @@ JobRequest QuantizeForm::job() const {
   s.input = input->settings();
   s.bits.clear();
   for (int b = lowBits->value(); b <= highBits->value(); ++b) s.bits.push_back(b);
+  s.hawqAverageBits = hawqBits->value();
   s.projectPath = projectPath().toStdString();
   s.name = name->text().toStdString();
   return {"quantization sweep of " + input->model->currentText(),

@@ -131,6 +131,7 @@ class QuantizeForm : public LaunchForm {
   ModelDataFields* input = nullptr;
   QSpinBox* lowBits = nullptr;
   QSpinBox* highBits = nullptr;
+  QDoubleSpinBox* hawqBits = nullptr;  // 0: no mixed precision
   QLineEdit* name = nullptr;
 };
 

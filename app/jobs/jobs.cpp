@@ -4,12 +4,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <torch/types.h>
+
 #include <chrono>
+#include <map>
 #include <cstdio>
 
 #include "flatland/analysis/direction.h"
 #include "flatland/analysis/grid.h"
 #include "flatland/analysis/hessian_analysis.h"
+#include "flatland/analysis/layer_sensitivity.h"
 #include "flatland/analysis/pca_directions.h"
 #include "flatland/analysis/surface_job.h"
 #include "flatland/analysis/provenance.h"
@@ -144,6 +148,43 @@ QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl&
     r.perChannelLoss.push_back(p.perChannel.loss);
     r.perChannelAccuracy.push_back(p.perChannel.accuracy);
   }
+  if (s.hawqAverageBits > 0) {
+    std::vector<analysis::LayerTrace> traces;
+    {
+      analysis::HessianOptions options;
+      options.batchSize = s.input.batchSize;
+      analysis::HessianOperator hessian(*loaded.model, loaded.data, options, control);
+      traces = analysis::layerTraces(hessian, *loaded.model, s.hawqSamples, s.input.seed, control);
+    }
+    auto allocation = analysis::allocateBits(*loaded.model, traces, s.hawqAverageBits);
+    // Quantize each weight tensor at its own width, evaluate, and put the floats back.
+    std::map<std::string, int> widthOf;
+    for (size_t i = 0; i < allocation.names.size(); ++i) widthOf[allocation.names[i]] = allocation.bits[i];
+    std::vector<std::pair<at::Tensor, at::Tensor>> saved;
+    {
+      torch::NoGradGuard noGrad;
+      for (auto& p : loaded.model->namedParameters()) {
+        auto it = widthOf.find(p.name);
+        if (it == widthOf.end()) continue;
+        saved.emplace_back(p.tensor, p.tensor.detach().clone());
+        p.tensor.copy_(training::fakeQuantize(p.tensor, it->second, training::QuantGranularity::PerChannel));
+      }
+    }
+    auto mixed = training::evaluate(*loaded.model, loaded.data, s.input.batchSize, control);
+    {
+      torch::NoGradGuard noGrad;
+      for (auto& [tensor, original] : saved) tensor.copy_(original);
+    }
+    for (size_t i = 0; i < traces.size(); ++i) {
+      r.hawqLayers.push_back(traces[i].name);
+      r.hawqParameters.push_back(traces[i].parameters);
+      r.hawqTraces.push_back(traces[i].trace);
+      r.hawqBits.push_back(allocation.bits[i]);
+    }
+    r.hawqAverage = allocation.averageBits;
+    r.hawqAccuracy = mixed.accuracy;
+    r.hawqLoss = mixed.loss;
+  }
   r.seconds = secondsSince(start);
   if (!s.projectPath.empty()) {
     auto project = training::ProjectFile::openOrCreate(s.projectPath);
@@ -157,6 +198,16 @@ QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl&
     node.groups["per_tensor"].datasets["test_accuracy"] = training::Array::f64(r.perTensorAccuracy);
     node.groups["per_channel"].datasets["test_loss"] = training::Array::f64(r.perChannelLoss);
     node.groups["per_channel"].datasets["test_accuracy"] = training::Array::f64(r.perChannelAccuracy);
+    if (!r.hawqLayers.empty()) {
+      auto& hawq = node.groups["hawq"];
+      hawq.attributes["layers"] = r.hawqLayers;
+      hawq.attributes["average_bits"] = r.hawqAverage;
+      hawq.attributes["test_accuracy"] = r.hawqAccuracy;
+      hawq.attributes["test_loss"] = r.hawqLoss;
+      hawq.datasets["bits"] = training::Array::i64(r.hawqBits);
+      hawq.datasets["trace"] = training::Array::f64(r.hawqTraces);
+      hawq.datasets["parameters"] = training::Array::i64(r.hawqParameters);
+    }
     r.analysisPath = analysis::newAnalysisPath(project, "quantize", s.name);
     project.put(r.analysisPath, node);
   }

@@ -38,6 +38,10 @@ struct HessianJobSettings {
 struct QuantizeJobSettings {
   ModelDataSettings input;
   std::vector<int> bits = {2, 3, 4, 5, 6, 7, 8};
+  // HAWQ mixed precision: > 0 picks a width per layer from per-layer Hessian traces so the
+  // parameter-weighted average is at most this many bits, and evaluates that model.
+  double hawqAverageBits = 0.0;
+  int64_t hawqSamples = 100;  // Rademacher vectors for the per-layer traces
   std::string projectPath;  // empty: not stored
   std::string name;
 };
@@ -58,6 +62,11 @@ struct QuantizeJobResult {
   double floatAccuracy = 0, floatLoss = 0;
   std::vector<int64_t> bits;
   std::vector<double> perTensorLoss, perTensorAccuracy, perChannelLoss, perChannelAccuracy;
+  // HAWQ (empty when not asked for): per weight tensor its name, size, trace and bit width.
+  std::vector<std::string> hawqLayers;
+  std::vector<int64_t> hawqParameters, hawqBits;
+  std::vector<double> hawqTraces;
+  double hawqAverage = 0, hawqAccuracy = 0, hawqLoss = 0;
   double seconds = 0;
 };
 
