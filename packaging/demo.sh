@@ -20,7 +20,7 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
 # Rendering needs an X display; a virtual one does when there is none.
 render() {
-  if [ -n "${DISPLAY:-}" ]; then "$cli" render "$@"; else xvfb-run -a -s '-screen 0 1280x1024x24' "$cli" render "$@"; fi
+  if [ -n "${DISPLAY:-}" ]; then "$cli" render "$@"; else xvfb-run -a -s '-screen 0 1280x1024x24 -noreset' "$cli" render "$@"; fi
 }
 
 for optimizer in sgd sam; do
