@@ -75,8 +75,16 @@ SpectralDensity slqDensity(const SymmetricOperator& op, const DensityOptions& op
   SpectralDensity density;
   const int64_t n = op.rows();
   const int64_t m = std::min(options.steps, n);
-  for (int64_t r = 0; r < options.vectors; ++r) {
-    auto inner = subJob(control, double(r) / double(options.vectors), 1.0 / double(options.vectors),
+  WorkerGroup* group = options.workers;
+  const bool shared = group && !group->alone();
+  std::vector<int64_t> own;
+  for (int64_t r = 0; r < options.vectors; ++r)
+    if (dealtTo(group, r)) own.push_back(r);
+  density.nodes.resize(size_t(options.vectors));
+  density.weights.resize(size_t(options.vectors));
+  for (size_t k = 0; k < own.size(); ++k) {
+    const int64_t r = own[k];
+    auto inner = subJob(control, double(k) / double(own.size()), 1.0 / double(own.size()),
                         density.products);
     // Each step is one product; report the fraction of this vector's m steps.
     JobControl stepControl;
@@ -89,12 +97,39 @@ SpectralDensity slqDensity(const SymmetricOperator& op, const DensityOptions& op
         forward(mapped);
       };
     }
+    const int64_t productsBefore = density.products;
     auto v0 = rademacher(n, options.seed + 0xD1B54A32D192ED03ULL * uint64_t(r + 1));
     const auto t = lanczosTridiagonal(op, std::move(v0), m, stepControl, stage, &density.products);
-    std::vector<double> nodes, weights;
+    auto& nodes = density.nodes[size_t(r)];
+    auto& weights = density.weights[size_t(r)];
     quadratureFromTridiagonal(t, nodes, weights);
-    density.nodes.push_back(std::move(nodes));
-    density.weights.push_back(std::move(weights));
+    if (shared && !group->isRoot()) {
+      // [row, products, nodes..., weights...]: the two halves have the same length.
+      std::vector<double> row = {double(r), double(density.products - productsBefore)};
+      row.insert(row.end(), nodes.begin(), nodes.end());
+      row.insert(row.end(), weights.begin(), weights.end());
+      group->sendToRoot(kDensityRowTag, row);
+    }
+  }
+  if (shared && !group->isRoot()) {
+    density.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return density;
+  }
+  if (shared) {
+    // Messages from one rank arrive in the order it sent them, so taking each rank's rows in
+    // turn never mixes up two densities (the per-class job runs several one after the other).
+    for (int from = 1; from < group->size(); ++from) {
+      for (int64_t r = from; r < options.vectors; r += group->size()) {
+        auto message = group->receive(kDensityRowTag, true, from);
+        const auto& v = message->values;
+        if (v.size() < 2 || (v.size() - 2) % 2 != 0 || int64_t(v[0]) != r)
+          throw Error("rank " + std::to_string(from) + " sent a malformed density row");
+        const size_t half = (v.size() - 2) / 2;
+        density.products += int64_t(v[1]);
+        density.nodes[size_t(r)].assign(v.begin() + 2, v.begin() + 2 + std::ptrdiff_t(half));
+        density.weights[size_t(r)].assign(v.begin() + 2 + std::ptrdiff_t(half), v.end());
+      }
+    }
   }
   smoothDensity(density, options.gridPoints, options.sigmaSquared);
   density.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

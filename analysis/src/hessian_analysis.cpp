@@ -87,6 +87,18 @@ SpectrumReport analyzeSpectrum(const SymmetricOperator& op, const HessianSetting
     return sub;
   };
   auto lanczosShare = [](int64_t k) { return 3.0 * double(std::max<int64_t>(2 * k + 1, k + 10)); };
+  // A rank other than the root only helps with the density's start vectors; the root does the rest.
+  const auto* group = s.densityOptions.workers;
+  if (group && !group->isRoot()) {
+    if (s.density) {
+      auto options = s.densityOptions;
+      options.seed = s.seed + 3;
+      report.density = slqDensity(op, options, control, "density");
+      report.hvpCount = report.density.products;
+    }
+    report.seconds = secondsSince(start);
+    return report;
+  }
   if (s.topK > 0) {
     auto options = s.eigen;
     options.seed = s.seed;
@@ -205,7 +217,8 @@ HessianReport runHessianAnalysis(training::Model& model, const training::Dataset
       done += share;
     }
   }
-  if (!s.batchSweep.empty()) {
+  const bool helper = s.densityOptions.workers && !s.densityOptions.workers->isRoot();
+  if (!s.batchSweep.empty() && !helper) {
     report.sweep = batchSweep(model, data, s, subJob(control, done / total, 1.0 - done / total, report.hvpCount));
     if (!report.full.top.values.empty()) {
       report.sweep.lambdaMaxFull = report.full.top.values.front();

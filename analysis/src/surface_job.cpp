@@ -191,81 +191,171 @@ SurfaceResult resultOf(const SurfaceState& st, bool complete) {
   return r;
 }
 
-// Evaluates every point not yet done, committing block by block.
-SurfaceResult fillGrid(const training::ProjectFile& project, SurfaceState& st,
+// A point as it travels from a worker to the root: its flat index and the four values (NaN for a
+// data set not evaluated). A message is a "finished" flag followed by such points.
+constexpr size_t kValuesPerPoint = 5;
+
+struct PointRecord {
+  int64_t flat = 0;
+  PointValues train{kNaN, kNaN}, test{kNaN, kNaN};
+};
+
+// Evaluates every point not yet done, committing block by block. With a group of several ranks
+// the remaining points are cut into blocks dealt round-robin; the root merges what the other
+// ranks send between its own points and commits, the others only send.
+SurfaceResult fillGrid(const training::ProjectFile* project, SurfaceState& st,
                        SurfaceEvaluator& evaluator, const training::Dataset* train,
                        const training::Dataset* test, const SurfaceSettings& settings,
-                       const JobControl& control) {
+                       const JobControl& control, WorkerGroup* group) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   auto lastCommit = start;
+  const bool shared = group && !group->alone();
+  const bool root = !group || group->isRoot();
+  const int64_t ranks = shared ? group->size() : 1;
   const int64_t total = st.grid.points();
-  int64_t doneCount = std::count(st.done.begin(), st.done.end(), int64_t{1});
+  std::vector<int64_t> remaining;
+  for (int64_t flat = 0; flat < total; ++flat)
+    if (!st.done[size_t(flat)]) remaining.push_back(flat);
+  // Several blocks per rank keep the ranks busy to the end; small ones reach the root early.
+  const int64_t blockSize =
+      shared ? std::clamp<int64_t>(int64_t(remaining.size()) / (8 * ranks), 1, 64)
+             : std::max<int64_t>(1, int64_t(remaining.size()));
+  int64_t ownShare = 0;
+  for (size_t i = 0; i < remaining.size(); ++i)
+    if (dealtTo(group, int64_t(i) / blockSize)) ++ownShare;
+
+  const int64_t doneBefore = total - int64_t(remaining.size());
+  int64_t doneCount = doneBefore;
   int64_t computed = 0;
   int64_t sinceCommit = 0;
+  int64_t workersFinished = 0;
+  std::vector<double> outgoing{0.0};  // a worker's unsent points, after the "finished" flag
+
+  auto store = [&](const PointRecord& p) {
+    const auto i = size_t(p.flat);
+    if (st.done[i]) return;
+    if (train) st.trainLoss[i] = p.train.loss, st.trainAccuracy[i] = p.train.accuracy;
+    if (test) st.testLoss[i] = p.test.loss, st.testAccuracy[i] = p.test.accuracy;
+    st.done[i] = 1;
+    ++doneCount;
+    ++sinceCommit;
+  };
+  auto merge = [&](const WorkerGroup::Message& m) {
+    if (m.values.empty()) throw Error("a surface worker sent an empty message");
+    if (m.values[0] != 0.0) ++workersFinished;
+    for (size_t k = 1; k + kValuesPerPoint <= m.values.size(); k += kValuesPerPoint) {
+      const double* v = &m.values[k];
+      const auto flat = int64_t(v[0]);
+      if (flat < 0 || flat >= total) throw Error("a surface worker sent a point off the grid");
+      store({flat, {v[1], v[2]}, {v[3], v[4]}});
+    }
+  };
+  auto mergeArrived = [&] {
+    if (!shared || !root) return;
+    while (auto m = group->receive(kSurfacePointsTag, false)) merge(*m);
+  };
+  auto sendOutgoing = [&](bool finished) {
+    outgoing[0] = finished ? 1.0 : 0.0;
+    group->sendToRoot(kSurfacePointsTag, outgoing);
+    outgoing.resize(1);
+  };
+  auto commitIfDue = [&] {
+    const bool due = settings.blockPoints > 0
+                         ? sinceCommit >= settings.blockPoints
+                         : std::chrono::duration<double>(Clock::now() - lastCommit).count() >=
+                               settings.commitSeconds;
+    if (due && sinceCommit > 0 && doneCount < total) {
+      commitState(*project, st, false);
+      sinceCommit = 0;
+      lastCommit = Clock::now();
+    }
+  };
+
   auto preparedTrain = train ? evaluator.prepare(*train) : training::Dataset{};
   auto preparedTest = test ? evaluator.prepare(*test) : training::Dataset{};
   try {
-    for (int64_t flat = 0; flat < total; ++flat) {
-      if (st.done[size_t(flat)]) continue;
-      control.throwIfCancelled();
-      const auto c = st.grid.point(flat);
-      evaluator.moveTo(c);
-      double latest = kNaN;
-      if (train) {
-        auto v = evaluator.evaluate(preparedTrain);
-        st.trainLoss[size_t(flat)] = latest = v.loss;
-        st.trainAccuracy[size_t(flat)] = v.accuracy;
+    for (size_t first = 0; first < remaining.size(); first += size_t(blockSize)) {
+      if (!dealtTo(group, int64_t(first) / blockSize)) continue;
+      const size_t last = std::min(remaining.size(), first + size_t(blockSize));
+      for (size_t i = first; i < last; ++i) {
+        control.throwIfCancelled();
+        PointRecord p;
+        p.flat = remaining[i];
+        const auto c = st.grid.point(p.flat);
+        evaluator.moveTo(c);
+        if (train) p.train = evaluator.evaluate(preparedTrain);
+        if (test) p.test = evaluator.evaluate(preparedTest);
+        store(p);
+        ++computed;
+        if (!root)
+          outgoing.insert(outgoing.end(), {double(p.flat), p.train.loss, p.train.accuracy,
+                                           p.test.loss, p.test.accuracy});
+        mergeArrived();
+        if (root) commitIfDue();
+
+        ProgressEvent event;
+        event.fraction = root ? double(doneCount) / double(total)
+                              : double(computed) / double(std::max<int64_t>(1, ownShare));
+        event.stage = "grid";
+        char message[160];
+        std::snprintf(message, sizeof message, "point %lld/%lld at (%.4g, %.4g, %.4g)",
+                      static_cast<long long>(root ? doneCount : computed),
+                      static_cast<long long>(root ? total : ownShare), c[0], c[1], c[2]);
+        event.message = message;
+        event.loss = train ? p.train.loss : p.test.loss;
+        control.report(event);
       }
-      if (test) {
-        auto v = evaluator.evaluate(preparedTest);
-        st.testLoss[size_t(flat)] = v.loss;
-        st.testAccuracy[size_t(flat)] = v.accuracy;
-        if (!train) latest = v.loss;
+      if (!root) sendOutgoing(false);
+    }
+    if (!root) {
+      sendOutgoing(true);
+    } else {
+      // The root's own blocks are done: wait for the other ranks' last points.
+      while (shared && workersFinished < ranks - 1) {
+        control.throwIfCancelled();
+        merge(*group->receive(kSurfacePointsTag, true));
+        commitIfDue();
+        ProgressEvent event;
+        event.fraction = double(doneCount) / double(total);
+        event.stage = "grid";
+        event.message = "waiting for the other ranks";
+        control.report(event);
       }
-      st.done[size_t(flat)] = 1;
-      ++doneCount;
-      ++computed;
-      ++sinceCommit;
-      const auto now = Clock::now();
-      const bool blockFull =
-          settings.blockPoints > 0
-              ? sinceCommit >= settings.blockPoints
-              : std::chrono::duration<double>(now - lastCommit).count() >= settings.commitSeconds;
-      if (blockFull && doneCount < total) {
-        commitState(project, st, false);
-        sinceCommit = 0;
-        lastCommit = Clock::now();
-      }
-      ProgressEvent event;
-      event.fraction = double(doneCount) / double(total);
-      event.stage = "grid";
-      char message[160];
-      std::snprintf(message, sizeof message, "point %lld/%lld at (%.4g, %.4g, %.4g)",
-                    static_cast<long long>(doneCount), static_cast<long long>(total), c[0], c[1],
-                    c[2]);
-      event.message = message;
-      event.loss = latest;
-      control.report(event);
     }
   } catch (const Error&) {
-    // Keep every finished point: a resumed job starts after them.
     evaluator.restoreOrigin();
-    if (sinceCommit > 0) {
-      try {
-        commitState(project, st, false);
-      } catch (const Error&) {
+    try {
+      if (!root) {
+        sendOutgoing(true);  // what this rank finished still reaches the root
+      } else {
+        // Keep every finished point: a resumed job starts after them.
+        mergeArrived();
+        if (sinceCommit > 0) commitState(*project, st, false);
       }
+    } catch (const Error&) {
     }
     throw;
   }
   evaluator.restoreOrigin();
   const bool complete = doneCount == total;
-  commitState(project, st, complete);
+  if (root) commitState(*project, st, complete);
   auto result = resultOf(st, complete);
-  result.pointsComputed = computed;
+  // The root counts every rank's points: the job's throughput is what a user compares.
+  result.pointsComputed = root ? doneCount - doneBefore : computed;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
+}
+
+// The root tells the other ranks which analysis to fill and which of its points are done (the
+// mask it holds in memory, so every rank deals the same blocks).
+void announce(WorkerGroup* group, const SurfaceState& st) {
+  if (!group || group->alone()) return;
+  group->broadcast(st.path);
+  std::string mask(st.done.size(), '0');
+  for (size_t i = 0; i < mask.size(); ++i)
+    if (st.done[i]) mask[i] = '1';
+  group->broadcast(mask);
 }
 
 std::vector<double> readValues(const training::ProjectFile& project, const std::string& path) {
@@ -277,7 +367,9 @@ std::vector<double> readValues(const training::ProjectFile& project, const std::
 SurfaceResult computeSurface(const training::ProjectFile& project, training::Model& origin,
                              const DirectionSet& directions, const training::Dataset* train,
                              const training::Dataset* test, const SurfaceSettings& settings,
-                             const JobControl& control) {
+                             const JobControl& control, WorkerGroup* group) {
+  if (group && !group->isRoot())
+    throw InvalidArgument("computeSurface runs on the root rank; the others call joinSurface");
   const auto& grid = settings.grid;
   if (grid.axes.empty()) throw InvalidArgument("the surface grid has no axes");
   if (int64_t(directions.directions.size()) < grid.dimensions())
@@ -339,13 +431,16 @@ SurfaceResult computeSurface(const training::ProjectFile& project, training::Mod
   putValues("test_loss", st.testLoss);
   putValues("test_accuracy", st.testAccuracy);
   project.put(st.path, node);
-  return fillGrid(project, st, evaluator, train, test, settings, control);
+  announce(group, st);
+  return fillGrid(&project, st, evaluator, train, test, settings, control, group);
 }
 
-SurfaceResult resumeSurface(const training::ProjectFile& project, const std::string& analysisPath,
-                            training::Model& origin, const training::Dataset* train,
-                            const training::Dataset* test, const SurfaceSettings& settings,
-                            const JobControl& control) {
+namespace {
+
+// A stored surface, ready to be filled further: values, done mask and directions.
+SurfaceState loadStoredState(const training::ProjectFile& project, const std::string& analysisPath,
+                             training::Model& origin, const training::Dataset*& train,
+                             const training::Dataset*& test, DirectionSet& directions) {
   auto stored = readSurface(project, analysisPath);
   SurfaceState st;
   st.path = analysisPath;
@@ -362,11 +457,43 @@ SurfaceResult resumeSurface(const training::ProjectFile& project, const std::str
     throw InvalidArgument(analysisPath + " has test values: resume it with its test data");
   if (st.trainLoss.empty()) train = nullptr;
   if (st.testLoss.empty()) test = nullptr;
-  auto directions = readDirections(project, analysisPath, origin);
+  directions = readDirections(project, analysisPath, origin);
   if (int64_t(directions.directions.size()) < st.grid.dimensions())
     throw ProjectError(analysisPath + " stores fewer directions than its grid has axes");
+  return st;
+}
+
+}  // namespace
+
+SurfaceResult resumeSurface(const training::ProjectFile& project, const std::string& analysisPath,
+                            training::Model& origin, const training::Dataset* train,
+                            const training::Dataset* test, const SurfaceSettings& settings,
+                            const JobControl& control, WorkerGroup* group) {
+  if (group && !group->isRoot())
+    throw InvalidArgument("resumeSurface runs on the root rank; the others call joinSurface");
+  DirectionSet directions;
+  auto st = loadStoredState(project, analysisPath, origin, train, test, directions);
   SurfaceEvaluator evaluator(origin, directions, settings.batchSize);
-  return fillGrid(project, st, evaluator, train, test, settings, control);
+  announce(group, st);
+  return fillGrid(&project, st, evaluator, train, test, settings, control, group);
+}
+
+SurfaceResult joinSurface(const std::string& projectPath, training::Model& origin,
+                          const training::Dataset* train, const training::Dataset* test,
+                          const SurfaceSettings& settings, WorkerGroup& group,
+                          const JobControl& control) {
+  if (group.isRoot()) throw InvalidArgument("joinSurface is for the ranks other than the root");
+  const std::string analysisPath = group.broadcast("");
+  const std::string mask = group.broadcast("");
+  // The root has written the analysis before announcing it.
+  const auto project = training::ProjectFile::open(projectPath);
+  DirectionSet directions;
+  auto st = loadStoredState(project, analysisPath, origin, train, test, directions);
+  if (mask.size() != st.done.size())
+    throw Error("the root's done mask does not match " + analysisPath + "'s grid");
+  for (size_t i = 0; i < mask.size(); ++i) st.done[i] = mask[i] == '1' ? 1 : 0;
+  SurfaceEvaluator evaluator(origin, directions, settings.batchSize);
+  return fillGrid(nullptr, st, evaluator, train, test, settings, control, &group);
 }
 
 SurfaceResult readSurface(const training::ProjectFile& project, const std::string& analysisPath) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "flatland/analysis/worker_group.h"
 #include "jobs.h"
 
 namespace flatland::cli {
@@ -18,6 +19,8 @@ namespace flatland::cli {
 struct GlobalOptions {
   bool json = false;
   int threads = 0;  // 0: LibTorch's default
+  // The ranks of an mpirun launch (a group of one otherwise); surface and hessian share work.
+  analysis::WorkerGroup* workers = nullptr;
 };
 
 // The model/data/device options most jobs take, with their command-line flags.

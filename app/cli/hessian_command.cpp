@@ -171,9 +171,18 @@ Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
             if (o->curvature == "ggn") s.hessian.curvature = analysis::HessianOptions::Curvature::GaussNewton;
             if (o->hutchpp) s.traceOptions.method = analysis::TraceOptions::Method::HutchPlusPlus;
             s.seed = o->job.seed;
+            // Under mpirun the density's start vectors are shared out; the rest runs on rank 0.
+            s.densityOptions.workers = global.workers;
 
             auto job = loadJob(o->job);
             analysis::validateHessianSettings(s, *job.model, job.data);
+            if (global.workers && !global.workers->isRoot()) {
+              analysis::runHessianAnalysis(*job.model, job.data, s);
+              return;
+            }
+            if (global.workers && !global.workers->alone() && !s.density)
+              std::fprintf(stderr, "note: under mpirun only --density is shared out; the other "
+                                   "ranks have nothing to do\n");
 
             nlohmann::json settings = {
                 {"top_k", s.topK}, {"bottom_k", s.bottomK}, {"tol", s.eigen.tol},
@@ -188,7 +197,8 @@ Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
                 {"max_cached", s.hessian.maxCachedSamples}, {"loss", "cross_entropy"},
                 {"curvature", o->curvature}, {"trace_method", o->hutchpp ? "hutch++" : "hutchinson"},
                 {"mode", "eval"}, {"seed", s.seed}, {"samples", o->job.samples},
-                {"dtype", job.model->dtype() == c10::kDouble ? "float64" : "float32"}};
+                {"dtype", job.model->dtype() == c10::kDouble ? "float64" : "float32"},
+                {"ranks", global.workers ? global.workers->size() : 1}};
             analysis::Provenance provenance;
             provenance.kind = "hessian";
             provenance.model = o->job.model;

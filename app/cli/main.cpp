@@ -7,8 +7,22 @@
 #include "flatland/errors.h"
 #include "flatland/version.h"
 
+namespace {
+
+// Under mpirun every rank runs this program; only surface and hessian know how to share work.
+bool sharesWork(const std::string& command) { return command == "surface" || command == "hessian"; }
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace flatland::cli;
+  std::unique_ptr<flatland::analysis::WorkerGroup> workers;
+  try {
+    workers = flatland::analysis::joinLaunchedGroup(argc, argv);
+  } catch (const flatland::Error& e) {
+    std::cerr << "flatland-cli: error: " << e.what() << "\n";
+    return 1;
+  }
   CLI::App app{"Flatland: Hessian spectra, loss surfaces and sharpness-aware training.\n"
                "Every subcommand takes --json to print one machine-readable JSON object on stdout."};
   app.set_version_flag("--version", std::string("flatland-cli ") + FLATLAND_VERSION);
@@ -16,6 +30,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   GlobalOptions global;
+  global.workers = workers.get();
   app.add_flag("--json", global.json, "print results as one JSON object on stdout");
   app.add_option("--threads", global.threads, "LibTorch intra-op threads (0: its default)")
       ->check(CLI::NonNegativeNumber);
@@ -39,18 +54,36 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (global.threads > 0) at::set_num_threads(global.threads);
+  // Messages from ranks other than 0 say which rank they come from.
+  const std::string prefix =
+      workers->alone() ? "flatland-cli" : "flatland-cli[rank " + std::to_string(workers->rank()) + "]";
+  // A rank that fails must not leave the others waiting for it: end them all (the root commits
+  // before it throws, so what was saved stays saved). A cancelled helper has already sent the
+  // root its last points and may finish normally.
+  auto fail = [&](int code, bool cancelled) {
+    if (!workers->alone() && !(cancelled && !workers->isRoot())) workers->abort(code);
+    return code;
+  };
+  for (const auto& command : commands) {
+    if (command.parsed->parsed() && !workers->alone() && !sharesWork(command.parsed->get_name())) {
+      if (workers->isRoot())
+        std::cerr << "flatland-cli: error: under mpirun only 'surface' and 'hessian' share work "
+                     "between ranks; run '" << command.parsed->get_name() << "' as one process\n";
+      return 1;
+    }
+  }
   try {
     for (const auto& command : commands)
       if (command.parsed->parsed()) command.run();
   } catch (const flatland::Cancelled& e) {
-    std::cerr << "flatland-cli: " << e.what() << "\n";
-    return 130;
+    std::cerr << prefix << ": " << e.what() << "\n";
+    return fail(130, true);
   } catch (const flatland::Error& e) {
-    std::cerr << "flatland-cli: error: " << e.what() << "\n";
-    return 1;
+    std::cerr << prefix << ": error: " << e.what() << "\n";
+    return fail(1, false);
   } catch (const std::exception& e) {
-    std::cerr << "flatland-cli: internal error: " << e.what() << "\n";
-    return 2;
+    std::cerr << prefix << ": internal error: " << e.what() << "\n";
+    return fail(2, false);
   }
   return 0;
 }

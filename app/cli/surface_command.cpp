@@ -126,7 +126,8 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
         const bool modelGiven = cmd->count("--model") > 0;
         const bool dirsGiven = cmd->count("--dirs") > 0;
         const bool normGiven = cmd->count("--norm") > 0;
-        auto project = training::ProjectFile::openOrCreate(o->out);
+        auto* group = global.workers;
+        const bool helper = group && !group->isRoot();
 
         // The run (pca) and the origin model.
         std::pair<std::string, std::string> run;
@@ -161,6 +162,17 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
         settings.seed = jo.seed;
         settings.device = job.device.str();
 
+        if (helper) {
+          // Another rank of an mpirun launch: the root says which surface; this rank evaluates
+          // the blocks dealt to it and sends them over. It never writes the file.
+          TerminalJob terminal;
+          joinSurface(o->out, *job.model, &job.data, test.get(), settings, *group,
+                      terminal.control());
+          return;
+        }
+        auto project = training::ProjectFile::openOrCreate(o->out);
+        const int ranks = group ? group->size() : 1;
+
         TerminalJob terminal;
         SurfaceResult result;
         DirectionSet dirs;
@@ -194,7 +206,7 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
               std::fprintf(stderr, "resuming %s: %lld of its points are done\n", existing.c_str(),
                            static_cast<long long>(stored.number("points_done")));
             result = resumeSurface(project, existing, *job.model, &job.data, test.get(), settings,
-                                   terminal.control());
+                                   terminal.control(), group);
             dirs = readDirections(project, existing, *job.model);
             resumed = true;
           } else {
@@ -282,7 +294,7 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
             settings.settingsJson = s.dump();
             if (settings.name.empty()) settings.name = "surface-" + training::isoTimestampUtc();
             result = computeSurface(project, *job.model, dirs, &job.data, test.get(), settings,
-                                    terminal.control());
+                                    terminal.control(), group);
           }
         } catch (const Cancelled&) {
           // Ctrl-C: the finished points are saved; say how to continue.
@@ -314,6 +326,7 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
                                 {"complete", result.complete},
                                 {"seconds", result.seconds},
                                 {"seconds_per_point", perPoint},
+                                {"ranks", ranks},
                                 {"loss_at_origin", result.lossAtOrigin},
                                 {"loss_min", result.lossMin}};
           if (!dirs.explainedVariance.empty()) doc["explained_variance"] = dirs.explainedVariance;
@@ -328,7 +341,11 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
         std::printf("directions %s, norm %s\n", dirs.kind.c_str(), dirs.norm.c_str());
         std::printf("grid       %s (%lld points, %lld computed now)\n", result.grid.text().c_str(),
                     static_cast<long long>(points), static_cast<long long>(result.pointsComputed));
-        std::printf("time       %.1f s (%.3f s per point)\n", result.seconds, perPoint);
+        if (ranks > 1)
+          std::printf("time       %.1f s on %d ranks (%.3f s per point)\n",
+                      result.seconds, ranks, perPoint);
+        else
+          std::printf("time       %.1f s (%.3f s per point)\n", result.seconds, perPoint);
         std::printf("loss       %.6f at the origin, %.6f lowest on the grid\n", result.lossAtOrigin,
                     result.lossMin);
       }};

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "flatland/analysis/lanczos.h"
+#include "flatland/analysis/worker_group.h"
 
 namespace flatland::analysis {
 
@@ -15,6 +16,11 @@ struct DensityOptions {
   int64_t gridPoints = 10000;
   double sigmaSquared = 1e-5;  // kernel variance = sigmaSquared · max(1, grid range)
   uint64_t seed = 0;
+  // Start vectors are independent: with a group of several ranks, rank k runs the vectors
+  // r ≡ k (mod N) and the root gathers every row (the same rows a single process computes, as
+  // vector r's start is seeded by r alone). Only the root's result is whole; the others return
+  // their own rows, unsmoothed. Not owned.
+  WorkerGroup* workers = nullptr;
 };
 
 struct SpectralDensity {

@@ -10,6 +10,7 @@
 
 #include "flatland/analysis/direction.h"
 #include "flatland/analysis/grid.h"
+#include "flatland/analysis/worker_group.h"
 #include "flatland/training/dataset.h"
 #include "flatland/training/model.h"
 #include "flatland/training/progress.h"
@@ -76,7 +77,7 @@ struct SurfaceResult {
   bool complete = false;
   double lossAtOrigin = 0.0;   // on the train data
   double lossMin = 0.0;        // over the done points of train_loss
-  int64_t pointsComputed = 0;  // in this call
+  int64_t pointsComputed = 0;  // in this call (by every rank, on the root)
   double seconds = 0.0;        // of this call
 };
 
@@ -84,19 +85,33 @@ struct SurfaceResult {
 // point on `train` and, when given, `test`. Throws Cancelled after saving the finished points
 // when control's token is cancelled, InvalidArgument when the grid has more axes than
 // directions or no data is given.
+//
+// With a group of several ranks this is the root's part: it deals blocks of points round-robin
+// (block b to rank b % N), evaluates its own, merges the points the other ranks send as they
+// arrive and does every commit; the other ranks call joinSurface.
 SurfaceResult computeSurface(const training::ProjectFile& project, training::Model& origin,
                              const DirectionSet& directions, const training::Dataset* train,
                              const training::Dataset* test, const SurfaceSettings& settings,
-                             const JobControl& control = {});
+                             const JobControl& control = {}, WorkerGroup* group = nullptr);
 
 // Continues a stored, unfinished surface with its own directions and grid; only points whose
 // done flag is 0 are evaluated. `origin` and the data must be those the surface was started
 // with (the stored model/data specs are the caller's to check). batchSize, blockPoints and
-// commitSeconds are taken from `settings`; the rest from the file.
+// commitSeconds are taken from `settings`; the rest from the file. With a group: the root's part,
+// as for computeSurface.
 SurfaceResult resumeSurface(const training::ProjectFile& project, const std::string& analysisPath,
                             training::Model& origin, const training::Dataset* train,
                             const training::Dataset* test, const SurfaceSettings& settings,
-                            const JobControl& control = {});
+                            const JobControl& control = {}, WorkerGroup* group = nullptr);
+
+// A non-root rank's part of the root's computeSurface or resumeSurface: learns the analysis from
+// the root, reads its directions from `projectPath` (so every rank moves along the very same
+// vectors), evaluates the blocks dealt to it and sends them to the root. Never writes the file.
+// `origin` and the data must be the root's. Returns this rank's points only.
+SurfaceResult joinSurface(const std::string& projectPath, training::Model& origin,
+                          const training::Dataset* train, const training::Dataset* test,
+                          const SurfaceSettings& settings, WorkerGroup& group,
+                          const JobControl& control = {});
 
 // Reads a stored surface (any state). Throws ProjectError when the analysis is not a surface.
 SurfaceResult readSurface(const training::ProjectFile& project, const std::string& analysisPath);
