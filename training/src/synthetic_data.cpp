@@ -28,10 +28,13 @@ Dataset spirals(int64_t n, at::Generator& gen) {
   return data;
 }
 
-// Four Gaussian blobs in 8 dimensions with random centres: an easy, nearly separable set.
+// Four Gaussian blobs in 8 dimensions: an easy, nearly separable set. The centres are the same
+// for every seed (the seed draws the samples), so two seeds make a training and a test set of
+// one task.
 Dataset blobs(int64_t n, at::Generator& gen) {
   constexpr int64_t kClasses = 4, kDim = 8;
-  auto centres = torch::randn({kClasses, kDim}, gen, torch::kFloat64) * 2.0;
+  auto centresGen = at::detail::createCPUGenerator(20261124);
+  auto centres = torch::randn({kClasses, kDim}, centresGen, torch::kFloat64) * 2.0;
   auto labels = torch::arange(n, torch::kInt64) % kClasses;
   auto x = centres.index_select(0, labels) + torch::randn({n, kDim}, gen, torch::kFloat64);
   Dataset data;
