@@ -138,14 +138,8 @@ namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The in-memory copy of a surface while it is being filled.
-struct SurfaceState {
-  std::string path;
-  GridSpec grid;
-  std::vector<double> trainLoss, trainAccuracy, testLoss, testAccuracy;
-  std::vector<int64_t> done;
-  double lossAtOrigin = kNaN;
-};
+// The in-memory copy of a surface while it is being filled has the fields of a result.
+using SurfaceState = SurfaceResult;
 
 double lossMinOf(const SurfaceState& st) {
   const auto& losses = st.trainLoss.empty() ? st.testLoss : st.trainLoss;
@@ -159,34 +153,26 @@ void commitState(const training::ProjectFile& project, const SurfaceState& st, b
   const auto shape = st.grid.shape();
   training::ProjectFile::Transaction tx;
   auto put = [&](const char* name, const std::vector<double>& values) {
-    if (!values.empty()) tx.putDataset(st.path + "/" + name, training::Array::f64(values, shape));
+    if (!values.empty()) tx.putDataset(st.analysisPath + "/" + name, training::Array::f64(values, shape));
   };
   put("train_loss", st.trainLoss);
   put("train_accuracy", st.trainAccuracy);
   put("test_loss", st.testLoss);
   put("test_accuracy", st.testAccuracy);
-  tx.putDataset(st.path + "/done", training::Array::i64(st.done, shape));
+  tx.putDataset(st.analysisPath + "/done", training::Array::i64(st.done, shape));
   const int64_t pointsDone = std::count(st.done.begin(), st.done.end(), int64_t{1});
   training::Attributes attributes = {{"complete", int64_t(complete ? 1 : 0)},
                                      {"points_done", pointsDone},
                                      {"updated", training::isoTimestampUtc()}};
   const double lossMin = lossMinOf(st);
   if (!std::isnan(lossMin)) attributes["loss_min"] = lossMin;
-  tx.setAttributes(st.path, attributes);
+  tx.setAttributes(st.analysisPath, attributes);
   project.commit(tx);
 }
 
 SurfaceResult resultOf(const SurfaceState& st, bool complete) {
-  SurfaceResult r;
-  r.analysisPath = st.path;
-  r.grid = st.grid;
-  r.trainLoss = st.trainLoss;
-  r.trainAccuracy = st.trainAccuracy;
-  r.testLoss = st.testLoss;
-  r.testAccuracy = st.testAccuracy;
-  r.done = st.done;
+  SurfaceResult r = st;
   r.complete = complete;
-  r.lossAtOrigin = st.lossAtOrigin;
   r.lossMin = lossMinOf(st);
   return r;
 }
@@ -351,7 +337,7 @@ SurfaceResult fillGrid(const training::ProjectFile* project, SurfaceState& st,
 // mask it holds in memory, so every rank deals the same blocks).
 void announce(WorkerGroup* group, const SurfaceState& st) {
   if (!group || group->alone()) return;
-  group->broadcast(st.path);
+  group->broadcast(st.analysisPath);
   std::string mask(st.done.size(), '0');
   for (size_t i = 0; i < mask.size(); ++i)
     if (st.done[i]) mask[i] = '1';
@@ -382,7 +368,7 @@ SurfaceResult computeSurface(const training::ProjectFile& project, training::Mod
 
   SurfaceEvaluator evaluator(origin, used, settings.batchSize);
   SurfaceState st;
-  st.path = newAnalysisPath(project, "surface", settings.name);
+  st.analysisPath = newAnalysisPath(project, "surface", settings.name);
   st.grid = grid;
   const size_t n = size_t(grid.points());
   st.done.assign(n, 0);
@@ -430,7 +416,7 @@ SurfaceResult computeSurface(const training::ProjectFile& project, training::Mod
   putValues("train_accuracy", st.trainAccuracy);
   putValues("test_loss", st.testLoss);
   putValues("test_accuracy", st.testAccuracy);
-  project.put(st.path, node);
+  project.put(st.analysisPath, node);
   announce(group, st);
   return fillGrid(&project, st, evaluator, train, test, settings, control, group);
 }
@@ -441,16 +427,7 @@ namespace {
 SurfaceState loadStoredState(const training::ProjectFile& project, const std::string& analysisPath,
                              training::Model& origin, const training::Dataset*& train,
                              const training::Dataset*& test, DirectionSet& directions) {
-  auto stored = readSurface(project, analysisPath);
-  SurfaceState st;
-  st.path = analysisPath;
-  st.grid = stored.grid;
-  st.done = stored.done;
-  st.trainLoss = stored.trainLoss;
-  st.trainAccuracy = stored.trainAccuracy;
-  st.testLoss = stored.testLoss;
-  st.testAccuracy = stored.testAccuracy;
-  st.lossAtOrigin = stored.lossAtOrigin;
+  SurfaceState st = readSurface(project, analysisPath);
   if (!st.trainLoss.empty() && !train)
     throw InvalidArgument(analysisPath + " has train values: resume it with its train data");
   if (!st.testLoss.empty() && !test)
