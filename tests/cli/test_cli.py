@@ -196,6 +196,30 @@ class Surface(unittest.TestCase):
         err = cli(*self.ARGS, "--dirs", "eigen", "--out", "e.h5", expect=1)
         self.assertIn("--from-analysis", err)
 
+    def test_eigen_directions_are_the_stored_eigenvectors(self):
+        cli("hessian", "--model", "base.h5:/runs/sgd", "--data", TEST, "--top-k", "2",
+            "--out", "e.h5", "--name", "h")
+        doc = cli(*self.ARGS, "--dirs", "eigen", "--from-analysis", "h", "--out", "e.h5",
+                  "--name", "eig")
+        self.assertEqual(doc["dirs"], "eigen")
+        with h5py.File(project("e.h5")) as f:
+            vectors = f["analyses/h/top_eigenvectors"][()]
+            for k in range(2):
+                d = f[f"analyses/eig/directions/d{k}"][()]
+                # Unnormalised by default: the unit eigenvector itself (stored as float32).
+                np.testing.assert_allclose(d, vectors[k], rtol=0, atol=1e-6)
+
+    def test_pca_directions_frame_the_trajectory(self):
+        doc = cli("surface", "--dirs", "pca", "--run", "base.h5:/runs/sgd", "--data", TEST,
+                  "--out", "p.h5", "--name", "pca")
+        self.assertEqual(doc["dirs"], "pca")
+        self.assertEqual(len(doc["explained_variance"]), 2)
+        self.assertGreater(doc["explained_variance"][0], doc["explained_variance"][1] - 1e-12)
+        self.assertLessEqual(sum(doc["explained_variance"]), 1.0 + 1e-9)
+        # The origin defaults to the run's last checkpoint.
+        end = cli("eval", "--model", "base.h5:/runs/sgd", "--data", TEST)["loss"]
+        self.assertAlmostEqual(doc["loss_at_origin"], end, delta=1e-6 * max(1.0, end))
+
     def test_export_writes_the_loss_landscape_layout(self):
         cli(*self.ARGS, "--test-data", TRAIN, "--out", "x.h5", "--name", "x")
         subprocess.run([CLI, "export", "--project", "x.h5", "--analysis", "x", "--out",
