@@ -7,9 +7,8 @@
 #include <sstream>
 
 #include "cli_context.h"
-#include "flatland/analysis/hessian_analysis.h"
 #include "flatland/errors.h"
-#include "job_setup.h"
+#include "hessian_job.h"
 #include "terminal_progress.h"
 
 namespace flatland::cli {
@@ -18,24 +17,8 @@ namespace {
 
 struct HessianCliOptions {
   JobOptions job;
-  int64_t topK = 1;
-  int64_t bottomK = 0;
-  double tol = 1e-3;
-  bool trace = false;
-  int64_t traceSamples = 100;
-  double traceRelStderr = 0.01;
-  bool density = false;
-  int64_t densitySteps = 100;
-  int64_t densityVectors = 1;
-  int64_t gridPoints = 10000;
-  bool perClass = false;
+  app::HessianJobSettings hessian;
   std::string batchSweep;
-  int64_t sweepRepeats = 5;
-  int64_t maxCached = 5000;
-  std::string curvature = "hessian";
-  bool hutchpp = false;
-  std::string out = "hessian.h5";
-  std::string name;
 };
 
 std::vector<int64_t> parseSizes(const std::string& text) {
@@ -125,112 +108,58 @@ Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand(
       "hessian", "eigenvalues, trace, spectral density and per-class spectra of the loss Hessian");
   auto o = std::make_shared<HessianCliOptions>();
+  auto& h = o->hessian;
+  h.topK = 1;
+  h.trace = false;
+  h.density = false;
+  h.projectPath = "hessian.h5";
   o->job.samples = 1000;
   o->job.batchSize = 1000;
   o->job.addTo(cmd);
-  cmd->add_option("--top-k", o->topK, "largest eigenvalues to compute (0: none)")->capture_default_str();
-  cmd->add_option("--bottom-k", o->bottomK, "smallest eigenvalues to compute (0: none)")->capture_default_str();
-  cmd->add_option("--tol", o->tol, "Lanczos tolerance on the relative residual")->capture_default_str();
-  cmd->add_flag("--trace", o->trace, "estimate the trace (Hutchinson)");
-  cmd->add_option("--trace-samples", o->traceSamples, "most Hutchinson samples")->capture_default_str();
-  cmd->add_option("--trace-rel-stderr", o->traceRelStderr,
+  cmd->add_option("--top-k", h.topK, "largest eigenvalues to compute (0: none)")->capture_default_str();
+  cmd->add_option("--bottom-k", h.bottomK, "smallest eigenvalues to compute (0: none)")->capture_default_str();
+  cmd->add_option("--tol", h.tolerance, "Lanczos tolerance on the relative residual")->capture_default_str();
+  cmd->add_flag("--trace", h.trace, "estimate the trace (Hutchinson)");
+  cmd->add_option("--trace-samples", h.traceSamples, "most Hutchinson samples")->capture_default_str();
+  cmd->add_option("--trace-rel-stderr", h.traceRelStderr,
                   "stop the trace once its standard error is this fraction of |trace|")->capture_default_str();
-  cmd->add_flag("--hutchpp", o->hutchpp, "Hutch++ instead of Hutchinson: spends all --trace-samples, lower variance");
-  cmd->add_option("--curvature", o->curvature, "hessian, or ggn (generalised Gauss-Newton)")
+  cmd->add_flag("--hutchpp", h.hutchpp, "Hutch++ instead of Hutchinson: spends all --trace-samples, lower variance");
+  cmd->add_option("--curvature", h.curvature, "hessian, or ggn (generalised Gauss-Newton)")
       ->check(CLI::IsMember({"hessian", "ggn"}))->capture_default_str();
-  cmd->add_flag("--density", o->density, "spectral density by stochastic Lanczos quadrature");
-  cmd->add_option("--density-steps", o->densitySteps, "Lanczos steps per SLQ vector")->capture_default_str();
-  cmd->add_option("--density-vectors", o->densityVectors, "SLQ start vectors")->capture_default_str();
-  cmd->add_option("--grid-points", o->gridPoints, "points of the smoothed density")->capture_default_str();
-  cmd->add_flag("--per-class", o->perClass, "the same analyses for the loss over each class");
+  cmd->add_flag("--density", h.density, "spectral density by stochastic Lanczos quadrature");
+  cmd->add_option("--density-steps", h.densitySteps, "Lanczos steps per SLQ vector")->capture_default_str();
+  cmd->add_option("--density-vectors", h.densityVectors, "SLQ start vectors")->capture_default_str();
+  cmd->add_option("--grid-points", h.gridPoints, "points of the smoothed density")->capture_default_str();
+  cmd->add_flag("--per-class", h.perClass, "the same analyses for the loss over each class");
   cmd->add_option("--batch-sweep", o->batchSweep, "λ_max of random mini-batches of these sizes (16,64,256)");
-  cmd->add_option("--sweep-repeats", o->sweepRepeats, "random batches per size")->capture_default_str();
-  cmd->add_option("--max-cached", o->maxCached,
+  cmd->add_option("--sweep-repeats", h.sweepRepeats, "random batches per size")->capture_default_str();
+  cmd->add_option("--max-cached", h.maxCached,
                   "keep the first-order graph in memory up to this many samples, else stream batches")
       ->capture_default_str();
-  cmd->add_option("--out", o->out, "project file to store the results in ('' : do not store)")->capture_default_str();
-  cmd->add_option("--name", o->name, "analysis name (default: hessian-<time>)");
+  cmd->add_option("--out", h.projectPath, "project file to store the results in ('' : do not store)")->capture_default_str();
+  cmd->add_option("--name", h.name, "analysis name (default: hessian-<time>)");
   return {cmd, [o, &global] {
-            const auto start = std::chrono::steady_clock::now();
-            analysis::HessianSettings s;
-            s.topK = o->topK;
-            s.bottomK = o->bottomK;
-            s.eigen.tol = o->tol;
-            s.trace = o->trace;
-            s.traceOptions.maxSamples = o->traceSamples;
-            s.traceOptions.targetRelStderr = o->traceRelStderr;
-            s.density = o->density;
-            s.densityOptions.steps = o->densitySteps;
-            s.densityOptions.vectors = o->densityVectors;
-            s.densityOptions.gridPoints = o->gridPoints;
-            s.perClass = o->perClass;
-            s.batchSweep = parseSizes(o->batchSweep);
-            s.sweepRepeats = o->sweepRepeats;
-            s.hessian.batchSize = o->job.batchSize;
-            s.hessian.maxCachedSamples = o->maxCached;
-            if (o->curvature == "ggn") s.hessian.curvature = analysis::HessianOptions::Curvature::GaussNewton;
-            if (o->hutchpp) s.traceOptions.method = analysis::TraceOptions::Method::HutchPlusPlus;
-            s.seed = o->job.seed;
-            // Under mpirun the density's start vectors are shared out; the rest runs on rank 0.
-            s.densityOptions.workers = global.workers;
-
-            auto job = loadJob(o->job);
-            analysis::validateHessianSettings(s, *job.model, job.data);
-            if (global.workers && !global.workers->isRoot()) {
-              analysis::runHessianAnalysis(*job.model, job.data, s);
-              return;
-            }
-            if (global.workers && !global.workers->alone() && !s.density)
+            auto settings = o->hessian;
+            settings.input = o->job;
+            settings.batchSweep = parseSizes(o->batchSweep);
+            const bool root = !global.workers || global.workers->isRoot();
+            if (root && global.workers && !global.workers->alone() && !settings.density)
               std::fprintf(stderr, "note: under mpirun only --density is shared out; the other "
                                    "ranks have nothing to do\n");
-
-            nlohmann::json settings = {
-                {"top_k", s.topK}, {"bottom_k", s.bottomK}, {"tol", s.eigen.tol},
-                {"ncv", s.eigen.ncv}, {"max_restarts", s.eigen.maxRestarts},
-                {"trace", s.trace}, {"trace_samples", o->traceSamples},
-                {"trace_min_samples", s.traceOptions.minSamples},
-                {"trace_rel_stderr", o->traceRelStderr}, {"density", s.density},
-                {"density_steps", o->densitySteps}, {"density_vectors", o->densityVectors},
-                {"grid_points", o->gridPoints}, {"sigma_squared", s.densityOptions.sigmaSquared},
-                {"per_class", s.perClass}, {"batch_sweep", s.batchSweep},
-                {"sweep_repeats", s.sweepRepeats}, {"batch_size", s.hessian.batchSize},
-                {"max_cached", s.hessian.maxCachedSamples}, {"loss", "cross_entropy"},
-                {"curvature", o->curvature}, {"trace_method", o->hutchpp ? "hutch++" : "hutchinson"},
-                {"mode", "eval"}, {"seed", s.seed}, {"samples", o->job.samples},
-                {"dtype", job.model->dtype() == c10::kDouble ? "float64" : "float32"},
-                {"ranks", global.workers ? global.workers->size() : 1}};
-            analysis::Provenance provenance;
-            provenance.kind = "hessian";
-            provenance.model = o->job.model;
-            provenance.data = o->job.data;
-            provenance.samples = o->job.samples > 0 ? o->job.samples : -1;
-            provenance.seed = o->job.seed;
-            provenance.device = job.device.str();
-            provenance.settingsJson = settings.dump();
-
-            std::optional<training::ProjectFile> project;
-            std::string path;
-            if (!o->out.empty()) {
-              project = training::ProjectFile::openOrCreate(o->out);
-              path = analysis::newAnalysisPath(*project, "hessian", o->name);
-              auto attributes = provenance.toAttributes();
-              attributes["complete"] = int64_t(0);
-              project->setAttributes(path, attributes);  // visible as incomplete while it runs
-            }
-
             TerminalJob terminal;
-            auto report = analysis::runHessianAnalysis(*job.model, job.data, s, terminal.control());
+            auto out = app::runHessianAnalysisJob(settings, terminal.control(), global.workers);
             terminal.finish();
-            if (project) project->put(path, analysis::hessianNode(report, provenance));
-            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            if (!root) return;
+            const auto& report = out.report;
+            const std::string& path = out.analysisPath;
 
             if (global.json) {
               nlohmann::json doc = spectrumJson(report.full);
-              doc["model"] = o->job.model;
-              doc["data"] = o->job.data;
+              doc["model"] = settings.input.model;
+              doc["data"] = settings.input.data;
               doc["parameters"] = report.parameters;
               doc["curvature"] = report.curvature;
-              doc["device"] = job.device.str();
+              doc["device"] = out.device;
               doc["per_class"] = nlohmann::json::array();
               for (const auto& c : report.perClass) {
                 auto entry = spectrumJson(c.spectrum);
@@ -251,15 +180,15 @@ Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
                 doc["batch_sweep"] = nullptr;
               }
               doc["hvp_count"] = report.hvpCount;
-              doc["seconds"] = seconds;
+              doc["seconds"] = out.seconds;
               doc["analysis_seconds"] = report.seconds;
-              doc["project"] = o->out.empty() ? nlohmann::json(nullptr) : nlohmann::json(o->out);
+              doc["project"] = path.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.projectPath);
               doc["analysis"] = path.empty() ? nlohmann::json(nullptr) : nlohmann::json(path);
               return printJson(doc);
             }
-            std::printf("model      %s (%lld parameters)\n", o->job.model.c_str(),
+            std::printf("model      %s (%lld parameters)\n", settings.input.model.c_str(),
                         static_cast<long long>(report.parameters));
-            std::printf("data       %s (%lld samples), loss %.6f\n", o->job.data.c_str(),
+            std::printf("data       %s (%lld samples), loss %.6f\n", settings.input.data.c_str(),
                         static_cast<long long>(report.full.samples), report.full.loss);
             printSpectrum("", report.full);
             for (const auto& c : report.perClass) {
@@ -273,8 +202,8 @@ Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
                 std::printf("  B = %-6lld %.6g ± %.3g\n", static_cast<long long>(report.sweep.batchSizes[i]),
                             report.sweep.mean[i], report.sweep.std[i]);
             }
-            std::printf("total      %lld HVPs, %.1f s\n", static_cast<long long>(report.hvpCount), seconds);
-            if (project) std::printf("saved      %s:%s\n", o->out.c_str(), path.c_str());
+            std::printf("total      %lld HVPs, %.1f s\n", static_cast<long long>(report.hvpCount), out.seconds);
+            if (!path.empty()) std::printf("saved      %s:%s\n", settings.projectPath.c_str(), path.c_str());
           }};
 }
 

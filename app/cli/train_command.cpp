@@ -17,6 +17,7 @@ struct TrainOptions {
   std::string base;
   std::string schedule = "cosine";
   std::string loss = "ce";
+  std::string qatMethod = "ste";
   std::string out;
 };
 
@@ -57,6 +58,12 @@ Command addTrainCommand(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--loss", o->loss, "ce, ldam, vs")->capture_default_str();
   cmd->add_option("--drw-epoch", c.drwEpoch, "deferred re-weighting from this epoch (0: off)")->capture_default_str();
   cmd->add_option("--qat-bits", c.qatBits, "quantization-aware training at this weight bit width (0: off)")->capture_default_str();
+  cmd->add_option("--qat-act-bits", c.qatActivationBits,
+                  "quantization-aware training of post-ReLU activations at this bit width (0: off; zoo models only)")
+      ->capture_default_str();
+  cmd->add_option("--qat-method", o->qatMethod,
+                  "ste: fixed steps (max|w|, running max of activations), lsq: learned steps (Esser et al. 2020)")
+      ->capture_default_str();
   cmd->add_option("--checkpoint-every", c.checkpointEvery)->capture_default_str();
   cmd->add_option("--seed", c.seed)->capture_default_str();
   cmd->add_option("--device", c.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
@@ -78,15 +85,18 @@ Command addTrainCommand(CLI::App& app, const GlobalOptions& global) {
             else if (o->loss == "ldam") c.loss = training::LossKind::Ldam;
             else if (o->loss == "vs") c.loss = training::LossKind::Vs;
             else throw InvalidArgument("--loss must be ce, ldam or vs");
+            c.qatMethod = training::parseQatMethod(o->qatMethod);
 
             TerminalJob job;
             auto outcome = training::trainRun(c, o->out, job.control());
             job.finish();
+            for (auto& note : outcome.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
             if (global.json) {
               nlohmann::json doc = {{"project", o->out}, {"run", c.runName},
                                     {"status", training::toString(outcome.status)},
                                     {"message", outcome.message},
-                                    {"checkpoint_epochs", outcome.checkpointEpochs}};
+                                    {"checkpoint_epochs", outcome.checkpointEpochs},
+                                    {"notes", outcome.notes}};
               doc["epochs"] = nlohmann::json::array();
               for (auto& m : outcome.history)
                 doc["epochs"].push_back({{"epoch", m.epoch}, {"train_loss", m.trainLoss},

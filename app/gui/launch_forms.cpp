@@ -220,6 +220,15 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchFor
   imbalance = doubleSpin(1.0, 1000.0, 1.0, 1, 10.0);
   qatBits = spin(0, 8, 0);
   qatBits->setSpecialValueText("off");
+  qatBits->setToolTip("Fake-quantize conv/linear weights (symmetric, per channel) while training");
+  qatActivationBits = spin(0, 8, 0);
+  qatActivationBits->setSpecialValueText("off");
+  qatActivationBits->setToolTip("Fake-quantize the activations after each ReLU (unsigned; zoo models only)");
+  qatMethod = new QComboBox;
+  qatMethod->setObjectName("qatMethod");
+  qatMethod->addItems({"ste", "lsq"});
+  qatMethod->setToolTip("ste: fixed steps with the straight-through estimator; lsq: learned steps (Esser et al. 2020)");
+  qatMethod->setEnabled(false);
   runName = new QLineEdit("run");
   runName->setObjectName("runName");
   m_form->addRow("Test data", testData);
@@ -231,6 +240,8 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchFor
   m_form->addRow("Label noise", labelNoise);
   m_form->addRow("Long tail ratio", imbalance);
   m_form->addRow("QAT bits", qatBits);
+  m_form->addRow("QAT activation bits", qatActivationBits);
+  m_form->addRow("QAT method", qatMethod);
   m_form->addRow("Run name", runName);
   connect(optimizer, &QComboBox::currentTextChanged, this, [this](const QString& name) {
     rho->setEnabled(name != "sgd" && name != "adamw" && name != "swa");
@@ -238,6 +249,9 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchFor
         QStringList({"sgd", "sam", "asam", "msam", "gnp", "hero", "swa", "adamw"}).contains(runName->text()))
       runName->setText(name);
   });
+  auto updateQatMethod = [this] { qatMethod->setEnabled(qatBits->value() > 0 || qatActivationBits->value() > 0); };
+  connect(qatBits, &QSpinBox::valueChanged, this, updateQatMethod);
+  connect(qatActivationBits, &QSpinBox::valueChanged, this, updateQatMethod);
   runName->setText("sgd");
   finishLayout();
 }
@@ -270,6 +284,7 @@ QString TrainForm::problem() const {
     return e.what();
   }
   if (optimizer->currentText() == "swa" && epochs->value() < 2) return "SWA needs at least 2 epochs.";
+  if (qatBits->value() == 1 || qatActivationBits->value() == 1) return "QAT bit widths are 2 to 8 (0: off).";
   return {};
 }
 
@@ -292,6 +307,8 @@ JobRequest TrainForm::job() const {
   c.labelNoise = labelNoise->value();
   c.imbalanceRatio = imbalance->value();
   c.qatBits = qatBits->value();
+  c.qatActivationBits = qatActivationBits->value();
+  if (qatMethod->isEnabled()) c.qatMethod = training::parseQatMethod(qatMethod->currentText().toStdString());
   c.runName = runName->text().toStdString();
   const std::string project = projectPath().toStdString();
   return {"train " + runName->text() + " (" + optimizer->currentText() + ")",
@@ -360,7 +377,9 @@ SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent) : Launc
   norm = new QComboBox;
   norm->addItems({"filter", "layer", "none"});
   second = new QLineEdit;
-  second->setPlaceholderText("eigen: Hessian analysis · pca: run · interp: second model");
+  second->setPlaceholderText(
+      "eigen: Hessian analysis · pca: run · interp: second model · random: a surface to share "
+      "directions with (optional)");
   name = new QLineEdit;
   name->setPlaceholderText("surface-<time>");
   m_form->addRow("Directions", directions);
@@ -400,11 +419,19 @@ JobRequest SurfaceForm::job() const {
   s.directions = directions->currentText().toStdString();
   s.grid = grid->text().toStdString();
   s.norm = norm->currentText().toStdString();
-  s.from = second->text().trimmed().toStdString();
+  const std::string from = second->text().trimmed().toStdString();
+  if (s.directions == "pca")
+    s.run = from;
+  else if (s.directions == "interp")
+    s.to = from;
+  else
+    s.fromAnalysis = from;  // eigen: the Hessian analysis; random: a surface to share directions with
   s.projectPath = projectPath().toStdString();
   s.name = name->text().toStdString();
-  return {"surface of " + input->model->currentText(),
-          [s](const JobControl& control) { return "stored " + runSurfaceJob(s, control); }};
+  return {"surface of " + input->model->currentText(), [s](const JobControl& control) {
+            auto result = runSurfaceJob(s, control);
+            return std::string(result.resumed ? "resumed " : "stored ") + result.analysisPath;
+          }};
 }
 
 // ------------------------------------------------------------------------------- quantization

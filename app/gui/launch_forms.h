@@ -89,6 +89,8 @@ class TrainForm : public LaunchForm {
   QDoubleSpinBox* labelNoise = nullptr;
   QDoubleSpinBox* imbalance = nullptr;
   QSpinBox* qatBits = nullptr;
+  QSpinBox* qatActivationBits = nullptr;
+  QComboBox* qatMethod = nullptr;
   QLineEdit* runName = nullptr;
 };
 

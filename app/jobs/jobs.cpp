@@ -10,12 +10,8 @@
 #include <map>
 #include <cstdio>
 
-#include "flatland/analysis/direction.h"
-#include "flatland/analysis/grid.h"
 #include "flatland/analysis/hessian_analysis.h"
 #include "flatland/analysis/layer_sensitivity.h"
-#include "flatland/analysis/pca_directions.h"
-#include "flatland/analysis/surface_job.h"
 #include "flatland/analysis/provenance.h"
 #include "flatland/errors.h"
 #include "flatland/training/device.h"
@@ -60,77 +56,6 @@ std::string runTrainJob(const training::TrainConfig& config, const std::string& 
   std::snprintf(summary, sizeof summary, "run %s: test accuracy %.4f after %zu epochs", config.runName.c_str(),
                 outcome.history.empty() ? 0.0 : outcome.history.back().testAccuracy, outcome.history.size());
   return summary;
-}
-
-std::string runHessianJob(const HessianJobSettings& s, const JobControl& control) {
-  if (s.projectPath.empty()) throw InvalidArgument("choose a project file to store the Hessian analysis in");
-  auto loaded = loadInputs(s.input);
-  analysis::HessianSettings settings;
-  settings.topK = s.topK;
-  settings.bottomK = s.bottomK;
-  settings.eigen.tol = s.tolerance;
-  settings.eigen.seed = s.input.seed;
-  settings.trace = s.trace;
-  settings.density = s.density;
-  settings.perClass = s.perClass;
-  settings.batchSweep = s.batchSweep;
-  settings.hessian.batchSize = s.input.batchSize;
-  settings.seed = s.input.seed;
-  analysis::validateHessianSettings(settings, *loaded.model, loaded.data);
-  auto report = analysis::runHessianAnalysis(*loaded.model, loaded.data, settings, control);
-  nlohmann::json json = {{"top_k", s.topK}, {"bottom_k", s.bottomK}, {"tol", s.tolerance}, {"trace", s.trace},
-                         {"density", s.density}, {"per_class", s.perClass}, {"batch_sweep", s.batchSweep},
-                         {"batch_size", s.input.batchSize}};
-  auto node = analysis::hessianNode(report, provenanceOf("hessian", s.input, loaded, json));
-  auto project = training::ProjectFile::openOrCreate(s.projectPath);
-  auto path = analysis::newAnalysisPath(project, "hessian", s.name);
-  project.put(path, node);
-  return path;
-}
-
-std::string runSurfaceJob(const SurfaceJobSettings& s, const JobControl& control) {
-  if (s.projectPath.empty()) throw InvalidArgument("choose a project file to store the surface in");
-  auto grid = analysis::GridSpec::parse(s.grid);
-  const int count = int(grid.dimensions());
-  auto loaded = loadInputs(s.input);
-  auto project = training::ProjectFile::openOrCreate(s.projectPath);
-  const auto norm = analysis::parseDirectionNorm(s.norm);
-  analysis::DirectionSet directions;
-  if (s.directions == "random") {
-    directions = analysis::randomDirections(*loaded.model, count, s.input.seed, norm);
-  } else if (s.directions == "eigen") {
-    directions = analysis::eigenDirections(project, analysis::analysisPathOf(s.from), *loaded.model, count);
-  } else if (s.directions == "pca") {
-    auto trajectory = analysis::loadTrajectory(project, s.from, *loaded.model);
-    directions = analysis::pcaDirections(trajectory, *loaded.model, count);
-  } else if (s.directions == "interp") {
-    auto other = training::loadModel(s.from, {loaded.data.sampleShape(), loaded.data.numClasses}, loaded.device, s.input.seed);
-    directions = analysis::interpolationDirection(*loaded.model, *other);
-  } else {
-    throw InvalidArgument("directions must be random, eigen, pca or interp, got '" + s.directions + "'");
-  }
-  training::Dataset test;
-  if (!s.testData.empty()) {
-    training::DataOptions options;
-    options.device = loaded.device;
-    if (s.input.samples > 0) options.limit = s.input.samples;
-    test = training::loadDataset(s.testData, options);
-  }
-  analysis::SurfaceSettings settings;
-  settings.grid = grid;
-  settings.batchSize = s.input.batchSize;
-  settings.name = s.name;
-  settings.modelSpec = s.input.model;
-  settings.dataSpec = s.input.data;
-  settings.testDataSpec = s.testData;
-  settings.samples = s.input.samples > 0 ? s.input.samples : -1;
-  settings.seed = s.input.seed;
-  settings.device = loaded.device.str();
-  settings.settingsJson = nlohmann::json({{"dirs", s.directions}, {"grid", s.grid}, {"norm", s.norm},
-                                          {"from", s.from}, {"batch_size", s.input.batchSize}}).dump();
-  auto result = analysis::computeSurface(project, *loaded.model, directions, &loaded.data,
-                                         s.testData.empty() ? nullptr : &test, settings, control);
-  return result.analysisPath;
 }
 
 QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl& control) {

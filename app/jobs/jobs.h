@@ -9,6 +9,10 @@
 #include "flatland/training/progress.h"
 #include "flatland/training/train_config.h"
 
+namespace flatland::analysis {
+class WorkerGroup;
+}
+
 namespace flatland::app {
 
 // The model and data a job works on.
@@ -22,17 +26,27 @@ struct ModelDataSettings {
   std::string dataDir;
 };
 
+// A Hessian analysis: what to compute and where to store it (CLI flags and the GUI's form).
 struct HessianJobSettings {
   ModelDataSettings input;
-  int64_t topK = 5;
-  int64_t bottomK = 0;
-  double tolerance = 1e-3;
+  int64_t topK = 5;     // 0: skip
+  int64_t bottomK = 0;  // 0: skip
+  double tolerance = 1e-3;          // Lanczos, on the relative residual
   bool trace = true;
+  int64_t traceSamples = 100;       // most Hutchinson samples
+  double traceRelStderr = 0.01;     // stop once the standard error is this fraction of |trace|
+  bool hutchpp = false;             // Hutch++: spends every sample, lower variance
   bool density = true;
+  int64_t densitySteps = 100;       // Lanczos steps per SLQ vector
+  int64_t densityVectors = 1;
+  int64_t gridPoints = 10000;       // of the smoothed density
   bool perClass = false;
-  std::vector<int64_t> batchSweep;
-  std::string projectPath;
-  std::string name;  // empty: hessian-<time>
+  std::vector<int64_t> batchSweep;  // λ_max of random mini-batches of these sizes
+  int64_t sweepRepeats = 5;
+  int64_t maxCached = 5000;         // keep the first-order graph up to this many samples
+  std::string curvature = "hessian";  // or ggn
+  std::string projectPath;          // empty: not stored
+  std::string name;                 // empty: hessian-<time>
 };
 
 struct QuantizeJobSettings {
@@ -46,15 +60,44 @@ struct QuantizeJobSettings {
   std::string name;
 };
 
+// A loss surface around a model. Empty strings take the defaults noted; the CLI's flags and the
+// GUI's form fill the same fields.
 struct SurfaceJobSettings {
-  ModelDataSettings input;       // the origin model and the data whose loss is mapped
-  std::string testData;          // also map the test loss when given
-  std::string directions = "random";  // random | eigen | pca | interp
-  std::string grid = "-1:1:21,-1:1:21";
-  std::string norm = "filter";   // filter | layer | none
-  std::string from;              // eigen: Hessian analysis; pca: run; interp: the second model
+  // The origin and the data that fills train_loss/train_accuracy. With pca directions and an
+  // empty model, the origin is the run's last checkpoint.
+  ModelDataSettings input;
+  std::string testData;    // also fills test_loss / test_accuracy
+  // random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors) | pca (of a run's
+  // checkpoints) | interp (towards `to`); empty: random, or the kind of a reused surface.
+  std::string directions;
+  std::string grid;        // X[,Y[,Z]], each lo:hi:n; empty: -1:1:51,-1:1:51 (interp -0.5:1.5:41,
+                           // pca around the trajectory, reused directions the surface's grid)
+  std::string norm;        // filter | layer | none; empty: filter (eigen: none)
+  std::string oneDim;      // zero | weight | normalize; empty: zero (eigen: normalize)
+  std::string to;          // interp: the second model (a model spec)
+  // NAME or OTHER.h5:NAME: a Hessian analysis (eigenvector directions) or a surface whose stored
+  // directions are reused, so two minima are compared along the same vectors.
+  std::string fromAnalysis;
+  std::string run;         // pca: NAME (in the model's or the output project) or P.h5:/runs/NAME
   std::string projectPath;
-  std::string name;              // empty: surface-<time>
+  std::string name;        // empty: surface-<time>; an unfinished surface of this name resumes
+  double commitSeconds = 5.0;
+};
+
+struct SurfaceJobResult {
+  std::string analysisPath;
+  std::string grid;
+  std::vector<int64_t> shape;
+  int64_t points = 0;
+  int64_t pointsComputed = 0;  // in this call, by every rank
+  bool resumed = false;
+  bool complete = false;
+  double seconds = 0, lossAtOrigin = 0, lossMin = 0;
+  std::string directions, norm;
+  std::vector<double> explainedVariance;  // pca
+  int64_t parameters = 0, samples = 0, testSamples = 0;
+  int ranks = 1;
+  std::vector<std::string> notes;  // what the user should know (the CLI prints, the GUI logs)
 };
 
 struct QuantizeJobResult {
@@ -76,11 +119,16 @@ struct QuantizeJobResult {
 std::string runTrainJob(const training::TrainConfig& config, const std::string& projectPath,
                         const JobControl& control);
 
-// Hessian analysis stored as /analyses/NAME; returns the analysis path.
+// Hessian analysis stored as /analyses/NAME; returns the analysis path (hessian_job.h has the
+// variant that returns the whole report).
 std::string runHessianJob(const HessianJobSettings& settings, const JobControl& control);
 
-// Loss surface stored block by block as /analyses/NAME; returns the analysis path.
-std::string runSurfaceJob(const SurfaceJobSettings& settings, const JobControl& control);
+// Loss surface stored block by block as /analyses/NAME, or an unfinished one of that name
+// resumed (after checking it was started with the same model and data). With a group of
+// several ranks (mpirun) the grid is shared: the root returns the whole result, the other ranks
+// only their part. A cancelled job throws Cancelled saying how to resume.
+SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& settings, const JobControl& control,
+                               analysis::WorkerGroup* group = nullptr);
 
 QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& settings, const JobControl& control);
 

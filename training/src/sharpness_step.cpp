@@ -17,23 +17,28 @@ struct Pass {
   at::Tensor loss;
   at::Tensor logits;
   Tensors grads;
+  Tensors auxGrads;  // of the auxiliary tensors, detached
 };
 
 // Forward and first backward at the current weights. With createGraph the gradients stay
 // differentiable (HERO's penalty needs their derivative).
 Pass gradientAt(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
-                bool createGraph = false) {
+                const Tensors& aux, bool createGraph = false) {
   Pass pass;
   pass.logits = model.forward(x);
   pass.loss = lossFn(pass.logits, y);
   if (!std::isfinite(pass.loss.item<double>()))
     throw NumericalError("the training loss became " + std::to_string(pass.loss.item<double>()) +
                          ": the run diverged (lower the learning rate or rho)");
-  pass.grads = torch::autograd::grad({pass.loss}, model.parameters(), {}, createGraph, createGraph,
+  auto inputs = model.parameters();
+  const size_t count = inputs.size();
+  inputs.insert(inputs.end(), aux.begin(), aux.end());
+  auto grads = torch::autograd::grad({pass.loss}, inputs, {}, createGraph, createGraph,
                                      /*allow_unused=*/true);
-  auto params = model.parameters();
-  for (size_t i = 0; i < pass.grads.size(); ++i)
-    if (!pass.grads[i].defined()) pass.grads[i] = torch::zeros_like(params[i]);
+  for (size_t i = 0; i < grads.size(); ++i)
+    if (!grads[i].defined()) grads[i] = torch::zeros_like(inputs[i]);
+  pass.grads.assign(grads.begin(), grads.begin() + long(count));
+  for (size_t i = count; i < grads.size(); ++i) pass.auxGrads.push_back(grads[i].detach());
   return pass;
 }
 
@@ -102,70 +107,85 @@ int64_t correctOf(const at::Tensor& logits, const at::Tensor& y) {
   return (logits.detach().argmax(1) == y).sum().item<int64_t>();
 }
 
-void setGradients(Model& model, const Tensors& grads) {
-  auto params = model.parameters();
-  for (size_t i = 0; i < params.size(); ++i) params[i].mutable_grad() = grads[i].detach().clone();
+void setGradients(const Tensors& targets, const Tensors& grads) {
+  for (size_t i = 0; i < targets.size(); ++i) targets[i].mutable_grad() = grads[i].detach().clone();
 }
 
-// The perturbed gradient of one (sub-)batch: g' = ∇L(w + ε(g)).
-Tensors perturbedGradient(Model& model, const at::Tensor& x, const at::Tensor& y,
-                          const LossFunction& lossFn, const OptimizerConfig& c, const Tensors& g,
-                          Tensors* epsilonOut) {
+void setGradients(Model& model, const Tensors& grads) { setGradients(model.parameters(), grads); }
+
+// a·x + b·y element by element (for the auxiliary gradients of GNP's mix).
+Tensors mix(const Tensors& x, double a, const Tensors& y, double b) {
+  Tensors out;
+  for (size_t i = 0; i < x.size(); ++i) out.push_back(x[i] * a + y[i] * b);
+  return out;
+}
+
+// The perturbed gradient of one (sub-)batch: g' = ∇L(w + ε(g)). The auxiliary tensors are not
+// perturbed; their gradients at w + ε come back in auxGrads.
+Pass perturbedGradient(Model& model, const at::Tensor& x, const at::Tensor& y,
+                       const LossFunction& lossFn, const OptimizerConfig& c, const Tensors& g,
+                       const Tensors& aux, Tensors* epsilonOut) {
   PerturbationScope scope(model);
   Tensors eps = c.method == SharpnessMethod::Asam ? asamEpsilon(g, scope.weights(), c.rho, c.asamEta)
                                                   : samEpsilon(g, c.rho);
   scope.perturb(eps);
-  auto pass = gradientAt(model, x, y, lossFn);
+  auto pass = gradientAt(model, x, y, lossFn, aux);
   if (epsilonOut) *epsilonOut = eps;
-  return detached(pass.grads);
+  pass.grads = detached(pass.grads);
+  return pass;
 }
 
 StepResult samStep(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
-                   const OptimizerConfig& c) {
+                   const OptimizerConfig& c, const Tensors& aux) {
   StepResult result;
   const int64_t n = x.size(0);
   // m-sharpness (Andriushchenko & Flammarion, 2022): one ε per sub-batch of m samples, and the
   // perturbed gradients averaged, weighted by sub-batch size.
   const int64_t m = c.mSharpness > 0 ? c.mSharpness : n;
-  Tensors sum;
+  Tensors sum, auxSum;
   double lossSum = 0.0;
   for (int64_t start = 0; start < n; start += m) {
     const int64_t end = std::min(n, start + m);
     auto xs = x.slice(0, start, end), ys = y.slice(0, start, end);
-    auto pass = gradientAt(model, xs, ys, lossFn);  // updates BatchNorm statistics: unperturbed
+    auto pass = gradientAt(model, xs, ys, lossFn, {});  // updates BatchNorm statistics: unperturbed
     lossSum += pass.loss.item<double>() * double(end - start);
     result.correct += correctOf(pass.logits, ys);
-    auto g2 = perturbedGradient(model, xs, ys, lossFn, c, detached(pass.grads), &result.perturbation);
+    auto perturbed = perturbedGradient(model, xs, ys, lossFn, c, detached(pass.grads), aux,
+                                       &result.perturbation);
     const double weight = double(end - start) / double(n);
-    for (size_t i = 0; i < g2.size(); ++i) {
-      if (sum.size() <= i) sum.push_back(g2[i] * weight);
-      else sum[i] += g2[i] * weight;
-    }
+    auto accumulate = [weight](Tensors& total, const Tensors& part) {
+      for (size_t i = 0; i < part.size(); ++i) {
+        if (total.size() <= i) total.push_back(part[i] * weight);
+        else total[i] += part[i] * weight;
+      }
+    };
+    accumulate(sum, perturbed.grads);
+    accumulate(auxSum, perturbed.auxGrads);
   }
   result.loss = lossSum / double(n);
   setGradients(model, sum);
+  setGradients(aux, auxSum);
   return result;
 }
 
 // Gradient norm penalty (Zhao et al., 2022): minimise L + λ‖∇L‖ with the first-order update
 // (1 − α)·g + α·∇L(w + r·g/‖g‖), α = λ/r. α = 1 is SAM with ρ = r.
 StepResult gnpStep(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
-                   const OptimizerConfig& c) {
+                   const OptimizerConfig& c, const Tensors& aux) {
   StepResult result;
-  auto pass = gradientAt(model, x, y, lossFn);
+  auto pass = gradientAt(model, x, y, lossFn, aux);
   result.loss = pass.loss.item<double>();
   result.correct = correctOf(pass.logits, y);
   Tensors g = detached(pass.grads);
-  Tensors gr;
+  Pass perturbed;
   {
     PerturbationScope scope(model);
     result.perturbation = samEpsilon(g, c.gnpR);
     scope.perturb(result.perturbation);
-    gr = detached(gradientAt(model, x, y, lossFn).grads);
+    perturbed = gradientAt(model, x, y, lossFn, aux);
   }
-  Tensors update;
-  for (size_t i = 0; i < g.size(); ++i) update.push_back(g[i] * (1.0 - c.gnpAlpha) + gr[i] * c.gnpAlpha);
-  setGradients(model, update);
+  setGradients(model, mix(g, 1.0 - c.gnpAlpha, detached(perturbed.grads), c.gnpAlpha));
+  setGradients(aux, mix(pass.auxGrads, 1.0 - c.gnpAlpha, perturbed.auxGrads, c.gnpAlpha));
   return result;
 }
 
@@ -173,9 +193,9 @@ StepResult gnpStep(Model& model, const at::Tensor& x, const at::Tensor& y, const
 // the penalty R = λ·Σ_layers mean((g₁ − g₀)²) over conv/linear weights (tensors of rank ≥ 2),
 // g₀ = ∇L(w) detached, approximates λ‖Hε‖². The update is g₁ + ∇R, a double backward.
 StepResult heroStep(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
-                    const OptimizerConfig& c) {
+                    const OptimizerConfig& c, const Tensors& aux) {
   StepResult result;
-  auto first = gradientAt(model, x, y, lossFn);
+  auto first = gradientAt(model, x, y, lossFn, {});
   result.loss = first.loss.item<double>();
   result.correct = correctOf(first.logits, y);
   Tensors g0 = detached(first.grads);
@@ -185,7 +205,8 @@ StepResult heroStep(Model& model, const at::Tensor& x, const at::Tensor& y, cons
     result.perturbation = c.heroAdaptive ? asamEpsilon(g0, scope.weights(), c.rho, c.asamEta)
                                          : samEpsilon(g0, c.rho);
     scope.perturb(result.perturbation);
-    auto second = gradientAt(model, x, y, lossFn, /*createGraph=*/true);
+    auto second = gradientAt(model, x, y, lossFn, aux, /*createGraph=*/true);
+    setGradients(aux, second.auxGrads);  // the penalty is over the weights only
     auto params = model.parameters();
     at::Tensor penalty = torch::zeros({}, second.loss.options());
     for (size_t i = 0; i < params.size(); ++i)
@@ -208,20 +229,22 @@ StepResult heroStep(Model& model, const at::Tensor& x, const at::Tensor& y, cons
 }  // namespace
 
 StepResult computeUpdateGradient(Model& model, const at::Tensor& x, const at::Tensor& y,
-                                 const LossFunction& lossFn, const OptimizerConfig& c) {
+                                 const LossFunction& lossFn, const OptimizerConfig& c,
+                                 const std::vector<at::Tensor>& auxiliary) {
   switch (c.method) {
     case SharpnessMethod::Sam:
     case SharpnessMethod::Asam:
-      return samStep(model, x, y, lossFn, c);
+      return samStep(model, x, y, lossFn, c, auxiliary);
     case SharpnessMethod::Gnp:
-      return gnpStep(model, x, y, lossFn, c);
+      return gnpStep(model, x, y, lossFn, c, auxiliary);
     case SharpnessMethod::Hero:
-      return heroStep(model, x, y, lossFn, c);
+      return heroStep(model, x, y, lossFn, c, auxiliary);
     case SharpnessMethod::None:
       break;
   }
-  auto pass = gradientAt(model, x, y, lossFn);
+  auto pass = gradientAt(model, x, y, lossFn, auxiliary);
   setGradients(model, pass.grads);
+  setGradients(auxiliary, pass.auxGrads);
   return {pass.loss.item<double>(), correctOf(pass.logits, y), {}};
 }
 

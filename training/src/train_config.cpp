@@ -38,6 +38,15 @@ void applyOptimizerName(const std::string& name, OptimizerConfig& config) {
   }
 }
 
+const char* toString(QatMethod method) { return method == QatMethod::Lsq ? "lsq" : "ste"; }
+
+QatMethod parseQatMethod(const std::string& name) {
+  if (name == "ste") return QatMethod::Ste;
+  if (name == "lsq") return QatMethod::Lsq;
+  throw InvalidArgument("unknown QAT method '" + name +
+                        "' (ste: fixed steps with the straight-through estimator; lsq: learned steps)");
+}
+
 void validate(const TrainConfig& c) {
   auto require = [](bool ok, const std::string& message) {
     if (!ok) throw InvalidArgument(message);
@@ -57,6 +66,10 @@ void validate(const TrainConfig& c) {
   require(c.labelNoise >= 0 && c.labelNoise < 1, "--label-noise must be in [0, 1)");
   require(c.imbalanceRatio >= 1, "--imbalance must be at least 1 (n_max / n_min)");
   require(c.qatBits == 0 || (c.qatBits >= 2 && c.qatBits <= 8), "--qat-bits must be between 2 and 8");
+  require(c.qatActivationBits == 0 || (c.qatActivationBits >= 2 && c.qatActivationBits <= 8),
+          "--qat-act-bits must be between 2 and 8 (0 turns activation quantization off)");
+  require(c.qatMethod != QatMethod::Lsq || c.qatBits > 0 || c.qatActivationBits > 0,
+          "--qat-method lsq learns quantization steps: also give --qat-bits and/or --qat-act-bits");
   require(c.checkpointEvery >= 1, "--checkpoint-every must be at least 1");
   require(o.swaStartEpoch <= c.epochs, "--swa-start must not exceed --epochs");
   require(o.warmupEpochs >= 0 && o.warmupEpochs < c.epochs, "--warmup must be below --epochs");
@@ -78,7 +91,8 @@ std::string TrainConfig::toJson() const {
       {"schedule", schedules[int(o.schedule)]}, {"warmup", o.warmupEpochs},
       {"milestones", o.milestones}, {"gamma", o.gamma}, {"label_noise", labelNoise},
       {"imbalance", imbalanceRatio}, {"loss", losses[int(loss)]}, {"drw_epoch", drwEpoch},
-      {"qat_bits", qatBits}, {"checkpoint_every", checkpointEvery}, {"seed", seed},
+      {"qat_bits", qatBits}, {"qat_act_bits", qatActivationBits},
+      {"qat_method", toString(qatMethod)}, {"checkpoint_every", checkpointEvery}, {"seed", seed},
       {"device", device}, {"run", runName}};
   return j.dump();
 }

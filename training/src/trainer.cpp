@@ -16,7 +16,7 @@
 #include "flatland/training/evaluate.h"
 #include "flatland/training/learning_rate.h"
 #include "flatland/training/model_spec.h"
-#include "flatland/training/quantization.h"
+#include "flatland/training/qat_state.h"
 #include "flatland/training/sharpness_step.h"
 #include "flatland/training/tensor_array.h"
 
@@ -28,19 +28,32 @@ double nowSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::unique_ptr<torch::optim::Optimizer> makeBaseOptimizer(Model& model, const OptimizerConfig& c) {
+std::unique_ptr<torch::optim::Optimizer> makeBaseOptimizer(std::vector<at::Tensor> params,
+                                                            const OptimizerConfig& c, double weightDecay) {
   if (c.base == BaseOptimizer::AdamW) {
     return std::make_unique<torch::optim::AdamW>(
-        model.parameters(), torch::optim::AdamWOptions(c.learningRate)
-                                .betas({c.beta1, c.beta2})
-                                .eps(c.eps)
-                                .weight_decay(c.weightDecay));
+        std::move(params), torch::optim::AdamWOptions(c.learningRate)
+                               .betas({c.beta1, c.beta2})
+                               .eps(c.eps)
+                               .weight_decay(weightDecay));
   }
   return std::make_unique<torch::optim::SGD>(
-      model.parameters(), torch::optim::SGDOptions(c.learningRate)
-                              .momentum(c.momentum)
-                              .nesterov(c.nesterov && c.momentum > 0)
-                              .weight_decay(c.weightDecay));
+      std::move(params), torch::optim::SGDOptions(c.learningRate)
+                             .momentum(c.momentum)
+                             .nesterov(c.nesterov && c.momentum > 0)
+                             .weight_decay(weightDecay));
+}
+
+// LSQ's steps are trained with the weights' optimizer and learning-rate schedule, as Esser et al.
+// do, but without weight decay: decay would pull the quantization range towards 0 regardless of
+// the loss. Null when nothing is learned (QAT off, or the fixed-step method).
+std::unique_ptr<torch::optim::Optimizer> makeStepOptimizer(const QatState* qat, const OptimizerConfig& c) {
+  if (!qat) return nullptr;
+  auto steps = qat->weightSteps();
+  auto activationSteps = qat->activationSteps();
+  steps.insert(steps.end(), activationSteps.begin(), activationSteps.end());
+  if (steps.empty()) return nullptr;
+  return makeBaseOptimizer(std::move(steps), c, 0.0);
 }
 
 // SWA (Izmailov et al., 2018) averages weights; BatchNorm statistics of the average are not the
@@ -117,7 +130,12 @@ Trainer::Trainer(Model& model, PreparedData data, TrainConfig config, const Proj
     : m_model(model), m_data(std::move(data)), m_config(std::move(config)), m_project(project),
       m_runPath("/runs/" + m_config.runName) {
   validate(m_config);
+  if (m_config.qatBits > 0 || m_config.qatActivationBits > 0)
+    m_qat = std::make_unique<QatState>(m_model, m_config.qatBits, m_config.qatActivationBits,
+                                       m_config.qatMethod);
 }
+
+Trainer::~Trainer() = default;
 
 EpochMetrics Trainer::evaluateEpoch(int64_t epoch, double trainLoss, double trainAccuracy, double lr) {
   EpochMetrics m;
@@ -125,17 +143,13 @@ EpochMetrics Trainer::evaluateEpoch(int64_t epoch, double trainLoss, double trai
   m.trainLoss = trainLoss;
   m.trainAccuracy = trainAccuracy;
   m.learningRate = lr;
-  // A quantization-aware run is judged as it will be deployed: with quantized weights.
-  std::vector<at::Tensor> originals;
-  if (m_config.qatBits > 0) originals = quantizeWeightsInPlace(m_model, m_config.qatBits, QuantGranularity::PerChannel);
+  // A quantization-aware run is judged as it will be deployed: with quantized weights, and with
+  // quantized activations (the installed quantizers, frozen in eval mode).
   EvalResult test;
-  try {
+  {
+    QatState::WeightScope quantized(m_qat.get());
     test = evaluate(m_model, m_data.test, m_config.evalBatchSize);
-  } catch (...) {
-    if (!originals.empty()) restoreWeights(m_model, originals);
-    throw;
   }
-  if (!originals.empty()) restoreWeights(m_model, originals);
   m.testLoss = test.loss;
   m.testAccuracy = test.accuracy;
   m.perClassAccuracy = test.perClassAccuracy;
@@ -146,7 +160,8 @@ EpochMetrics Trainer::evaluateEpoch(int64_t epoch, double trainLoss, double trai
 TrainOutcome Trainer::run(const JobControl& control) {
   m_startSeconds = nowSeconds();
   const auto& c = m_config;
-  auto optimizer = makeBaseOptimizer(m_model, c.optimizer);
+  auto optimizer = makeBaseOptimizer(m_model.parameters(), c.optimizer, c.optimizer.weightDecay);
+  auto stepOptimizer = makeStepOptimizer(m_qat.get(), c.optimizer);
   const Dataset& train = m_data.train;
   const int64_t n = train.size();
   const int64_t steps = (n + c.batchSize - 1) / c.batchSize;
@@ -155,6 +170,10 @@ TrainOutcome Trainer::run(const JobControl& control) {
   at::Tensor swaAverage;
   int64_t swaCount = 0;
   TrainOutcome outcome;
+  if (m_qat && m_qat->activationsUnavailable()) {
+    outcome.notes.push_back(qatNote());
+    control.report({0.0, "setup", outcome.notes.back()});
+  }
 
   recordStart();  // writes the run's settings and the epoch-0 checkpoint
 
@@ -170,21 +189,27 @@ TrainOutcome Trainer::run(const JobControl& control) {
         control.throwIfCancelled();
         lr = learningRateAt(c.optimizer, double(epoch - 1) + double(step) / double(steps), c.epochs);
         for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+        if (stepOptimizer)
+          for (auto& group : stepOptimizer->param_groups()) group.options().set_lr(lr);
         auto idx = order.slice(0, step * c.batchSize, std::min(n, (step + 1) * c.batchSize));
         auto x = train.inputs.index_select(0, idx).to(m_model.dtype());
         auto y = train.labels.index_select(0, idx);
-        std::vector<at::Tensor> floatWeights;
-        if (c.qatBits > 0)  // straight-through estimator: gradients at the quantized weights
-          floatWeights = quantizeWeightsInPlace(m_model, c.qatBits, QuantGranularity::PerChannel);
         StepResult result;
-        try {
+        if (m_qat) {
+          // Gradients taken at the quantized weights, then carried to the float weights (and, under
+          // LSQ, to the steps) by the quantizers' straight-through / LSQ rules.
+          m_qat->beginStep();
+          QatState::WeightScope quantized(m_qat.get());
+          result = computeUpdateGradient(m_model, x, y, lossFn, c.optimizer, m_qat->activationSteps());
+          quantized.backpropagate();
+        } else {
           result = computeUpdateGradient(m_model, x, y, lossFn, c.optimizer);
-        } catch (...) {
-          if (!floatWeights.empty()) restoreWeights(m_model, floatWeights);
-          throw;
         }
-        if (!floatWeights.empty()) restoreWeights(m_model, floatWeights);
         optimizer->step();
+        if (stepOptimizer) {
+          stepOptimizer->step();
+          m_qat->clampSteps();
+        }
         lossSum += result.loss * double(idx.numel());
         correct += result.correct;
         seen += idx.numel();
@@ -212,6 +237,7 @@ TrainOutcome Trainer::run(const JobControl& control) {
     const bool last = epoch == c.epochs;
     if (last && swaCount > 0) {
       m_model.setFlatParameters(swaAverage);
+      QatState::WeightScope quantized(m_qat.get());  // statistics of the network as deployed
       recomputeBatchNormStatistics(m_model, train, c.evalBatchSize);
     }
     EpochMetrics metrics;
@@ -232,6 +258,12 @@ TrainOutcome Trainer::run(const JobControl& control) {
   outcome.checkpointEpochs = m_checkpoints;
   recordEnd(outcome);
   return outcome;
+}
+
+std::string Trainer::qatNote() const {
+  return m_model.source() + " has no ReLU activation sites (TorchScript models and tanh networks " +
+         "do not): --qat-act-bits is ignored and " +
+         (m_config.qatBits > 0 ? "only the weights are quantized" : "nothing is quantized");
 }
 
 void Trainer::recordStart() {
@@ -256,6 +288,13 @@ void Trainer::recordStart() {
                     {"class_names", m_data.train.classNames},
                     {"train_samples", m_data.train.size()}};
   if (m_config.qatBits > 0) run.attributes["qat_bits"] = int64_t(m_config.qatBits);
+  if (m_qat) {
+    run.attributes["qat_activation_bits"] = int64_t(m_config.qatActivationBits);
+    run.attributes["qat_method"] = std::string(toString(m_config.qatMethod));
+    run.attributes["qat_activation_sites"] = m_qat->activationSiteCount();
+    if (m_qat->activationsUnavailable()) run.attributes["qat_note"] = qatNote();
+    run.groups["qat"] = m_qat->record();
+  }
   if (m_data.flippedIndices.defined()) {
     run.groups["label_noise"].datasets["flipped_indices"] = toArray(m_data.flippedIndices);
     run.groups["label_noise"].datasets["original_labels"] = toArray(m_data.originalLabels);
@@ -285,6 +324,7 @@ void Trainer::recordEpoch(const EpochMetrics& metrics, bool checkpoint, bool las
                Array::f64(perClass, {int64_t(m_history.size()), int64_t(metrics.perClassAccuracy.size())}));
   if (checkpoint)
     t.put(m_runPath + "/checkpoints/" + checkpointName(metrics.epoch), checkpointNode(m_model, metrics.epoch));
+  if (m_qat) t.put(m_runPath + "/qat", m_qat->record());  // the steps and clips after this epoch
   t.setAttributes(m_runPath, {{"epochs_done", metrics.epoch},
                               {"final_test_accuracy", metrics.testAccuracy},
                               {"final_test_loss", metrics.testLoss},

@@ -22,13 +22,39 @@ namespace nn = torch::nn;
 
 namespace {
 
-// Every zoo network is a module with a forward; the wrapper below needs nothing more.
+// The ReLU outputs of one network and the transform applied to them (see Model). Shared by the
+// network and its sites; it holds no tensors, so parameters and buffers are unchanged.
+struct ActivationSites {
+  int64_t count = 0;
+  ActivationTransform transform;
+
+  at::Tensor apply(int64_t site, at::Tensor y, bool training) const {
+    return transform ? transform(site, y, training) : y;
+  }
+};
+using SitesPtr = std::shared_ptr<ActivationSites>;
+
+// A ReLU that is also an activation site. It takes nn::ReLU's place in a Sequential, at the same
+// index and without parameters, so parameter names ("layers.3.weight") stay what they were.
+struct SiteReluImpl : nn::Module {
+  explicit SiteReluImpl(SitesPtr sites) : sites(std::move(sites)), index(this->sites->count++) {}
+  at::Tensor forward(const at::Tensor& x) { return sites->apply(index, torch::relu(x), is_training()); }
+  SitesPtr sites;
+  int64_t index;
+};
+TORCH_MODULE(SiteRelu);
+
+// Every zoo network is a module with a forward and its activation sites.
 struct Network : nn::Module {
   virtual at::Tensor forward(const at::Tensor& x) = 0;
+  SitesPtr sites = std::make_shared<ActivationSites>();
 };
 
 struct SequentialNetwork : Network {
-  explicit SequentialNetwork(nn::Sequential layers) : layers(register_module("layers", layers)) {}
+  SequentialNetwork(nn::Sequential layers, SitesPtr layerSites)
+      : layers(register_module("layers", layers)) {
+    sites = std::move(layerSites);
+  }
   at::Tensor forward(const at::Tensor& x) override { return layers->forward(x); }
   nn::Sequential layers;
 };
@@ -54,15 +80,16 @@ void requireImages(const std::string& name, const ModelShape& shape) {
 
 std::shared_ptr<Network> mlp(const ModelShape& shape, bool smooth) {
   nn::Sequential layers;
+  auto sites = std::make_shared<ActivationSites>();
   layers->push_back(nn::Flatten());
   int64_t in = product(shape.sampleShape);
   for (int64_t width : {128, 64}) {
     layers->push_back(nn::Linear(in, width));
-    if (smooth) layers->push_back(nn::Tanh()); else layers->push_back(nn::ReLU());
+    if (smooth) layers->push_back(nn::Tanh()); else layers->push_back(SiteRelu(sites));
     in = width;
   }
   layers->push_back(nn::Linear(in, shape.numClasses));
-  return std::make_shared<SequentialNetwork>(layers);
+  return std::make_shared<SequentialNetwork>(layers, sites);
 }
 
 // Softmax regression: one linear layer, whose Hessian has a closed form (tests use it).
@@ -70,7 +97,7 @@ std::shared_ptr<Network> linear(const ModelShape& shape) {
   nn::Sequential layers;
   layers->push_back(nn::Flatten());
   layers->push_back(nn::Linear(product(shape.sampleShape), shape.numClasses));
-  return std::make_shared<SequentialNetwork>(layers);
+  return std::make_shared<SequentialNetwork>(layers, std::make_shared<ActivationSites>());
 }
 
 // Two 3×3 conv layers and one linear layer (~9k parameters on 28×28): big enough to learn
@@ -78,8 +105,9 @@ std::shared_ptr<Network> linear(const ModelShape& shape) {
 // (tanh, average pooling) has no kinks, for derivative tests.
 std::shared_ptr<Network> cnnSmall(const ModelShape& shape, bool smooth) {
   nn::Sequential layers;
+  auto sites = std::make_shared<ActivationSites>();
   const int64_t channels = shape.sampleShape[0];
-  auto activation = [&] { if (smooth) layers->push_back(nn::Tanh()); else layers->push_back(nn::ReLU()); };
+  auto activation = [&] { if (smooth) layers->push_back(nn::Tanh()); else layers->push_back(SiteRelu(sites)); };
   auto pool = [&] {
     if (smooth) layers->push_back(nn::AvgPool2d(2)); else layers->push_back(nn::MaxPool2d(2));
   };
@@ -91,35 +119,37 @@ std::shared_ptr<Network> cnnSmall(const ModelShape& shape, bool smooth) {
   pool();
   layers->push_back(nn::Flatten());
   layers->push_back(nn::Linear(featuresAfter(layers, shape.sampleShape), shape.numClasses));
-  return std::make_shared<SequentialNetwork>(layers);
+  return std::make_shared<SequentialNetwork>(layers, sites);
 }
 
 // LeNet-5 (LeCun 1998) with ReLU and average pooling; 28×28 inputs are padded to 32×32.
 std::shared_ptr<Network> lenet5(const ModelShape& shape) {
   nn::Sequential layers;
+  auto sites = std::make_shared<ActivationSites>();
   const int64_t channels = shape.sampleShape[0];
   const int64_t pad = shape.sampleShape[1] < 32 ? 2 : 0;
   layers->push_back(nn::Conv2d(nn::Conv2dOptions(channels, 6, 5).padding(pad)));
-  layers->push_back(nn::ReLU());
+  layers->push_back(SiteRelu(sites));
   layers->push_back(nn::AvgPool2d(2));
   layers->push_back(nn::Conv2d(nn::Conv2dOptions(6, 16, 5)));
-  layers->push_back(nn::ReLU());
+  layers->push_back(SiteRelu(sites));
   layers->push_back(nn::AvgPool2d(2));
   layers->push_back(nn::Flatten());
   const int64_t features = featuresAfter(layers, shape.sampleShape);
   layers->push_back(nn::Linear(features, 120));
-  layers->push_back(nn::ReLU());
+  layers->push_back(SiteRelu(sites));
   layers->push_back(nn::Linear(120, 84));
-  layers->push_back(nn::ReLU());
+  layers->push_back(SiteRelu(sites));
   layers->push_back(nn::Linear(84, shape.numClasses));
-  return std::make_shared<SequentialNetwork>(layers);
+  return std::make_shared<SequentialNetwork>(layers, sites);
 }
 
 // The CIFAR ResNet of He et al. (2016), n = 3: 3 stages × 3 basic blocks, 16/32/64 channels,
 // BatchNorm, 1×1 projection shortcuts where the shape changes.
 struct BasicBlock : nn::Module {
-  BasicBlock(int64_t in, int64_t out, int64_t stride)
-      : conv1(register_module("conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
+  BasicBlock(int64_t in, int64_t out, int64_t stride, const SitesPtr& sites)
+      : sites(sites), site1(sites->count++), site2(sites->count++),
+        conv1(register_module("conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
         bn1(register_module("bn1", nn::BatchNorm2d(out))),
         conv2(register_module("conv2", nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)))),
         bn2(register_module("bn2", nn::BatchNorm2d(out))) {
@@ -130,10 +160,12 @@ struct BasicBlock : nn::Module {
     }
   }
   at::Tensor forward(const at::Tensor& x) {
-    auto y = torch::relu(bn1->forward(conv1->forward(x)));
+    auto y = sites->apply(site1, torch::relu(bn1->forward(conv1->forward(x))), is_training());
     y = bn2->forward(conv2->forward(y));
-    return torch::relu(y + (shortcut ? shortcut->forward(x) : x));
+    return sites->apply(site2, torch::relu(y + (shortcut ? shortcut->forward(x) : x)), is_training());
   }
+  SitesPtr sites;
+  int64_t site1, site2;
   nn::Conv2d conv1;
   nn::BatchNorm2d bn1;
   nn::Conv2d conv2;
@@ -145,20 +177,20 @@ struct ResNet20 : Network {
   explicit ResNet20(const ModelShape& shape)
       : stem(register_module("conv1", nn::Conv2d(nn::Conv2dOptions(shape.sampleShape[0], 16, 3).padding(1).bias(false)))),
         bn(register_module("bn1", nn::BatchNorm2d(16))),
-        fc(register_module("fc", nn::Linear(64, shape.numClasses))) {
+        fc(register_module("fc", nn::Linear(64, shape.numClasses))), stemSite(sites->count++) {
     int64_t in = 16;
     int index = 0;
     for (int64_t width : {16, 32, 64}) {
       for (int b = 0; b < 3; ++b) {
         const int64_t stride = (b == 0 && width != 16) ? 2 : 1;
         blocks.push_back(register_module("block" + std::to_string(index++),
-                                         std::make_shared<BasicBlock>(in, width, stride)));
+                                         std::make_shared<BasicBlock>(in, width, stride, sites)));
         in = width;
       }
     }
   }
   at::Tensor forward(const at::Tensor& x) override {
-    auto y = torch::relu(bn->forward(stem->forward(x)));
+    auto y = sites->apply(stemSite, torch::relu(bn->forward(stem->forward(x))), is_training());
     for (auto& block : blocks) y = block->forward(y);
     y = torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
     return fc->forward(y);
@@ -166,6 +198,7 @@ struct ResNet20 : Network {
   nn::Conv2d stem;
   nn::BatchNorm2d bn;
   nn::Linear fc;
+  int64_t stemSite;
   std::vector<std::shared_ptr<BasicBlock>> blocks;
 };
 
@@ -214,6 +247,10 @@ class ZooModel final : public Model {
     return copy;
   }
   std::string source() const override { return "zoo:" + m_name; }
+  int64_t activationSiteCount() const override { return m_net->sites->count; }
+  void setActivationTransform(ActivationTransform transform) override {
+    m_net->sites->transform = std::move(transform);
+  }
 
  private:
   std::string m_name;

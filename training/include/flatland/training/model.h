@@ -6,6 +6,7 @@
 #include <c10/core/ScalarType.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,11 @@ struct ModelShape {
   std::vector<int64_t> sampleShape;
   int64_t numClasses = 0;
 };
+
+// What an activation site hands on: (site index, the post-ReLU activation, whether the network is
+// in training mode) → the tensor the network continues with. Quantization-aware training uses it.
+using ActivationTransform =
+    std::function<at::Tensor(int64_t site, const at::Tensor& activation, bool training)>;
 
 class Model {
  public:
@@ -42,6 +48,14 @@ class Model {
   virtual std::unique_ptr<Model> clone() const = 0;
   // How the model was made: "zoo:cnn-small" or the TorchScript file.
   virtual std::string source() const = 0;
+
+  // Activation sites: the outputs of the ReLUs of a zoo network, in forward order. A transform
+  // adds no parameters or buffers, so flat vectors and checkpoints are the same with or without.
+  // The default: no sites (TorchScript models, tanh networks).
+  virtual int64_t activationSiteCount() const { return 0; }
+  // Installs a transform at every site; an empty function restores plain activations. Models
+  // without sites ignore it. clone() does not copy it.
+  virtual void setActivationTransform(ActivationTransform transform) { (void)transform; }
 
   std::vector<at::Tensor> parameters() const;
   int64_t parameterCount() const;

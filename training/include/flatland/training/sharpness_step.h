@@ -24,7 +24,11 @@ struct StepResult {
 // Writes the update gradient into each parameter's grad(). On return the parameters hold exactly
 // their values on entry, and the buffers (BatchNorm running statistics) have seen only the
 // unperturbed pass(es). The model must be in training mode; the caller runs the base optimizer.
+// auxiliary: leaf tensors outside the model that its forward depends on (LSQ's activation
+// steps). They are never perturbed; each gets, in its grad(), its gradient from the pass(es)
+// the weights' update comes from (HERO: without the penalty, which is over the weights).
 StepResult computeUpdateGradient(Model& model, const at::Tensor& inputs, const at::Tensor& labels,
-                                 const LossFunction& loss, const OptimizerConfig& config);
+                                 const LossFunction& loss, const OptimizerConfig& config,
+                                 const std::vector<at::Tensor>& auxiliary = {});
 
 }  // namespace flatland::training

@@ -13,6 +13,10 @@ enum class BaseOptimizer { Sgd, AdamW };
 enum class SharpnessMethod { None, Sam, Asam, Gnp, Hero };
 enum class Schedule { Constant, Step, Cosine };
 enum class LossKind { CrossEntropy, Ldam, Vs };
+// How quantization-aware training sets its steps. Ste: fixed rules (weights max|w|/(2^{b−1}−1)
+// per channel, activations a running max) with the straight-through estimator. Lsq: the steps
+// are learned (Esser et al., 2020).
+enum class QatMethod { Ste, Lsq };
 
 struct OptimizerConfig {
   BaseOptimizer base = BaseOptimizer::Sgd;
@@ -56,6 +60,8 @@ struct TrainConfig {
   int64_t drwEpoch = 0;         // deferred re-weighting from this epoch (1-based); 0 = off
 
   int qatBits = 0;              // fake-quantize weights to this many bits while training; 0 = off
+  int qatActivationBits = 0;    // fake-quantize post-ReLU activations (unsigned); 0 = off
+  QatMethod qatMethod = QatMethod::Ste;
   int64_t checkpointEvery = 1;  // epochs between checkpoints (epoch 0 and the last always kept)
   uint64_t seed = 0;
   std::string device = "cpu";
@@ -70,6 +76,10 @@ struct TrainConfig {
 // Applies a CLI-style optimizer name (sgd, adamw, sam, asam, gnp, hero, swa) to a config.
 // Throws InvalidArgument for unknown names.
 void applyOptimizerName(const std::string& name, OptimizerConfig& config);
+// "ste" or "lsq", as the CLI and the project file spell them.
+const char* toString(QatMethod method);
+// Parses "ste" or "lsq"; throws InvalidArgument for anything else.
+QatMethod parseQatMethod(const std::string& name);
 // Checks ranges (positive rates and sizes, probabilities in [0, 1), …); throws InvalidArgument.
 void validate(const TrainConfig& config);
 

@@ -31,6 +31,7 @@ struct TrainOutcome {
   std::string message;  // why it stopped early; empty when finished
   std::vector<EpochMetrics> history;
   std::vector<int64_t> checkpointEpochs;
+  std::vector<std::string> notes;  // how the run differs from what was asked (shown to the user)
 };
 
 // The data of a run after its conditions (sample limit, long tail, label noise) are applied.
@@ -42,19 +43,26 @@ struct PreparedData {
 };
 PreparedData prepareTrainingData(const TrainConfig& config, const c10::Device& device);
 
+class QatState;
+
 class Trainer {
  public:
-  // project may be null (tests): then nothing is recorded.
+  // project may be null (tests): then nothing is recorded. With quantization-aware training the
+  // model gets its activation quantizers here, for the trainer's lifetime.
   Trainer(Model& model, PreparedData data, TrainConfig config, const ProjectFile* project);
+  ~Trainer();
   // Runs to the end, to a cancel request, or to a non-finite loss. Throws only for errors that
   // are not the run's own outcome (bad settings, an unwritable project file).
   TrainOutcome run(const JobControl& control = {});
+  // The run's quantizers; null when quantization-aware training is off.
+  QatState* qat() { return m_qat.get(); }
 
  private:
   void recordStart();
   void recordEpoch(const EpochMetrics& metrics, bool checkpoint, bool last);
   void recordEnd(const TrainOutcome& outcome);
   EpochMetrics evaluateEpoch(int64_t epoch, double trainLoss, double trainAccuracy, double lr);
+  std::string qatNote() const;  // why activation quantization is off although it was asked for
 
   Model& m_model;
   PreparedData m_data;
@@ -63,6 +71,7 @@ class Trainer {
   std::string m_runPath;
   std::vector<EpochMetrics> m_history;
   std::vector<int64_t> m_checkpoints;
+  std::unique_ptr<QatState> m_qat;
   double m_startSeconds = 0;
 };
 

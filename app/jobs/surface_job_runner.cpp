@@ -1,0 +1,269 @@
+// runSurfaceJob: from the settings a user gives (CLI flags or the GUI's form) to a stored surface:
+// the origin, the directions, the grid, a new surface or the resumption of an unfinished one.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <utility>
+
+#include "flatland/analysis/direction.h"
+#include "flatland/analysis/grid.h"
+#include "flatland/analysis/pca_directions.h"
+#include "flatland/analysis/surface_job.h"
+#include "flatland/errors.h"
+#include "flatland/training/model_spec.h"
+#include "job_inputs.h"
+#include "jobs.h"
+
+namespace flatland::app {
+
+namespace {
+
+using analysis::DirectionSet;
+using analysis::GridSpec;
+
+// "OTHER.h5:NAME" names an analysis in another project; "NAME" one in the output project.
+std::pair<std::string, std::string> splitAnalysisRef(const std::string& ref,
+                                                     const std::string& out) {
+  auto colon = ref.find(".h5:");
+  if (colon != std::string::npos)
+    return {ref.substr(0, colon + 3), analysis::analysisPathOf(ref.substr(colon + 4))};
+  return {out, analysis::analysisPathOf(ref)};
+}
+
+// "P.h5:/runs/NAME" or "NAME" (in the model's project when it is a checkpoint, else `out`).
+std::pair<std::string, std::string> splitRunRef(const std::string& ref, const std::string& model,
+                                                const std::string& out) {
+  auto marker = ref.find(":/runs/");
+  if (marker != std::string::npos) return {ref.substr(0, marker), ref.substr(marker + 7)};
+  if (!model.empty()) {
+    auto spec = training::ModelSpec::parse(model);
+    if (spec.kind == training::ModelSpec::Kind::Checkpoint)
+      return {spec.name, ref.empty() ? spec.run : ref};
+  }
+  return {out, ref};
+}
+
+// A grid that frames the projected trajectory with a margin (PCA directions are unit vectors,
+// so the default ±1 of random directions would not fit).
+std::string gridAroundTrajectory(const at::Tensor& coordinates, int64_t points) {
+  std::string spec;
+  for (int64_t k = 0; k < coordinates.size(1); ++k) {
+    double lo = coordinates.select(1, k).min().item<double>();
+    double hi = coordinates.select(1, k).max().item<double>();
+    const double margin = 0.25 * std::max(hi - lo, 1e-3);
+    char axis[96];
+    std::snprintf(axis, sizeof axis, "%.6g:%.6g:%lld", lo - margin, hi + margin,
+                  static_cast<long long>(points));
+    spec += (spec.empty() ? "" : ",") + std::string(axis);
+  }
+  return spec;
+}
+
+int axesOf(const std::string& grid, int fallback) {
+  return grid.empty() ? fallback : int(GridSpec::parse(grid).dimensions());
+}
+
+// The directions the settings ask for, and the grid to use with them.
+DirectionSet chooseDirections(const SurfaceJobSettings& s, training::Model& origin,
+                              const LoadedInputs& inputs, const std::string& runProject,
+                              const std::string& runName, std::string& grid,
+                              std::vector<std::string>& notes) {
+  const std::string kind = s.directions.empty() ? "" : s.directions;
+  if (!s.fromAnalysis.empty()) {
+    auto [file, path] = splitAnalysisRef(s.fromAnalysis, s.projectPath);
+    auto source = training::ProjectFile::open(file);
+    if (!source.exists(path)) throw InvalidArgument(file + " has no analysis " + path);
+    auto node = source.read(path, false);
+    const std::string analysisKind = node.has("kind") ? node.text("kind") : "";
+    if (analysisKind == "hessian") {
+      if (!kind.empty() && kind != "eigen")
+        throw InvalidArgument("the directions come from a Hessian analysis: choose eigen directions");
+      if (grid.empty()) grid = "-1:1:51,-1:1:51";
+      const bool normGiven = !s.norm.empty();
+      auto dirs = analysis::eigenDirections(
+          source, path, origin, axesOf(grid, 2),
+          normGiven ? analysis::parseDirectionNorm(s.norm) : analysis::DirectionNorm::None,
+          normGiven ? analysis::parseOneDimPolicy(s.oneDim.empty() ? "zero" : s.oneDim)
+                    : analysis::OneDimPolicy::Normalize);
+      if (node.has("model") && node.text("model") != s.input.model)
+        notes.push_back("the eigenvectors were computed for " + node.text("model") +
+                        ", the surface is around " + s.input.model);
+      return dirs;
+    }
+    if (analysisKind == "surface") {
+      auto dirs = analysis::readDirections(source, path, origin);
+      if (!kind.empty() && kind != dirs.kind)
+        throw InvalidArgument(s.fromAnalysis + " has " + dirs.kind + " directions, not " + kind);
+      if (grid.empty()) grid = node.text("grid");
+      dirs.source = file + ":" + path;
+      return dirs;
+    }
+    throw InvalidArgument("the directions must come from a hessian or surface analysis; " + path +
+                          " is of kind '" + analysisKind + "'");
+  }
+  if (kind == "eigen")
+    throw InvalidArgument("eigen directions need a stored Hessian analysis: name it with "
+                          "--from-analysis NAME (computed by flatland-cli hessian ... --out " +
+                          s.projectPath + ")");
+  if (kind == "interp") {
+    if (s.to.empty()) throw InvalidArgument("interpolation needs the second model (--to MODEL_SPEC)");
+    training::ModelShape shape{inputs.data.sampleShape(), inputs.data.numClasses};
+    auto other = training::loadModel(s.to, shape, inputs.device, s.input.seed);
+    auto dirs = analysis::interpolationDirection(origin, *other);
+    dirs.source = s.to;
+    if (grid.empty()) grid = "-0.5:1.5:41";
+    return dirs;
+  }
+  if (kind == "pca") {
+    auto runFile = training::ProjectFile::open(runProject);
+    auto trajectory = analysis::loadTrajectory(runFile, runName, origin);
+    auto dirs = analysis::pcaDirections(trajectory, origin, axesOf(grid, 2));
+    dirs.source = runProject + ":/runs/" + runName;
+    if (grid.empty()) grid = gridAroundTrajectory(dirs.trajectory, 21);
+    return dirs;
+  }
+  if (!kind.empty() && kind != "random")
+    throw InvalidArgument("directions must be random, eigen, pca or interp, got '" + kind + "'");
+  if (grid.empty()) grid = "-1:1:51,-1:1:51";
+  return analysis::randomDirections(origin, axesOf(grid, 2), s.input.seed,
+                                    analysis::parseDirectionNorm(s.norm.empty() ? "filter" : s.norm),
+                                    analysis::parseOneDimPolicy(s.oneDim.empty() ? "zero" : s.oneDim));
+}
+
+// An unfinished surface of the same name is resumed only with the inputs it was started with.
+void checkResumable(const training::Node& stored, const SurfaceJobSettings& s,
+                    const analysis::SurfaceSettings& settings) {
+  if (!stored.has("kind") || stored.text("kind") != "surface")
+    throw InvalidArgument(s.projectPath + " already has an analysis named '" + s.name +
+                          "' that is not a surface");
+  if (stored.has("complete") && stored.number("complete") != 0)
+    throw InvalidArgument("surface '" + s.name + "' in " + s.projectPath +
+                          " is complete; choose another name");
+  auto check = [&](const char* attribute, const std::string& given) {
+    const std::string was = stored.has(attribute) ? stored.text(attribute) : "";
+    if (was != given)
+      throw InvalidArgument("cannot resume surface '" + s.name + "': it was started with " +
+                            attribute + " '" + was + "', not '" + given + "'");
+  };
+  check("model", settings.modelSpec);
+  check("data", settings.dataSpec);
+  check("test_data", settings.testDataSpec);
+  if (int64_t(stored.number("samples")) != settings.samples)
+    throw InvalidArgument("cannot resume surface '" + s.name + "': it was started with " +
+                          std::to_string(int64_t(stored.number("samples"))) + " samples");
+}
+
+}  // namespace
+
+SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl& control,
+                               analysis::WorkerGroup* group) {
+  if (given.projectPath.empty()) throw InvalidArgument("choose a project file to store the surface in");
+  SurfaceJobSettings s = given;
+  const bool helper = group && !group->isRoot();
+
+  // The run (pca) and the origin model: PCA directions default to the run's last checkpoint.
+  std::pair<std::string, std::string> run;
+  if (s.directions == "pca") {
+    run = splitRunRef(s.run, s.input.model, s.projectPath);
+    if (run.second.empty()) throw InvalidArgument("pca directions need a run with checkpoints (--run NAME)");
+    if (s.input.model.empty()) s.input.model = run.first + ":/runs/" + run.second;
+  }
+  if (s.input.model.empty()) throw InvalidArgument("choose the model the surface is around");
+  auto inputs = loadInputs(s.input);
+  std::unique_ptr<training::Dataset> test;
+  if (!s.testData.empty()) {
+    training::DataOptions options;
+    options.device = inputs.device;
+    options.dataDir = s.input.dataDir;
+    if (s.input.samples > 0) options.limit = s.input.samples;
+    test = std::make_unique<training::Dataset>(training::loadDataset(s.testData, options));
+  }
+
+  analysis::SurfaceSettings settings;
+  settings.batchSize = s.input.batchSize;
+  settings.commitSeconds = s.commitSeconds;
+  settings.name = s.name;
+  settings.modelSpec = s.input.model;
+  settings.dataSpec = s.input.data;
+  settings.testDataSpec = s.testData;
+  settings.samples = s.input.samples > 0 ? s.input.samples : -1;
+  settings.seed = s.input.seed;
+  settings.device = inputs.device.str();
+
+  SurfaceJobResult out;
+  out.parameters = inputs.model->parameterCount();
+  out.samples = inputs.data.size();
+  out.testSamples = test ? test->size() : 0;
+  out.ranks = group ? group->size() : 1;
+  analysis::SurfaceResult result;
+  DirectionSet dirs;
+  if (helper) {
+    // Another rank of an mpirun launch: the root says which surface; this rank evaluates the
+    // blocks dealt to it and sends them over. It never writes the file.
+    result = analysis::joinSurface(s.projectPath, *inputs.model, &inputs.data, test.get(),
+                                   settings, *group, control);
+  } else {
+    auto project = training::ProjectFile::openOrCreate(s.projectPath);
+    const std::string existing =
+        s.name.empty() ? "" : analysis::analysisPathOf(training::sanitizeName(s.name));
+    if (!existing.empty() && project.exists(existing)) {
+      auto stored = project.read(existing, false);
+      checkResumable(stored, s, settings);
+      out.notes.push_back("resuming " + existing + ": " +
+                          std::to_string(int64_t(stored.number("points_done"))) +
+                          " of its points are done");
+      result = analysis::resumeSurface(project, existing, *inputs.model, &inputs.data, test.get(),
+                                       settings, control, group);
+      dirs = analysis::readDirections(project, existing, *inputs.model);
+      out.resumed = true;
+    } else {
+      std::string grid = s.grid;
+      dirs = chooseDirections(s, *inputs.model, inputs, run.first, run.second, grid, out.notes);
+      settings.grid = GridSpec::parse(grid);
+      if (dirs.kind == "interp" && settings.grid.dimensions() != 1)
+        throw InvalidArgument(
+            "an interpolation has one direction: give a 1-D grid such as -0.5:1.5:41");
+      for (size_t k = 0; k < dirs.explainedVariance.size(); ++k) {
+        char line[64];
+        std::snprintf(line, sizeof line, "PC%zu explains %.1f%% of the variance", k + 1,
+                      100.0 * dirs.explainedVariance[k]);
+        out.notes.push_back(line);
+      }
+      settings.settingsJson = nlohmann::json({{"model", s.input.model},
+                                              {"data", s.input.data},
+                                              {"test_data", s.testData},
+                                              {"samples", s.input.samples},
+                                              {"batch_size", s.input.batchSize},
+                                              {"device", settings.device},
+                                              {"seed", s.input.seed},
+                                              {"dirs", dirs.kind},
+                                              {"norm", dirs.norm},
+                                              {"one_dim", s.oneDim.empty() ? "zero" : s.oneDim},
+                                              {"grid", settings.grid.text()},
+                                              {"to", s.to},
+                                              {"from_analysis", s.fromAnalysis},
+                                              {"run", s.run}})
+                                  .dump();
+      if (settings.name.empty()) settings.name = "surface-" + training::isoTimestampUtc();
+      result = analysis::computeSurface(project, *inputs.model, dirs, &inputs.data, test.get(),
+                                        settings, control, group);
+    }
+  }
+  out.analysisPath = result.analysisPath;
+  out.grid = result.grid.text();
+  out.shape = result.grid.shape();
+  out.points = result.grid.points();
+  out.pointsComputed = result.pointsComputed;
+  out.complete = result.complete;
+  out.seconds = result.seconds;
+  out.lossAtOrigin = result.lossAtOrigin;
+  out.lossMin = result.lossMin;
+  out.directions = dirs.kind;
+  out.norm = dirs.norm;
+  out.explainedVariance = dirs.explainedVariance;
+  return out;
+}
+
+}  // namespace flatland::app
