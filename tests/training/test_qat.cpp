@@ -38,14 +38,7 @@ at::Tensor tensor(const std::vector<double>& v) {
 }
 
 TrainConfig qatConfig(QatMethod method) {
-  TrainConfig c;
-  c.model = "zoo:mlp";
-  c.data = "synthetic:blobs:512:1";
-  c.testData = "synthetic:blobs:256:1";
-  c.epochs = 3;
-  c.batchSize = 64;
-  c.evalBatchSize = 256;
-  c.optimizer.learningRate = 0.05;
+  TrainConfig c = flatland::testing::blobsTrainConfig();
   c.qatBits = 4;
   c.qatActivationBits = 4;
   c.qatMethod = method;

@@ -17,14 +17,7 @@ using flatland::testing::TempDir;
 namespace {
 
 TrainConfig smallConfig(const std::string& optimizer = "sgd") {
-  TrainConfig c;
-  c.model = "zoo:mlp";
-  c.data = "synthetic:blobs:512:1";
-  c.testData = "synthetic:blobs:256:1";
-  c.epochs = 3;
-  c.batchSize = 64;
-  c.evalBatchSize = 256;
-  c.optimizer.learningRate = 0.05;
+  TrainConfig c = flatland::testing::blobsTrainConfig();
   c.runName = optimizer;
   applyOptimizerName(optimizer, c.optimizer);
   return c;

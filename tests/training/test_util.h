@@ -1,11 +1,27 @@
-// Helpers for tests: a temporary directory removed at the end of the test.
+// Helpers for tests: a temporary directory removed at the end of the test, a short training run.
 #pragma once
 
 #include <filesystem>
 #include <random>
 #include <string>
 
+#include "flatland/training/train_config.h"
+
 namespace flatland::testing {
+
+// Three epochs of zoo:mlp on synthetic blobs (512 training, 256 test samples): well under a
+// second on a CPU, and the blobs are easy enough that any working optimizer learns them.
+inline training::TrainConfig blobsTrainConfig() {
+  training::TrainConfig c;
+  c.model = "zoo:mlp";
+  c.data = "synthetic:blobs:512:1";
+  c.testData = "synthetic:blobs:256:1";
+  c.epochs = 3;
+  c.batchSize = 64;
+  c.evalBatchSize = 256;
+  c.optimizer.learningRate = 0.05;
+  return c;
+}
 
 class TempDir {
  public:
