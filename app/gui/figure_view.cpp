@@ -40,19 +40,6 @@ FigureView::FigureView(render::Figure figure, QWidget* parent) : QWidget(parent)
   bar->addWidget(exportButton);
   layout->addLayout(bar);
   if (render::isThreeDimensional(m_figure)) {
-    // The interactive scene has no painted titles: a caption names what is shown, left to right.
-    QStringList titles;
-    if (auto* comparison = std::get_if<render::ComparisonFigure>(&m_figure)) {
-      for (auto& panel : comparison->panels) titles << QString::fromStdString(panel.title);
-    } else if (auto* surface = std::get_if<render::SurfaceFigure>(&m_figure)) {
-      titles << QString::fromStdString(surface->title + " — " + surface->valueLabel);
-    } else if (auto* volume = std::get_if<render::VolumeFigure>(&m_figure)) {
-      titles << QString::fromStdString(volume->title);
-    }
-    auto* caption = new QLabel(titles.join("      |      "));
-    caption->setAlignment(Qt::AlignCenter);
-    caption->setStyleSheet("font-weight: bold");
-    layout->addWidget(caption);
     m_scene = new render::VtkLandscapeWidget(this);
     m_scene->setObjectName("scene");
     m_scene->setToolTip("Drag to rotate, shift+drag or middle button to pan, wheel to zoom, R to reset");

@@ -7,6 +7,7 @@
 
 #include "flatland/render/vtk_landscape_widget.h"
 #include "main_window.h"
+#include "window_capture.h"
 
 int main(int argc, char** argv) {
   // VTK needs an OpenGL 3.2 core context; the format must be the default before the app exists.
@@ -43,7 +44,7 @@ int main(int argc, char** argv) {
   if (parser.isSet(screenshot)) {
     // Views draw after a short pause; give them time, then save and quit.
     QTimer::singleShot(2500, &window, [&] {
-      const bool ok = window.grab().save(parser.value(screenshot));
+      const bool ok = flatland::app::captureAsShown(window).save(parser.value(screenshot));
       std::fprintf(stderr, "%s %s\n", ok ? "saved" : "could not save", qPrintable(parser.value(screenshot)));
       QApplication::exit(ok ? 0 : 1);
     });

@@ -13,6 +13,7 @@
 #include <QTabWidget>
 #include <QTest>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 
@@ -25,6 +26,7 @@
 #include "main_window.h"
 #include "project_browser.h"
 #include "test_util.h"
+#include "window_capture.h"
 
 using namespace flatland;
 using namespace flatland::app;
@@ -166,7 +168,7 @@ TEST(MainWindow, SurfaceAndDensityFromTheFormsAndAScreenshot) {
   TempDir dir;
   makeProjectWithRun(dir.file("p.h5"));
   MainWindow window;
-  window.resize(1500, 950);
+  window.resize(1240, 900);  // inside Xvfb's 1280×1024 screen, so the capture reads the screen
   window.show();
   window.openProject(QString::fromStdString(dir.file("p.h5")), false);
   const QString model = QString::fromStdString(dir.file("p.h5")) + ":/runs/sgd";
@@ -195,18 +197,28 @@ TEST(MainWindow, SurfaceAndDensityFromTheFormsAndAScreenshot) {
   for (int i = 0; i < window.views()->count(); ++i)
     if (window.views()->tabText(i).contains("surface-sgd: surface")) window.views()->setCurrentIndex(i);
   QTest::qWait(600);  // views redraw after a short pause
-  QImage shot = window.grab().toImage();
+  QImage shot = captureAsShown(window).toImage();
   ASSERT_FALSE(shot.isNull());
   const QString out = QString(FLATLAND_TEST_OUTPUT_DIR) + "/main_window.png";
   EXPECT_TRUE(shot.save(out));
   // The view is not blank: it holds many distinct colours.
   auto* view = qobject_cast<FigureView*>(window.views()->currentWidget());
   ASSERT_NE(view, nullptr);
-  QImage viewShot = view->grab().toImage();
+  auto* scene = view->findChild<QWidget*>("scene");
+  ASSERT_NE(scene, nullptr);
+  QImage viewShot = captureAsShown(*scene).toImage();
   std::set<QRgb> colours;
-  for (int y = 0; y < viewShot.height(); y += 4)
-    for (int x = 0; x < viewShot.width(); x += 4) colours.insert(viewShot.pixel(x, y));
+  int textPixels = 0;  // near-black greys: tick labels and axis titles, never a viridis colour
+  for (int y = 0; y < viewShot.height(); y += 2)
+    for (int x = 0; x < viewShot.width(); x += 2) {
+      const QColor c = viewShot.pixelColor(x, y);
+      colours.insert(c.rgb());
+      if (c.red() < 90 && std::abs(c.red() - c.green()) < 12 && std::abs(c.red() - c.blue()) < 12)
+        ++textPixels;
+    }
   EXPECT_GT(colours.size(), 50u);
+  // The axes, ticks and colour bar are painted over the 3-D scene on screen.
+  EXPECT_GT(textPixels, 200);
 }
 
 // The rest of the path a new user takes: compare two runs' surfaces and spectra, then export the
