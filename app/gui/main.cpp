@@ -1,6 +1,7 @@
 // flatland: the desktop application.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QMessageBox>
 #include <QTimer>
 
 #include <cstdio>
@@ -33,12 +34,25 @@ int main(int argc, char** argv) {
   flatland::app::MainWindow window;
   const auto wh = parser.value(size).split('x');
   if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
-  if (!parser.positionalArguments().isEmpty()) window.openProject(parser.positionalArguments().first());
-  for (const auto& entry : parser.values(open)) window.openEntry(entry);
+  // With --screenshot nobody is there to close a message box: problems go to stderr and end the
+  // program with status 1 instead.
+  const bool headless = parser.isSet(screenshot);
+  QStringList problems;
+  if (!parser.positionalArguments().isEmpty())
+    problems << window.openProject(parser.positionalArguments().first(), !headless);
+  for (const auto& entry : parser.values(open)) problems << window.openEntry(entry);
   if (parser.isSet(compare)) {
     QStringList entries;
     for (auto& name : parser.value(compare).split(',')) entries << "analyses/" + name;
-    window.compare(entries);
+    problems << window.compare(entries);
+  }
+  problems.removeAll(QString());
+  if (!problems.isEmpty()) {
+    if (headless) {
+      for (const auto& problem : problems) std::fprintf(stderr, "flatland: %s\n", qPrintable(problem));
+      return 1;
+    }
+    QMessageBox::warning(&window, "Cannot open", problems.join("\n"));
   }
   window.show();
   if (parser.isSet(screenshot)) {
