@@ -1,22 +1,23 @@
 #include "window_capture.h"
 
-#include <QGuiApplication>
-#include <QPoint>
-#include <QScreen>
+#include <QImage>
+#include <QOpenGLWidget>
+#include <QPainter>
 #include <QWidget>
 
 namespace flatland::app {
 
 QPixmap captureAsShown(QWidget& widget) {
-  QScreen* screen = widget.screen();
-  const QRect onScreen(widget.mapToGlobal(QPoint(0, 0)), widget.size());
-  if (screen && widget.isVisible() && screen->geometry().contains(onScreen) &&
-      QGuiApplication::platformName() != "offscreen") {
-    QPixmap shot = screen->grabWindow(0, onScreen.x(), onScreen.y(), onScreen.width(),
-                                      onScreen.height());
-    if (!shot.isNull()) return shot;
+  if (auto* gl = qobject_cast<QOpenGLWidget*>(&widget)) return QPixmap::fromImage(gl->grabFramebuffer());
+  QPixmap shot = widget.grab();
+  QPainter painter(&shot);
+  for (auto* gl : widget.findChildren<QOpenGLWidget*>()) {
+    if (!gl->isVisible()) continue;  // e.g. in a tab that is not shown
+    QImage frame = gl->grabFramebuffer();
+    frame.setDevicePixelRatio(gl->devicePixelRatioF());
+    painter.drawImage(gl->mapTo(&widget, QPoint(0, 0)), frame);
   }
-  return widget.grab();
+  return shot;
 }
 
 }  // namespace flatland::app

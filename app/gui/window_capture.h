@@ -7,10 +7,10 @@ class QWidget;
 
 namespace flatland::app {
 
-// The widget as the screen shows it. QWidget::grab() re-renders a QOpenGLWidget into an image
-// without what its paintGL painted with QPainter over VTK's picture (the axes, ticks and colour
-// bar of a 3-D view), so the screen is read instead; grab() is the fallback where the platform
-// cannot read the screen (the offscreen platform) or the widget is not wholly on it.
+// The widget as the user sees it. QWidget::grab() alone shows a QOpenGLWidget without what its
+// paintGL paints with QPainter over VTK's picture (the axes, ticks and colour bar of a 3-D view),
+// so each visible QOpenGLWidget inside is drawn again from its own framebuffer. Reads no screen:
+// other windows on top (parallel tests on one X server) do not matter.
 QPixmap captureAsShown(QWidget& widget);
 
 }  // namespace flatland::app

@@ -168,7 +168,7 @@ TEST(MainWindow, SurfaceAndDensityFromTheFormsAndAScreenshot) {
   TempDir dir;
   makeProjectWithRun(dir.file("p.h5"));
   MainWindow window;
-  window.resize(1240, 900);  // inside Xvfb's 1280×1024 screen, so the capture reads the screen
+  window.resize(1500, 950);
   window.show();
   window.openProject(QString::fromStdString(dir.file("p.h5")), false);
   const QString model = QString::fromStdString(dir.file("p.h5")) + ":/runs/sgd";
