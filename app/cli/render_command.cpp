@@ -63,6 +63,8 @@ Views projectViews(const RenderSettings& s) {
     add(name, app::figuresForAnalysis(project, name));
   }
   for (const std::string& name : s.runs) add(name, app::figuresForRun(project, name));
+  if (s.runs.size() > 1)
+    for (auto& figure : app::runComparisonFigures(project, s.runs)) views.push_back(figure);
   if (s.analyses.size() > 1) {
     try {
       for (auto& figure : app::comparisonFigures(project, s.analyses)) views.push_back(figure);
@@ -99,7 +101,8 @@ Command addRenderCommand(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--analysis", settings->analyses,
                   "analysis to draw; repeat to also compare them (surfaces side by side on one "
                   "colour scale, densities overlaid)");
-  cmd->add_option("--run", settings->runs, "training run whose metrics to draw against epochs");
+  cmd->add_option("--run", settings->runs, "training run whose metrics to draw against epochs; repeat to also compare their "
+                  "test accuracy and loss curves");
   cmd->add_option("--synthetic", settings->synthetic, "demo data instead of a project")
       ->check(CLI::IsMember(render::syntheticViews()));
   cmd->add_option("--view", settings->views,

@@ -1,6 +1,7 @@
 #include "project_figures.h"
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include "flatland/errors.h"
@@ -134,6 +135,12 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
     bars.xLabel = "class (samples)";
     bars.yLabel = "eigenvalue";
     render::BarSeries top{"\u03bb_max", {}}, bottom{"\u03bb_min", {}};
+    // Traces sum every eigenvalue and dwarf λ_max: they get their own chart.
+    render::BarsFigure traces;
+    traces.title = name + ": per-class Hessian trace";
+    traces.xLabel = bars.xLabel;
+    traces.yLabel = "trace (Hutchinson)";
+    render::BarSeries trace{"trace", {}};
     for (auto& [className, cls] : perClass.groups) {
       const std::string label = textOr(cls, "class_name", className) +
                                 (cls.has("class_count") ? " (" + std::to_string(int64_t(cls.number("class_count"))) + ")" : "");
@@ -144,6 +151,10 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
       bars.categories.push_back(label);
       top.values.push_back(cls.has("lambda_max") ? cls.number("lambda_max") : std::nan(""));
       bottom.values.push_back(cls.has("lambda_min") ? cls.number("lambda_min") : std::nan(""));
+      if (cls.has("trace")) {
+        traces.categories.push_back(label);
+        trace.values.push_back(cls.number("trace"));
+      }
     }
     if (!d.densities.empty()) out.push_back({"per-class-density", d});
     bars.series.push_back(top);
@@ -151,6 +162,10 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
     for (double v : bottom.values) anyBottom |= !std::isnan(v);
     if (anyBottom) bars.series.push_back(bottom);
     if (!bars.categories.empty()) out.push_back({"per-class-bars", bars});
+    if (!traces.categories.empty()) {
+      traces.series.push_back(trace);
+      out.push_back({"per-class-trace", traces});
+    }
   }
   if (node.groups.count("batch_sweep")) {
     const Node& sweep = node.group("batch_sweep");
@@ -232,60 +247,131 @@ std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project
   throw ProjectError("analysis '" + analysis + "' has kind '" + kind + "', which Flatland cannot draw");
 }
 
+namespace {
+
+// Whether every surface was computed along the same direction vectors (shared with --from, or
+// the same stored set), as opposed to each along its own normalised random draw.
+bool shareDirections(const std::vector<Node>& nodes) {
+  const auto directionValues = [](const Node& node) {
+    std::vector<std::vector<double>> out;
+    if (!node.groups.count("directions")) return out;
+    const Node& d = node.group("directions");
+    for (int k = 0; d.datasets.count("d" + std::to_string(k)); ++k) out.push_back(values(d, "d" + std::to_string(k)));
+    return out;
+  };
+  const auto first = directionValues(nodes[0]);
+  if (first.empty()) return false;
+  for (size_t i = 1; i < nodes.size(); ++i)
+    if (directionValues(nodes[i]) != first) return false;
+  return true;
+}
+
+std::vector<NamedFigure> surfaceComparison(const std::vector<Node>& nodes, const std::vector<std::string>& names) {
+  const std::string along = shareDirections(nodes) ? "along shared directions" : "each along its own directions";
+  const bool oneDimensional = values(nodes[0], "ycoordinates").empty();
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (values(nodes[i], "ycoordinates").empty() != oneDimensional || !values(nodes[i], "zcoordinates").empty())
+      throw InvalidArgument("surface '" + names[i] + "' has another number of axes than '" + names[0] +
+                            "'; compare 1-D with 1-D or 2-D with 2-D surfaces");
+  if (oneDimensional) {
+    render::CurvesFigure c;
+    c.title = "loss along one direction (" + along + ")";
+    c.xLabel = textOr(nodes[0], "dirs", "") == "interp" ? "interpolation \u03b1" : "step \u03b1";
+    c.leftLabel = "loss";
+    for (size_t i = 0; i < nodes.size(); ++i)
+      c.left.push_back({names[i], values(nodes[i], "xcoordinates"), maskedGrid(nodes[i], lossField(nodes[i])), false, false});
+    return {{"curve-comparison", c}};
+  }
+  render::ComparisonFigure comparison;
+  comparison.title = "loss surfaces, " + along;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    comparison.panels.push_back(surfaceFigure(nodes[i], names[i], lossField(nodes[i])));
+  return {{"comparison", comparison}};
+}
+
+std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes, const std::vector<std::string>& names) {
+  render::DensityFigure d;
+  d.title = "Hessian spectral densities";
+  render::BarsFigure bars;
+  bars.title = "curvature";
+  bars.yLabel = "value";
+  render::BarSeries lmax{"\u03bb_max", {}}, trace{"trace / 100", {}};
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].groups.count("density")) {
+      d.densities.push_back(densitySeries(nodes[i].group("density"), names[i]));
+      d.topEigenvalues.push_back(values(nodes[i], "top_eigenvalues"));
+    }
+    bars.categories.push_back(names[i]);
+    lmax.values.push_back(nodes[i].has("lambda_max") ? nodes[i].number("lambda_max") : std::nan(""));
+    trace.values.push_back(nodes[i].has("trace") ? nodes[i].number("trace") / 100.0 : std::nan(""));
+  }
+  bars.series = {lmax, trace};
+  std::vector<NamedFigure> out;
+  if (!d.densities.empty()) out.push_back({"density-comparison", d});
+  out.push_back({"curvature-comparison", bars});
+  return out;
+}
+
+std::vector<NamedFigure> quantizeComparison(const std::vector<Node>& nodes, const std::vector<std::string>& names) {
+  render::CurvesFigure c;
+  c.title = "accuracy vs bits";
+  c.xLabel = "weight bits";
+  c.leftLabel = "test accuracy (per channel)";
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].groups.count("per_channel"))
+      c.left.push_back({names[i], values(nodes[i], "bits"), values(nodes[i].group("per_channel"), "test_accuracy"), false, true});
+  return {{"quantize-comparison", c}};
+}
+
+}  // namespace
+
 std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
                                            const std::vector<std::string>& analyses) {
-  if (analyses.size() < 2) throw InvalidArgument("choose two or more analyses to compare");
-  std::vector<Node> nodes;
-  std::string kind;
+  // Group by kind, keeping the order the user chose.
+  std::vector<std::string> kinds;
+  std::map<std::string, std::pair<std::vector<Node>, std::vector<std::string>>> byKind;
   for (auto& a : analyses) {
-    nodes.push_back(project.read("/analyses/" + a));
-    auto k = textOr(nodes.back(), "kind", "");
-    if (!kind.empty() && k != kind)
-      throw InvalidArgument("cannot compare a " + kind + " analysis with a " + k + " analysis; choose analyses of one kind");
-    kind = k;
+    Node node = project.read("/analyses/" + a);
+    const std::string kind = textOr(node, "kind", "");
+    if (!byKind.count(kind)) kinds.push_back(kind);
+    byKind[kind].first.push_back(std::move(node));
+    byKind[kind].second.push_back(a);
   }
-  if (kind == "surface") {
-    render::ComparisonFigure comparison;
-    comparison.title = "loss surfaces";
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      if (values(nodes[i], "ycoordinates").empty())
-        throw InvalidArgument("analysis '" + analyses[i] + "' is not a 2-D surface; only 2-D surfaces compare side by side");
-      comparison.panels.push_back(surfaceFigure(nodes[i], analyses[i], lossField(nodes[i])));
-    }
-    return {{"comparison", comparison}};
+  std::vector<NamedFigure> out;
+  for (const std::string& kind : kinds) {
+    const auto& [nodes, names] = byKind[kind];
+    if (nodes.size() < 2) continue;
+    std::vector<NamedFigure> figures;
+    if (kind == "surface") figures = surfaceComparison(nodes, names);
+    else if (kind == "hessian") figures = hessianComparison(nodes, names);
+    else if (kind == "quantize") figures = quantizeComparison(nodes, names);
+    else throw InvalidArgument("analyses of kind '" + kind + "' cannot be compared");
+    for (auto& f : figures) out.push_back(std::move(f));
   }
-  if (kind == "hessian") {
-    render::DensityFigure d;
-    d.title = "Hessian spectral densities";
-    render::BarsFigure bars;
-    bars.title = "curvature";
-    bars.yLabel = "value";
-    render::BarSeries lmax{"\u03bb_max", {}}, trace{"trace / 100", {}};
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      if (nodes[i].groups.count("density")) {
-        d.densities.push_back(densitySeries(nodes[i].group("density"), analyses[i]));
-        d.topEigenvalues.push_back(values(nodes[i], "top_eigenvalues"));
-      }
-      bars.categories.push_back(analyses[i]);
-      lmax.values.push_back(nodes[i].has("lambda_max") ? nodes[i].number("lambda_max") : std::nan(""));
-      trace.values.push_back(nodes[i].has("trace") ? nodes[i].number("trace") / 100.0 : std::nan(""));
-    }
-    bars.series = {lmax, trace};
-    std::vector<NamedFigure> out;
-    if (!d.densities.empty()) out.push_back({"density-comparison", d});
-    out.push_back({"curvature-comparison", bars});
-    return out;
+  if (out.empty())
+    throw InvalidArgument("choose two or more analyses of one kind to compare (surfaces, Hessian analyses or quantization sweeps)");
+  return out;
+}
+
+std::vector<NamedFigure> runComparisonFigures(const training::ProjectFile& project, const std::vector<std::string>& runs) {
+  if (runs.size() < 2) throw InvalidArgument("choose two or more runs to compare");
+  render::CurvesFigure accuracy, loss;
+  accuracy.title = "test accuracy";
+  accuracy.xLabel = loss.xLabel = "epoch";
+  accuracy.leftLabel = "test accuracy";
+  loss.title = "loss (solid: train, dashed: test)";
+  loss.leftLabel = "loss";
+  for (const std::string& run : runs) {
+    const Node node = project.read("/runs/" + run);
+    if (!node.groups.count("metrics")) throw InvalidArgument("run '" + run + "' has no metrics yet");
+    const Node& m = node.group("metrics");
+    const auto epochs = values(m, "epoch");
+    const std::string label = run + " (" + textOr(node, "optimizer", "?") + ")";
+    accuracy.left.push_back({label, epochs, values(m, "test_accuracy"), false, true});
+    loss.left.push_back({label + " train", epochs, values(m, "train_loss"), false, false});
+    loss.left.push_back({label + " test", epochs, values(m, "test_loss"), true, false});
   }
-  if (kind == "quantize") {
-    render::CurvesFigure c;
-    c.title = "accuracy vs bits";
-    c.xLabel = "weight bits";
-    c.leftLabel = "test accuracy (per channel)";
-    for (size_t i = 0; i < nodes.size(); ++i)
-      c.left.push_back({analyses[i], values(nodes[i], "bits"), values(nodes[i].group("per_channel"), "test_accuracy"), false, true});
-    return {{"quantize-comparison", c}};
-  }
-  throw InvalidArgument("analyses of kind '" + kind + "' cannot be compared");
+  return {{"accuracy-comparison", accuracy}, {"loss-comparison", loss}};
 }
 
 namespace {

@@ -24,10 +24,17 @@ std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project, con
 std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project,
                                             const std::string& analysis);
 
-// Several analyses of one kind side by side: surfaces on one colour scale, densities overlaid,
-// accuracy-vs-bits curves together. Throws InvalidArgument for mixed kinds or fewer than two.
+// Analyses side by side, each kind with two or more members on its own: 2-D surfaces on one
+// colour scale (titled by whether they share directions), 1-D surfaces as overlaid curves,
+// densities overlaid with λ_max/trace bars, accuracy-vs-bits curves together. Throws
+// InvalidArgument when no kind has two members, or for surfaces of different dimensions.
 std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
                                            const std::vector<std::string>& analyses);
+
+// Training runs side by side: test accuracy, and train/test loss, against epochs. Throws
+// InvalidArgument for fewer than two runs or a run without metrics.
+std::vector<NamedFigure> runComparisonFigures(const training::ProjectFile& project,
+                                              const std::vector<std::string>& runs);
 
 // The analyses and runs as CSV (one table per figure's data), for users who plot elsewhere.
 std::string figureCsv(const render::Figure& figure);

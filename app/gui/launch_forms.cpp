@@ -243,8 +243,87 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchFor
   m_form->addRow("QAT activation bits", qatActivationBits);
   m_form->addRow("QAT method", qatMethod);
   m_form->addRow("Run name", runName);
+
+  // The rest of the train options, with the CLI's defaults (training::OptimizerConfig).
+  const training::TrainConfig defaults;
+  const training::OptimizerConfig& o = defaults.optimizer;
+  base = new QComboBox;
+  base->addItems({"sgd", "adamw"});
+  base->setToolTip("The optimizer that takes the step the sharpness-aware method's gradient gives");
+  momentum = doubleSpin(0.0, 0.999, o.momentum, 3, 0.05);
+  nesterov = new QCheckBox("Nesterov momentum");
+  weightDecay = doubleSpin(0.0, 1.0, o.weightDecay, 6, 1e-4);
+  schedule = new QComboBox;
+  schedule->addItems({"cosine", "step", "constant"});
+  warmup = spin(0, 10000, int(o.warmupEpochs));
+  warmup->setToolTip("Epochs of linear warm-up before the schedule starts");
+  milestones = new QLineEdit;
+  milestones->setObjectName("milestones");
+  milestones->setPlaceholderText("e.g. 30,60 (step schedule)");
+  gamma = doubleSpin(0.0, 1.0, o.gamma, 3, 0.05);
+  asamEta = doubleSpin(0.0, 1.0, o.asamEta, 4, 0.01);
+  asamEta->setToolTip("ASAM's T_w = |w| + \u03b7 (Kwon 2021)");
+  mSharpness = spin(0, 65536, 0);
+  mSharpness->setObjectName("mSharpness");
+  mSharpness->setSpecialValueText("batch/4");
+  mSharpness->setToolTip("m-sharpness: each sub-batch of m samples gets its own perturbation (Foret 2021)");
+  gnpR = doubleSpin(1e-6, 10.0, o.gnpR, 4, 0.01);
+  gnpAlpha = doubleSpin(0.0, 1.0, o.gnpAlpha, 3, 0.05);
+  gnpAlpha->setToolTip("Gradient norm penalty: \u03b1 = \u03bb / r; \u03b1 = 1 is SAM (Zhao 2022)");
+  heroLambda = doubleSpin(0.0, 1000.0, o.heroLambda, 3, 0.5);
+  swaStart = spin(0, 10000, 0);
+  swaStart->setSpecialValueText("75% of the epochs");
+  loss = new QComboBox;
+  loss->addItems({"ce", "ldam", "vs"});
+  loss->setToolTip("ce: cross-entropy; ldam: label-distribution-aware margins (Cao 2019); vs: vector scaling (Kini 2021)");
+  drwEpoch = spin(0, 10000, int(defaults.drwEpoch));
+  drwEpoch->setSpecialValueText("off");
+  drwEpoch->setToolTip("Deferred re-weighting by class frequency from this epoch on");
+  checkpointEvery = spin(1, 10000, int(defaults.checkpointEvery));
+  checkpointEvery->setObjectName("checkpointEvery");
+  checkpointEvery->setToolTip("Epochs between checkpoints (the first and last are always kept)");
+
+  more = new QWidget;
+  more->setObjectName("moreSettings");
+  auto* moreForm = new QFormLayout(more);
+  moreForm->setContentsMargins(0, 0, 0, 0);
+  moreForm->addRow("Base optimizer", base);
+  moreForm->addRow("Momentum", momentum);
+  moreForm->addRow(nesterov);
+  moreForm->addRow("Weight decay", weightDecay);
+  moreForm->addRow("Schedule", schedule);
+  moreForm->addRow("Warm-up epochs", warmup);
+  moreForm->addRow("Milestones", milestones);
+  moreForm->addRow("\u03b3 (step schedule)", gamma);
+  moreForm->addRow("ASAM \u03b7", asamEta);
+  moreForm->addRow("m (m-sharpness)", mSharpness);
+  moreForm->addRow("GNP r", gnpR);
+  moreForm->addRow("GNP \u03b1", gnpAlpha);
+  moreForm->addRow("HERO \u03bb", heroLambda);
+  moreForm->addRow("SWA from epoch", swaStart);
+  moreForm->addRow("Loss", loss);
+  moreForm->addRow("DRW from epoch", drwEpoch);
+  moreForm->addRow("Checkpoint every", checkpointEvery);
+  more->setVisible(false);
+  moreToggle = new QPushButton("More settings \u25b8");
+  moreToggle->setObjectName("moreToggle");
+  moreToggle->setCheckable(true);
+  moreToggle->setFlat(true);
+  connect(moreToggle, &QPushButton::toggled, this, [this](bool open) {
+    more->setVisible(open);
+    moreToggle->setText(open ? "More settings \u25be" : "More settings \u25b8");
+  });
+  m_form->addRow(moreToggle);
+  m_form->addRow(more);
+  connect(schedule, &QComboBox::currentTextChanged, this, [this](const QString& name) {
+    milestones->setEnabled(name == "step");
+    gamma->setEnabled(name == "step");
+  });
+  milestones->setEnabled(false);
+  gamma->setEnabled(false);
+
   connect(optimizer, &QComboBox::currentTextChanged, this, [this](const QString& name) {
-    rho->setEnabled(name != "sgd" && name != "adamw" && name != "swa");
+    enableForOptimizer(name);
     if (runName->text().isEmpty() || runName->text() == "run" ||
         QStringList({"sgd", "sam", "asam", "msam", "gnp", "hero", "swa", "adamw"}).contains(runName->text()))
       runName->setText(name);
@@ -253,7 +332,21 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchFor
   connect(qatBits, &QSpinBox::valueChanged, this, updateQatMethod);
   connect(qatActivationBits, &QSpinBox::valueChanged, this, updateQatMethod);
   runName->setText("sgd");
+  enableForOptimizer(optimizer->currentText());
   finishLayout();
+}
+
+// Only the settings the chosen method reads are editable.
+void TrainForm::enableForOptimizer(const QString& name) {
+  const bool sharpness = QStringList({"sam", "asam", "msam", "gnp", "hero"}).contains(name);
+  rho->setEnabled(sharpness && name != "gnp");
+  base->setEnabled(sharpness || name == "swa");
+  asamEta->setEnabled(name == "asam" || name == "hero");
+  mSharpness->setEnabled(name == "msam");
+  gnpR->setEnabled(name == "gnp");
+  gnpAlpha->setEnabled(name == "gnp");
+  heroLambda->setEnabled(name == "hero");
+  swaStart->setEnabled(name == "swa");
 }
 
 void TrainForm::suggestFreeRunName() {
@@ -285,10 +378,27 @@ QString TrainForm::problem() const {
   }
   if (optimizer->currentText() == "swa" && epochs->value() < 2) return "SWA needs at least 2 epochs.";
   if (qatBits->value() == 1 || qatActivationBits->value() == 1) return "QAT bit widths are 2 to 8 (0: off).";
+  static const QRegularExpression list("^\\s*(\\d+\\s*(,\\s*\\d+\\s*)*)?$");
+  if (schedule->currentText() == "step") {
+    if (!list.match(milestones->text()).hasMatch())
+      return "Milestones: a comma-separated list of epochs, e.g. 30,60.";
+    if (milestones->text().trimmed().isEmpty()) return "A step schedule needs milestones (More settings).";
+  }
+  if (warmup->value() >= epochs->value()) return "Warm-up must be shorter than the run (More settings).";
+  if (optimizer->currentText() == "msam" && mSharpness->value() > batchSize->value())
+    return "m (m-sharpness) must not exceed the batch size.";
+  if (optimizer->currentText() == "swa" && swaStart->value() > epochs->value())
+    return "SWA must start by the last epoch.";
+  // Whatever else the trainer would refuse, in its words.
+  try {
+    training::validate(config());
+  } catch (const Error& e) {
+    return e.what();
+  }
   return {};
 }
 
-JobRequest TrainForm::job() const {
+training::TrainConfig TrainForm::config() const {
   training::TrainConfig c;
   auto s = input->settings();
   c.model = s.model;
@@ -300,16 +410,44 @@ JobRequest TrainForm::job() const {
   c.seed = s.seed;
   c.epochs = epochs->value();
   c.batchSize = batchSize->value();
-  c.optimizer.learningRate = learningRate->value();
-  c.optimizer.rho = rho->value();
-  training::applyOptimizerName(optimizer->currentText().toStdString(), c.optimizer);
-  if (optimizer->currentText() == "msam") c.optimizer.mSharpness = std::max(1, batchSize->value() / 4);
+  auto& o = c.optimizer;
+  o.learningRate = learningRate->value();
+  o.rho = rho->value();
+  o.momentum = momentum->value();
+  o.nesterov = nesterov->isChecked();
+  o.weightDecay = weightDecay->value();
+  o.schedule = schedule->currentText() == "step"       ? training::Schedule::Step
+               : schedule->currentText() == "constant" ? training::Schedule::Constant
+                                                       : training::Schedule::Cosine;
+  o.warmupEpochs = warmup->value();
+  if (o.schedule == training::Schedule::Step)
+    for (auto& part : milestones->text().split(',', Qt::SkipEmptyParts)) o.milestones.push_back(part.trimmed().toLongLong());
+  o.gamma = gamma->value();
+  o.asamEta = asamEta->value();
+  o.gnpR = gnpR->value();
+  o.gnpAlpha = gnpAlpha->value();
+  o.heroLambda = heroLambda->value();
+  const QString name = optimizer->currentText();
+  if (name == "swa") o.swaStartEpoch = swaStart->value();
+  training::applyOptimizerName(name.toStdString(), o);
+  if (base->isEnabled()) training::applyOptimizerName(base->currentText().toStdString(), o);
+  if (name == "msam") o.mSharpness = mSharpness->value() > 0 ? mSharpness->value() : std::max(1, batchSize->value() / 4);
   c.labelNoise = labelNoise->value();
   c.imbalanceRatio = imbalance->value();
+  c.loss = loss->currentText() == "ldam" ? training::LossKind::Ldam
+           : loss->currentText() == "vs" ? training::LossKind::Vs
+                                         : training::LossKind::CrossEntropy;
+  c.drwEpoch = drwEpoch->value();
+  c.checkpointEvery = checkpointEvery->value();
   c.qatBits = qatBits->value();
   c.qatActivationBits = qatActivationBits->value();
   if (qatMethod->isEnabled()) c.qatMethod = training::parseQatMethod(qatMethod->currentText().toStdString());
   c.runName = runName->text().toStdString();
+  return c;
+}
+
+JobRequest TrainForm::job() const {
+  const training::TrainConfig c = config();
   const std::string project = projectPath().toStdString();
   return {"train " + runName->text() + " (" + optimizer->currentText() + ")",
           [c, project](const JobControl& control) { return runTrainJob(c, project, control); }};
@@ -382,10 +520,14 @@ SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent) : Launc
       "directions with (optional)");
   name = new QLineEdit;
   name->setPlaceholderText("surface-<time>");
+  testData = editableCombo(QStringList{""} + kData, "");
+  testData->setObjectName("surfaceTestData");
+  testData->lineEdit()->setPlaceholderText("none (optional: also fills test loss and accuracy)");
   m_form->addRow("Directions", directions);
   m_form->addRow("Grid", grid);
   m_form->addRow("Normalisation", norm);
   m_form->addRow("From", second);
+  m_form->addRow("Test data", testData);
   m_form->addRow("Name", name);
   finishLayout();
 }
@@ -408,6 +550,8 @@ QString SurfaceForm::problem() const {
   if (dirs == "interp" && axes.size() != 1) return "Interpolation is one-dimensional: give one grid axis, e.g. -0.5:1.5:41.";
   if (dirs == "interp")
     if (auto p = modelProblem(second->text()); !p.isEmpty()) return "From: " + p;
+  if (!testData->currentText().trimmed().isEmpty())
+    if (auto p = dataProblem(testData->currentText().trimmed()); !p.isEmpty()) return "Test data: " + p;
   return {};
 }
 
@@ -419,6 +563,7 @@ JobRequest SurfaceForm::job() const {
   s.directions = directions->currentText().toStdString();
   s.grid = grid->text().toStdString();
   s.norm = norm->currentText().toStdString();
+  s.testData = testData->currentText().trimmed().toStdString();
   const std::string from = second->text().trimmed().toStdString();
   if (s.directions == "pca")
     s.run = from;

@@ -19,6 +19,10 @@ class QLineEdit;
 class QPushButton;
 class QSpinBox;
 
+namespace flatland::training {
+struct TrainConfig;
+}
+
 namespace flatland::app {
 
 struct ModelDataSettings;
@@ -92,6 +96,31 @@ class TrainForm : public LaunchForm {
   QSpinBox* qatActivationBits = nullptr;
   QComboBox* qatMethod = nullptr;
   QLineEdit* runName = nullptr;
+
+  // "More settings", folded away by default: the rest of the CLI's train options.
+  QPushButton* moreToggle = nullptr;
+  QWidget* more = nullptr;
+  QComboBox* base = nullptr;  // under the SAM family: sgd or adamw
+  QDoubleSpinBox* momentum = nullptr;
+  QCheckBox* nesterov = nullptr;
+  QDoubleSpinBox* weightDecay = nullptr;
+  QComboBox* schedule = nullptr;
+  QSpinBox* warmup = nullptr;
+  QLineEdit* milestones = nullptr;
+  QDoubleSpinBox* gamma = nullptr;
+  QDoubleSpinBox* asamEta = nullptr;
+  QSpinBox* mSharpness = nullptr;  // 0: a quarter of the batch
+  QDoubleSpinBox* gnpR = nullptr;
+  QDoubleSpinBox* gnpAlpha = nullptr;
+  QDoubleSpinBox* heroLambda = nullptr;
+  QSpinBox* swaStart = nullptr;  // 0: 75% of the epochs
+  QComboBox* loss = nullptr;
+  QSpinBox* drwEpoch = nullptr;
+  QSpinBox* checkpointEvery = nullptr;
+
+ private:
+  void enableForOptimizer(const QString& name);
+  training::TrainConfig config() const;
 };
 
 class HessianForm : public LaunchForm {
@@ -121,6 +150,7 @@ class SurfaceForm : public LaunchForm {
   QLineEdit* grid = nullptr;
   QComboBox* norm = nullptr;
   QLineEdit* second = nullptr;  // the other model (interpolation) or run (PCA)
+  QComboBox* testData = nullptr;  // empty: the surface holds the data's loss only
   QLineEdit* name = nullptr;
 };
 

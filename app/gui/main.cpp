@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   parser.addVersionOption();
   parser.addPositionalArgument("project", "project file to open (created when missing)");
   QCommandLineOption open("open", "open the views of ENTRY (runs/NAME or analyses/NAME); repeatable", "entry");
-  QCommandLineOption compare("compare", "compare the selected analyses (comma-separated NAMEs)", "names");
+  QCommandLineOption compare("compare",
+                             "compare entries (comma-separated: analysis NAMEs, or runs/NAME for training runs)", "names");
   QCommandLineOption screenshot("screenshot", "save a screenshot of the window to FILE and quit", "file");
   QCommandLineOption size("size", "window size WxH", "size", "1500x950");
   parser.addOptions({open, compare, screenshot, size});
@@ -43,7 +44,8 @@ int main(int argc, char** argv) {
   for (const auto& entry : parser.values(open)) problems << window.openEntry(entry);
   if (parser.isSet(compare)) {
     QStringList entries;
-    for (auto& name : parser.value(compare).split(',')) entries << "analyses/" + name;
+    for (auto& name : parser.value(compare).split(','))
+      entries << (name.startsWith("runs/") || name.startsWith("analyses/") ? name : "analyses/" + name);
     problems << window.compare(entries);
   }
   problems.removeAll(QString());

@@ -188,15 +188,26 @@ QString MainWindow::openEntry(const QString& entry) {
 }
 
 QString MainWindow::compare(const QStringList& entries) {
-  QStringList analyses;
-  for (auto& e : entries)
-    if (e.startsWith("analyses/")) analyses << e.section('/', 1);
+  std::vector<std::string> runs, analyses;
+  for (auto& e : entries) {
+    if (e.startsWith("runs/")) runs.push_back(e.section('/', 1).toStdString());
+    if (e.startsWith("analyses/")) analyses.push_back(e.section('/', 1).toStdString());
+  }
+  if (runs.size() < 2 && analyses.size() < 2)
+    return "Select two or more runs, or two or more analyses of one kind, to compare them.";
   try {
-    std::vector<std::string> names;
-    for (auto& a : analyses) names.push_back(a.toStdString());
     auto project = training::ProjectFile::open(m_projectPath.toStdString());
+    std::vector<NamedFigure> figures;
+    if (runs.size() >= 2) figures = runComparisonFigures(project, runs);
+    if (analyses.size() >= 2) {
+      try {
+        for (auto& f : comparisonFigures(project, analyses)) figures.push_back(std::move(f));
+      } catch (const InvalidArgument&) {
+        if (figures.empty()) throw;  // the runs compare; the odd analyses are left out
+      }
+    }
     int first = -1;
-    for (auto& f : comparisonFigures(project, names)) {
+    for (auto& f : figures) {
       const int index = m_views->addTab(new FigureView(f.figure), "compare: " + QString::fromStdString(f.name));
       if (first < 0) first = index;
     }

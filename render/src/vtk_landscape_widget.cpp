@@ -90,10 +90,18 @@ void VtkLandscapeWidget::setFigure(const Figure& figure) {
     throw RenderError("the " + figureKind(figure) + " view is 2-D: export it or paint it instead");
   // Lines keep their thickness in points on high-DPI screens.
   Scene scene = buildScene(figure, false, kScreenDpi * devicePixelRatioF() / 72.0);
+  // New data for the same kind of view (a surface that grows while its job runs, a redraw) keeps
+  // the user's camera; only a different kind of view starts from the figure's own angles.
+  const bool keepCamera = m_state->figure && m_state->figure->index() == figure.index() &&
+                          m_state->scene.renderers.size() == scene.renderers.size();
+  if (keepCamera) {
+    scene.camera->DeepCopy(m_state->scene.camera);
+    scene.fittedHalfHeight = m_state->scene.fittedHalfHeight;
+  }
   m_state->figure = figure;
   m_state->scene = std::move(scene);
   attachScene(m_state->scene, m_state->window);
-  layoutScene(true);
+  layoutScene(!keepCamera);
   renderLater();
 }
 

@@ -123,7 +123,24 @@ TEST(MainWindow, TrainFromTheFormReachesOneHundredPercentAndAppears) {
   useSmallData(train->input);
   train->testData->setCurrentText("synthetic:blobs:256:1");
   train->epochs->setValue(2);
+  // Settings from the folded "More settings" part reach the stored run.
+  train->optimizer->setCurrentText("asam");
+  EXPECT_FALSE(train->more->isVisible());
+  QTest::mouseClick(train->moreToggle, Qt::LeftButton);
+  EXPECT_TRUE(train->more->isVisible());
+  EXPECT_TRUE(train->asamEta->isEnabled());
+  EXPECT_FALSE(train->heroLambda->isEnabled());
+  train->asamEta->setValue(0.02);
+  train->momentum->setValue(0.8);
+  train->schedule->setCurrentText("step");
+  EXPECT_FALSE(train->runButton()->isEnabled()) << "a step schedule without milestones";
+  train->milestones->setText("1");
+  train->loss->setCurrentText("ldam");
+  train->checkpointEvery->setValue(2);
   train->runName->setText("from-gui");
+  window.resize(1300, 1000);
+  QTest::qWait(50);
+  EXPECT_TRUE(captureAsShown(window).save(QString(FLATLAND_TEST_OUTPUT_DIR) + "/train_form.png"));
   int id = -1;
   auto c = QObject::connect(window.jobs(), &JobQueue::jobQueued, [&](int queued, const QString&) { id = queued; });
   ASSERT_TRUE(train->runButton()->isEnabled()) << train->problemLabel()->text().toStdString();
@@ -134,6 +151,12 @@ TEST(MainWindow, TrainFromTheFormReachesOneHundredPercentAndAppears) {
   EXPECT_EQ(window.jobPanel()->progressOf(id), 100);
   EXPECT_EQ(window.jobPanel()->statusOf(id), "done");
   EXPECT_TRUE(window.browser()->entries().contains("runs/from-gui"));
+  const auto run = training::ProjectFile::open(dir.file("p.h5")).read("/runs/from-gui", false);
+  const std::string settings = run.text("settings");
+  for (const char* expected : {"\"optimizer\":\"asam\"", "\"asam_eta\":0.02", "\"momentum\":0.8",
+                               "\"schedule\":\"step\"", "\"milestones\":[1]", "\"loss\":\"ldam\"",
+                               "\"checkpoint_every\":2"})
+    EXPECT_NE(settings.find(expected), std::string::npos) << expected << " not in " << settings;
 }
 
 TEST(MainWindow, CancelStopsAJobAndKeepsWhatItSaved) {
@@ -237,6 +260,8 @@ TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
     useSmallData(surface->input, QString::fromStdString(dir.file("p.h5")) + ":/runs/" + run);
     surface->grid->setText("-1:1:7,-1:1:7");
     surface->name->setText("surface-" + run);
+    // SAM's minimum along the very vectors SGD's surface used: the fair comparison.
+    surface->second->setText(run == "sam" ? "surface-sgd" : "");
     QTest::mouseClick(surface->runButton(), Qt::LeftButton);
     ASSERT_TRUE(waitForJobs(window).first);
     auto* hessian = window.hessianForm();
@@ -247,10 +272,26 @@ TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
     ASSERT_TRUE(waitForJobs(window).first);
   }
   while (window.views()->count() > 0) delete window.views()->widget(0);
+  const auto figureAt = [&](int i) -> const render::Figure& { return qobject_cast<FigureView*>(window.views()->widget(i))->figure(); };
   EXPECT_EQ(window.compare({"analyses/surface-sgd", "analyses/surface-sam"}), "");
+  ASSERT_EQ(window.views()->count(), 1);
+  const auto* surfaces = std::get_if<render::ComparisonFigure>(&figureAt(0));
+  ASSERT_NE(surfaces, nullptr);
+  EXPECT_NE(surfaces->title.find("shared directions"), std::string::npos) << surfaces->title;
   EXPECT_EQ(window.compare({"analyses/hessian-sgd", "analyses/hessian-sam"}), "");
-  // Mixed kinds are refused with a message.
+  // One of each kind has nothing to compare: refused with a message, no view added.
+  const int before = window.views()->count();
   EXPECT_NE(window.compare({"analyses/surface-sgd", "analyses/hessian-sam"}), "");
+  EXPECT_EQ(window.views()->count(), before);
+  // A mixed selection compares each kind with itself; runs compare their training curves.
+  EXPECT_EQ(window.compare({"runs/sgd", "runs/sam", "analyses/surface-sgd", "analyses/hessian-sgd",
+                            "analyses/surface-sam", "analyses/hessian-sam"}), "");
+  std::set<std::string> kinds;
+  for (int i = before; i < window.views()->count(); ++i) kinds.insert(render::figureKind(figureAt(i)));
+  EXPECT_EQ(kinds, (std::set<std::string>{"curves", "comparison", "density", "bars"}));
+  const auto* accuracy = std::get_if<render::CurvesFigure>(&figureAt(before));
+  ASSERT_NE(accuracy, nullptr);
+  EXPECT_EQ(accuracy->left.size(), 2u) << "one test-accuracy curve per run";
   ASSERT_GE(window.views()->count(), 2);
   QTest::qWait(300);
   for (int i = 0; i < window.views()->count(); ++i) {

@@ -119,6 +119,35 @@ TEST(VtkLandscapeWidget, WheelAndKeysMoveTheCamera) {
   EXPECT_GT(colouredPixels(widget.grabFramebuffer()), 500);
 }
 
+// A running job redraws its surface every few seconds: the user's view must survive that.
+TEST(VtkLandscapeWidget, NewDataOfTheSameKindKeepsTheCamera) {
+  if (!test::haveDisplay()) GTEST_SKIP() << "the widget needs an X display: run under xvfb-run";
+  VtkLandscapeWidget widget;
+  widget.resize(400, 300);
+  widget.setFigure(syntheticFigure("surface"));
+  widget.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&widget));
+  const auto fitted = cameraPosition(widget.camera());
+  QTest::keyClick(&widget, Qt::Key_Left);
+  QWheelEvent wheel(QPointF(200, 150), widget.mapToGlobal(QPointF(200, 150)), QPoint(),
+                    QPoint(0, 120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+  QApplication::sendEvent(&widget, &wheel);
+  const auto turned = cameraPosition(widget.camera());
+  const double zoomed = widget.camera()->GetParallelScale();
+  ASSERT_GT(std::hypot(turned[0] - fitted[0], turned[1] - fitted[1]), 0.1);
+
+  widget.setFigure(syntheticFigure("surface"));
+  const auto kept = cameraPosition(widget.camera());
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(kept[i], turned[i], 1e-9) << "new data reset the camera";
+  EXPECT_NEAR(widget.camera()->GetParallelScale(), zoomed, 1e-9) << "new data reset the zoom";
+
+  // Another kind of view starts from its own angles.
+  widget.setFigure(syntheticFigure("volume"));
+  widget.setFigure(syntheticFigure("surface"));
+  const auto fresh = cameraPosition(widget.camera());
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(fresh[i], fitted[i], 1e-9);
+}
+
 TEST(VtkLandscapeWidget, ComparisonPanelsShareOneCamera) {
   if (!test::haveDisplay()) GTEST_SKIP() << "the widget needs an X display: run under xvfb-run";
   VtkLandscapeWidget widget;

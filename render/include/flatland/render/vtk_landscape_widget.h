@@ -24,7 +24,7 @@ class VtkLandscapeWidget : public QOpenGLWidget {
   static void setDefaultSurfaceFormat();
 
   // Shows a 3-D figure; throws RenderError for 2-D figures (draw those with exportFigure or a
-  // QPainter) and for malformed data.
+  // QPainter) and for malformed data. A figure of the same kind as the one shown keeps the camera.
   void setFigure(const Figure& figure);
   bool hasFigure() const;
 
