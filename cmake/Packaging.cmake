@@ -17,7 +17,19 @@ set(flatland_deb_depends "libtorch1.13, libhdf5-103-1, zlib1g, libopenblas0-pthr
 if(FLATLAND_GUI)
   string(APPEND flatland_deb_depends ", libqt6widgets6, libqt6openglwidgets6, libqt6svg6, libvtk9.1")
 endif()
+if(FLATLAND_MPI)
+  # flatland-cli then links Open MPI's libmpi.so.40 (and libmpi_cxx.so.40), both in libopenmpi3;
+  # `mpirun -np N flatland-cli …`, the reason for this build, needs mpirun/orted from openmpi-bin.
+  string(APPEND flatland_deb_depends ", libopenmpi3, openmpi-bin")
+endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "${flatland_deb_depends}")
+# Where dpkg-shlibdeps is installed (dpkg-dev), CPack also adds the versioned package of every
+# shared library the installed binaries link, so a library added to the build later cannot be
+# missing from the package; the list above stays as the floor for machines without it.
+find_program(FLATLAND_DPKG_SHLIBDEPS dpkg-shlibdeps)
+if(FLATLAND_DPKG_SHLIBDEPS)
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "dataset-fashion-mnist, hdf5-tools")
 set(CPACK_STRIP_FILES ON)  # release binaries; the build tree keeps the debug info
 set(CPACK_GENERATOR "DEB")

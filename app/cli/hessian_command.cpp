@@ -123,6 +123,9 @@ Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--trace-samples", h.traceSamples, "most Hutchinson samples")->capture_default_str();
   cmd->add_option("--trace-rel-stderr", h.traceRelStderr,
                   "stop the trace once its standard error is this fraction of |trace|")->capture_default_str();
+  cmd->add_option("--trace-stderr", h.traceStderr,
+                  "… or once its standard error is at most this (absolute; 0: off); either target stops it")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_flag("--hutchpp", h.hutchpp, "Hutch++ instead of Hutchinson: spends all --trace-samples, lower variance");
   cmd->add_option("--curvature", h.curvature, "hessian, or ggn (generalised Gauss-Newton)")
       ->check(CLI::IsMember({"hessian", "ggn"}))->capture_default_str();

@@ -51,6 +51,23 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports a misspelt subcommand as a missing one; name the word the user typed.
+    if (dynamic_cast<const CLI::RequiredError*>(&e)) {
+      for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word == "--threads") ++i;
+        if (word.empty() || word[0] == '-') continue;
+        std::string known;
+        bool isCommand = false;
+        for (const auto& command : commands) {
+          known += (known.empty() ? "" : ", ") + command.parsed->get_name();
+          isCommand |= command.parsed->get_name() == word;
+        }
+        if (isCommand) break;  // a real subcommand missing a required option: CLI11's message
+        std::cerr << "flatland-cli: error: unknown subcommand '" << word << "' (one of: " << known << "; see --help)\n";
+        return e.get_exit_code();
+      }
+    }
     return app.exit(e);
   }
   if (global.threads > 0) at::set_num_threads(global.threads);

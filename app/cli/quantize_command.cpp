@@ -46,8 +46,14 @@ Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global) {
                   "also choose a bit width per layer from per-layer Hessian traces (HAWQ) with this "
                   "average, and evaluate it (0: off)")->capture_default_str();
   cmd->add_option("--hawq-samples", *hawqSamples, "Hutchinson samples for the per-layer traces")->capture_default_str();
-  cmd->add_flag("--per-channel", "kept for compatibility: both per-tensor and per-channel are always reported");
+  // --per-channel used to be accepted and ignored, which let users believe they had chosen a
+  // granularity. Both are always computed, reported and stored, so the flag is gone; it stays
+  // only as a hidden option that explains this instead of CLI11's bare "not expected".
+  cmd->add_flag("--per-channel")->group("");
   return {cmd, [=, &global] {
+            if (cmd->count("--per-channel") > 0)
+              throw InvalidArgument("--per-channel was removed: quantize always reports and stores both "
+                                    "granularities (per_tensor and per_channel); leave the flag out");
             QuantizeJobSettings settings;
             settings.input = *options;
             settings.bits = parseBits(*bits);

@@ -36,7 +36,7 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
                   "(--data fills train_loss / train_accuracy)");
   cmd->add_option("--dirs", s.directions,
                   "random (filter-normalised Gaussian; the default), eigen (top Hessian "
-                  "eigenvectors, --from-analysis), pca (of a run's checkpoints, --run), interp "
+                  "eigenvectors: of --from-analysis, else computed first), pca (of a run's checkpoints, --run), interp "
                   "(to --to)")
       ->check(CLI::IsMember({"random", "eigen", "pca", "interp"}));
   cmd->add_option("--to", s.to, "with --dirs interp: the second model (a model spec)");
@@ -86,11 +86,19 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
           result = app::runSurfaceJob(settings, terminal.control(), global.workers);
         } catch (const Cancelled&) {
           terminal.finish();
-          if (root)
+          // Cancelled before the first point (while computing eigen directions, say): nothing to resume.
+          const std::string name = training::sanitizeName(settings.name);
+          bool saved = false;
+          try {
+            saved = training::ProjectFile::open(settings.projectPath).exists("/analyses/" + name);
+          } catch (const Error&) {
+          }
+          if (root && !saved) std::fprintf(stderr, "cancelled before any point was computed; nothing was saved\n");
+          if (root && saved)
             std::fprintf(stderr,
                          "the finished points are saved in %s; add --name %s to the same command "
                          "to resume\n",
-                         settings.projectPath.c_str(), training::sanitizeName(settings.name).c_str());
+                         settings.projectPath.c_str(), name.c_str());
           throw;
         }
         terminal.finish();

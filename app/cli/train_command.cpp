@@ -48,7 +48,7 @@ Command addTrainCommand(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--gamma", opt.gamma)->capture_default_str();
   cmd->add_option("--rho", opt.rho, "SAM/ASAM/HERO radius")->capture_default_str();
   cmd->add_option("--asam-eta", opt.asamEta)->capture_default_str();
-  cmd->add_option("--m", opt.mSharpness, "m-sharpness sub-batch size (0: whole batch)")->capture_default_str();
+  cmd->add_option("--m", opt.mSharpness, "m-sharpness sub-batch size, required by --optimizer msam (e.g. a quarter of --batch-size)")->capture_default_str();
   cmd->add_option("--gnp-r", opt.gnpR)->capture_default_str();
   cmd->add_option("--gnp-alpha", opt.gnpAlpha)->capture_default_str();
   cmd->add_option("--hero-lambda", opt.heroLambda)->capture_default_str();
@@ -66,7 +66,7 @@ Command addTrainCommand(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   cmd->add_option("--checkpoint-every", c.checkpointEvery)->capture_default_str();
   cmd->add_option("--seed", c.seed)->capture_default_str();
-  cmd->add_option("--device", c.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
+  cmd->add_option("--device", c.device, "auto (CUDA when available, else CPU), cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--out", o->out, "project file (created when missing)")->required();
   cmd->add_option("--run", c.runName, "name of the run in the project")->required();
 

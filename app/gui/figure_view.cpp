@@ -45,6 +45,13 @@ FigureView::FigureView(render::Figure figure, QWidget* parent) : QWidget(parent)
     m_scene->setToolTip("Drag to rotate, shift+drag or middle button to pan, wheel to zoom, R to reset");
     m_scene->setMinimumSize(200, 150);
     layout->addWidget(m_scene, 1);
+    // Takes the scene's place when a figure cannot be drawn (no modal box: redraws are timed).
+    m_sceneProblem = new QLabel(this);
+    m_sceneProblem->setObjectName("sceneProblem");
+    m_sceneProblem->setAlignment(Qt::AlignCenter);
+    m_sceneProblem->setWordWrap(true);
+    m_sceneProblem->hide();
+    layout->addWidget(m_sceneProblem, 1);
   } else {
     m_image = new QLabel(this);
     m_image->setAlignment(Qt::AlignCenter);
@@ -73,8 +80,12 @@ void FigureView::redraw() {
   if (m_scene) {
     try {
       m_scene->setFigure(m_figure);
+      m_sceneProblem->hide();
+      m_scene->show();
     } catch (const Error& e) {
-      QMessageBox::warning(this, "Cannot draw this view", e.what());
+      m_scene->hide();
+      m_sceneProblem->setText(QString("Cannot draw this view: ") + e.what());
+      m_sceneProblem->show();
     }
     return;
   }

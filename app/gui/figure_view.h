@@ -37,6 +37,7 @@ class FigureView : public QWidget {
   render::Figure m_figure;
   QLabel* m_image = nullptr;                          // 2-D views
   render::VtkLandscapeWidget* m_scene = nullptr;      // 3-D views
+  QLabel* m_sceneProblem = nullptr;                   // why a 3-D view cannot be drawn
   QTimer* m_redrawTimer = nullptr;
 };
 

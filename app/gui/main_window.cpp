@@ -94,6 +94,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(m_liveRefresh, &QTimer::timeout, this, [this] {
     refreshProject();
     refreshOpenViews();
+    openNewEntries();
   });
   connect(m_jobs, &JobQueue::jobStarted, m_liveRefresh, qOverload<>(&QTimer::start));
   connect(m_jobs, &JobQueue::jobFinished, this, [this](int, bool ok, bool, const QString& message) {
@@ -103,8 +104,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     for (auto* form : findChildren<LaunchForm*>()) form->revalidate();
     statusBar()->showMessage(message, 10000);
     if (!ok && !message.startsWith("cancelled")) QMessageBox::warning(this, "Job failed", message);
-    // A finished analysis opens by itself.
-    if (ok && message.startsWith("stored /analyses/")) openEntry(message.mid(8).mid(1));
+    // A finished analysis opens by itself (once: it may already have opened while running).
+    if (ok && message.startsWith("stored /analyses/")) {
+      const QString entry = message.mid(8).mid(1);
+      m_knownEntries.insert(entry);
+      if (!hasOpenView(entry)) openEntry(entry);
+    }
+    openNewEntries();
   });
 
   // The views get the room: the browser is a column, the job panel a strip.
@@ -156,6 +162,8 @@ QString MainWindow::openProject(const QString& path, bool interactive) {
     return e.what();
   }
   while (m_views->count() > 0) delete m_views->widget(0);
+  const QStringList listed = m_browser->entries();
+  m_knownEntries = QSet<QString>(listed.begin(), listed.end());
   setWindowTitle("Flatland — " + QFileInfo(m_projectPath).fileName());
   statusBar()->showMessage(m_projectPath);
   rememberRecent(m_projectPath);
@@ -185,6 +193,31 @@ QString MainWindow::openEntry(const QString& entry) {
     return e.what();
   }
   return {};
+}
+
+bool MainWindow::hasOpenView(const QString& entry) const {
+  for (int i = 0; i < m_views->count(); ++i)
+    if (m_views->widget(i)->property(kEntryProperty).toString() == entry) return true;
+  return false;
+}
+
+void MainWindow::setLiveRefreshInterval(int milliseconds) { m_liveRefresh->setInterval(milliseconds); }
+
+// A run or analysis that appeared since the last look opens as soon as it has something to
+// draw, and then grows with the live refresh. One that has nothing yet is tried again next time.
+void MainWindow::openNewEntries() {
+  for (const QString& entry : m_browser->entries()) {
+    if (!entry.startsWith("runs/") && !entry.startsWith("analyses/")) continue;
+    if (m_knownEntries.contains(entry)) continue;
+    try {
+      // A surface that has not finished a point yet would only show an empty box.
+      const auto node = training::ProjectFile::open(m_projectPath.toStdString()).read("/" + entry.toStdString(), false);
+      if (node.has("points_done") && node.number("points_done") == 0) continue;
+    } catch (const Error&) {
+      continue;
+    }
+    if (hasOpenView(entry) || openEntry(entry).isEmpty()) m_knownEntries.insert(entry);
+  }
 }
 
 QString MainWindow::compare(const QStringList& entries) {

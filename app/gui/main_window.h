@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QSet>
 #include <QString>
 
 class QTabWidget;
@@ -31,8 +32,12 @@ class MainWindow : public QMainWindow {
   const QString& projectPath() const { return m_projectPath; }
   // Opens the views of "runs/NAME" or "analyses/NAME" in new tabs.
   QString openEntry(const QString& entry);
-  // Opens the side-by-side comparison of the given analyses ("analyses/NAME").
+  // Opens the side-by-side comparison of the given runs ("runs/NAME") and analyses ("analyses/NAME").
   QString compare(const QStringList& entries);
+  // Whether a view of "runs/NAME" or "analyses/NAME" is open.
+  bool hasOpenView(const QString& entry) const;
+  // How often the project is re-read while jobs run (2 s by default; tests go faster).
+  void setLiveRefreshInterval(int milliseconds);
 
   ProjectBrowser* browser() const { return m_browser; }
   JobQueue* jobs() const { return m_jobs; }
@@ -48,6 +53,7 @@ class MainWindow : public QMainWindow {
   void buildMenus();
   void refreshProject();  // re-reads the project: results appear while jobs run
   void refreshOpenViews();
+  void openNewEntries();  // what a running job has just written opens by itself
   void rememberRecent(const QString& path);
   void rebuildRecentMenu();
   void newProjectDialog();
@@ -66,6 +72,7 @@ class MainWindow : public QMainWindow {
   QuantizeForm* m_quantizeForm = nullptr;
   QMenu* m_recentMenu = nullptr;
   QTimer* m_liveRefresh = nullptr;
+  QSet<QString> m_knownEntries;  // the entries the user has seen listed (new ones open live)
 };
 
 }  // namespace flatland::app

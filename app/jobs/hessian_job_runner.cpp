@@ -19,6 +19,7 @@ analysis::HessianSettings analysisSettingsOf(const HessianJobSettings& j) {
   s.trace = j.trace;
   s.traceOptions.maxSamples = j.traceSamples;
   s.traceOptions.targetRelStderr = j.traceRelStderr;
+  s.traceOptions.targetStderr = j.traceStderr;
   if (j.hutchpp) s.traceOptions.method = analysis::TraceOptions::Method::HutchPlusPlus;
   s.density = j.density;
   s.densityOptions.steps = j.densitySteps;
@@ -57,7 +58,7 @@ HessianJobOutput runHessianAnalysisJob(const HessianJobSettings& j, const JobCon
       {"ncv", s.eigen.ncv}, {"max_restarts", s.eigen.maxRestarts},
       {"trace", s.trace}, {"trace_samples", j.traceSamples},
       {"trace_min_samples", s.traceOptions.minSamples},
-      {"trace_rel_stderr", j.traceRelStderr}, {"density", s.density},
+      {"trace_rel_stderr", j.traceRelStderr}, {"trace_stderr", j.traceStderr}, {"density", s.density},
       {"density_steps", j.densitySteps}, {"density_vectors", j.densityVectors},
       {"grid_points", j.gridPoints}, {"sigma_squared", s.densityOptions.sigmaSquared},
       {"per_class", s.perClass}, {"batch_sweep", s.batchSweep},

@@ -35,6 +35,7 @@ struct HessianJobSettings {
   bool trace = true;
   int64_t traceSamples = 100;       // most Hutchinson samples
   double traceRelStderr = 0.01;     // stop once the standard error is this fraction of |trace|
+  double traceStderr = 0.0;         // … or at most this (absolute; 0: off); either target stops it
   bool hutchpp = false;             // Hutch++: spends every sample, lower variance
   bool density = true;
   int64_t densitySteps = 100;       // Lanczos steps per SLQ vector

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "flatland/analysis/direction.h"
+#include "flatland/analysis/directions_eigen.h"
 #include "flatland/analysis/grid.h"
 #include "flatland/analysis/pca_directions.h"
 #include "flatland/analysis/surface_job.h"
@@ -65,11 +66,54 @@ int axesOf(const std::string& grid, int fallback) {
   return grid.empty() ? fallback : int(GridSpec::parse(grid).dimensions());
 }
 
+// Eigen directions without a stored Hessian analysis: the top eigenvectors of the Hessian on the
+// surface's own data, computed now (the hessian job's Lanczos and tolerance). What it took goes
+// into `record`, which the runner stores in the surface's settings.
+DirectionSet eigenDirectionsOnTheFly(const SurfaceJobSettings& s, training::Model& origin,
+                                     const LoadedInputs& inputs, int count,
+                                     const JobControl& control, std::vector<std::string>& notes,
+                                     nlohmann::json& record) {
+  analysis::EigenDirectionOptions options;
+  options.eigen.seed = s.input.seed;
+  options.hessian.batchSize = s.input.batchSize;
+  if (!s.norm.empty()) {
+    options.norm = analysis::parseDirectionNorm(s.norm);
+    options.oneDim = analysis::parseOneDimPolicy(s.oneDim.empty() ? "zero" : s.oneDim);
+  }
+  auto computed = analysis::computeEigenDirections(origin, inputs.data, count, options, control);
+  record = {{"computed", "on the fly"},
+            {"method", "lanczos"},
+            {"curvature", "hessian"},
+            {"count", count},
+            {"tol", computed.tolerance},
+            {"hvp_count", computed.products},
+            {"restarts", computed.restarts},
+            {"samples", computed.samples},
+            {"eigenvalues", computed.eigenvalues},
+            {"seed", s.input.seed},
+            {"seconds", computed.seconds}};
+  std::string values;
+  for (double v : computed.eigenvalues) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%s%.6g", values.empty() ? "" : ", ", v);
+    values += text;
+  }
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "no --from-analysis: computed the top-%d Hessian eigenvectors now (eigenvalues "
+                "%s; %lld Hessian-vector products, tolerance %g)",
+                count, values.c_str(), static_cast<long long>(computed.products),
+                computed.tolerance);
+  notes.push_back(line);
+  return computed.set;
+}
+
 // The directions the settings ask for, and the grid to use with them.
 DirectionSet chooseDirections(const SurfaceJobSettings& s, training::Model& origin,
                               const LoadedInputs& inputs, const std::string& runProject,
                               const std::string& runName, std::string& grid,
-                              std::vector<std::string>& notes) {
+                              std::vector<std::string>& notes, const JobControl& control,
+                              nlohmann::json& eigenRecord) {
   const std::string kind = s.directions.empty() ? "" : s.directions;
   if (!s.fromAnalysis.empty()) {
     auto [file, path] = splitAnalysisRef(s.fromAnalysis, s.projectPath);
@@ -103,10 +147,10 @@ DirectionSet chooseDirections(const SurfaceJobSettings& s, training::Model& orig
     throw InvalidArgument("the directions must come from a hessian or surface analysis; " + path +
                           " is of kind '" + analysisKind + "'");
   }
-  if (kind == "eigen")
-    throw InvalidArgument("eigen directions need a stored Hessian analysis: name it with "
-                          "--from-analysis NAME (computed by flatland-cli hessian ... --out " +
-                          s.projectPath + ")");
+  if (kind == "eigen") {
+    if (grid.empty()) grid = "-1:1:51,-1:1:51";
+    return eigenDirectionsOnTheFly(s, origin, inputs, axesOf(grid, 2), control, notes, eigenRecord);
+  }
   if (kind == "interp") {
     if (s.to.empty()) throw InvalidArgument("interpolation needs the second model (--to MODEL_SPEC)");
     training::ModelShape shape{inputs.data.sampleShape(), inputs.data.numClasses};
@@ -220,7 +264,9 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
       out.resumed = true;
     } else {
       std::string grid = s.grid;
-      dirs = chooseDirections(s, *inputs.model, inputs, run.first, run.second, grid, out.notes);
+      nlohmann::json eigenRecord;  // set when eigen directions are computed on the fly
+      dirs = chooseDirections(s, *inputs.model, inputs, run.first, run.second, grid, out.notes,
+                              control, eigenRecord);
       settings.grid = GridSpec::parse(grid);
       if (dirs.kind == "interp" && settings.grid.dimensions() != 1)
         throw InvalidArgument(
@@ -231,21 +277,22 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
                       100.0 * dirs.explainedVariance[k]);
         out.notes.push_back(line);
       }
-      settings.settingsJson = nlohmann::json({{"model", s.input.model},
-                                              {"data", s.input.data},
-                                              {"test_data", s.testData},
-                                              {"samples", s.input.samples},
-                                              {"batch_size", s.input.batchSize},
-                                              {"device", settings.device},
-                                              {"seed", s.input.seed},
-                                              {"dirs", dirs.kind},
-                                              {"norm", dirs.norm},
-                                              {"one_dim", s.oneDim.empty() ? "zero" : s.oneDim},
-                                              {"grid", settings.grid.text()},
-                                              {"to", s.to},
-                                              {"from_analysis", s.fromAnalysis},
-                                              {"run", s.run}})
-                                  .dump();
+      nlohmann::json settingsJson = {{"model", s.input.model},
+                                     {"data", s.input.data},
+                                     {"test_data", s.testData},
+                                     {"samples", s.input.samples},
+                                     {"batch_size", s.input.batchSize},
+                                     {"device", settings.device},
+                                     {"seed", s.input.seed},
+                                     {"dirs", dirs.kind},
+                                     {"norm", dirs.norm},
+                                     {"one_dim", s.oneDim.empty() ? "zero" : s.oneDim},
+                                     {"grid", settings.grid.text()},
+                                     {"to", s.to},
+                                     {"from_analysis", s.fromAnalysis},
+                                     {"run", s.run}};
+      if (!eigenRecord.is_null()) settingsJson["eigen_directions"] = eigenRecord;
+      settings.settingsJson = settingsJson.dump();
       if (settings.name.empty()) settings.name = "surface-" + training::isoTimestampUtc();
       result = analysis::computeSurface(project, *inputs.model, dirs, &inputs.data, test.get(),
                                         settings, control, group);

@@ -173,8 +173,21 @@ TEST(MainWindow, CancelStopsAJobAndKeepsWhatItSaved) {
   bool started = false;
   QObject::connect(window.jobs(), &JobQueue::jobQueued, [&](int queued, const QString&) { id = queued; });
   QObject::connect(window.jobs(), &JobQueue::jobProgress, [&](int, double, const QString&, const QString&) { started = true; });
+  window.setLiveRefreshInterval(100);
   QTest::mouseClick(train->runButton(), Qt::LeftButton);
   ASSERT_TRUE(QTest::qWaitFor([&] { return started; }, 60000));
+  // The run opens by itself while it trains, and its curves grow.
+  ASSERT_TRUE(QTest::qWaitFor([&] { return window.hasOpenView("runs/long"); }, 30000));
+  EXPECT_TRUE(window.jobs()->busy());
+  const auto epochsShown = [&] {
+    for (int i = 0; i < window.views()->count(); ++i)
+      if (auto* view = qobject_cast<FigureView*>(window.views()->widget(i)))
+        if (auto* curves = std::get_if<render::CurvesFigure>(&view->figure()); curves && !curves->left.empty())
+          return curves->left.front().xs.size();
+    return size_t(0);
+  };
+  const size_t firstSeen = epochsShown();
+  EXPECT_TRUE(QTest::qWaitFor([&] { return epochsShown() > firstSeen; }, 30000)) << "the curves did not grow";
   auto* cancel = window.jobPanel()->findChild<QPushButton*>(QString("cancelJob%1").arg(id));
   ASSERT_NE(cancel, nullptr);
   QTest::mouseClick(cancel, Qt::LeftButton);

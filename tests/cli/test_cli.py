@@ -8,11 +8,15 @@ numerical routines behind the commands are tested against exact references in th
 suites; here the checks are that the CLI wires them up as documented.
 """
 import json
+import math
 import os
+import re
 import shutil
+import struct
 import subprocess
 import sys
 import unittest
+import zlib
 
 import h5py
 import numpy as np
@@ -33,6 +37,12 @@ def cli(*args, expect=0):
     if expect != 0:
         return done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def raw(*args):
+    """Runs flatland-cli ARGS as given (no --json added) in WORK; returns the CompletedProcess."""
+    return subprocess.run([CLI, *args], cwd=WORK, env=ENV, capture_output=True, text=True,
+                          timeout=300)
 
 
 def project(name):
@@ -80,6 +90,32 @@ class Train(unittest.TestCase):
                   "--out", "x.h5", "--run", "r", expect=1)
         self.assertIn("image", err)
 
+    def test_a_diverging_run_fails_clearly_and_keeps_what_was_saved(self):
+        shutil.copy(project("base.h5"), project("div.h5"))
+        done = raw("--json", "train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data", TEST,
+                   "--epochs", "3", "--lr", "1e6", "--out", "div.h5", "--run", "boom")
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn("diverged", done.stderr)
+        self.assertIn("nan", done.stderr.lower())
+        self.assertIn("learning rate", done.stderr)  # says what to change
+        # The JSON document still comes, with the status and the checkpoints that were kept.
+        doc = json.loads(done.stdout.strip().splitlines()[-1])
+        self.assertEqual(doc["status"], "diverged")
+        self.assertEqual(doc["checkpoint_epochs"], [0])
+        # The project still opens: the earlier run is untouched, the diverged one is marked and
+        # its saved checkpoint is usable.
+        info = cli("info", "div.h5")
+        runs = {r["name"]: r for r in info["runs"]}
+        self.assertEqual(sorted(runs), ["boom", "sgd"])
+        with h5py.File(project("div.h5")) as f:
+            self.assertEqual(f["runs/boom"].attrs["status"], "diverged")
+            self.assertEqual(f["runs/boom"].attrs["epochs_done"], 0)
+            self.assertEqual(f["runs/sgd"].attrs["status"], "finished")
+        start = cli("eval", "--model", "div.h5:/runs/boom@0", "--data", TEST)
+        self.assertTrue(math.isfinite(start["loss"]))
+        self.assertEqual(cli("eval", "--model", "div.h5:/runs/sgd", "--data", TEST)["loss"],
+                         cli("eval", "--model", "base.h5:/runs/sgd", "--data", TEST)["loss"])
+
 
 class EvalAndInfo(unittest.TestCase):
     def test_eval_of_a_checkpoint_matches_the_run(self):
@@ -98,6 +134,24 @@ class EvalAndInfo(unittest.TestCase):
         self.assertIn("junk.h5", err)
         err = cli("info", "missing.h5", expect=1)
         self.assertIn("missing.h5", err)
+
+    def test_fashion_mnist_eval_prints_every_key(self):
+        directory = os.environ.get("FLATLAND_FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist"
+        if not os.path.isfile(os.path.join(directory, "t10k-images-idx3-ubyte.gz")):
+            self.skipTest(f"Fashion-MNIST is not installed in {directory} "
+                          "(Debian package dataset-fashion-mnist)")
+        doc = cli("eval", "--model", "zoo:cnn-small", "--data", "fashion-mnist:test",
+                  "--samples", "500")
+        for key in ("model", "data", "samples", "parameters", "loss", "accuracy",
+                    "per_class_accuracy", "seconds"):
+            self.assertIn(key, doc)
+        self.assertEqual(doc["samples"], 500)
+        self.assertEqual(doc["parameters"], 9098)
+        self.assertEqual(len(doc["per_class_accuracy"]), 10)
+        # Untrained: about ln 10 and chance accuracy.
+        self.assertAlmostEqual(doc["loss"], math.log(10), delta=0.5)
+        self.assertGreaterEqual(doc["accuracy"], 0.0)
+        self.assertLessEqual(doc["accuracy"], 1.0)
 
 
 class Hessian(unittest.TestCase):
@@ -127,6 +181,52 @@ class Hessian(unittest.TestCase):
         err = cli("hessian", "--model", "zoo:linear", "--data", TEST, "--top-k", "100",
                   "--out", "", expect=1)
         self.assertIn("top-k", err.replace("_", "-").lower())
+
+    def test_batch_sweep_reports_sizes_mean_spread_and_the_full_data_value(self):
+        doc = cli("hessian", "--model", "base.h5:/runs/sgd", "--data", TEST, "--batch-sweep",
+                  "8,32", "--sweep-repeats", "4", "--out", "bs.h5", "--name", "bs")
+        sweep = doc["batch_sweep"]
+        for key in ("batch_sizes", "lambda_max_mean", "lambda_max_std", "lambda_max_samples",
+                    "lambda_max_full"):
+            self.assertIn(key, sweep)
+        self.assertEqual(sweep["batch_sizes"], [8, 32])
+        samples = [np.array(row) for row in sweep["lambda_max_samples"]]
+        self.assertEqual([len(row) for row in samples], [4, 4])
+        for row, mean, std in zip(samples, sweep["lambda_max_mean"], sweep["lambda_max_std"]):
+            self.assertTrue(np.all(row > 0))
+            self.assertAlmostEqual(mean, row.mean(), delta=1e-9 * abs(mean))
+            self.assertAlmostEqual(std, row.std(ddof=1), delta=1e-9 * max(1.0, std))
+        # The full-data value is the full-data top eigenvalue.
+        self.assertAlmostEqual(sweep["lambda_max_full"], doc["top_eigenvalues"][0],
+                               delta=1e-9 * abs(doc["top_eigenvalues"][0]))
+        with h5py.File(project("bs.h5")) as f:
+            g = f["analyses/bs/batch_sweep"]
+            np.testing.assert_array_equal(g["batch_sizes"][()], [8, 32])
+            np.testing.assert_allclose(g["lambda_max_mean"][()], sweep["lambda_max_mean"],
+                                       rtol=1e-12)
+            self.assertAlmostEqual(g.attrs["lambda_max_full"], sweep["lambda_max_full"])
+        # Without --batch-sweep the key is there and null; a bad list is refused.
+        self.assertIsNone(cli("hessian", "--model", "base.h5:/runs/sgd", "--data", TEST,
+                              "--out", "")["batch_sweep"])
+        err = cli("hessian", "--model", "base.h5:/runs/sgd", "--data", TEST, "--batch-sweep",
+                  "8,x", "--out", "", expect=1)
+        self.assertIn("--batch-sweep", err)
+
+    def test_json_after_the_subcommand_options_works_like_before_them(self):
+        args = ["hessian", "--model", "base.h5:/runs/sgd", "--data", TEST, "--top-k", "2",
+                "--batch-sweep", "8", "--sweep-repeats", "2", "--out", ""]
+        before = cli(*args)  # flatland-cli --json hessian ...
+        done = raw(*args, "--json")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        after = json.loads(done.stdout.strip().splitlines()[-1])
+        self.assertEqual(sorted(after), sorted(before))
+        for key in ("top_eigenvalues", "batch_sweep", "hvp_count", "samples"):
+            self.assertEqual(after[key], before[key], key)
+        # Without --json the output is the human table.
+        done = raw(*args)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("mini-batch lambda_max", done.stdout)
+        self.assertNotIn("{", done.stdout)
 
 
 class Surface(unittest.TestCase):
@@ -192,9 +292,22 @@ class Surface(unittest.TestCase):
         self.assertAlmostEqual(loss[0], start, delta=1e-6)
         self.assertAlmostEqual(loss[2], end, delta=1e-6 * max(1.0, end))
 
-    def test_eigen_directions_need_a_hessian_analysis(self):
-        err = cli(*self.ARGS, "--dirs", "eigen", "--out", "e.h5", expect=1)
-        self.assertIn("--from-analysis", err)
+    def test_eigen_directions_without_an_analysis_are_computed_first(self):
+        # docs/loss-surfaces.md: without --from-analysis the top eigenvectors are computed on the
+        # surface's own data, each with a fixed sign (its largest-magnitude entry positive).
+        doc = cli(*self.ARGS, "--dirs", "eigen", "--out", "f.h5", "--name", "fly")
+        self.assertEqual(doc["dirs"], "eigen")
+        self.assertTrue(any("computed the top-2 Hessian eigenvectors" in n for n in doc["notes"]),
+                        doc["notes"])
+        cli("hessian", "--model", "base.h5:/runs/sgd", "--data", TEST, "--top-k", "2",
+            "--tol", "1e-8", "--out", "f.h5", "--name", "h")
+        with h5py.File(project("f.h5")) as f:
+            vectors = f["analyses/h/top_eigenvectors"][()]
+            for k in range(2):
+                d = f[f"analyses/fly/directions/d{k}"][()].astype(np.float64)
+                self.assertAlmostEqual(np.linalg.norm(d), 1.0, delta=1e-5)
+                self.assertGreater(d[np.argmax(np.abs(d))], 0)
+                self.assertGreater(abs(np.dot(d, vectors[k])), 0.999)
 
     def test_eigen_directions_are_the_stored_eigenvectors(self):
         cli("hessian", "--model", "base.h5:/runs/sgd", "--data", TEST, "--top-k", "2",
@@ -247,6 +360,154 @@ class Quantize(unittest.TestCase):
         err = cli("quantize", "--model", "base.h5:/runs/sgd", "--data", TEST, "--bits", "1-4",
                   expect=1)
         self.assertIn("bit", err)
+
+
+def read_png(path):
+    """The PNG's size, DPI (from its pHYs chunk) and unfiltered pixel bytes, checked as it goes."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    chunks, at = {}, 8
+    while at < len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + length]
+        assert zlib.crc32(kind + body) == struct.unpack(">I", data[at + 8 + length:at + 12 + length])[0]
+        chunks[kind] = chunks.get(kind, b"") + body  # IDAT chunks concatenate
+        at += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[colour]
+    pixels = zlib.decompress(chunks[b"IDAT"])
+    assert depth == 8 and len(pixels) == height * (1 + width * channels), path
+    dpi = None
+    if b"pHYs" in chunks:
+        x, y, unit = struct.unpack(">IIB", chunks[b"pHYs"])
+        assert unit == 1 and x == y, "pHYs in metres, square pixels"
+        dpi = x * 0.0254
+    return {"width": width, "height": height, "dpi": dpi, "pixels": pixels}
+
+
+class Render(unittest.TestCase):
+    """flatland-cli render: stored analyses to PNG, PDF and SVG. The 3-D surface PNG goes through
+    VTK and needs an X display (ctest runs under xvfb-run); without one, its clear error is checked."""
+
+    @classmethod
+    def setUpClass(cls):
+        cli("hessian", "--model", "base.h5:/runs/sgd", "--data", TEST, "--top-k", "1", "--density",
+            "--density-vectors", "2", "--density-steps", "10", "--out", "fig.h5", "--name", "h")
+        cli("surface", "--model", "base.h5:/runs/sgd", "--data", TEST, "--grid",
+            "-1:1:7,-0.5:0.5:5", "--out", "fig.h5", "--name", "s")
+
+    def check_vectors(self, stem, width, height, dpi):
+        with open(project(stem + ".pdf"), "rb") as f:
+            pdf = f.read()
+        self.assertTrue(pdf.startswith(b"%PDF-"))
+        self.assertIn(b"%%EOF", pdf[-64:])
+        # The page is width/dpi by height/dpi inches, in points (Qt rounds them to whole points).
+        box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]*)\]", pdf).group(1).split()]
+        self.assertAlmostEqual(box[2] - box[0], width / dpi * 72, delta=0.5)
+        self.assertAlmostEqual(box[3] - box[1], height / dpi * 72, delta=0.5)
+        with open(project(stem + ".svg"), encoding="utf-8") as f:
+            svg = f.read()
+        self.assertTrue(svg.startswith("<?xml"))
+        self.assertTrue(svg.rstrip().endswith("</svg>"))
+        head = re.search(r"<svg\b[^>]*>", svg).group(0)
+        self.assertIn(f'viewBox="0 0 {width} {height}"', head)
+        millimetres = float(re.search(r'width="([0-9.]+)mm"', head).group(1))
+        self.assertAlmostEqual(millimetres, width / dpi * 25.4, delta=0.01)
+
+    def test_density_to_png_pdf_and_svg_at_the_requested_size_and_dpi(self):
+        doc = cli("render", "--project", "fig.h5", "--analysis", "h", "--out", "density.png",
+                  "--out", "density.pdf", "--out", "density.svg", "--width", "640", "--height",
+                  "480", "--dpi", "150")
+        self.assertEqual([(f["view"], f["file"]) for f in doc["files"]],
+                         [("density", "density." + ext) for ext in ("png", "pdf", "svg")])
+        png = read_png(project("density.png"))
+        self.assertEqual((png["width"], png["height"]), (640, 480))
+        self.assertAlmostEqual(png["dpi"], 150, delta=0.1)
+        self.assertGreater(len(set(png["pixels"])), 10)  # something was drawn
+        self.check_vectors("density", 640, 480, 150)
+        # The same pixels at twice the DPI: same pixel size, half the page, larger lettering.
+        cli("render", "--project", "fig.h5", "--analysis", "h", "--out", "density300.png",
+            "--out", "density300.pdf", "--out", "density300.svg", "--width", "640", "--height",
+            "480", "--dpi", "300")
+        png300 = read_png(project("density300.png"))
+        self.assertEqual((png300["width"], png300["height"]), (640, 480))
+        self.assertAlmostEqual(png300["dpi"], 300, delta=0.1)
+        self.assertNotEqual(png300["pixels"], png["pixels"])
+        self.check_vectors("density300", 640, 480, 300)
+
+    def test_surface_views_to_png_pdf_and_svg(self):
+        doc = cli("render", "--project", "fig.h5", "--analysis", "s", "--view", "contour",
+                  "--out", "s.png", "--out", "s.pdf", "--out", "s.svg", "--width", "400",
+                  "--height", "300", "--dpi", "100")
+        self.assertEqual(sorted(f["file"] for f in doc["files"]), ["s.pdf", "s.png", "s.svg"])
+        png = read_png(project("s.png"))
+        self.assertEqual((png["width"], png["height"]), (400, 300))
+        self.assertAlmostEqual(png["dpi"], 100, delta=0.1)
+        self.check_vectors("s", 400, 300, 100)
+        # All views: FILE-VIEW.ext for each; the 3-D surface PNG needs a display.
+        args = ["render", "--project", "fig.h5", "--analysis", "s", "--out", "all.png",
+                "--out", "all.pdf", "--out", "all.svg", "--width", "400", "--height", "300"]
+        if not os.environ.get("DISPLAY"):
+            err = cli(*args, expect=1)
+            self.assertIn("xvfb-run", err)
+            return
+        doc = cli(*args)
+        files = sorted(f["file"] for f in doc["files"])
+        self.assertEqual(files, sorted(f"all-{view}.{ext}" for view in ("surface", "contour")
+                                       for ext in ("png", "pdf", "svg")))
+        surface = read_png(project("all-surface.png"))
+        self.assertEqual((surface["width"], surface["height"]), (400, 300))
+        self.assertAlmostEqual(surface["dpi"], 300, delta=0.1)  # the default
+        self.assertGreater(len(set(surface["pixels"])), 10)
+        self.check_vectors("all-surface", 400, 300, 300)
+
+    def test_bad_entries_name_the_problem_and_write_nothing(self):
+        err = cli("render", "--project", "fig.h5", "--analysis", "nope", "--out", "bad.png",
+                  expect=1)
+        self.assertIn("nope", err)
+        err = cli("render", "--project", "fig.h5", "--analysis", "h", "--view", "surface",
+                  "--out", "bad.svg", expect=1)
+        self.assertIn("available: density", err)
+        err = cli("render", "--project", "fig.h5", "--analysis", "h", "--out", "bad.bmp",
+                  expect=1)
+        self.assertIn(".png", err)
+        err = cli("render", "--project", "missing.h5", "--analysis", "h", "--out", "bad.png",
+                  expect=1)
+        self.assertIn("missing.h5", err)
+        err = cli("render", "--out", "bad.png", expect=1)
+        self.assertIn("--project", err)
+        self.assertEqual([n for n in os.listdir(WORK) if n.startswith("bad")], [])
+
+
+class Usage(unittest.TestCase):
+    def test_version_and_help(self):
+        done = raw("--version")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "CMakeLists.txt")) as f:
+            version = re.search(r"project\(\w+ VERSION ([0-9.]+)", f.read()).group(1)
+        self.assertEqual(done.stdout.strip(), f"flatland-cli {version}")
+        done = raw("--help")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        for command in ("info", "eval", "train", "hessian", "surface", "quantize", "export"):
+            self.assertRegex(done.stdout, rf"\n\s+{command}\s")
+        self.assertIn("--json", done.stdout)
+        done = raw("hessian", "--help")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("--batch-sweep", done.stdout)
+
+    def test_unknown_commands_and_flags_fail_with_a_message(self):
+        for args, words in ((["bogus"], ["subcommand"]), ([], ["subcommand"]),
+                            (["--bogus", "info", "base.h5"], ["--bogus"]),
+                            (["info", "--bogus", "base.h5"], ["--bogus"]),
+                            (["train", "--model", "zoo:mlp", "--data", TRAIN], ["--out"])):
+            done = raw(*args)
+            self.assertNotEqual(done.returncode, 0, args)
+            self.assertEqual(done.stdout, "", args)
+            for word in words:
+                self.assertIn(word, done.stderr, args)
+            self.assertIn("--help", done.stderr, args)
 
 
 if __name__ == "__main__":

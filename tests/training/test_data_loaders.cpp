@@ -84,6 +84,31 @@ TEST(IdxReader, RejectsWrongMagicNumber) {
                   {dir.file("img.gz"), "wrong magic number"});
 }
 
+TEST(IdxReader, RejectsLabelsFileWithWrongMagicNumber) {
+  TempDir dir;
+  writeGz(dir.file("img.gz"), idxImages(3, 2, 2));
+  // An image file given as the labels: magic 0x803 (rank 3) where 0x801 (rank 1) is expected.
+  writeGz(dir.file("lab.gz"), idxImages(3, 2, 2));
+  expectDataError([&] { readIdxPair(dir.file("img.gz"), dir.file("lab.gz")); },
+                  {dir.file("lab.gz"), "not an IDX label file", "wrong magic number",
+                   "0x00000803, expected 0x00000801"});
+}
+
+TEST(IdxReader, RejectsTruncatedLabelsFile) {
+  TempDir dir;
+  writeGz(dir.file("img.gz"), idxImages(10, 2, 2));
+  auto labels = idxLabels(10);
+  labels.resize(labels.size() - 3);  // the header promises 10 labels, 7 are there
+  writeRaw(dir.file("lab"), labels);
+  expectDataError([&] { readIdxPair(dir.file("img.gz"), dir.file("lab")); },
+                  {dir.file("lab"), "truncated", "10 bytes of label", "holds 7"});
+  // Cut inside the header: the count itself is missing.
+  labels.resize(6);
+  writeRaw(dir.file("lab"), labels);
+  expectDataError([&] { readIdxPair(dir.file("img.gz"), dir.file("lab")); },
+                  {dir.file("lab"), "truncated inside its header"});
+}
+
 TEST(IdxReader, RejectsTruncatedPayload) {
   TempDir dir;
   auto bytes = idxImages(10, 4, 4);
@@ -166,6 +191,38 @@ TEST(Cifar10, ReadsBinaryBatchesAndRejectsBadSize) {
   expectDataError([&] { readCifar10(dir.path().string(), true); }, {"data_batch_1.bin"});
 }
 
+TEST(Cifar10, MissingDirectoryIsNamed) {
+  TempDir dir;
+  const std::string missing = dir.file("no-such-cifar");
+  expectDataError([&] { readCifar10(missing, false); }, {missing, "directory not found"});
+  DataOptions options;
+  expectDataError([&] { loadDataset("cifar10:" + missing + ":test", options); },
+                  {missing, "not found"});
+  // A directory without the batches names the batch it looked for.
+  expectDataError([&] { readCifar10(dir.path().string(), false); },
+                  {dir.file("test_batch.bin"), "not found"});
+}
+
+TEST(Cifar10, RejectsALabelAboveNineNamingFileAndRecord) {
+  TempDir dir;
+  std::vector<uint8_t> records;
+  for (int i = 0; i < 5; ++i) {
+    records.push_back(i == 3 ? uint8_t(10) : uint8_t(i));
+    for (int p = 0; p < 3072; ++p) records.push_back(uint8_t(p % 256));
+  }
+  writeRaw(dir.file("test_batch.bin"), records);
+  expectDataError([&] { readCifar10(dir.path().string(), false); },
+                  {dir.file("test_batch.bin"), "record 3", "label 10", "0 to 9"});
+  // In the training batches, the file with the bad record is the one named.
+  records[3 * 3073] = 3;
+  for (int b = 1; b <= 5; ++b)
+    writeRaw(dir.file("data_batch_" + std::to_string(b) + ".bin"), records);
+  records[1 * 3073] = 255;
+  writeRaw(dir.file("data_batch_4.bin"), records);
+  expectDataError([&] { readCifar10(dir.path().string(), true); },
+                  {dir.file("data_batch_4.bin"), "record 1", "label 255"});
+}
+
 namespace {
 
 void writeH5(const std::string& path, const std::vector<hsize_t>& xDims, hid_t xType,
@@ -202,6 +259,9 @@ TEST(Hdf5Dataset, RejectsEachKindOfBadFile) {
   TempDir dir;
   writeH5(dir.file("rank.h5"), {6, 2}, H5T_IEEE_F32LE, {6, 1}, H5T_STD_I64LE);
   expectDataError([&] { readHdf5Dataset(dir.file("rank.h5")); }, {"/y", "rank 1", "[6, 1]"});
+  writeH5(dir.file("flat.h5"), {6}, H5T_IEEE_F32LE, {6}, H5T_STD_I64LE);
+  expectDataError([&] { readHdf5Dataset(dir.file("flat.h5")); },
+                  {dir.file("flat.h5"), "/x must have rank 2 or more", "[6]"});
   writeH5(dir.file("count.h5"), {6, 2}, H5T_IEEE_F32LE, {5}, H5T_STD_I64LE);
   expectDataError([&] { readHdf5Dataset(dir.file("count.h5")); }, {"6 samples", "5 labels"});
   writeH5(dir.file("xtype.h5"), {6, 2}, H5T_STD_I32LE, {6}, H5T_STD_I64LE);

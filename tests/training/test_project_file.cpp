@@ -1,11 +1,14 @@
 // The HDF5 project file: round trips, checkpoints, h5py compatibility, and the guarantee that a
 // crash, kill or full disk never damages what was saved before.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -96,10 +99,12 @@ TEST(ProjectFile, ATransactionAppliesAllOrNothing) {
   EXPECT_THROW(project.commit(t), ProjectError);
   EXPECT_EQ(fileBytes(dir.file("p.h5")), before);
   EXPECT_FALSE(project.exists("/runs/new"));
-  // No temporary files are left behind.
-  int files = 0;
-  for (auto& entry : std::filesystem::directory_iterator(dir.path())) files += entry.is_regular_file();
-  EXPECT_EQ(files, 1);
+  // No temporary files are left behind (the writers' lock file .p.h5.lock is kept by design).
+  std::vector<std::string> files;
+  for (auto& entry : std::filesystem::directory_iterator(dir.path()))
+    if (entry.is_regular_file()) files.push_back(entry.path().filename().string());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{".p.h5.lock", "p.h5"}));
 }
 
 TEST(ProjectFile, RejectsFilesThatAreNotProjects) {
@@ -171,6 +176,68 @@ TEST(ProjectFile, SurvivesKillDuringWrites) {
     committedTotal += last + 1;
   }
   EXPECT_GE(committedTotal, 18);
+}
+
+// Two processes that create the same project and commit to it at the same time: each copies the
+// file, changes the copy and renames it over the original, so without a lock between processes
+// the later rename drops what the other committed in the meantime. Every commit must survive.
+TEST(ProjectFile, ConcurrentWritersInTwoProcessesLoseNoCommit) {
+  TempDir dir;
+  const std::string path = dir.file("p.h5");
+  constexpr int kWriters = 2, kCommits = 12;
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  std::vector<pid_t> children;
+  for (int w = 0; w < kWriters; ++w) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(go[1]);
+      char start;
+      if (read(go[0], &start, 1) != 0) _exit(4);  // wait until the parent closes the pipe
+      try {
+        auto project = ProjectFile::openOrCreate(path);
+        for (int i = 0; i < kCommits; ++i)
+          project.put("/runs/w" + std::to_string(w) + "_" + std::to_string(i), sampleRun(i, 2000));
+      } catch (const std::exception&) {
+        _exit(2);
+      }
+      _exit(0);
+    }
+    children.push_back(pid);
+  }
+  close(go[0]);
+  close(go[1]);  // both writers start now
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  auto project = ProjectFile::open(path);
+  EXPECT_EQ(project.list("/runs").size(), size_t(kWriters * kCommits));
+  for (int w = 0; w < kWriters; ++w)
+    for (int i = 0; i < kCommits; ++i)
+      EXPECT_TRUE(project.exists("/runs/w" + std::to_string(w) + "_" + std::to_string(i)))
+          << "writer " << w << " commit " << i << " was lost";
+}
+
+// A writer waits while another holds the lock (the sidecar .NAME.h5.lock), then commits.
+TEST(ProjectFile, AWriterWaitsForTheLockOnTheSidecarFile) {
+  TempDir dir;
+  const std::string path = dir.file("p.h5");
+  auto project = ProjectFile::openOrCreate(path);
+  const int fd = ::open(dir.file(".p.h5.lock").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0) << "the lock file is kept beside the project";
+  ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);
+  const auto start = std::chrono::steady_clock::now();
+  std::thread writer([&] { project.put("/runs/late", sampleRun(1)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_FALSE(project.exists("/runs/late"));
+  close(fd);  // releases the lock
+  writer.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(400));
+  EXPECT_EQ(project.read("/runs/late").number("index"), 1);
 }
 
 // With the file-size limit standing in for a full disk, a write fails with a clear error and the

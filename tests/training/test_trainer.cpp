@@ -1,6 +1,7 @@
 // The trainer end to end on small synthetic data: it learns, it is deterministic, every option
 // runs, and a cancelled or diverged run leaves a readable project file.
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 #include <torch/types.h>
 
 #include "flatland/errors.h"
@@ -150,4 +151,42 @@ TEST(Trainer, RejectsBadSettings) {
   EXPECT_THROW(trainRun(c, dir.file("p.h5")), InvalidArgument);
   TrainConfig d;
   EXPECT_THROW(applyOptimizerName("lion", d.optimizer), InvalidArgument);
+}
+
+// msam is SAM with m-sharpness: without --m it would silently be plain SAM, so it is refused
+// with a message that says what to give.
+TEST(Trainer, MsamWithoutMIsRefusedAndSaysToGiveM) {
+  auto c = smallConfig("msam");
+  try {
+    validate(c);
+    ADD_FAILURE() << "msam without m was accepted";
+  } catch (const InvalidArgument& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("--m"), std::string::npos) << message;
+    EXPECT_NE(message.find("--m 16"), std::string::npos) << message;  // a quarter of the batch of 64
+  }
+  TempDir dir;
+  EXPECT_THROW(trainRun(c, dir.file("p.h5")), InvalidArgument);
+  c.optimizer.mSharpness = 16;
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_EQ(c.optimizerName(), "msam");
+  // Plain sam still needs no m, also after msam was chosen before.
+  applyOptimizerName("sam", c.optimizer);
+  c.optimizer.mSharpness = 0;
+  EXPECT_NO_THROW(validate(c));
+}
+
+// Training picks its device like the other jobs: "auto" (CUDA when available) by default, and
+// the run records the device it actually ran on.
+TEST(Trainer, DeviceDefaultsToAutoAndTheRunRecordsTheResolvedDevice) {
+  EXPECT_EQ(TrainConfig().device, "auto");
+  TempDir dir;
+  auto c = smallConfig();
+  c.device = "auto";
+  c.epochs = 1;
+  trainRun(c, dir.file("p.h5"));
+  auto run = ProjectFile::open(dir.file("p.h5")).read("/runs/sgd", false);
+  const std::string expected = torch::cuda::is_available() ? "cuda:0" : "cpu";
+  EXPECT_EQ(run.text("device"), expected);
+  EXPECT_NE(run.text("settings").find("\"device\":\"" + expected + "\""), std::string::npos);
 }

@@ -20,6 +20,7 @@ inline training::TrainConfig blobsTrainConfig() {
   c.batchSize = 64;
   c.evalBatchSize = 256;
   c.optimizer.learningRate = 0.05;
+  c.device = "cpu";  // the tests compare runs bit for bit and with CPU references
   return c;
 }
 

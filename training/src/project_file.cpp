@@ -1,6 +1,7 @@
 #include "flatland/training/project_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "flatland/errors.h"
 #include "flatland/version.h"
@@ -427,15 +429,73 @@ std::string temporaryNameFor(const std::string& path) {
   return (p.parent_path() / ("." + p.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
 }
 
+std::string lockNameFor(const std::string& path) {
+  fs::path p(path);
+  return (p.parent_path() / ("." + p.filename().string() + ".lock")).string();
+}
+
+// How long a writer waits for another process's write before giving up.
+constexpr std::chrono::seconds kWriteLockTimeout{60};
+
+// An exclusive flock held across copy, write and rename, so that two processes writing the same
+// project cannot both copy the old file and the second rename drop the first one's change.
+// The lock is on a sidecar file (.NAME.h5.lock), not on the project: the rename gives the project
+// a new inode, so a writer arriving after it would lock the new inode while the first writer
+// still holds the old one. The sidecar is kept, never removed: unlinking it while another process
+// waits on it would let a third lock a fresh file. (A lock on the directory would serialise every
+// project in it, and flock on a directory fails on NFS, where it is emulated by fcntl locks.)
+class CrossProcessWriteLock {
+ public:
+  explicit CrossProcessWriteLock(const std::string& path) {
+    const std::string lockPath = lockNameFor(path);
+    m_fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (m_fd < 0) throw ProjectError("cannot open the lock file " + lockPath + ": " + errnoText());
+    const auto deadline = std::chrono::steady_clock::now() + kWriteLockTimeout;
+    auto pause = std::chrono::milliseconds(1);
+    while (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EINTR) continue;
+      if (errno != EWOULDBLOCK) {
+        const std::string reason = errnoText();
+        release();
+        throw ProjectError("cannot lock " + lockPath + ": " + reason);
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        release();
+        throw ProjectError("another Flatland process is writing " + path +
+                           "; try again when it finishes");
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+  }
+  ~CrossProcessWriteLock() { release(); }
+  CrossProcessWriteLock(const CrossProcessWriteLock&) = delete;
+  CrossProcessWriteLock& operator=(const CrossProcessWriteLock&) = delete;
+
+ private:
+  void release() {
+    if (m_fd >= 0) ::close(m_fd);  // closing the descriptor drops the lock
+    m_fd = -1;
+  }
+  int m_fd = -1;
+};
+
+enum class Rewrite {
+  Change,          // copy the existing file, change the copy, rename it into place
+  CreateIfMissing  // create a new file, unless another process created it meanwhile
+};
+
 // Writes into a copy of `path` (or a new file) and renames it into place.
-void atomicRewrite(const std::string& path, bool copyExisting,
-                   const std::function<void(hid_t)>& change) {
+void atomicRewrite(const std::string& path, Rewrite mode, const std::function<void(hid_t)>& change) {
   h5::QuietErrors quiet;
   std::lock_guard<std::mutex> lock(writeMutex());
   const std::string tmp = temporaryNameFor(path);
   std::error_code ec;
-  fs::remove(tmp, ec);
   try {
+    CrossProcessWriteLock fileLock(path);
+    const bool copyExisting = mode == Rewrite::Change;
+    if (!copyExisting && fs::exists(path)) return;  // created by another process while we waited
+    fs::remove(tmp, ec);
     if (copyExisting) {
       fs::copy_file(path, tmp, fs::copy_options::overwrite_existing);
     }
@@ -477,7 +537,8 @@ ProjectFile ProjectFile::openOrCreate(const std::string& path) {
   if (!fs::is_directory(parent))
     throw ProjectError("cannot create project file " + path + ": folder " + parent.string() +
                        " does not exist");
-  atomicRewrite(path, false, [](hid_t file) {
+  // Another process may create it at the same moment: the first one wins, and both open its file.
+  atomicRewrite(path, Rewrite::CreateIfMissing, [](hid_t file) {
     auto root = h5::group(H5Gopen2(file, "/", H5P_DEFAULT));
     writeAttributes(root, {{"format", std::string(kProjectFormat)},
                            {"version", kProjectVersion},
@@ -486,7 +547,7 @@ ProjectFile ProjectFile::openOrCreate(const std::string& path) {
     openOrCreateGroup(file, "/runs");
     openOrCreateGroup(file, "/analyses");
   });
-  return ProjectFile(path);
+  return open(path);
 }
 
 ProjectFile ProjectFile::open(const std::string& path) {
@@ -559,7 +620,7 @@ ProjectFile::Transaction& ProjectFile::Transaction::remove(const std::string& ob
 
 void ProjectFile::commit(const Transaction& transaction) const {
   if (transaction.empty()) return;
-  atomicRewrite(m_path, true, [&](hid_t file) {
+  atomicRewrite(m_path, Rewrite::Change, [&](hid_t file) {
     for (auto& op : transaction.m_ops) op(file);
   });
 }

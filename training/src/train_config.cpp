@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <string>
+
 #include "flatland/errors.h"
 
 namespace flatland::training {
@@ -25,6 +28,7 @@ void applyOptimizerName(const std::string& name, OptimizerConfig& config) {
     config.base = BaseOptimizer::AdamW;
   } else if (name == "sam" || name == "msam") {
     config.method = SharpnessMethod::Sam;
+    config.mSharpnessAsked = name == "msam";
   } else if (name == "asam") {
     config.method = SharpnessMethod::Asam;
   } else if (name == "gnp") {
@@ -63,6 +67,11 @@ void validate(const TrainConfig& c) {
   require(o.heroLambda >= 0, "--hero-lambda must not be negative");
   require(o.mSharpness >= 0 && (o.mSharpness == 0 || o.mSharpness <= c.batchSize),
           "--m must be between 1 and the batch size (0 turns m-sharpness off)");
+  // Without m, msam would silently be plain SAM (m = 0 perturbs with the whole batch).
+  require(!o.mSharpnessAsked || o.mSharpness > 0,
+          "--optimizer msam needs --m, the sub-batch size for m-sharpness (e.g. --m " +
+              std::to_string(std::max<int64_t>(1, c.batchSize / 4)) + " for --batch-size " +
+              std::to_string(c.batchSize) + ", a quarter of the batch); without it use --optimizer sam");
   require(c.labelNoise >= 0 && c.labelNoise < 1, "--label-noise must be in [0, 1)");
   require(c.imbalanceRatio >= 1, "--imbalance must be at least 1 (n_max / n_min)");
   require(c.qatBits == 0 || (c.qatBits >= 2 && c.qatBits <= 8), "--qat-bits must be between 2 and 8");

@@ -342,11 +342,14 @@ void Trainer::recordEnd(const TrainOutcome& outcome) {
 TrainOutcome trainRun(const TrainConfig& config, const std::string& projectPath, const JobControl& control) {
   validate(config);
   const auto device = parseDevice(config.device);
-  auto data = prepareTrainingData(config, device);
+  // The run records the device it ran on ("auto" says nothing about that).
+  TrainConfig resolved = config;
+  resolved.device = device.str();
+  auto data = prepareTrainingData(resolved, device);
   ModelShape shape{data.train.sampleShape(), data.train.numClasses};
-  auto model = loadModel(config.model, shape, device, config.seed);
+  auto model = loadModel(resolved.model, shape, device, resolved.seed);
   auto project = ProjectFile::openOrCreate(projectPath);
-  Trainer trainer(*model, std::move(data), config, &project);
+  Trainer trainer(*model, std::move(data), resolved, &project);
   return trainer.run(control);
 }
 

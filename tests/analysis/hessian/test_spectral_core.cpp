@@ -194,6 +194,37 @@ TEST(Hutchinson, StopsOnTheTargetStandardError) {
   EXPECT_NEAR(exact.mean, 60.0, 1e-10);
 }
 
+// An absolute target (TraceOptions::targetStderr) stops the estimate as soon
+// as either target is met: a loose one stops it well before the relative target alone would.
+TEST(Hutchinson, AbsoluteTargetStopsEarlierWhenEitherTargetIsMet) {
+  DenseOperator op(withSpectrum(hessianLikeSpectrum(100, 10), 11));
+  const auto& a = op.matrix();
+  const double sampleSd = std::sqrt(2.0 * (a.squaredNorm() - a.diagonal().squaredNorm()));
+  TraceOptions relativeOnly;
+  relativeOnly.maxSamples = 10000;
+  relativeOnly.targetRelStderr = 0.01;
+  const auto slow = hutchinsonTrace(op, relativeOnly);
+  ASSERT_TRUE(slow.reachedTarget);
+
+  TraceOptions loose = relativeOnly;
+  loose.targetStderr = sampleSd / std::sqrt(30.0);  // met after about 30 samples
+  const auto fast = hutchinsonTrace(op, loose);
+  EXPECT_TRUE(fast.reachedTarget);
+  EXPECT_LE(fast.standardError, loose.targetStderr);
+  EXPECT_LT(fast.samples, slow.samples / 4) << fast.samples << " vs " << slow.samples;
+  EXPECT_GE(fast.samples, loose.minSamples);
+
+  // The absolute target alone works too; a tight absolute target leaves the relative one in charge.
+  TraceOptions absoluteOnly = loose;
+  absoluteOnly.targetRelStderr = 0.0;
+  const auto absolute = hutchinsonTrace(op, absoluteOnly);
+  EXPECT_TRUE(absolute.reachedTarget);
+  EXPECT_LE(absolute.standardError, absoluteOnly.targetStderr);
+  TraceOptions tight = relativeOnly;
+  tight.targetStderr = 1e-12;
+  EXPECT_EQ(hutchinsonTrace(op, tight).samples, slow.samples);
+}
+
 TEST(Slq, UniformSpectrumIntegratesToOne) {
   DenseOperator op(withSpectrum([] {
     std::vector<double> s;

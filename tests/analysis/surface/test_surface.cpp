@@ -1,7 +1,7 @@
-// Surface jobs: the origin, a closed form on a non-square grid, resume after a cancel,
-// interpolation endpoints over BatchNorm state, direction reuse, and export.
+// Surface jobs: the origin, a closed form on a non-square grid, a 3-D grid point by point and
+// resumed, resume after a cancel, interpolation endpoints over BatchNorm state, direction reuse,
+// and export.
 #include <gtest/gtest.h>
-#include <torch/nn/functional/loss.h>
 #include <torch/types.h>
 
 #include <cmath>
@@ -18,7 +18,6 @@
 
 using namespace flatland;
 using namespace flatland::analysis;
-namespace F = torch::nn::functional;
 
 namespace {
 
@@ -73,9 +72,9 @@ TEST(Surface, LossAtOriginEqualsTheModelsLossAndTheModelIsRestored) {
             (std::vector<int64_t>{model->parameterCount()}));
 }
 
-// Softmax regression's logits are linear in the weights, so the loss at (x, y) is
-// CE(Z0 + x·Zd + y·Ze) with Z computed once: an independent float64 reference. The grid is
-// non-square, so a swapped x/y order cannot pass.
+// Softmax regression on a non-square grid against a reference that shares no code with the
+// evaluator: the weights θ + x·d + y·e formed in double, then logits, log-sum-exp cross-entropy
+// and argmax in plain double loops. A swapped x/y order cannot pass.
 TEST(Surface, LinearModelMatchesAClosedFormOnANonSquareGrid) {
   flatland::testing::TempDir dir;
   auto project = training::ProjectFile::openOrCreate(dir.file("p.h5"));
@@ -87,29 +86,184 @@ TEST(Surface, LinearModelMatchesAClosedFormOnANonSquareGrid) {
   ASSERT_TRUE(result.complete);
   EXPECT_TRUE(result.testLoss.empty());
 
-  auto x = data.inputs.to(torch::kDouble);
-  auto logitsOf = [&](const at::Tensor& flat) {
-    auto pieces = model->unflatten(flat.to(torch::kDouble).contiguous());
-    return torch::matmul(x, pieces[0].t()) + pieces[1];
+  // The flat layout of zoo:linear: W (C×D, row-major), then b (C).
+  const int64_t n = data.size(), c = data.numClasses, d = 2;
+  auto params = model->namedParameters();
+  ASSERT_EQ(params.size(), 2u);
+  ASSERT_EQ(params[0].tensor.sizes(), (std::vector<int64_t>{c, d}));
+  ASSERT_EQ(params[1].tensor.sizes(), (std::vector<int64_t>{c}));
+  auto toDoubles = [](const at::Tensor& t) {
+    auto v = t.detach().to(torch::kCPU, torch::kDouble).contiguous();
+    return std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
   };
-  auto z0 = logitsOf(model->flatParameters());
-  auto zd =
-      logitsOf(dirs.directions[0].parameters) - logitsOf(torch::zeros({model->parameterCount()}));
-  auto ze =
-      logitsOf(dirs.directions[1].parameters) - logitsOf(torch::zeros({model->parameterCount()}));
+  const auto theta = toDoubles(model->flatParameters());
+  const auto dx = toDoubles(dirs.directions[0].parameters);
+  const auto dy = toDoubles(dirs.directions[1].parameters);
+  const auto inputs = toDoubles(data.inputs);
+  const auto labels = toDoubles(data.labels);
+  ASSERT_EQ(theta.size(), size_t(c * d + c));
+
   const auto xs = GridAxis::parse("-2:1:5").coordinates();
   const auto ys = GridAxis::parse("-0.5:1.5:3").coordinates();
   for (size_t j = 0; j < ys.size(); ++j)
     for (size_t i = 0; i < xs.size(); ++i) {
-      auto z = z0 + xs[i] * zd + ys[j] * ze;
-      const double loss = F::cross_entropy(z, data.labels).item<double>();
-      const double accuracy = (z.argmax(1) == data.labels).to(torch::kDouble).mean().item<double>();
+      std::vector<double> w(theta.size());
+      for (size_t q = 0; q < w.size(); ++q) w[q] = theta[q] + xs[i] * dx[q] + ys[j] * dy[q];
+      double lossSum = 0.0;
+      int64_t surelyRight = 0, ambiguous = 0;
+      std::vector<double> z(static_cast<size_t>(c));
+      for (int64_t s = 0; s < n; ++s) {
+        for (int64_t k = 0; k < c; ++k) {
+          double v = w[size_t(c * d + k)];
+          for (int64_t a = 0; a < d; ++a) v += w[size_t(k * d + a)] * inputs[size_t(s * d + a)];
+          z[size_t(k)] = v;
+        }
+        const auto label = size_t(labels[size_t(s)]);
+        double top = z[0];
+        for (double v : z) top = std::max(top, v);
+        double sum = 0.0;
+        for (double v : z) sum += std::exp(v - top);
+        lossSum += top + std::log(sum) - z[label];
+        // The largest other logit decides correctness; a gap within float32 rounding of the
+        // logits (|z| ≲ 10, ε ≈ 6e-8) could go either way in the model's arithmetic.
+        double other = -INFINITY;
+        for (size_t k = 0; k < z.size(); ++k)
+          if (k != label) other = std::max(other, z[k]);
+        if (std::abs(z[label] - other) < 1e-4)
+          ++ambiguous;
+        else if (z[label] > other)
+          ++surelyRight;
+      }
+      const double loss = lossSum / double(n);
       const size_t flat = j * xs.size() + i;  // [y, x]
+      // The evaluator works in float32 (weights formed in place, logits, a pairwise-summed
+      // cross-entropy over 400 samples): relative errors of a few ε·log n ≈ 1e-6, so 1e-5
+      // leaves a margin of ten while catching any wrong point (neighbours differ by > 1e-2).
       EXPECT_NEAR(result.trainLoss[flat], loss, 1e-5 * std::max(1.0, loss))
           << "x=" << xs[i] << " y=" << ys[j];
-      EXPECT_NEAR(result.trainAccuracy[flat], accuracy, 1.0 / 400 + 1e-12)
+      // Exact up to the samples whose top two logits tie within rounding.
+      EXPECT_GE(result.trainAccuracy[flat], double(surelyRight) / double(n) - 1e-12)
+          << "x=" << xs[i] << " y=" << ys[j];
+      EXPECT_LE(result.trainAccuracy[flat], double(surelyRight + ambiguous) / double(n) + 1e-12)
           << "x=" << xs[i] << " y=" << ys[j];
     }
+}
+
+// A 3-D grid with a different size on each axis, every point against a direct evaluation of a
+// copy of the model at θ + x·d0 + y·d1 + z·d2, stored [z, y, x] (flat (k·ny + j)·nx + i), and
+// exported [x, y, z] (loss-landscape) and x-fastest (VTK).
+TEST(Surface, ThreeDimensionalGridMatchesDirectEvaluationInZYXOrder) {
+  flatland::testing::TempDir dir;
+  auto project = training::ProjectFile::openOrCreate(dir.file("p.h5"));
+  auto data = spirals(200);
+  auto model = training::makeZooModel("mlp", spiralShape(), 6);
+  auto dirs = randomDirections(*model, 3, 21);
+  const std::string grid = "-1:1:3,-0.5:1:4,0:0.5:2";
+  auto result = computeSurface(project, *model, dirs, &data, &data, settingsFor(grid, "cube"));
+  ASSERT_TRUE(result.complete);
+  EXPECT_EQ(result.pointsComputed, 24);
+  EXPECT_EQ(result.grid.text(), grid);
+  EXPECT_EQ(project.readDataset("/analyses/cube/train_loss").shape,
+            (std::vector<int64_t>{2, 4, 3}));  // [nz, ny, nx]
+  EXPECT_EQ(project.readDataset("/analyses/cube/done").shape, (std::vector<int64_t>{2, 4, 3}));
+  const auto xs = GridAxis::parse("-1:1:3").coordinates();
+  const auto ys = GridAxis::parse("-0.5:1:4").coordinates();
+  const auto zs = GridAxis::parse("0:0.5:2").coordinates();
+  EXPECT_EQ(project.readDataset("/analyses/cube/xcoordinates").asDoubles(), xs);
+  EXPECT_EQ(project.readDataset("/analyses/cube/ycoordinates").asDoubles(), ys);
+  EXPECT_EQ(project.readDataset("/analyses/cube/zcoordinates").asDoubles(), zs);
+  auto stored = readDirections(project, "/analyses/cube", *model);
+  ASSERT_EQ(stored.directions.size(), 3u);
+  for (int k = 0; k < 3; ++k)
+    EXPECT_TRUE(torch::equal(stored.directions[k].parameters, dirs.directions[k].parameters));
+
+  const auto theta = model->flatParameters().to(torch::kDouble);
+  std::vector<at::Tensor> d;
+  for (auto& direction : dirs.directions) d.push_back(direction.parameters.to(torch::kDouble));
+  auto probe = model->clone();
+  for (size_t k = 0; k < zs.size(); ++k)
+    for (size_t j = 0; j < ys.size(); ++j)
+      for (size_t i = 0; i < xs.size(); ++i) {
+        const size_t flat = (k * ys.size() + j) * xs.size() + i;
+        const auto c = result.grid.point(int64_t(flat));
+        EXPECT_EQ(c[0], xs[i]);
+        EXPECT_EQ(c[1], ys[j]);
+        EXPECT_EQ(c[2], zs[k]);
+        probe->setFlatParameters(
+            (theta + xs[i] * d[0] + ys[j] * d[1] + zs[k] * d[2]).to(torch::kFloat));
+        const auto direct = training::evaluate(*probe, data, 1000);
+        // Float32 weights formed in another order (≈ ε·|θ|) and batches of 128 against 1000:
+        // 1e-5 relative is ten times what that rounding gives.
+        EXPECT_NEAR(result.trainLoss[flat], direct.loss, 1e-5 * std::max(1.0, direct.loss))
+            << "x=" << xs[i] << " y=" << ys[j] << " z=" << zs[k];
+        EXPECT_NEAR(result.trainAccuracy[flat], direct.accuracy, 1.0 / 200 + 1e-12)
+            << "x=" << xs[i] << " y=" << ys[j] << " z=" << zs[k];
+        EXPECT_EQ(result.testLoss[flat], result.trainLoss[flat]);  // the same data
+      }
+  // The z axis moves the weights: the two z layers differ.
+  EXPECT_NE(result.trainLoss[0], result.trainLoss[12]);
+
+  exportLossLandscape(project, "/analyses/cube", dir.file("ll.h5"));
+  auto out = training::ProjectFile::open(dir.file("ll.h5"));
+  EXPECT_EQ(out.readDataset("/zcoordinates").asDoubles(), zs);
+  auto loss = out.readDataset("/train_loss");
+  ASSERT_EQ(loss.shape, (std::vector<int64_t>{3, 4, 2}));  // [x, y, z]
+  auto lv = loss.asDoubles();
+  for (size_t i = 0; i < 3; ++i)
+    for (size_t j = 0; j < 4; ++j)
+      for (size_t k = 0; k < 2; ++k)
+        EXPECT_EQ(lv[(i * 4 + j) * 2 + k], result.trainLoss[(k * 4 + j) * 3 + i]);
+  exportVts(project, "/analyses/cube", dir.file("c.vts"));
+  std::ifstream f(dir.file("c.vts"));
+  std::stringstream text;
+  text << f.rdbuf();
+  const std::string vts = text.str();
+  EXPECT_NE(vts.find("<StructuredGrid WholeExtent=\"0 2 0 3 0 1\">"), std::string::npos);
+  // Points x fastest: the 4th is (x_0, y_1, z_0) = (-1, 0, 0), the 13th (x_0, y_0, z_1).
+  auto points = vts.substr(vts.find("<Points>"));
+  std::vector<std::string> lines;
+  std::stringstream pointLines(points);
+  for (std::string line; std::getline(pointLines, line);)
+    if (line.rfind("          ", 0) == 0) lines.push_back(line.substr(10));
+  ASSERT_EQ(lines.size(), 24u);
+  EXPECT_EQ(lines[3], "-1 0 0");
+  EXPECT_EQ(lines[12], "-1 -0.5 0.5");
+}
+
+// A 3-D surface cancelled part-way and resumed holds what an uninterrupted run holds.
+TEST(Surface, ThreeDimensionalResumeGivesTheUninterruptedGrid) {
+  flatland::testing::TempDir dir;
+  auto project = training::ProjectFile::openOrCreate(dir.file("p.h5"));
+  auto data = spirals(200);
+  auto model = training::makeZooModel("mlp-tanh", spiralShape(), 8);
+  auto dirs = randomDirections(*model, 3, 4);
+  const std::string grid = "-1:1:3,-0.5:1:4,0:0.5:2";
+  auto settings = settingsFor(grid, "cut3");
+  settings.blockPoints = 4;
+  CancelToken token;
+  int seen = 0;
+  JobControl control;
+  control.cancel = &token;
+  control.onProgress = [&](const ProgressEvent&) {
+    if (++seen == 10) token.cancel();
+  };
+  EXPECT_THROW(computeSurface(project, *model, dirs, &data, &data, settings, control), Cancelled);
+  auto partial = readSurface(project, "/analyses/cut3");
+  EXPECT_FALSE(partial.complete);
+  int64_t done = 0;
+  for (auto v : partial.done) done += v;
+  EXPECT_EQ(done, 10);  // two blocks of 4 and the 2 points finished before the cancel
+  token.reset();
+  auto resumed = resumeSurface(project, "/analyses/cut3", *model, &data, &data, settings, control);
+  EXPECT_TRUE(resumed.complete);
+  EXPECT_EQ(resumed.pointsComputed, 24 - 10);
+  EXPECT_EQ(resumed.grid.text(), grid);
+  auto whole = computeSurface(project, *model, dirs, &data, &data, settingsFor(grid, "whole3"));
+  EXPECT_EQ(resumed.trainLoss, whole.trainLoss);
+  EXPECT_EQ(resumed.trainAccuracy, whole.trainAccuracy);
+  EXPECT_EQ(resumed.testLoss, whole.testLoss);
+  EXPECT_EQ(resumed.testAccuracy, whole.testAccuracy);
+  EXPECT_EQ(readSurface(project, "/analyses/cut3").trainLoss, whole.trainLoss);
 }
 
 TEST(Surface, ResumeAfterACancelGivesTheUninterruptedGrid) {

@@ -49,7 +49,8 @@ inline constexpr int64_t kProjectVersion = 1;
 
 class ProjectFile {
  public:
-  // Opens an existing project, or creates an empty one when the file does not exist.
+  // Opens an existing project, or creates an empty one when the file does not exist (when two
+  // processes create it at once, the first wins and both open its file).
   // Throws ProjectError when the file exists but is not a Flatland project.
   static ProjectFile openOrCreate(const std::string& path);
   // Opens an existing project; throws ProjectError when missing or not a project.
@@ -84,7 +85,10 @@ class ProjectFile {
 
   // Applies a transaction atomically: the changes are written to a copy beside the file, which
   // is flushed to disk and renamed over it. A crash, kill or full disk at any point leaves the
-  // previous file intact. Throws ProjectError on failure, saying that nothing was changed.
+  // previous file intact. Writers in other processes wait for each other (an exclusive lock on
+  // the sidecar file .NAME.h5.lock, kept beside the project), so no commit is lost; after 60 s
+  // of waiting the commit gives up. Throws ProjectError on failure, saying that nothing was
+  // changed.
   void commit(const Transaction& transaction) const;
 
   // Shorthands for single-change transactions.

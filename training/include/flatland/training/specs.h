@@ -32,6 +32,16 @@ struct ModelSpec {
   static ModelSpec parse(const std::string& text);  // throws InvalidArgument
 };
 
+// What a model spec names, beyond its text, for an analysis's provenance (see identifyModel in
+// model_spec.h): the checkpoint epoch a PROJECT.h5:/runs/NAME spec loads (the latest when it has
+// no @EPOCH), or the size and content hash of a TorchScript file. Empty when it does not apply.
+struct ModelIdentity {
+  std::optional<int64_t> checkpointEpoch;
+  std::optional<int64_t> fileBytes;
+  // 64-bit FNV-1a of the file's bytes: an identity check (same file or not), not a security one.
+  std::optional<uint64_t> fileFnv1a64;
+};
+
 // The directory Debian's dataset-fashion-mnist installs to; FLATLAND_FASHION_MNIST_DIR overrides.
 std::string defaultFashionMnistDir();
 

@@ -30,6 +30,7 @@ struct OptimizerConfig {
   double rho = 0.05;        // SAM/ASAM/HERO neighbourhood radius (Foret 2021: 0.05 for SGD)
   double asamEta = 0.01;    // ASAM's T_w = |w| + η (Kwon 2021)
   int64_t mSharpness = 0;   // sub-batch size m for m-sharpness; 0 = the whole batch
+  bool mSharpnessAsked = false;  // "msam" was chosen: validate() then requires mSharpness > 0
   double gnpR = 0.1;        // gradient norm penalty step r (Zhao 2022)
   double gnpAlpha = 0.8;    // α = λ / r; α = 1 is SAM
   double heroLambda = 5.0;  // HERO's Hessian-penalty weight (Yang 2022)
@@ -64,7 +65,7 @@ struct TrainConfig {
   QatMethod qatMethod = QatMethod::Ste;
   int64_t checkpointEvery = 1;  // epochs between checkpoints (epoch 0 and the last always kept)
   uint64_t seed = 0;
-  std::string device = "cpu";
+  std::string device = "auto";  // auto (CUDA when LibTorch sees a GPU, else CPU), cpu, cuda, cuda:N
   std::string runName = "run";
 
   // The method name as the CLI spells it: sgd, adamw, sam, asam, gnp, hero, swa.
@@ -73,7 +74,8 @@ struct TrainConfig {
   std::string toJson() const;
 };
 
-// Applies a CLI-style optimizer name (sgd, adamw, sam, asam, gnp, hero, swa) to a config.
+// Applies a CLI-style optimizer name (sgd, adamw, sam, msam, asam, gnp, hero, swa) to a config.
+// "msam" is SAM with m-sharpness: set mSharpness as well (validate() refuses msam without it).
 // Throws InvalidArgument for unknown names.
 void applyOptimizerName(const std::string& name, OptimizerConfig& config);
 // "ste" or "lsq", as the CLI and the project file spell them.
