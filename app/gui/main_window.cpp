@@ -106,7 +106,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     if (!ok && !message.startsWith("cancelled")) QMessageBox::warning(this, "Job failed", message);
     // A finished analysis opens by itself (once: it may already have opened while running).
     if (ok && message.startsWith("stored /analyses/")) {
-      const QString entry = message.mid(8).mid(1);
+      const QString entry = message.mid(QString("stored /").size());  // "analyses/NAME"
       m_knownEntries.insert(entry);
       if (!hasOpenView(entry)) openEntry(entry);
     }

@@ -229,7 +229,11 @@ TEST(MainWindow, SurfaceAndDensityFromTheFormsAndAScreenshot) {
 
   EXPECT_TRUE(window.browser()->entries().contains("analyses/surface-sgd"));
   EXPECT_TRUE(window.browser()->entries().contains("analyses/hessian-sgd"));
-  // Finished analyses open by themselves; show the surface last.
+  // Finished analyses open by themselves, once each; show the surface last.
+  std::set<QString> titles;
+  for (int i = 0; i < window.views()->count(); ++i)
+    EXPECT_TRUE(titles.insert(window.views()->tabText(i)).second) << "opened twice: " << window.views()->tabText(i).toStdString();
+  EXPECT_TRUE(titles.count("surface-sgd: surface"));
   for (int i = 0; i < window.views()->count(); ++i)
     if (window.views()->tabText(i).contains("surface-sgd: surface")) window.views()->setCurrentIndex(i);
   QTest::qWait(600);  // views redraw after a short pause
