@@ -57,12 +57,8 @@ std::pair<bool, QString> waitForJobs(MainWindow& window, int timeoutMs = 240000)
 
 // Adds a short run of an MLP on synthetic blobs, named after its optimizer.
 void makeProjectWithRun(const std::string& path, const std::string& optimizer = "sgd") {
-  training::TrainConfig c;
-  c.model = "zoo:mlp";
-  c.data = "synthetic:blobs:512:1";
-  c.testData = "synthetic:blobs:256:1";
+  training::TrainConfig c = flatland::testing::blobsTrainConfig();
   c.epochs = 2;
-  c.batchSize = 64;
   c.runName = optimizer;
   training::applyOptimizerName(optimizer, c.optimizer);
   training::trainRun(c, path);
