@@ -1,11 +1,16 @@
-// Hessian engine cost on cnn-small / Fashion-MNIST: one gradient vs one HVP (cached and streamed),
-// top-1 and top-5 eigenvalues by Lanczos vs power iteration (PyHessian's method and defaults),
-// trace and density times, peak memory.
+// Hessian engine cost (default: cnn-small on Fashion-MNIST): one gradient vs one HVP (cached and
+// streamed), top-1 and top-5 eigenvalues by Lanczos vs power iteration (PyHessian's method and
+// defaults), trace and density times, peak memory.
 //
 //   hessian_bench [--samples 1000,10000] [--threads 1] [--timing-only] [--train-steps 300]
-//                 [--batch-size 1000] [--data fashion-mnist:test] [--no-power5]
+//                 [--batch-size 1000] [--data fashion-mnist:test|random-cifar] [--no-power5]
+//                 [--model cnn-small|resnet20|vit-tiny|...] [--device cpu|cuda]
+//
+// random-cifar: normal 3×32×32 images with random labels (CIFAR-10's sizes, no download); the
+// model is then not trained first (--train-steps applies to Fashion-MNIST only).
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
+#include <torch/cuda.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
@@ -27,6 +32,7 @@
 #include "flatland/analysis/lanczos.h"
 #include "flatland/analysis/trace_estimator.h"
 #include "flatland/training/dataset.h"
+#include "flatland/training/device.h"
 #include "flatland/training/model.h"
 
 using namespace flatland;
@@ -110,13 +116,27 @@ std::pair<double, double> gradientSeconds(training::Model& model, const training
   std::vector<at::Tensor> total;
   for (int64_t b = 0; b < data.size(); b += batchSize) {
     const int64_t e = std::min(data.size(), b + batchSize);
-    auto loss = torch::nn::functional::cross_entropy(model.forward(data.inputs.slice(0, b, e)),
-                                                     data.labels.slice(0, b, e));
+    auto loss = torch::nn::functional::cross_entropy(
+        model.forward(data.inputs.slice(0, b, e).to(model.device())),
+        data.labels.slice(0, b, e).to(model.device()));
     auto g = torch::autograd::grad({loss}, params);
     if (total.empty()) total = g;
     else for (size_t i = 0; i < g.size(); ++i) total[i].add_(g[i], double(e - b) / double(data.size()));
   }
+  if (model.device().is_cuda()) torch::cuda::synchronize();
   return {timer.wallSeconds(), timer.cpuSeconds()};
+}
+
+// CIFAR-10-sized inputs without the download: normal images, uniformly random labels.
+training::Dataset randomImages(int64_t n) {
+  torch::manual_seed(1);
+  training::Dataset data;
+  data.inputs = torch::randn({n, 3, 32, 32});
+  data.labels = torch::randint(0, 10, {n}, torch::kInt64);
+  data.numClasses = 10;
+  data.spec = "random-cifar";
+  for (int c = 0; c < 10; ++c) data.classNames.push_back(std::to_string(c));
+  return data;
 }
 
 double relDiff(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
@@ -138,7 +158,7 @@ int main(int argc, char** argv) {
   int threads = 1;
   bool timingOnly = false, power5 = true;
   int64_t trainSteps = 300, batchSize = 1000;
-  std::string dataSpec = "fashion-mnist:test";
+  std::string dataSpec = "fashion-mnist:test", modelName = "cnn-small", deviceName = "cpu";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -149,6 +169,8 @@ int main(int argc, char** argv) {
     else if (a == "--train-steps") trainSteps = std::atoll(next().c_str());
     else if (a == "--batch-size") batchSize = std::atoll(next().c_str());
     else if (a == "--data") dataSpec = next();
+    else if (a == "--model") modelName = next();
+    else if (a == "--device") deviceName = next();
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -156,17 +178,24 @@ int main(int argc, char** argv) {
   }
   if (threads > 0) at::set_num_threads(threads);
   torch::manual_seed(0);
-  auto model = training::makeZooModel("cnn-small", {{1, 28, 28}, 10}, 0);
+  const bool randomCifar = dataSpec == "random-cifar";
+  if (randomCifar) trainSteps = 0;
+  const training::ModelShape shape = randomCifar ? training::ModelShape{{3, 32, 32}, 10}
+                                                 : training::ModelShape{{1, 28, 28}, 10};
+  auto model = training::makeZooModel(modelName, shape, 0);
   quickTrain(*model, trainSteps);
-  std::printf("hessian_bench: zoo:cnn-small (%lld parameters, %lld SGD steps), %s, float32, cpu, "
+  const auto device = training::parseDevice(deviceName);
+  model->to(device);
+  std::printf("hessian_bench: zoo:%s (%lld parameters, %lld SGD steps), %s, float32, %s, "
               "%d intra-op threads, batch %lld\n",
-              static_cast<long long>(model->parameterCount()), static_cast<long long>(trainSteps),
-              dataSpec.c_str(), at::get_num_threads(), static_cast<long long>(batchSize));
+              modelName.c_str(), static_cast<long long>(model->parameterCount()),
+              static_cast<long long>(trainSteps), dataSpec.c_str(), device.str().c_str(),
+              at::get_num_threads(), static_cast<long long>(batchSize));
 
   for (int64_t n : sampleSizes) {
     training::DataOptions options;
     options.limit = n;
-    auto data = training::loadDataset(dataSpec, options);
+    auto data = randomCifar ? randomImages(n) : training::loadDataset(dataSpec, options);
     std::printf("\n== %lld samples ==  (RSS before: %.0f MiB)\n", static_cast<long long>(data.size()), currentMiB());
     std::vector<double> gradWall, gradCpu;
     model->setTraining(false);
@@ -177,13 +206,14 @@ int main(int argc, char** argv) {
       gradCpu.push_back(c);
     }
     const double gw = median(gradWall), gc = median(gradCpu);
-    auto v = torch::randn({model->parameterCount()});
+    auto v = torch::randn({model->parameterCount()}).to(model->device());
     auto timeProducts = [&](const HessianOperator& op, int reps) {
       op.apply(v);  // warm-up
       std::vector<double> w, c;
       for (int r = 0; r < reps; ++r) {
         Timer t;
         op.apply(v);
+        if (model->device().is_cuda()) torch::cuda::synchronize();  // kernels run asynchronously
         w.push_back(t.wallSeconds());
         c.push_back(t.cpuSeconds());
       }

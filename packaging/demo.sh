@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash packaging/install-deps.sh
+# LibTorch from PyTorch >= 2.7 (PyPI; CUDA when the wheel has it), Debian's 1.13 as the fallback.
+torch_python=$(bash packaging/setup-torch.sh "${FLATLAND_TORCH:-auto}")
 build_dir=${FLATLAND_BUILD_DIR:-build}
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLATLAND_TORCH_PYTHON="$torch_python"
 cmake --build "$build_dir" -j 2 --target flatland-cli flatland
 
 cli=$build_dir/app/flatland-cli

@@ -19,6 +19,8 @@ packages=(
   xvfb xauth mesa-utils libgl1-mesa-dri
   # HDF5 command-line tools (h5ls) and h5py, to check project files stay readable from Python
   hdf5-tools python3-h5py
+  # a virtual environment for PyTorch from PyPI (packaging/setup-torch.sh)
+  python3-venv
   # OpenMPI for the distributed surface/density jobs
   libopenmpi-dev openmpi-bin
 )

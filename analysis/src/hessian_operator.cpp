@@ -45,6 +45,7 @@ struct HessianOperator::State {
 
   // Mean loss and (with graph) gradient of one batch [start, end).
   std::pair<at::Tensor, std::vector<at::Tensor>> batchGradient(int64_t start, int64_t end) const {
+    training::useTwiceDifferentiableAttention();
     const auto device = model.device();
     auto x = data.inputs.slice(0, start, end).to(device, model.dtype());
     auto y = data.labels.slice(0, start, end).to(device);

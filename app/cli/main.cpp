@@ -5,6 +5,7 @@
 
 #include "cli_context.h"
 #include "flatland/errors.h"
+#include "flatland/training/device.h"
 #include "flatland/version.h"
 
 namespace {
@@ -25,7 +26,9 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"Flatland: Hessian spectra, loss surfaces and sharpness-aware training.\n"
                "Every subcommand takes --json to print one machine-readable JSON object on stdout."};
-  app.set_version_flag("--version", std::string("flatland-cli ") + FLATLAND_VERSION);
+  app.set_version_flag("--version", [] {
+    return std::string("flatland-cli ") + FLATLAND_VERSION + "\n" + flatland::training::describeLibTorch();
+  });
   app.require_subcommand(1);
   app.fallthrough();
 

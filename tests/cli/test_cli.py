@@ -487,7 +487,11 @@ class Usage(unittest.TestCase):
         with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                "CMakeLists.txt")) as f:
             version = re.search(r"project\(\w+ VERSION ([0-9.]+)", f.read()).group(1)
-        self.assertEqual(done.stdout.strip(), f"flatland-cli {version}")
+        lines = done.stdout.strip().splitlines()
+        self.assertEqual(lines[0], f"flatland-cli {version}")
+        # The LibTorch it was built with, and the devices it sees.
+        self.assertRegex(lines[1], r"^LibTorch \d+\.\d+")
+        self.assertTrue(lines[2].startswith("devices: cpu"), lines)
         done = raw("--help")
         self.assertEqual(done.returncode, 0, done.stderr)
         for command in ("info", "eval", "train", "hessian", "surface", "quantize", "export"):

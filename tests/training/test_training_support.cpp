@@ -68,7 +68,8 @@ TEST(ClassBalancedLoss, LdamAndVsReduceToShiftedCrossEntropy) {
   EXPECT_NEAR(ce, reference, 1e-12);
   // LDAM: margins 0.5·(n/n_min)^{-1/4}: class 1 (rare) gets 0.5, class 0 gets 0.5·10^{-1/4}.
   const double m0 = 0.5 * std::pow(10.0, -0.25), m1 = 0.5;
-  auto shifted = torch::tensor({{(2.0 - m0) * 30, 0.5 * 30}, {0.1 * 30, (1.0 - m1) * 30}}, torch::kFloat64);
+  // Raw logits take LDAM's scale s = 1 (30 is for cosine logits).
+  auto shifted = torch::tensor({{2.0 - m0, 0.5}, {0.1, 1.0 - m1}}, torch::kFloat64);
   auto ldam = makeLoss(LossKind::Ldam, {100, 10}, false)(logits, y).item<double>();
   EXPECT_NEAR(ldam, torch::nll_loss(torch::log_softmax(shifted, 1), y).item<double>(), 1e-10);
   // DRW weights favour the rare class.

@@ -11,6 +11,9 @@ namespace F = torch::nn::functional;
 
 namespace {
 
+// LDAM's logit scale for raw (not cosine-normalised) logits; see makeLoss.
+constexpr double kLdamScale = 1.0;
+
 at::Tensor drwWeights(const std::vector<int64_t>& counts) {
   constexpr double beta = 0.9999;
   std::vector<double> w;
@@ -36,7 +39,11 @@ LossFunction makeLoss(LossKind kind, const std::vector<int64_t>& counts, bool re
     case LossKind::CrossEntropy:
       return crossEntropy;
     case LossKind::Ldam: {
-      // LDAM: subtract a margin Δ_y ∝ n_y^{-1/4} (largest 0.5) from the true logit, scale s = 30.
+      // LDAM (Cao et al. 2019): subtract a margin Δ_y ∝ n_y^{-1/4} (largest 0.5) from the true
+      // logit. The paper's scale s = 30 belongs to cosine logits (unit-norm features and class
+      // weights, so |logit| ≤ 1); Flatland's models give raw logits, already O(1–10), and 30×
+      // them made the first steps' loss ~300 and collapsed training to one class. Raw logits
+      // take s = 1: the margins then act in the logits' own units.
       std::vector<double> margins;
       double largest = 0.0;
       for (auto n : counts) {
@@ -48,7 +55,7 @@ LossFunction makeLoss(LossKind kind, const std::vector<int64_t>& counts, bool re
       return [marginTensor, crossEntropy](const at::Tensor& logits, const at::Tensor& y) {
         auto m = marginTensor.to(logits.device(), logits.scalar_type()).index_select(0, y);
         auto adjusted = logits - F::one_hot(y, logits.size(1)).to(logits.scalar_type()) * m.unsqueeze(1);
-        return crossEntropy(adjusted * 30.0, y);
+        return crossEntropy(adjusted * kLdamScale, y);
       };
     }
     case LossKind::Vs: {

@@ -1,6 +1,10 @@
 #include "flatland/training/device.h"
 
+#include <ATen/Context.h>
 #include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <sstream>
 
 #include "flatland/errors.h"
 
@@ -22,6 +26,20 @@ c10::Device parseDevice(const std::string& text) {
     }
   }
   throw InvalidArgument("the device must be auto, cpu, cuda or cuda:N, got '" + text + "'");
+}
+
+std::string describeLibTorch() {
+  std::ostringstream out;
+  out << "LibTorch " << TORCH_VERSION;
+#ifdef FLATLAND_TORCH_CUDA_VERSION
+  if (*FLATLAND_TORCH_CUDA_VERSION) out << ", built with CUDA " << FLATLAND_TORCH_CUDA_VERSION;
+#endif
+  if (!at::hasCUDA()) out << ", CPU only";
+  out << "\ndevices: cpu";
+  const auto gpus = at::hasCUDA() ? torch::cuda::device_count() : 0;
+  for (size_t i = 0; i < gpus; ++i) out << ", cuda:" << i;
+  if (at::hasCUDA() && gpus == 0) out << " (no CUDA GPU visible)";
+  return out.str();
 }
 
 }  // namespace flatland::training

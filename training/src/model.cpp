@@ -1,8 +1,11 @@
 #include "flatland/training/model.h"
 
+#include <ATen/Context.h>
 #include <torch/types.h>
+#include <torch/version.h>
 
 #include <map>
+#include <mutex>
 
 #include "flatland/errors.h"
 
@@ -78,6 +81,21 @@ void Model::copyStateFrom(const Model& other) {
   };
   copyInto(namedParameters());
   copyInto(namedBuffers());
+}
+
+void useTwiceDifferentiableAttention() {
+#if TORCH_VERSION_MAJOR >= 2
+  static std::once_flag once;
+  std::call_once(once, [] {
+    auto& context = at::globalContext();
+    context.setSDPUseFlash(false);
+    context.setSDPUseMemEfficient(false);
+#if TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 7
+    context.setSDPUseCuDNN(false);
+#endif
+    context.setSDPUseMath(true);
+  });
+#endif
 }
 
 std::string summarizeTorchError(const std::exception& error) {

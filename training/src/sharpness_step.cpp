@@ -24,6 +24,7 @@ struct Pass {
 // differentiable (HERO's penalty needs their derivative).
 Pass gradientAt(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
                 const Tensors& aux, bool createGraph = false) {
+  if (createGraph) useTwiceDifferentiableAttention();
   Pass pass;
   pass.logits = model.forward(x);
   pass.loss = lossFn(pass.logits, y);

@@ -1,5 +1,6 @@
 // A TorchScript module saved from PyTorch, behind the common Model interface.
 #include <torch/script.h>
+#include <torch/version.h>
 
 #include <filesystem>
 
@@ -48,14 +49,43 @@ class TorchScriptModel final : public Model {
 
 }  // namespace
 
+namespace {
+
+// The operator a TorchScript file needs and this LibTorch lacks, or "" when that is not the error.
+std::string missingOperator(const std::string& error) {
+  const std::string marker = "Unknown builtin op: ";
+  const auto at = error.find(marker);
+  if (at == std::string::npos) return "";
+  const auto start = at + marker.size();
+  const auto end = error.find_first_of(". \n", start);
+  return error.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+}  // namespace
+
 std::unique_ptr<Model> loadTorchScriptModel(const std::string& path, const c10::Device& device) {
   if (!std::filesystem::exists(path)) throw ModelError("TorchScript model not found: " + path);
   try {
     auto module = torch::jit::load(path, device);
     return std::make_unique<TorchScriptModel>(path, std::move(module));
   } catch (const std::exception& e) {
-    throw ModelError("cannot load " + path + " as a TorchScript model (save it from PyTorch with "
-                     "torch.jit.script(model).save(path)): " + summarizeTorchError(e));
+    const std::string op = missingOperator(e.what());
+    if (!op.empty())
+      throw ModelError("cannot load " + path + ": Flatland was built against LibTorch " +
+                       TORCH_VERSION + ", which lacks " + op +
+                       "; rebuild with the default (PyTorch >= 2.7) set-up "
+                       "(bash packaging/setup-torch.sh, then configure with "
+                       "-DFLATLAND_TORCH_PYTHON=<its python>), or re-export the model without "
+                       "that operator");
+    const std::string why = summarizeTorchError(e);
+    const bool notAnArchive = why.find("PytorchStreamReader") != std::string::npos ||
+                              why.find("archive") != std::string::npos ||
+                              why.find("zip") != std::string::npos;
+    throw ModelError("cannot load " + path + " as a TorchScript model: " + why +
+                     (notAnArchive ? " (is it a TorchScript file? save one from PyTorch with "
+                                     "torch.jit.script(model).save(path); a state_dict saved with "
+                                     "torch.save is not enough)"
+                                   : ""));
   }
 }
 

@@ -1,15 +1,17 @@
-// The built-in architectures: MLPs, small CNNs, LeNet-5 and a CIFAR-style ResNet-20.
+// The built-in architectures: MLPs, small CNNs, LeNet-5, a CIFAR-style ResNet-20 and a tiny ViT.
 #include <torch/nn/module.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
 #include <torch/nn/modules/pooling.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/pooling.h>
 #include <torch/utils.h>
 
+#include <cmath>
 #include <functional>
 #include <numeric>
 
@@ -202,6 +204,74 @@ struct ResNet20 : Network {
   std::vector<std::shared_ptr<BasicBlock>> blocks;
 };
 
+// A small vision transformer (Dosovitskiy et al. 2021): non-overlapping patches (7×7 on 28×28,
+// 4×4 on 32×32) embedded to 64 dimensions with a learned position embedding, 2 pre-norm encoder
+// layers (4-head self-attention, GELU MLP of width 128), a final LayerNorm, mean pooling over
+// tokens and a linear head. Attention is written out (softmax(QKᵀ/√d)V), so it has second
+// derivatives on every LibTorch and device.
+struct EncoderLayer : nn::Module {
+  EncoderLayer(int64_t dim, int64_t heads, int64_t hidden)
+      : heads(heads),
+        norm1(register_module("norm1", nn::LayerNorm(nn::LayerNormOptions({dim})))),
+        qkv(register_module("qkv", nn::Linear(dim, 3 * dim))),
+        proj(register_module("proj", nn::Linear(dim, dim))),
+        norm2(register_module("norm2", nn::LayerNorm(nn::LayerNormOptions({dim})))),
+        fc1(register_module("fc1", nn::Linear(dim, hidden))),
+        fc2(register_module("fc2", nn::Linear(hidden, dim))) {}
+
+  at::Tensor attention(const at::Tensor& x) {
+    const int64_t n = x.size(0), tokens = x.size(1), dim = x.size(2), d = dim / heads;
+    // [3, n, heads, tokens, d]
+    auto qkvHeads = qkv->forward(x).reshape({n, tokens, 3, heads, d}).permute({2, 0, 3, 1, 4});
+    auto q = qkvHeads[0], k = qkvHeads[1], v = qkvHeads[2];
+    auto weights = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(d)), -1);
+    auto out = torch::matmul(weights, v).transpose(1, 2).reshape({n, tokens, dim});
+    return proj->forward(out);
+  }
+  at::Tensor forward(const at::Tensor& x) {
+    auto y = x + attention(norm1->forward(x));
+    return y + fc2->forward(torch::gelu(fc1->forward(norm2->forward(y))));
+  }
+  int64_t heads;
+  nn::LayerNorm norm1;
+  nn::Linear qkv, proj;
+  nn::LayerNorm norm2;
+  nn::Linear fc1, fc2;
+};
+
+int64_t vitPatchSize(const ModelShape& shape) {
+  const int64_t h = shape.sampleShape[1], w = shape.sampleShape[2];
+  for (int64_t patch : {7, 4, 2})
+    if (h % patch == 0 && w % patch == 0 && (h / patch) * (w / patch) <= 64) return patch;
+  throw ModelError("zoo:vit-tiny needs image sides divisible by 7, 4 or 2 with at most 64 patches "
+                   "(28×28 or 32×32, say); the data's samples have shape " +
+                   c10::str(c10::IntArrayRef(shape.sampleShape)));
+}
+
+struct VitTiny : Network {
+  static constexpr int64_t kDim = 64, kHeads = 4, kHidden = 128, kLayers = 2;
+  explicit VitTiny(const ModelShape& shape)
+      : patch(vitPatchSize(shape)),
+        embed(register_module("patch_embed", nn::Conv2d(nn::Conv2dOptions(shape.sampleShape[0], kDim, patch).stride(patch)))),
+        position(register_parameter("pos_embed", torch::randn({1, (shape.sampleShape[1] / patch) * (shape.sampleShape[2] / patch), kDim}) * 0.02)),
+        norm(register_module("norm", nn::LayerNorm(nn::LayerNormOptions({kDim})))),
+        head(register_module("head", nn::Linear(kDim, shape.numClasses))) {
+    for (int64_t i = 0; i < kLayers; ++i)
+      layers.push_back(register_module("layer" + std::to_string(i), std::make_shared<EncoderLayer>(kDim, kHeads, kHidden)));
+  }
+  at::Tensor forward(const at::Tensor& x) override {
+    auto tokens = embed->forward(x).flatten(2).transpose(1, 2) + position;  // [n, tokens, dim]
+    for (auto& layer : layers) tokens = layer->forward(tokens);
+    return head->forward(norm->forward(tokens).mean(1));
+  }
+  int64_t patch;
+  nn::Conv2d embed;
+  at::Tensor position;
+  nn::LayerNorm norm;
+  nn::Linear head;
+  std::vector<std::shared_ptr<EncoderLayer>> layers;
+};
+
 std::shared_ptr<Network> build(const std::string& name, const ModelShape& shape) {
   if (shape.numClasses < 2)
     throw ModelError("a classifier needs at least 2 classes, the data has " +
@@ -214,6 +284,7 @@ std::shared_ptr<Network> build(const std::string& name, const ModelShape& shape)
   if (name == "cnn-smooth") return cnnSmall(shape, true);
   if (name == "lenet5") return lenet5(shape);
   if (name == "resnet20") return std::make_shared<ResNet20>(shape);
+  if (name == "vit-tiny") return std::make_shared<VitTiny>(shape);
   throw std::logic_error("unreachable");
 }
 
@@ -261,7 +332,7 @@ class ZooModel final : public Model {
 }  // namespace
 
 std::vector<std::string> zooModelNames() {
-  return {"mlp", "mlp-tanh", "linear", "cnn-small", "cnn-smooth", "lenet5", "resnet20"};
+  return {"mlp", "mlp-tanh", "linear", "cnn-small", "cnn-smooth", "lenet5", "resnet20", "vit-tiny"};
 }
 
 std::unique_ptr<Model> makeZooModel(const std::string& name, const ModelShape& shape, uint64_t seed) {

@@ -22,8 +22,9 @@ using namespace flatland::training;
 
 namespace {
 
-const std::string kTinyMlp =
-    (std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "models" / "tiny_mlp.pt").string();
+// The committed model (tests/models); a path from the build, not __FILE__, which ccache may make
+// relative to the build folder.
+const std::string kTinyMlp = std::string(FLATLAND_COMMITTED_MODELS_DIR) + "/tiny_mlp.pt";
 
 at::Tensor meanLoss(const LossFunction& loss, const at::Tensor& out, const at::Tensor& labels) {
   return loss ? loss(out, labels) : torch::nn::functional::cross_entropy(out, labels);

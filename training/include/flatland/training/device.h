@@ -11,4 +11,8 @@ namespace flatland::training {
 // device this LibTorch cannot use, naming the fix.
 c10::Device parseDevice(const std::string& text);
 
+// What this build runs on, for --version and the GUI's About box: the LibTorch version, whether it
+// was built with CUDA (and which), and the devices it sees now. One item per line.
+std::string describeLibTorch();
+
 }  // namespace flatland::training

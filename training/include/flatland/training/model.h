@@ -74,7 +74,7 @@ class Model {
 };
 
 // Names of the built-in architectures: mlp, mlp-tanh, linear, cnn-small, cnn-smooth, lenet5,
-// resnet20.
+// resnet20, vit-tiny.
 std::vector<std::string> zooModelNames();
 
 // Builds a built-in architecture for the given input shape and class count, seeded.
@@ -89,6 +89,12 @@ std::unique_ptr<Model> loadTorchScriptModel(const std::string& path,
 // Runs two samples through the model and checks it accepts the input shape and produces one
 // logit per class; throws ModelError naming both shapes otherwise.
 void checkModelFitsData(Model& model, const ModelShape& shape);
+
+// Fused attention kernels (flash, memory-efficient, cuDNN) have no second derivative: switches
+// LibTorch's scaled_dot_product_attention to its math path for the whole process. Everything
+// that differentiates twice (Hessian products, HERO, gradient norm penalties) calls it first; it
+// only slows attention models, and only once something needs their second derivatives.
+void useTwiceDifferentiableAttention();
 
 // The one line of a LibTorch or TorchScript exception that says what went wrong.
 std::string summarizeTorchError(const std::exception& error);
