@@ -76,7 +76,17 @@ void FigureView::resizeEvent(QResizeEvent* event) {
   m_redrawTimer->start();
 }
 
+void FigureView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (m_redrawWhenShown) redraw();
+}
+
 void FigureView::redraw() {
+  if (!isVisible()) {
+    m_redrawWhenShown = true;
+    return;
+  }
+  m_redrawWhenShown = false;
   if (m_scene) {
     try {
       m_scene->setFigure(m_figure);

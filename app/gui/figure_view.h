@@ -30,6 +30,7 @@ class FigureView : public QWidget {
 
  protected:
   void resizeEvent(QResizeEvent* event) override;
+  void showEvent(QShowEvent* event) override;
 
  private:
   void redraw();
@@ -39,6 +40,9 @@ class FigureView : public QWidget {
   render::VtkLandscapeWidget* m_scene = nullptr;      // 3-D views
   QLabel* m_sceneProblem = nullptr;                   // why a 3-D view cannot be drawn
   QTimer* m_redrawTimer = nullptr;
+  // A redraw came while the view was hidden (a tab in the back): it waits until the view shows.
+  // Hidden 3-D views have no GL surface to draw on, and most are never looked at again.
+  bool m_redrawWhenShown = false;
 };
 
 }  // namespace flatland::app
