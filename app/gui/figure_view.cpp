@@ -7,12 +7,14 @@
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPixmap>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -22,6 +24,7 @@
 #include "flatland/render/export_figure.h"
 #include "flatland/render/vtk_landscape_widget.h"
 #include "project_figures.h"
+#include "view_titles.h"
 
 namespace flatland::app {
 
@@ -42,7 +45,8 @@ FigureView::FigureView(render::Figure figure, QWidget* parent) : QWidget(parent)
   if (render::isThreeDimensional(m_figure)) {
     m_scene = new render::VtkLandscapeWidget(this);
     m_scene->setObjectName("scene");
-    m_scene->setToolTip("Drag to rotate, shift+drag or middle button to pan, wheel to zoom, R to reset");
+    m_scene->setToolTip(
+        "Drag to rotate, shift+drag or middle button to pan, wheel to zoom, R or View → Reset camera to reset");
     m_scene->setMinimumSize(200, 150);
     layout->addWidget(m_scene, 1);
     // Takes the scene's place when a figure cannot be drawn (no modal box: redraws are timed).
@@ -76,7 +80,17 @@ void FigureView::resizeEvent(QResizeEvent* event) {
   m_redrawTimer->start();
 }
 
+void FigureView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (m_redrawWhenShown) redraw();
+}
+
 void FigureView::redraw() {
+  if (!isVisible()) {
+    m_redrawWhenShown = true;
+    return;
+  }
+  m_redrawWhenShown = false;
   if (m_scene) {
     try {
       m_scene->setFigure(m_figure);
@@ -104,19 +118,65 @@ void FigureView::redraw() {
   }
 }
 
+render::Figure FigureView::figureAsShown() const {
+  if (m_scene && m_scene->hasFigure()) {
+    // The widget's figure may be older than m_figure (a redraw pending): take only its angles.
+    render::Figure shown = m_figure;
+    const render::Figure seen = m_scene->figureAsSeen();
+    if (shown.index() == seen.index()) {
+      if (auto* s = std::get_if<render::SurfaceFigure>(&shown)) {
+        const auto& from = std::get<render::SurfaceFigure>(seen);
+        s->elevation = from.elevation, s->azimuth = from.azimuth;
+      } else if (auto* c = std::get_if<render::ComparisonFigure>(&shown)) {
+        const auto& from = std::get<render::ComparisonFigure>(seen);
+        for (std::size_t i = 0; i < c->panels.size() && i < from.panels.size(); ++i)
+          c->panels[i].elevation = from.panels[i].elevation, c->panels[i].azimuth = from.panels[i].azimuth;
+      } else if (auto* v = std::get_if<render::VolumeFigure>(&shown)) {
+        const auto& from = std::get<render::VolumeFigure>(seen);
+        v->elevation = from.elevation, v->azimuth = from.azimuth;
+      }
+    }
+    return shown;
+  }
+  return m_figure;
+}
+
 void FigureView::exportTo(const QString& path, int width, int height, double dpi, bool transparent) const {
   render::ExportOptions options;
   options.width = width;
   options.height = height;
   options.dpi = dpi;
   options.transparent = transparent;
-  render::exportFigure(m_figure, path.toStdString(), options);
+  render::exportFigure(figureAsShown(), path.toStdString(), options);
+}
+
+namespace {
+const char* kExportFolderKey = "export/lastFolder";
+}
+
+QString FigureView::suggestedExportPath(const QString& extension) const {
+  QString folder = QSettings().value(kExportFolderKey).toString();
+  if (folder.isEmpty() || !QDir(folder).exists()) folder = m_projectFolder;
+  if (folder.isEmpty() || !QDir(folder).exists()) folder = QDir::homePath();
+  const QString stem = fileStemOf(m_title.isEmpty() ? QString::fromStdString(render::figureKind(m_figure)) : m_title);
+  return QDir(folder).filePath(stem + "." + extension);
+}
+
+void FigureView::rememberExportFolder(const QString& path) {
+  QSettings().setValue(kExportFolderKey, QFileInfo(path).absolutePath());
+}
+
+bool FigureView::resetCamera() {
+  if (!m_scene || !m_scene->hasFigure()) return false;
+  m_scene->resetCamera();
+  return true;
 }
 
 void FigureView::exportInteractively() {
-  const QString path = QFileDialog::getSaveFileName(this, "Export figure", QDir::homePath() + "/figure.pdf",
+  const QString path = QFileDialog::getSaveFileName(this, "Export figure", suggestedExportPath("pdf"),
                                                     "PDF (*.pdf);;SVG (*.svg);;PNG (*.png)");
   if (path.isEmpty()) return;
+  rememberExportFolder(path);
   QDialog dialog(this);
   dialog.setWindowTitle("Figure size");
   auto* form = new QFormLayout(&dialog);
@@ -150,8 +210,10 @@ void FigureView::exportInteractively() {
 }
 
 void FigureView::exportCsvInteractively() {
-  const QString path = QFileDialog::getSaveFileName(this, "Export data", QDir::homePath() + "/figure.csv", "CSV (*.csv)");
+  const QString path = QFileDialog::getSaveFileName(
+      this, "Export data", suggestedExportPath("csv"), "CSV (*.csv)");
   if (path.isEmpty()) return;
+  rememberExportFolder(path);
   QFile file(path);
   if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
     QMessageBox::warning(this, "Export failed", "Cannot write " + path + ": " + file.errorString());

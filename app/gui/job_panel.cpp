@@ -4,6 +4,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSplitter>
 #include <QTableWidget>
 #include <QTime>
 #include <QVBoxLayout>
@@ -38,8 +39,15 @@ JobPanel::JobPanel(JobQueue& queue, QWidget* parent) : QWidget(parent), m_queue(
   m_log->setObjectName("jobLog");
   m_log->setReadOnly(true);
   m_log->setMaximumBlockCount(5000);
-  layout->addWidget(m_table, 2);
-  layout->addWidget(m_log, 1);
+  // Side by side: the table gets the dock's whole height (a job per row, five or more rows
+  // even in a short window), the log the rest of the width.
+  auto* split = new QSplitter(Qt::Horizontal, this);
+  split->setChildrenCollapsible(false);
+  split->addWidget(m_table);
+  split->addWidget(m_log);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
+  layout->addWidget(split);
 
   connect(&queue, &JobQueue::jobQueued, this, &JobPanel::onQueued);
   connect(&queue, &JobQueue::jobStarted, this, &JobPanel::onStarted);
@@ -72,6 +80,8 @@ void JobPanel::onStarted(int id) {
   auto& row = m_rows[id];
   row.clock.start();
   m_table->item(row.row, State)->setText("running");
+  // Follow the job that runs: it may sit below the fold after many queued ones.
+  m_table->scrollToItem(m_table->item(row.row, Title), QAbstractItemView::EnsureVisible);
   appendLog(id, "started");
 }
 
@@ -82,7 +92,8 @@ void JobPanel::onProgress(int id, double fraction, const QString& stage, const Q
   row.bar->setValue(int(fraction * 1000));
   const double elapsed = row.clock.isValid() ? row.clock.elapsed() / 1000.0 : 0.0;
   QString time = formatSeconds(elapsed);
-  if (fraction > 0.01 && fraction < 1.0) time += " / ~" + formatSeconds(elapsed * (1 - fraction) / fraction);
+  if (const double left = row.left.update(elapsed, fraction); left >= 0 && fraction < 1.0)
+    time += " / ~" + formatSeconds(left);
   m_table->item(row.row, Time)->setText(time);
   m_table->item(row.row, State)->setText(stage);
   if (!message.isEmpty()) appendLog(id, stage + ": " + message);

@@ -1,11 +1,14 @@
 // The job panel: every queued or running job with a progress bar, elapsed and remaining time,
-// its state and a Cancel button, above a log of what the jobs said.
+// its state and a Cancel button, beside a log of what the jobs said. The table follows the job
+// that runs.
 #pragma once
 
 #include <QElapsedTimer>
 #include <QWidget>
 
 #include <map>
+
+#include "time_estimate.h"
 
 class QPlainTextEdit;
 class QProgressBar;
@@ -35,6 +38,7 @@ class JobPanel : public QWidget {
     int row = 0;
     QProgressBar* bar = nullptr;
     QElapsedTimer clock;
+    RemainingTimeEstimate left;
     QString title;
   };
   JobQueue& m_queue;

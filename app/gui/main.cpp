@@ -28,13 +28,14 @@ int main(int argc, char** argv) {
   QCommandLineOption compare("compare",
                              "compare entries (comma-separated: analysis NAMEs, or runs/NAME for training runs)", "names");
   QCommandLineOption screenshot("screenshot", "save a screenshot of the window to FILE and quit", "file");
-  QCommandLineOption size("size", "window size WxH", "size", "1500x950");
+  QCommandLineOption size("size", "window size WxH (default: 1400x900, less on a smaller screen)", "size");
   parser.addOptions({open, compare, screenshot, size});
   parser.process(app);
 
   flatland::app::MainWindow window;
+  // Without --size the window fits the screen it opens on.
   const auto wh = parser.value(size).split('x');
-  if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
+  if (parser.isSet(size) && wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
   // With --screenshot nobody is there to close a message box: problems go to stderr and end the
   // program with status 1 instead.
   const bool headless = parser.isSet(screenshot);

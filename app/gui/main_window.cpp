@@ -2,7 +2,11 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDesktopServices>
+#include <QDir>
 #include <QDockWidget>
+#include <QScreen>
+#include <QUrl>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -15,6 +19,9 @@
 #include <QTabWidget>
 #include <QTimer>
 
+#include <algorithm>
+
+#include "build_info.h"
 #include "figure_view.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
@@ -23,6 +30,7 @@
 #include "launch_forms.h"
 #include "project_browser.h"
 #include "project_figures.h"
+#include "view_titles.h"
 
 namespace flatland::app {
 
@@ -43,7 +51,8 @@ const char* kFigureProperty = "flatlandFigure";
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle("Flatland");
-  resize(1400, 900);
+  const QScreen* screen = QGuiApplication::primaryScreen();
+  resize(screen ? initialSize(screen->availableGeometry()) : QSize(1280, 800));
   m_jobs = new JobQueue(this);
 
   m_views = new QTabWidget;
@@ -51,6 +60,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_views->setTabsClosable(true);
   m_views->setDocumentMode(true);
   connect(m_views, &QTabWidget::tabCloseRequested, this, [this](int i) { delete m_views->widget(i); });
+  connect(m_views, &QTabWidget::currentChanged, this, [this] { updateViewActions(); });
   setCentralWidget(m_views);
 
   m_browser = new ProjectBrowser;
@@ -113,14 +123,28 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     openNewEntries();
   });
 
-  // The views get the room: the browser is a column, the job panel a strip.
-  resizeDocks({browserDock, formDock}, {340, 380}, Qt::Horizontal);
-  resizeDocks({jobDock}, {170}, Qt::Vertical);
+  m_docks = {browserDock, formDock, jobDock};
+  // The views get the room: the browser is a column, the job panel a strip tall enough for
+  // several jobs. On a narrow screen (1280 wide) the columns give up some of their width.
+  const int w = width();
+  resizeDocks({browserDock, formDock}, {std::min(340, w / 4), std::min(380, int(w * 0.29))}, Qt::Horizontal);
+  resizeDocks({jobDock}, {std::clamp(height() / 4, 150, 230)}, Qt::Vertical);
 
   buildMenus();
+  updateViewActions();
   statusBar()->showMessage("Open or create a project to begin (File menu).");
   QSettings settings;
-  restoreGeometry(settings.value("window/geometry").toByteArray());
+  if (restoreGeometry(settings.value("window/geometry").toByteArray()) && screen) {
+    // A window saved on a larger screen must still fit this one.
+    const QRect free = screen->availableGeometry();
+    if (width() > free.width() || height() > free.height()) resize(initialSize(free));
+  }
+}
+
+QSize MainWindow::initialSize(const QRect& availableScreen) {
+  // A window manager adds a title bar and borders outside the size we set.
+  const QSize room = availableScreen.size() - QSize(16, 40);
+  return QSize(1400, 900).boundedTo(room).expandedTo(QSize(640, 480));
 }
 
 MainWindow::~MainWindow() {
@@ -150,6 +174,100 @@ void MainWindow::buildMenus() {
     refreshProject();
     refreshOpenViews();
   });
+  view->addSeparator();
+  m_resetCamera = view->addAction("Reset &camera", QKeySequence("Ctrl+0"), this, &MainWindow::resetCurrentCamera);
+  m_resetCamera->setObjectName("resetCamera");
+  m_resetCamera->setStatusTip("Turn the current 3-D view back to its first angle (also R in the view)");
+  view->addSeparator();
+  // Closed panels come back from here.
+  auto* panels = view->addMenu("&Panels");
+  for (QDockWidget* dock : m_docks) {
+    QAction* toggle = dock->toggleViewAction();
+    toggle->setObjectName("show" + dock->objectName());
+    panels->addAction(toggle);
+  }
+
+  auto* help = menuBar()->addMenu("&Help");
+  auto* docs = help->addAction("&Documentation", QKeySequence::HelpContents, this, [this] {
+    const QString readme = documentationPath();
+    if (readme.isEmpty() || !QDesktopServices::openUrl(QUrl::fromLocalFile(readme)))
+      QMessageBox::information(this, "Documentation",
+                               "The documentation is the README and the docs folder of Flatland's sources" +
+                                   (readme.isEmpty() ? QString(".") : ": " + QFileInfo(readme).absolutePath()));
+  });
+  docs->setObjectName("helpDocumentation");
+  auto* docsFolder = help->addAction("Documentation &folder", this, [this] {
+    const QString readme = documentationPath();
+    const QString folder = readme.isEmpty() ? QString() : QFileInfo(readme).dir().filePath("docs");
+    if (folder.isEmpty() || !QDesktopServices::openUrl(QUrl::fromLocalFile(folder)))
+      QMessageBox::information(this, "Documentation", folder.isEmpty() ? "The docs folder was not found." : folder);
+  });
+  docsFolder->setObjectName("helpDocsFolder");
+  auto* keys = help->addAction("&Keyboard shortcuts", this, [this] {
+    QMessageBox box(QMessageBox::NoIcon, "Keyboard shortcuts", shortcutsText(), QMessageBox::Close, this);
+    box.setTextFormat(Qt::RichText);
+    box.exec();
+  });
+  keys->setObjectName("helpShortcuts");
+  auto* about = help->addAction("&About Flatland", this, [this] { QMessageBox::about(this, "About Flatland", aboutText()); });
+  about->setObjectName("helpAbout");
+}
+
+QString MainWindow::documentationPath() {
+  const QStringList candidates = {QStringLiteral(FLATLAND_INSTALLED_DOCS "/README.md"),
+                                  QStringLiteral(FLATLAND_SOURCE_DOCS "/README.md")};
+  for (const QString& path : candidates)
+    if (QFileInfo::exists(path)) return QFileInfo(path).canonicalFilePath();
+  return {};
+}
+
+QString MainWindow::aboutText() {
+  return QString("<h3>Flatland %1</h3>"
+                 "<p>Loss landscapes of neural networks: Hessian spectra, loss surfaces and "
+                 "sharpness-aware training.</p>"
+                 "<p>LibTorch %2<br>Qt %3<br>Devices seen: %4</p>")
+      .arg(QString::fromStdString(flatlandVersion()), QString::fromStdString(libtorchVersion()), qVersion(),
+           QString::fromStdString(devicesSeen()));
+}
+
+QString MainWindow::shortcutsText() {
+  const QList<QPair<QString, QString>> keys = {
+      {"Ctrl+N / Ctrl+O", "new / open project"},
+      {"Ctrl+E", "export the current figure"},
+      {"Ctrl+K", "compare the selected runs or analyses"},
+      {"F5", "refresh the project"},
+      {"Ctrl+0", "reset the camera of the current 3-D view"},
+      {"Double-click", "open a run or an analysis"},
+      {"Ctrl+Q", "quit"},
+      {"In a 3-D view:", ""},
+      {"Drag", "rotate"},
+      {"Shift+drag, middle button", "pan"},
+      {"Wheel, + and −", "zoom"},
+      {"Arrow keys", "turn"},
+      {"R, Home", "reset the camera"}};
+  QString html = "<table cellspacing='4'>";
+  for (const auto& [key, what] : keys)
+    html += what.isEmpty() ? QString("<tr><td colspan='2'><b>%1</b></td></tr>").arg(key)
+                           : QString("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(key.toHtmlEscaped(), what);
+  return html + "</table>";
+}
+
+void MainWindow::resetCurrentCamera() {
+  if (auto* view = qobject_cast<FigureView*>(m_views->currentWidget())) view->resetCamera();
+}
+
+void MainWindow::updateViewActions() {
+  if (!m_resetCamera) return;
+  auto* view = qobject_cast<FigureView*>(m_views->currentWidget());
+  m_resetCamera->setEnabled(view && render::isThreeDimensional(view->figure()));
+}
+
+int MainWindow::addView(FigureView* view, const QString& title) {
+  view->setTitle(title);
+  view->setProjectFolder(QFileInfo(m_projectPath).absolutePath());
+  const int index = m_views->addTab(view, title);
+  m_views->setTabToolTip(index, title);
+  return index;
 }
 
 QString MainWindow::openProject(const QString& path, bool interactive) {
@@ -185,7 +303,7 @@ QString MainWindow::openEntry(const QString& entry) {
       auto* view = new FigureView(f.figure);
       view->setProperty(kEntryProperty, entry);
       view->setProperty(kFigureProperty, QString::fromStdString(f.name));
-      const int index = m_views->addTab(view, name + ": " + QString::fromStdString(f.name));
+      const int index = addView(view, name + ": " + QString::fromStdString(f.name));
       if (first < 0) first = index;
     }
     m_views->setCurrentIndex(first);  // an entry opens on its main view
@@ -239,9 +357,30 @@ QString MainWindow::compare(const QStringList& entries) {
         if (figures.empty()) throw;  // the runs compare; the odd analyses are left out
       }
     }
+    // Each tab says what it compares: "sgd vs sam: surfaces".
+    const auto namesOfKind = [&](const std::string& figureName) {
+      QStringList names;
+      if (figureName == "accuracy-comparison" || figureName == "loss-comparison") {
+        for (auto& r : runs) names << QString::fromStdString(r);
+        return names;
+      }
+      const std::string kind = figureName == "comparison" || figureName == "curve-comparison" ? "surface"
+                               : figureName == "quantize-comparison"                            ? "quantize"
+                                                                                                : "hessian";
+      for (auto& a : analyses) {
+        try {
+          auto node = project.read("/analyses/" + a, false);
+          if (node.has("kind") && node.text("kind") == kind) names << QString::fromStdString(a);
+        } catch (const std::exception&) {
+        }
+      }
+      if (names.isEmpty())
+        for (auto& a : analyses) names << QString::fromStdString(a);
+      return names;
+    };
     int first = -1;
     for (auto& f : figures) {
-      const int index = m_views->addTab(new FigureView(f.figure), "compare: " + QString::fromStdString(f.name));
+      const int index = addView(new FigureView(f.figure), comparisonTabTitle(namesOfKind(f.name), QString::fromStdString(f.name)));
       if (first < 0) first = index;
     }
     m_views->setCurrentIndex(first);

@@ -5,6 +5,8 @@
 #include <QSet>
 #include <QString>
 
+class QAction;
+class QDockWidget;
 class QTabWidget;
 class QTimer;
 class QMenu;
@@ -39,6 +41,17 @@ class MainWindow : public QMainWindow {
   // How often the project is re-read while jobs run (2 s by default; tests go faster).
   void setLiveRefreshInterval(int milliseconds);
 
+  // The size the window opens at on a screen with this free area: its preferred 1400×900, made
+  // smaller where the screen is (room left for a window frame).
+  static QSize initialSize(const QRect& availableScreen);
+  // The README the Help menu opens: installed with the package, else in the source tree; empty
+  // when neither is there.
+  static QString documentationPath();
+  // The text of Help → About: versions and the compute devices LibTorch sees.
+  static QString aboutText();
+  // The text of Help → Keyboard shortcuts (HTML).
+  static QString shortcutsText();
+
   ProjectBrowser* browser() const { return m_browser; }
   JobQueue* jobs() const { return m_jobs; }
   JobPanel* jobPanel() const { return m_jobPanel; }
@@ -59,6 +72,10 @@ class MainWindow : public QMainWindow {
   void newProjectDialog();
   void openProjectDialog();
   void exportCurrentFigure();
+  void resetCurrentCamera();
+  void updateViewActions();
+  // Adds a view's tab, titled and named for export; returns its index.
+  int addView(FigureView* view, const QString& title);
 
   QString m_projectPath;
   ProjectBrowser* m_browser = nullptr;
@@ -71,6 +88,8 @@ class MainWindow : public QMainWindow {
   SurfaceForm* m_surfaceForm = nullptr;
   QuantizeForm* m_quantizeForm = nullptr;
   QMenu* m_recentMenu = nullptr;
+  QAction* m_resetCamera = nullptr;
+  QList<QDockWidget*> m_docks;
   QTimer* m_liveRefresh = nullptr;
   QSet<QString> m_knownEntries;  // the entries the user has seen listed (new ones open live)
 };

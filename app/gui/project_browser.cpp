@@ -1,6 +1,8 @@
 #include "project_browser.h"
 
 #include <QHeaderView>
+#include <QScrollBar>
+#include <QSet>
 
 #include <cmath>
 
@@ -45,6 +47,11 @@ void ProjectBrowser::clearProject() {
 
 void ProjectBrowser::load(const QString& projectPath) {
   auto project = training::ProjectFile::open(projectPath.toStdString());
+  // A reload (every two seconds while jobs run) keeps what the user selected and where the list
+  // was scrolled to.
+  const QStringList selected = selectedEntries();
+  const QString current = currentItem() ? currentItem()->data(0, Qt::UserRole).toString() : QString();
+  const int scrolledTo = verticalScrollBar()->value();
   clearProject();
   m_runs = new QTreeWidgetItem(this, {"Runs"});
   m_analyses = new QTreeWidgetItem(this, {"Analyses"});
@@ -56,6 +63,7 @@ void ProjectBrowser::load(const QString& projectPath) {
     auto* item = new QTreeWidgetItem(m_runs, {QString::fromStdString(name), text(node, "optimizer"), numbers, text(node, "status")});
     item->setData(0, Qt::UserRole, "runs/" + QString::fromStdString(name));
     item->setToolTip(0, text(node, "model") + " on " + text(node, "data"));
+    item->setToolTip(2, numbers);
   }
   for (auto& name : project.list("/analyses")) {
     auto node = project.read("/analyses/" + name, false);
@@ -70,8 +78,18 @@ void ProjectBrowser::load(const QString& projectPath) {
                                                   numbers.join(", "), complete ? "complete" : "partial"});
     item->setData(0, Qt::UserRole, "analyses/" + QString::fromStdString(name));
     item->setToolTip(0, text(node, "model") + " on " + text(node, "data"));
+    item->setToolTip(2, numbers.join(", "));
   }
   expandAll();
+  const QSet<QString> wanted(selected.begin(), selected.end());
+  for (QTreeWidgetItem* group : {m_runs, m_analyses})
+    for (int i = 0; i < group->childCount(); ++i) {
+      QTreeWidgetItem* item = group->child(i);
+      const QString entry = item->data(0, Qt::UserRole).toString();
+      if (entry == current) setCurrentItem(item, 0, QItemSelectionModel::NoUpdate);
+      if (wanted.contains(entry)) item->setSelected(true);
+    }
+  verticalScrollBar()->setValue(scrolledTo);
 }
 
 QStringList ProjectBrowser::selectedEntries() const {

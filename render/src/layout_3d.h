@@ -4,6 +4,7 @@
 #pragma once
 
 #include <QRectF>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct Panel3D {
   BoxAxes axes;
   double elevation = 30.0, azimuth = -60.0;
   std::optional<Vec3> minimum;  // world point to mark with a star
+  // The surface drawn (surface panels): hides the star where it lies in front of the minimum.
+  std::shared_ptr<const SurfaceMesh> mesh;
 };
 
 struct Layout3D {
@@ -42,7 +45,12 @@ Layout3D layoutFigure3D(const Figure& figure, const PlotPainter& out);
 // The default camera of a panel, fitted to its area.
 OrthoView panelView(const Panel3D& panel);
 
-// Titles, axes (seen through `views`, one per panel), minimum stars and the colour bar.
+// Whether the panel's minimum can be seen along `view`: no part of its surface lies between the
+// minimum and the viewer. The star is painted over the 3-D picture, so without this test it
+// showed through a ridge in front of the valley.
+bool minimumVisible(const Panel3D& panel, const OrthoView& view);
+
+// Titles, axes (seen through `views`, one per panel), visible minimum stars and the colour bar.
 void paintDecorations3D(const Layout3D& layout, const std::vector<OrthoView>& views,
                         PlotPainter& out);
 

@@ -17,6 +17,8 @@
 #include <QPainter>
 #include <QSurfaceFormat>
 #include <QWheelEvent>
+#include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include "flatland/errors.h"
@@ -32,6 +34,10 @@ struct VtkLandscapeWidget::State {
   std::optional<Figure> figure;
   Scene scene;
   std::vector<unsigned long> observers;
+  // The surface Qt made the context current on for initializeGL (the widget's offscreen
+  // surface). QOpenGLContext::surface() is null after doneCurrent(), so it cannot be asked later.
+  QSurface* surface = nullptr;
+  QMetaObject::Connection contextGone;
   bool initialized = false;
   bool needsRender = true;  // render in the next paintGL (else only blit the last frame)
   bool inPaint = false;
@@ -56,12 +62,51 @@ VtkLandscapeWidget::VtkLandscapeWidget(QWidget* parent)
   setMinimumSize(160, 120);
 }
 
+// Holds this widget's context current for VTK calls that may free GL objects.
+class VtkLandscapeWidget::ContextScope {
+ public:
+  explicit ContextScope(VtkLandscapeWidget& widget) : m_current(widget.makeContextCurrent()) {}
+  bool current() const { return m_current; }
+
+ private:
+  bool m_current;
+};
+
+bool VtkLandscapeWidget::makeContextCurrent() {
+  QOpenGLContext* ctx = context();
+  if (!m_state->initialized || !m_state->surface || !ctx || !ctx->isValid()) return false;
+  if (QOpenGLContext::currentContext() != ctx && !ctx->makeCurrent(m_state->surface)) return false;
+  return QOpenGLContext::currentContext() == ctx;
+}
+
+void VtkLandscapeWidget::releaseGraphics() {
+  State& s = *m_state;
+  if (!s.initialized) return;
+  // Only in our own context: in another one the same object names belong to another widget.
+  if (makeContextCurrent()) s.window->ReleaseGraphicsResources(s.window);
+  for (unsigned long id : s.observers) s.window->RemoveObserver(id);
+  s.observers.clear();
+  s.window->SetReadyForRendering(false);
+  s.initialized = false;
+  s.surface = nullptr;
+  s.needsRender = true;
+}
+
 VtkLandscapeWidget::~VtkLandscapeWidget() {
-  makeCurrent();
-  for (unsigned long id : m_state->observers) m_state->window->RemoveObserver(id);
-  m_state->window->Finalize();
-  m_state->window->SetReadyForRendering(false);
-  doneCurrent();
+  QObject::disconnect(m_state->contextGone);
+  const bool hadContext = m_state->initialized;
+  const bool current = makeContextCurrent();
+  releaseGraphics();
+  // The scene's and the window's VTK objects die here; with GL objects alive they must die in
+  // our context. Without one (never shown) there is nothing on the GPU to free.
+  if (current || !hadContext) {
+    m_state.reset();
+    if (current) context()->doneCurrent();
+  } else {
+    // The context is gone with GL objects never freed: leak them rather than free names that may
+    // now belong to another widget's context.
+    (void)m_state.release();
+  }
 }
 
 void VtkLandscapeWidget::setDefaultSurfaceFormat() {
@@ -99,10 +144,36 @@ void VtkLandscapeWidget::setFigure(const Figure& figure) {
     scene.fittedHalfHeight = m_state->scene.fittedHalfHeight;
   }
   m_state->figure = figure;
-  m_state->scene = std::move(scene);
-  attachScene(m_state->scene, m_state->window);
+  {
+    // Removing the old renderers frees their GL objects: in our context (or none exist yet).
+    ContextScope scope(*this);
+    if (m_state->initialized && !scope.current()) m_state->needsRender = true;
+    Scene old = std::move(m_state->scene);
+    m_state->scene = std::move(scene);
+    attachScene(m_state->scene, m_state->window);
+    old = Scene{};
+  }
   layoutScene(!keepCamera);
   renderLater();
+}
+
+Figure VtkLandscapeWidget::figureAsSeen() const {
+  if (!m_state->figure) throw RenderError("no figure is shown");
+  Figure seen = *m_state->figure;
+  double dop[3];
+  m_state->scene.camera->GetDirectionOfProjection(dop);
+  // The viewer looks along dop: it sits towards -dop, at (cos e cos a, cos e sin a, sin e).
+  const double elevation = std::asin(std::clamp(-dop[2], -1.0, 1.0)) * 180.0 / M_PI;
+  const double azimuth = std::atan2(-dop[1], -dop[0]) * 180.0 / M_PI;
+  const auto turn = [&](auto& figure) {
+    figure.elevation = elevation;
+    figure.azimuth = azimuth;
+  };
+  if (auto* surface = std::get_if<SurfaceFigure>(&seen)) turn(*surface);
+  if (auto* comparison = std::get_if<ComparisonFigure>(&seen))
+    for (SurfaceFigure& panel : comparison->panels) turn(panel);
+  if (auto* volume = std::get_if<VolumeFigure>(&seen)) turn(*volume);
+  return seen;
 }
 
 void VtkLandscapeWidget::resetCamera() {
@@ -133,6 +204,12 @@ void VtkLandscapeWidget::renderLater() {
 void VtkLandscapeWidget::initializeGL() {
   State& s = *m_state;
   auto* window = s.window.Get();
+  // Called again with a new context when the widget moves to another top-level window.
+  releaseGraphics();
+  s.surface = context()->surface();
+  QObject::disconnect(s.contextGone);
+  s.contextGone = connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] { releaseGraphics(); },
+                          Qt::DirectConnection);
   // VTK asks through these events to make its context current, whether it is current, and to
   // show a finished frame. Making current calls the raw QOpenGLContext: QOpenGLWidget's
   // makeCurrent() would rebind Qt's framebuffer behind VTK's cached state (a black frame).
@@ -143,10 +220,7 @@ void VtkLandscapeWidget::initializeGL() {
     s.observers.push_back(window->AddObserver(event, command));
   };
   observe(vtkCommand::WindowMakeCurrentEvent, [](vtkObject*, unsigned long, void* self, void*) {
-    auto* widget = static_cast<VtkLandscapeWidget*>(self);
-    QOpenGLContext* context = widget->context();
-    if (context && QOpenGLContext::currentContext() != context)
-      context->makeCurrent(context->surface());
+    static_cast<VtkLandscapeWidget*>(self)->makeContextCurrent();
   });
   observe(vtkCommand::WindowIsCurrentEvent, [](vtkObject*, unsigned long, void* self, void* data) {
     auto* widget = static_cast<VtkLandscapeWidget*>(self);

@@ -1,6 +1,11 @@
 // A Qt 6 widget that shows the 3-D views (surface, comparison, volume) with VTK and lets the user
 // rotate, pan and zoom. VTK's own Qt module is built for Qt 5 on Debian, so this hosts a
 // vtkGenericOpenGLRenderWindow in a QOpenGLWidget the way QVTKOpenGLNativeWidget does.
+//
+// VTK frees GL objects whenever a scene changes (RemoveRenderer), so every VTK call that may do
+// so runs with this widget's own context current — never another widget's (it would delete that
+// one's objects) and never a context that is gone (a crash). When Qt destroys the context (the
+// widget moves to another window, or dies), VTK's resources are released first, in it.
 #pragma once
 
 #include <QOpenGLWidget>
@@ -31,6 +36,11 @@ class VtkLandscapeWidget : public QOpenGLWidget {
   // Back to the figure's elevation/azimuth (also the R and Home keys).
   void resetCamera();
 
+  // The figure shown, turned to the live camera's elevation and azimuth (matplotlib's angles), so
+  // an export shows what the user turned to; zoom and pan are fitted to the page again. Throws
+  // RenderError when no figure is shown.
+  Figure figureAsSeen() const;
+
   // The shared camera of all panels (a comparison's cameras are linked through it).
   vtkCamera* camera() const;
   vtkGenericOpenGLRenderWindow* renderWindow() const;
@@ -54,6 +64,12 @@ class VtkLandscapeWidget : public QOpenGLWidget {
   struct State;
   std::unique_ptr<State> m_state;
 
+  class ContextScope;
+  // Makes this widget's context current on its own surface; false when it has none (not yet
+  // shown, or destroyed), in which case VTK holds no GL resources to free in it.
+  bool makeContextCurrent();
+  // Frees VTK's GL resources in this widget's context (before Qt destroys it).
+  void releaseGraphics();
   void layoutScene(bool resetCamera);
   void forwardMouse(QMouseEvent* event, unsigned long vtkEvent);
   void renderLater();
