@@ -1,6 +1,7 @@
 #include "jobs.h"
 
 #include "job_inputs.h"
+#include "job_settings.h"
 
 #include <nlohmann/json.hpp>
 
@@ -114,7 +115,10 @@ QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl&
   if (!s.projectPath.empty()) {
     auto project = training::ProjectFile::openOrCreate(s.projectPath);
     training::Node node;
-    node.attributes = provenanceOf("quantize", s.input, loaded, {{"bits", s.bits}, {"batch_size", s.input.batchSize}}).toAttributes();
+    nlohmann::json stored = nlohmann::json::object();
+    settings::addStored(quantizeSettings(), s, stored);
+    stored["bits"] = s.bits;  // the widths themselves, not the range typed
+    node.attributes = provenanceOf("quantize", s.input, loaded, stored).toAttributes();
     node.attributes["float_test_accuracy"] = r.floatAccuracy;
     node.attributes["float_test_loss"] = r.floatLoss;
     node.attributes["complete"] = int64_t(1);
