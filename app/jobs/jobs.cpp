@@ -83,24 +83,11 @@ QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl&
       traces = analysis::layerTraces(hessian, *loaded.model, s.hawqSamples, s.input.seed, control);
     }
     auto allocation = analysis::allocateBits(*loaded.model, traces, s.hawqAverageBits);
-    // Quantize each weight tensor at its own width, evaluate, and put the floats back.
+    // Each weight tensor at its own width; a non-finite loss is a result (as in the sweep), so
+    // the sweep above is stored whatever the mixed-precision model does.
     std::map<std::string, int> widthOf;
     for (size_t i = 0; i < allocation.names.size(); ++i) widthOf[allocation.names[i]] = allocation.bits[i];
-    std::vector<std::pair<at::Tensor, at::Tensor>> saved;
-    {
-      torch::NoGradGuard noGrad;
-      for (auto& p : loaded.model->namedParameters()) {
-        auto it = widthOf.find(p.name);
-        if (it == widthOf.end()) continue;
-        saved.emplace_back(p.tensor, p.tensor.detach().clone());
-        p.tensor.copy_(training::fakeQuantize(p.tensor, it->second, training::QuantGranularity::PerChannel));
-      }
-    }
-    auto mixed = training::evaluate(*loaded.model, loaded.data, s.input.batchSize, control);
-    {
-      torch::NoGradGuard noGrad;
-      for (auto& [tensor, original] : saved) tensor.copy_(original);
-    }
+    auto mixed = training::evaluateMixedPrecision(*loaded.model, loaded.data, widthOf, s.input.batchSize, control);
     for (size_t i = 0; i < traces.size(); ++i) {
       r.hawqLayers.push_back(traces[i].name);
       r.hawqParameters.push_back(traces[i].parameters);
