@@ -74,7 +74,8 @@ void checkIsProject(const std::string& path) {
                        std::to_string(std::get<int64_t>(version->second)) + "); upgrade Flatland");
 }
 
-// One writer at a time per process; transactions on one file are serialised.
+// One writer at a time in the whole process, whatever the file: the mutex is global, so writes
+// to different projects wait for each other too (across processes, the lock file serialises them).
 std::mutex& writeMutex() {
   static std::mutex m;
   return m;
