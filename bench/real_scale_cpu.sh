@@ -19,10 +19,12 @@ while [ $# -gt 0 ]; do
 done
 [ $# -ge 1 ] || { echo "usage: $0 [--threads N] [--quick] CLI [CLI ...]" >&2; exit 2; }
 
+# Debian's python3 has h5py (python3-h5py, installed by packaging/install-deps.sh).
+python=${PYTHON:-/usr/bin/python3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data=$work/cifar-size-1000.h5
-python3 - "$data" <<'PY'
+"$python" - "$data" <<'PY'
 import sys, h5py, numpy as np
 rng = np.random.default_rng(0)
 with h5py.File(sys.argv[1], "w") as f:
@@ -36,7 +38,7 @@ measure() {
   local label=$1; shift
   /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" > "$work/out.json"
   read -r wall user sys rss < "$work/time"
-  python3 - "$label" "$wall" "$user" "$sys" "$rss" "$work/out.json" <<'PY'
+  "$python" - "$label" "$wall" "$user" "$sys" "$rss" "$work/out.json" <<'PY'
 import json, sys
 label, wall, user, sys_, rss, out = sys.argv[1:]
 doc = json.loads(open(out).read().strip().splitlines()[-1])

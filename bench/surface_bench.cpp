@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "flatland/analysis/direction.h"
-#include "flatland/analysis/surface_job.h"
+#include "flatland/analysis/loss_surface.h"
 #include "flatland/training/dataset.h"
 #include "flatland/training/model.h"
 

@@ -33,8 +33,7 @@ void quadratureFromTridiagonal(const Tridiagonal& t, std::vector<double>& nodes,
   }
 }
 
-void smoothDensity(SpectralDensity& density, int64_t gridPoints, double sigmaSquared,
-                   double sigma2) {
+void smoothDensity(SpectralDensity& density, int64_t gridPoints, double sigmaSquared) {
   if (gridPoints < 2) throw InvalidArgument("the density grid needs at least 2 points");
   double lo = INFINITY, hi = -INFINITY;
   for (const auto& row : density.nodes)
@@ -44,7 +43,7 @@ void smoothDensity(SpectralDensity& density, int64_t gridPoints, double sigmaSqu
   // PyHessian's grid and kernel width (Yao et al., 2020).
   lo -= 0.01;
   hi += 0.01;
-  if (!(sigma2 > 0.0)) sigma2 = sigmaSquared * std::max(1.0, hi - lo);
+  const double sigma2 = sigmaSquared * std::max(1.0, hi - lo);
   density.sigma2 = sigma2;
   density.grid.resize(size_t(gridPoints));
   density.values.assign(size_t(gridPoints), 0.0);

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "flatland/errors.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/training/tensor_array.h"
 
 namespace flatland::analysis {
@@ -32,43 +33,44 @@ void layerNormalize(at::Tensor& d, const at::Tensor& w) {
 
 }  // namespace
 
+namespace {
+
+template <class Enum>
+Enum parseChoice(const std::vector<std::string>& names, const std::string& text, const char* what) {
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == text) return Enum(i);
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw InvalidArgument(std::string(what) + " must be one of " + list + ", got '" + text + "'");
+}
+
+}  // namespace
+
+const std::vector<std::string>& directionKindNames() {
+  static const std::vector<std::string> names = {"random", "eigen", "pca", "interp"};
+  return names;
+}
+const std::vector<std::string>& directionNormNames() {
+  static const std::vector<std::string> names = {"filter", "layer", "none"};
+  return names;
+}
+const std::vector<std::string>& oneDimPolicyNames() {
+  static const std::vector<std::string> names = {"zero", "weight", "normalize"};
+  return names;
+}
+
+DirectionKind parseDirectionKind(const std::string& text) {
+  return parseChoice<DirectionKind>(directionKindNames(), text, "the directions");
+}
+std::string toString(DirectionKind kind) { return directionKindNames().at(size_t(kind)); }
 DirectionNorm parseDirectionNorm(const std::string& text) {
-  if (text == "filter") return DirectionNorm::Filter;
-  if (text == "layer") return DirectionNorm::Layer;
-  if (text == "none") return DirectionNorm::None;
-  throw InvalidArgument("the direction norm must be filter, layer or none, got '" + text + "'");
+  return parseChoice<DirectionNorm>(directionNormNames(), text, "the direction norm");
 }
-
-std::string toString(DirectionNorm norm) {
-  switch (norm) {
-    case DirectionNorm::Filter:
-      return "filter";
-    case DirectionNorm::Layer:
-      return "layer";
-    case DirectionNorm::None:
-      return "none";
-  }
-  return "none";
-}
-
+std::string toString(DirectionNorm norm) { return directionNormNames().at(size_t(norm)); }
 OneDimPolicy parseOneDimPolicy(const std::string& text) {
-  if (text == "zero") return OneDimPolicy::Zero;
-  if (text == "weight") return OneDimPolicy::Weight;
-  if (text == "normalize") return OneDimPolicy::Normalize;
-  throw InvalidArgument("the 1-D policy must be zero, weight or normalize, got '" + text + "'");
+  return parseChoice<OneDimPolicy>(oneDimPolicyNames(), text, "the 1-D policy");
 }
-
-std::string toString(OneDimPolicy policy) {
-  switch (policy) {
-    case OneDimPolicy::Zero:
-      return "zero";
-    case OneDimPolicy::Weight:
-      return "weight";
-    case OneDimPolicy::Normalize:
-      return "normalize";
-  }
-  return "zero";
-}
+std::string toString(OneDimPolicy policy) { return oneDimPolicyNames().at(size_t(policy)); }
 
 at::Tensor normalizeDirection(const at::Tensor& direction, const training::Model& model,
                               DirectionNorm norm, OneDimPolicy oneDim) {
@@ -137,12 +139,12 @@ DirectionSet eigenDirections(const training::ProjectFile& project, const std::st
     throw InvalidArgument(analysisPath +
                           " is not a Hessian analysis (kind=\"hessian\"); run "
                           "flatland-cli hessian first or name another analysis");
-  if (!project.exists(analysisPath + "/top_eigenvectors"))
-    throw ProjectError(analysisPath + " has no top_eigenvectors");
-  auto vectors = training::toTensor(project.readDataset(analysisPath + "/top_eigenvectors"));
+  const std::string vectorsPath = analysisPath + "/" + schema::kTopEigenvectors;
+  if (!project.exists(vectorsPath)) throw ProjectError(analysisPath + " has no " + schema::kTopEigenvectors);
+  auto vectors = training::toTensor(project.readDataset(vectorsPath));
   const int64_t p = model.parameterCount();
   if (vectors.dim() != 2 || vectors.size(1) != p)
-    throw InvalidArgument(analysisPath + "/top_eigenvectors has shape " +
+    throw InvalidArgument(vectorsPath + " has shape " +
                           c10::str(vectors.sizes()) + " but the model has " + std::to_string(p) +
                           " parameters");
   if (vectors.size(0) < count)

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "flatland/errors.h"
+#include "flatland/training/project_schema.h"
 
 namespace flatland::analysis {
 
@@ -262,30 +263,29 @@ Array ragged(const std::vector<std::vector<double>>& rows) {
 }
 
 void putSpectrum(Node& node, const SpectrumReport& r, int64_t parameters) {
-  auto eigen = [&](const EigenResult& e, const char* name) {
+  auto eigen = [&](const EigenResult& e, const char* valuesKey, const char* vectorsKey) {
     const int64_t k = int64_t(e.values.size());
-    node.datasets[std::string(name) + "_eigenvalues"] = Array::f64(e.values, {k});
-    if (!e.vectors.empty())
-      node.datasets[std::string(name) + "_eigenvectors"] = matrix32(e.vectors, k, parameters);
+    node.datasets[valuesKey] = Array::f64(e.values, {k});
+    if (!e.vectors.empty()) node.datasets[vectorsKey] = matrix32(e.vectors, k, parameters);
   };
   bool converged = true;
   if (!r.top.values.empty() || r.top.products > 0) {
-    eigen(r.top, "top");
-    if (!r.top.values.empty()) node.attributes["lambda_max"] = r.top.values.front();
-    node.attributes["top_converged"] = int64_t(r.top.converged);
+    eigen(r.top, schema::kTopEigenvalues, schema::kTopEigenvectors);
+    if (!r.top.values.empty()) node.attributes[schema::kLambdaMax] = r.top.values.front();
+    node.attributes[schema::kTopConverged] = int64_t(r.top.converged);
     converged = converged && r.top.converged;
   }
   if (!r.bottom.values.empty() || r.bottom.products > 0) {
-    eigen(r.bottom, "bottom");
-    if (!r.bottom.values.empty()) node.attributes["lambda_min"] = r.bottom.values.front();
-    node.attributes["bottom_converged"] = int64_t(r.bottom.converged);
+    eigen(r.bottom, schema::kBottomEigenvalues, schema::kBottomEigenvectors);
+    if (!r.bottom.values.empty()) node.attributes[schema::kLambdaMin] = r.bottom.values.front();
+    node.attributes[schema::kBottomConverged] = int64_t(r.bottom.converged);
     converged = converged && r.bottom.converged;
   }
   if (r.hasTrace) {
-    node.attributes["trace"] = r.trace.mean;
-    node.attributes["trace_stderr"] = r.trace.standardError;
-    node.attributes["trace_samples"] = r.trace.samples;
-    node.datasets["trace_samples"] = Array::f64(r.trace.values, {int64_t(r.trace.values.size())});
+    node.attributes[schema::kTrace] = r.trace.mean;
+    node.attributes[schema::kTraceStderr] = r.trace.standardError;
+    node.attributes[schema::kTraceSamples] = r.trace.samples;
+    node.datasets[schema::kTraceSamples] = Array::f64(r.trace.values, {int64_t(r.trace.values.size())});
   }
   if (r.hasDensity) {
     Node density;
@@ -298,7 +298,7 @@ void putSpectrum(Node& node, const SpectrumReport& r, int64_t parameters) {
     density.datasets["grid"] = Array::f64(r.density.grid, {int64_t(r.density.grid.size())});
     density.datasets["values"] = Array::f64(r.density.values, {int64_t(r.density.values.size())});
     density.attributes["sigma2"] = r.density.sigma2;
-    node.groups["density"] = std::move(density);
+    node.groups[schema::kDensity] = std::move(density);
   }
   node.attributes["converged"] = int64_t(converged);
   node.attributes["hvp_count"] = r.hvpCount;
@@ -331,22 +331,22 @@ training::Node hessianNode(const HessianReport& report, const Provenance& proven
       std::snprintf(name, sizeof name, "class_%02lld", static_cast<long long>(c.classIndex));
       perClass.groups[name] = std::move(group);
     }
-    node.groups["per_class"] = std::move(perClass);
+    node.groups[schema::kPerClass] = std::move(perClass);
   }
   if (!report.sweep.batchSizes.empty()) {
     Node sweep;
     const auto& s = report.sweep;
     const int64_t sizes = int64_t(s.batchSizes.size());
-    sweep.datasets["batch_sizes"] = Array::i64(s.batchSizes, {sizes});
-    sweep.datasets["lambda_max_mean"] = Array::f64(s.mean, {sizes});
-    sweep.datasets["lambda_max_std"] = Array::f64(s.std, {sizes});
-    sweep.datasets["lambda_max_samples"] = ragged(s.lambdaMax);
-    sweep.attributes["lambda_max_full"] = s.lambdaMaxFull;
+    sweep.datasets[schema::kBatchSizes] = Array::i64(s.batchSizes, {sizes});
+    sweep.datasets[schema::kLambdaMaxMean] = Array::f64(s.mean, {sizes});
+    sweep.datasets[schema::kLambdaMaxStd] = Array::f64(s.std, {sizes});
+    sweep.datasets[schema::kLambdaMaxSamples] = ragged(s.lambdaMax);
+    sweep.attributes[schema::kLambdaMaxFull] = s.lambdaMaxFull;
     sweep.attributes["hvp_count"] = s.hvpCount;
     sweep.attributes["seconds"] = s.seconds;
-    node.groups["batch_sweep"] = std::move(sweep);
+    node.groups[schema::kBatchSweep] = std::move(sweep);
   }
-  node.attributes["complete"] = int64_t(1);
+  node.attributes[schema::kComplete] = int64_t(1);
   return node;
 }
 

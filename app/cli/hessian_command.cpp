@@ -9,36 +9,13 @@
 #include "cli_context.h"
 #include "flatland/errors.h"
 #include "hessian_job.h"
+#include "job_settings.h"
+#include "setting_options.h"
 #include "terminal_progress.h"
 
 namespace flatland::cli {
 
 namespace {
-
-struct HessianCliOptions {
-  JobOptions job;
-  app::HessianJobSettings hessian;
-  std::string batchSweep;
-};
-
-std::vector<int64_t> parseSizes(const std::string& text) {
-  std::vector<int64_t> sizes;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    if (item.empty()) continue;
-    try {
-      size_t used = 0;
-      const long long value = std::stoll(item, &used);
-      if (used != item.size() || value < 1) throw std::invalid_argument(item);
-      sizes.push_back(value);
-    } catch (const std::exception&) {
-      throw InvalidArgument("--batch-sweep takes positive batch sizes separated by commas "
-                            "(16,64,256), got '" + text + "'");
-    }
-  }
-  return sizes;
-}
 
 nlohmann::json finiteOrNull(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
@@ -107,44 +84,9 @@ void printSpectrum(const char* indent, const analysis::SpectrumReport& r) {
 Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand(
       "hessian", "eigenvalues, trace, spectral density and per-class spectra of the loss Hessian");
-  auto o = std::make_shared<HessianCliOptions>();
-  auto& h = o->hessian;
-  h.topK = 1;
-  h.trace = false;
-  h.density = false;
-  h.projectPath = "hessian.h5";
-  o->job.samples = 1000;
-  o->job.batchSize = 1000;
-  o->job.addTo(cmd);
-  cmd->add_option("--top-k", h.topK, "largest eigenvalues to compute (0: none)")->capture_default_str();
-  cmd->add_option("--bottom-k", h.bottomK, "smallest eigenvalues to compute (0: none)")->capture_default_str();
-  cmd->add_option("--tol", h.tolerance, "Lanczos tolerance on the relative residual")->capture_default_str();
-  cmd->add_flag("--trace", h.trace, "estimate the trace (Hutchinson)");
-  cmd->add_option("--trace-samples", h.traceSamples, "most Hutchinson samples")->capture_default_str();
-  cmd->add_option("--trace-rel-stderr", h.traceRelStderr,
-                  "stop the trace once its standard error is this fraction of |trace|")->capture_default_str();
-  cmd->add_option("--trace-stderr", h.traceStderr,
-                  "… or once its standard error is at most this (absolute; 0: off); either target stops it")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_flag("--hutchpp", h.hutchpp, "Hutch++ instead of Hutchinson: spends all --trace-samples, lower variance");
-  cmd->add_option("--curvature", h.curvature, "hessian, or ggn (generalised Gauss-Newton)")
-      ->check(CLI::IsMember({"hessian", "ggn"}))->capture_default_str();
-  cmd->add_flag("--density", h.density, "spectral density by stochastic Lanczos quadrature");
-  cmd->add_option("--density-steps", h.densitySteps, "Lanczos steps per SLQ vector")->capture_default_str();
-  cmd->add_option("--density-vectors", h.densityVectors, "SLQ start vectors")->capture_default_str();
-  cmd->add_option("--grid-points", h.gridPoints, "points of the smoothed density")->capture_default_str();
-  cmd->add_flag("--per-class", h.perClass, "the same analyses for the loss over each class");
-  cmd->add_option("--batch-sweep", o->batchSweep, "λ_max of random mini-batches of these sizes (16,64,256)");
-  cmd->add_option("--sweep-repeats", h.sweepRepeats, "random batches per size")->capture_default_str();
-  cmd->add_option("--max-cached", h.maxCached,
-                  "keep the first-order graph in memory up to this many samples, else stream batches")
-      ->capture_default_str();
-  cmd->add_option("--out", h.projectPath, "project file to store the results in ('' : do not store)")->capture_default_str();
-  cmd->add_option("--name", h.name, "analysis name (default: hessian-<time>)");
+  auto o = std::make_shared<SettingOptions<app::HessianJobSettings>>(cmd, app::hessianSettings());
   return {cmd, [o, &global] {
-            auto settings = o->hessian;
-            settings.input = o->job;
-            settings.batchSweep = parseSizes(o->batchSweep);
+            const auto settings = o->values();
             const bool root = !global.workers || global.workers->isRoot();
             if (root && global.workers && !global.workers->alone() && !settings.density)
               std::fprintf(stderr, "note: under mpirun only --density is shared out; the other "

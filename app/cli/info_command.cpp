@@ -3,6 +3,7 @@
 
 #include "cli_context.h"
 #include "flatland/training/project_file.h"
+#include "flatland/training/project_schema.h"
 
 namespace flatland::cli {
 
@@ -28,8 +29,9 @@ std::string toText(const AttributeValue& value) {
 
 // The attributes shown in the one-line summary of a run or analysis, when present.
 const std::vector<std::string> kSummaryKeys = {
-    "kind", "status", "model", "data", "optimizer", "epochs_done", "final_test_accuracy",
-    "lambda_max", "lambda_min", "trace", "grid", "complete"};
+    schema::kKind,      schema::kStatus,    schema::kModel,      schema::kData,
+    schema::kOptimizer, schema::kEpochsDone, schema::kFinalTestAccuracy, schema::kLambdaMax,
+    schema::kLambdaMin, schema::kTrace,     schema::kGrid,       schema::kComplete};
 
 }  // namespace
 

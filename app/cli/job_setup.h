@@ -2,13 +2,11 @@
 #pragma once
 
 #include "cli_context.h"
-#include "flatland/training/device.h"
 #include "job_inputs.h"
 
 namespace flatland::cli {
 
 using JobSetup = app::LoadedInputs;
-using training::parseDevice;
 
 inline JobSetup loadJob(const JobOptions& options) { return app::loadInputs(options); }
 

@@ -1,12 +1,16 @@
 // flatland-cli: the headless front end over the same libraries as the GUI.
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "cli_context.h"
 #include "flatland/errors.h"
 #include "flatland/training/device.h"
 #include "flatland/version.h"
+#include "setting_options.h"
 
 namespace {
 
@@ -35,8 +39,19 @@ int main(int argc, char** argv) {
   GlobalOptions global;
   global.workers = workers.get();
   app.add_flag("--json", global.json, "print results as one JSON object on stdout");
-  app.add_option("--threads", global.threads, "LibTorch intra-op threads (0: its default)")
-      ->check(CLI::NonNegativeNumber);
+  // More threads than this only wait on each other (1000 made a 100-sample eval take 30 s).
+  const int maxThreads = 4 * int(std::max(1u, std::thread::hardware_concurrency()));
+  const std::string threadRange = "0 to " + std::to_string(maxThreads) + " (4 per hardware thread)";
+  app.add_option("--threads", global.threads, "LibTorch intra-op threads (0: its default) [" + threadRange + "]")
+      ->check(CLI::Validator(
+          [maxThreads, threadRange](std::string& text) -> std::string {
+            char* end = nullptr;
+            const long value = std::strtol(text.c_str(), &end, 10);
+            if (text.empty() || *end != '\0' || value < 0 || value > maxThreads)
+              return text + " is out of range: " + threadRange;
+            return {};
+          },
+          ""));
 
   const std::vector<Command> commands = {
       addInfoCommand(app, global),
@@ -56,6 +71,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // CLI11 reports a misspelt subcommand as a missing one; name the word the user typed.
     if (dynamic_cast<const CLI::RequiredError*>(&e)) {
+      // A misspelt option (train --modle) would otherwise be reported as a missing --out.
+      if (auto unknown = unknownOption(app, argc, argv); !unknown.empty()) {
+        std::cerr << "flatland-cli: error: unknown option '" << unknown << "' (see --help)\n";
+        return e.get_exit_code();
+      }
       for (int i = 1; i < argc; ++i) {
         const std::string word = argv[i];
         if (word == "--threads") ++i;

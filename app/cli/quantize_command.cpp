@@ -3,7 +3,9 @@
 
 #include "cli_context.h"
 #include "flatland/errors.h"
+#include "job_settings.h"
 #include "jobs.h"
+#include "setting_options.h"
 #include "terminal_progress.h"
 
 namespace flatland::cli {
@@ -11,41 +13,9 @@ namespace flatland::cli {
 using app::QuantizeJobSettings;
 using app::runQuantizeJob;
 
-namespace {
-
-std::vector<int> parseBits(const std::string& text) {
-  auto dash = text.find('-');
-  try {
-    if (dash == std::string::npos) return {std::stoi(text)};
-    int low = std::stoi(text.substr(0, dash)), high = std::stoi(text.substr(dash + 1));
-    if (low < 2 || high > 16 || low > high) throw InvalidArgument("");
-    std::vector<int> bits;
-    for (int b = low; b <= high; ++b) bits.push_back(b);
-    return bits;
-  } catch (const std::exception&) {
-    throw InvalidArgument("--bits must be a width or a range such as 2-8 (within 2…16), got '" + text + "'");
-  }
-}
-
-}  // namespace
-
 Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand("quantize", "post-training quantization sweep: test accuracy at each weight bit width");
-  auto options = std::make_shared<JobOptions>();
-  options->data = "fashion-mnist:test";
-  options->addTo(cmd);
-  auto bits = std::make_shared<std::string>("2-8");
-  auto out = std::make_shared<std::string>();
-  auto name = std::make_shared<std::string>();
-  cmd->add_option("--bits", *bits, "bit widths, e.g. 2-8 or 4")->capture_default_str();
-  cmd->add_option("--out", *out, "project file to store the analysis in");
-  cmd->add_option("--name", *name, "analysis name (default: quantize-<time>)");
-  auto hawqBits = std::make_shared<double>(0.0);
-  auto hawqSamples = std::make_shared<int64_t>(100);
-  cmd->add_option("--hawq-bits", *hawqBits,
-                  "also choose a bit width per layer from per-layer Hessian traces (HAWQ) with this "
-                  "average, and evaluate it (0: off)")->capture_default_str();
-  cmd->add_option("--hawq-samples", *hawqSamples, "Hutchinson samples for the per-layer traces")->capture_default_str();
+  auto options = std::make_shared<SettingOptions<QuantizeJobSettings>>(cmd, app::quantizeSettings());
   // --per-channel used to be accepted and ignored, which let users believe they had chosen a
   // granularity. Both are always computed, reported and stored, so the flag is gone; it stays
   // only as a hidden option that explains this instead of CLI11's bare "not expected".
@@ -54,18 +24,13 @@ Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global) {
             if (cmd->count("--per-channel") > 0)
               throw InvalidArgument("--per-channel was removed: quantize always reports and stores both "
                                     "granularities (per_tensor and per_channel); leave the flag out");
-            QuantizeJobSettings settings;
-            settings.input = *options;
-            settings.bits = parseBits(*bits);
-            settings.projectPath = *out;
-            settings.name = *name;
-            settings.hawqAverageBits = *hawqBits;
-            settings.hawqSamples = *hawqSamples;
+            const QuantizeJobSettings settings = options->values();
+            const auto* out = &settings.projectPath;
             TerminalJob terminal;
             auto r = runQuantizeJob(settings, terminal.control());
             terminal.finish();
             if (global.json) {
-              printJson({{"model", options->model}, {"data", options->data}, {"bits", r.bits},
+              printJson({{"model", settings.input.model}, {"data", settings.input.data}, {"bits", r.bits},
                          {"float_test_accuracy", r.floatAccuracy},
                          {"per_tensor", {{"test_loss", r.perTensorLoss}, {"test_accuracy", r.perTensorAccuracy}}},
                          {"per_channel", {{"test_loss", r.perChannelLoss}, {"test_accuracy", r.perChannelAccuracy}}},

@@ -8,74 +8,26 @@
 #include "flatland/errors.h"
 #include "flatland/training/device.h"
 #include "flatland/training/project_file.h"
+#include "job_settings.h"
+#include "setting_options.h"
 #include "terminal_progress.h"
 
 namespace flatland::cli {
-
-namespace {
-
-struct SurfaceOptions {
-  JobOptions job;
-  app::SurfaceJobSettings surface;
-};
-
-}  // namespace
 
 Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand(
       "surface",
       "loss and accuracy on a 1-, 2- or 3-D grid around a model, written into a project file "
       "block by block (an interrupted job resumes when run again with the same --name)");
-  auto o = std::make_shared<SurfaceOptions>();
-  auto& s = o->surface;
-  s.projectPath = "surface.h5";
-  o->job.batchSize = 256;  // on CUDA 4096 unless --batch-size is given
-  o->job.addTo(cmd);
-  cmd->add_option("--test-data", s.testData,
-                  "a second data set, stored as test_loss / test_accuracy "
-                  "(--data fills train_loss / train_accuracy)");
-  cmd->add_option("--dirs", s.directions,
-                  "random (filter-normalised Gaussian; the default), eigen (top Hessian "
-                  "eigenvectors: of --from-analysis, else computed first), pca (of a run's checkpoints, --run), interp "
-                  "(to --to)")
-      ->check(CLI::IsMember({"random", "eigen", "pca", "interp"}));
-  cmd->add_option("--to", s.to, "with --dirs interp: the second model (a model spec)");
-  cmd->add_option(
-      "--from-analysis", s.fromAnalysis,
-      "an analysis NAME (or OTHER.h5:NAME): a hessian analysis gives eigenvector directions, a "
-      "surface analysis lends its stored directions (to compare minima on the same footing)");
-  cmd->add_option("--run", s.run,
-                  "with --dirs pca: the run whose checkpoints make the trajectory (NAME or "
-                  "P.h5:/runs/NAME); the origin defaults to its last checkpoint");
-  cmd->add_option("--grid", s.grid,
-                  "X[,Y[,Z]] with each axis lo:hi:n (default -1:1:51,-1:1:51; interp "
-                  "-0.5:1.5:41; pca: around the trajectory)");
-  cmd->add_option("--norm", s.norm,
-                  "random/eigen directions: filter (Li et al. 2018; the default), layer or none "
-                  "(eigen default: none)")
-      ->check(CLI::IsMember({"filter", "layer", "none"}));
-  cmd->add_option("--one-dim", s.oneDim,
-                  "biases and BatchNorm weights in random directions: zero (the default), weight "
-                  "or normalize")
-      ->check(CLI::IsMember({"zero", "weight", "normalize"}));
-  cmd->add_option("--out", s.projectPath, "project file (created when missing)")->capture_default_str();
-  cmd->add_option("--name", s.name,
-                  "analysis name (default surface-<time>); an unfinished surface of that "
-                  "name is resumed");
-  cmd->add_option("--commit-seconds", s.commitSeconds, "seconds between saves of finished points")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  auto o = std::make_shared<SettingOptions<app::SurfaceJobSettings>>(cmd, app::surfaceSettings());
 
   return {
       cmd, [o, cmd, &global] {
-        auto settings = o->surface;
-        settings.input = o->job;
+        auto settings = o->values();
         // PCA directions around the run's last checkpoint unless --model says otherwise.
         if (settings.directions == "pca" && cmd->count("--model") == 0) settings.input.model.clear();
-        // Small batches keep a CPU's activations in cache (2× faster than 2000 for cnn-small);
-        // a GPU wants large ones.
-        if (cmd->count("--batch-size") == 0 && training::parseDevice(settings.input.device).is_cuda())
-          settings.input.batchSize = 4096;
+        // The batch size stays 0 unless given: runSurfaceJob resolves it by device, for the CLI
+        // and the GUI alike (resolveSurfaceBatchSize).
         // A name now, so an interrupted job can say how to resume it.
         if (settings.name.empty()) settings.name = "surface-" + training::isoTimestampUtc();
         const bool root = !global.workers || global.workers->isRoot();

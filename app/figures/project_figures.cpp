@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "flatland/errors.h"
+#include "flatland/training/project_schema.h"
 
 namespace flatland::app {
 
@@ -119,15 +120,15 @@ render::Series densitySeries(const Node& density, const std::string& label) {
 
 std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& name) {
   std::vector<NamedFigure> out;
-  if (node.groups.count("density")) {
+  if (node.groups.count(schema::kDensity)) {
     render::DensityFigure d;
     d.title = name;
-    d.densities.push_back(densitySeries(node.group("density"), "full data"));
-    d.topEigenvalues.push_back(values(node, "top_eigenvalues"));
+    d.densities.push_back(densitySeries(node.group(schema::kDensity), "full data"));
+    d.topEigenvalues.push_back(values(node, schema::kTopEigenvalues));
     out.push_back({"density", d});
   }
-  if (node.groups.count("per_class")) {
-    const Node& perClass = node.group("per_class");
+  if (node.groups.count(schema::kPerClass)) {
+    const Node& perClass = node.group(schema::kPerClass);
     render::DensityFigure d;
     d.title = name + ": per-class spectra";
     render::BarsFigure bars;
@@ -144,16 +145,16 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
     for (auto& [className, cls] : perClass.groups) {
       const std::string label = textOr(cls, "class_name", className) +
                                 (cls.has("class_count") ? " (" + std::to_string(int64_t(cls.number("class_count"))) + ")" : "");
-      if (cls.groups.count("density")) {
-        d.densities.push_back(densitySeries(cls.group("density"), label));
+      if (cls.groups.count(schema::kDensity)) {
+        d.densities.push_back(densitySeries(cls.group(schema::kDensity), label));
         d.topEigenvalues.push_back({});
       }
       bars.categories.push_back(label);
-      top.values.push_back(cls.has("lambda_max") ? cls.number("lambda_max") : std::nan(""));
-      bottom.values.push_back(cls.has("lambda_min") ? cls.number("lambda_min") : std::nan(""));
-      if (cls.has("trace")) {
+      top.values.push_back(cls.has(schema::kLambdaMax) ? cls.number(schema::kLambdaMax) : std::nan(""));
+      bottom.values.push_back(cls.has(schema::kLambdaMin) ? cls.number(schema::kLambdaMin) : std::nan(""));
+      if (cls.has(schema::kTrace)) {
         traces.categories.push_back(label);
-        trace.values.push_back(cls.number("trace"));
+        trace.values.push_back(cls.number(schema::kTrace));
       }
     }
     if (!d.densities.empty()) out.push_back({"per-class-density", d});
@@ -167,16 +168,16 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
       out.push_back({"per-class-trace", traces});
     }
   }
-  if (node.groups.count("batch_sweep")) {
-    const Node& sweep = node.group("batch_sweep");
+  if (node.groups.count(schema::kBatchSweep)) {
+    const Node& sweep = node.group(schema::kBatchSweep);
     render::CurvesFigure c;
     c.title = name + ": mini-batch \u03bb_max";
     c.xLabel = "batch size";
     c.leftLabel = "\u03bb_max";
-    auto sizes = values(sweep, "batch_sizes");
-    c.left.push_back({"mean over batches", sizes, values(sweep, "lambda_max_mean"), false, true});
-    if (sweep.has("lambda_max_full"))
-      c.left.push_back({"full data", sizes, std::vector<double>(sizes.size(), sweep.number("lambda_max_full")), true, false});
+    auto sizes = values(sweep, schema::kBatchSizes);
+    c.left.push_back({"mean over batches", sizes, values(sweep, schema::kLambdaMaxMean), false, true});
+    if (sweep.has(schema::kLambdaMaxFull))
+      c.left.push_back({"full data", sizes, std::vector<double>(sizes.size(), sweep.number(schema::kLambdaMaxFull)), true, false});
     out.push_back({"batch-sweep", c});
   }
   return out;
@@ -297,13 +298,13 @@ std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes, const
   bars.yLabel = "value";
   render::BarSeries lmax{"\u03bb_max", {}}, trace{"trace / 100", {}};
   for (size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i].groups.count("density")) {
-      d.densities.push_back(densitySeries(nodes[i].group("density"), names[i]));
-      d.topEigenvalues.push_back(values(nodes[i], "top_eigenvalues"));
+    if (nodes[i].groups.count(schema::kDensity)) {
+      d.densities.push_back(densitySeries(nodes[i].group(schema::kDensity), names[i]));
+      d.topEigenvalues.push_back(values(nodes[i], schema::kTopEigenvalues));
     }
     bars.categories.push_back(names[i]);
-    lmax.values.push_back(nodes[i].has("lambda_max") ? nodes[i].number("lambda_max") : std::nan(""));
-    trace.values.push_back(nodes[i].has("trace") ? nodes[i].number("trace") / 100.0 : std::nan(""));
+    lmax.values.push_back(nodes[i].has(schema::kLambdaMax) ? nodes[i].number(schema::kLambdaMax) : std::nan(""));
+    trace.values.push_back(nodes[i].has(schema::kTrace) ? nodes[i].number(schema::kTrace) / 100.0 : std::nan(""));
   }
   bars.series = {lmax, trace};
   std::vector<NamedFigure> out;

@@ -8,7 +8,7 @@ namespace flatland::app {
 
 // "0.1.0", as `flatland-cli --version` prints it.
 std::string flatlandVersion();
-// "1.13.0".
+// "2.11.0, built with CUDA 13.0, CPU only", as `flatland-cli --version` says.
 std::string libtorchVersion();
 // "cpu" or "cpu, cuda:0, cuda:1" — what `--device auto` chooses among.
 std::string devicesSeen();

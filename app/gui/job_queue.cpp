@@ -88,6 +88,8 @@ void JobQueue::runJob(int id) {
     finish(false, false, QString::fromStdString(e.what()));
   } catch (const std::exception& e) {
     finish(false, false, QString("internal error: ") + e.what());
+  } catch (...) {
+    finish(false, false, "internal error: an exception that is not a std::exception");
   }
 }
 

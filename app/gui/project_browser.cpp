@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "flatland/training/project_file.h"
+#include "flatland/training/project_schema.h"
 
 namespace flatland::app {
 
@@ -58,8 +59,8 @@ void ProjectBrowser::load(const QString& projectPath) {
   for (auto& name : project.list("/runs")) {
     auto node = project.read("/runs/" + name, false);
     QString numbers;
-    if (auto acc = number(node, "final_test_accuracy"); !acc.isEmpty()) numbers = "test acc " + acc;
-    if (auto e = number(node, "epochs_done"); !e.isEmpty()) numbers += QString(numbers.isEmpty() ? "" : ", ") + e + " epochs";
+    if (auto acc = number(node, schema::kFinalTestAccuracy); !acc.isEmpty()) numbers = "test acc " + acc;
+    if (auto e = number(node, schema::kEpochsDone); !e.isEmpty()) numbers += QString(numbers.isEmpty() ? "" : ", ") + e + " epochs";
     auto* item = new QTreeWidgetItem(m_runs, {QString::fromStdString(name), text(node, "optimizer"), numbers, text(node, "status")});
     item->setData(0, Qt::UserRole, "runs/" + QString::fromStdString(name));
     item->setToolTip(0, text(node, "model") + " on " + text(node, "data"));
@@ -68,12 +69,12 @@ void ProjectBrowser::load(const QString& projectPath) {
   for (auto& name : project.list("/analyses")) {
     auto node = project.read("/analyses/" + name, false);
     QStringList numbers;
-    if (auto v = number(node, "lambda_max"); !v.isEmpty()) numbers << "\u03bb_max " + v;
-    if (auto v = number(node, "lambda_min"); !v.isEmpty()) numbers << "\u03bb_min " + v;
-    if (auto v = number(node, "trace"); !v.isEmpty()) numbers << "trace " + v;
-    if (auto v = number(node, "loss_min"); !v.isEmpty()) numbers << "min loss " + v;
-    if (auto v = number(node, "float_test_accuracy"); !v.isEmpty()) numbers << "float acc " + v;
-    const bool complete = node.has("complete") && node.number("complete") == 1;
+    if (auto v = number(node, schema::kLambdaMax); !v.isEmpty()) numbers << "\u03bb_max " + v;
+    if (auto v = number(node, schema::kLambdaMin); !v.isEmpty()) numbers << "\u03bb_min " + v;
+    if (auto v = number(node, schema::kTrace); !v.isEmpty()) numbers << "trace " + v;
+    if (auto v = number(node, schema::kLossMin); !v.isEmpty()) numbers << "min loss " + v;
+    if (auto v = number(node, schema::kFloatTestAccuracy); !v.isEmpty()) numbers << "float acc " + v;
+    const bool complete = node.has(schema::kComplete) && node.number(schema::kComplete) == 1;
     auto* item = new QTreeWidgetItem(m_analyses, {QString::fromStdString(name), text(node, "kind"),
                                                   numbers.join(", "), complete ? "complete" : "partial"});
     item->setData(0, Qt::UserRole, "analyses/" + QString::fromStdString(name));

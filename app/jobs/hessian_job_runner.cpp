@@ -8,6 +8,7 @@
 #include "flatland/training/project_file.h"
 #include "hessian_job.h"
 #include "job_inputs.h"
+#include "job_settings.h"
 
 namespace flatland::app {
 
@@ -53,7 +54,9 @@ HessianJobOutput runHessianAnalysisJob(const HessianJobSettings& j, const JobCon
     return out;
   }
 
-  const nlohmann::json settings = {
+  nlohmann::json settings = nlohmann::json::object();
+  settings::addStored(hessianSettings(), j, settings);
+  settings.update(nlohmann::json{
       {"top_k", s.topK}, {"bottom_k", s.bottomK}, {"tol", s.eigen.tol},
       {"ncv", s.eigen.ncv}, {"max_restarts", s.eigen.maxRestarts},
       {"trace", s.trace}, {"trace_samples", j.traceSamples},
@@ -67,7 +70,7 @@ HessianJobOutput runHessianAnalysisJob(const HessianJobSettings& j, const JobCon
       {"curvature", j.curvature}, {"trace_method", j.hutchpp ? "hutch++" : "hutchinson"},
       {"mode", "eval"}, {"seed", s.seed}, {"samples", j.input.samples},
       {"dtype", inputs.model->dtype() == c10::kDouble ? "float64" : "float32"},
-      {"ranks", group ? group->size() : 1}};
+      {"ranks", group ? group->size() : 1}});
   analysis::Provenance provenance;
   provenance.kind = "hessian";
   provenance.model = j.input.model;

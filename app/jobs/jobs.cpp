@@ -1,6 +1,7 @@
 #include "jobs.h"
 
 #include "job_inputs.h"
+#include "job_settings.h"
 
 #include <nlohmann/json.hpp>
 
@@ -82,24 +83,11 @@ QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl&
       traces = analysis::layerTraces(hessian, *loaded.model, s.hawqSamples, s.input.seed, control);
     }
     auto allocation = analysis::allocateBits(*loaded.model, traces, s.hawqAverageBits);
-    // Quantize each weight tensor at its own width, evaluate, and put the floats back.
+    // Each weight tensor at its own width; a non-finite loss is a result (as in the sweep), so
+    // the sweep above is stored whatever the mixed-precision model does.
     std::map<std::string, int> widthOf;
     for (size_t i = 0; i < allocation.names.size(); ++i) widthOf[allocation.names[i]] = allocation.bits[i];
-    std::vector<std::pair<at::Tensor, at::Tensor>> saved;
-    {
-      torch::NoGradGuard noGrad;
-      for (auto& p : loaded.model->namedParameters()) {
-        auto it = widthOf.find(p.name);
-        if (it == widthOf.end()) continue;
-        saved.emplace_back(p.tensor, p.tensor.detach().clone());
-        p.tensor.copy_(training::fakeQuantize(p.tensor, it->second, training::QuantGranularity::PerChannel));
-      }
-    }
-    auto mixed = training::evaluate(*loaded.model, loaded.data, s.input.batchSize, control);
-    {
-      torch::NoGradGuard noGrad;
-      for (auto& [tensor, original] : saved) tensor.copy_(original);
-    }
+    auto mixed = training::evaluateMixedPrecision(*loaded.model, loaded.data, widthOf, s.input.batchSize, control);
     for (size_t i = 0; i < traces.size(); ++i) {
       r.hawqLayers.push_back(traces[i].name);
       r.hawqParameters.push_back(traces[i].parameters);
@@ -114,7 +102,10 @@ QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl&
   if (!s.projectPath.empty()) {
     auto project = training::ProjectFile::openOrCreate(s.projectPath);
     training::Node node;
-    node.attributes = provenanceOf("quantize", s.input, loaded, {{"bits", s.bits}, {"batch_size", s.input.batchSize}}).toAttributes();
+    nlohmann::json stored = nlohmann::json::object();
+    settings::addStored(quantizeSettings(), s, stored);
+    stored["bits"] = s.bits;  // the widths themselves, not the range typed
+    node.attributes = provenanceOf("quantize", s.input, loaded, stored).toAttributes();
     node.attributes["float_test_accuracy"] = r.floatAccuracy;
     node.attributes["float_test_loss"] = r.floatLoss;
     node.attributes["complete"] = int64_t(1);

@@ -15,29 +15,32 @@ class WorkerGroup;
 
 namespace flatland::app {
 
+// The settings structs below are plain data. Their defaults, ranges, choices and help live in
+// the settings tables (job_settings.h); a job's defaults are settings::defaults(table), which
+// the CLI and the GUI both start from.
+
 // The model and data a job works on.
 struct ModelDataSettings {
   std::string model = "zoo:cnn-small";
   std::string data = "fashion-mnist:test";
   int64_t samples = 0;  // 0: all
-  int64_t batchSize = 1000;
+  int64_t batchSize = 1000;  // surfaces: 0 resolves by device (resolveSurfaceBatchSize)
   std::string device = "auto";  // auto, cpu, cuda, cuda:N
   uint64_t seed = 0;
   std::string dataDir;
 };
 
-// A Hessian analysis: what to compute and where to store it (CLI flags and the GUI's form).
 struct HessianJobSettings {
   ModelDataSettings input;
-  int64_t topK = 5;     // 0: skip
+  int64_t topK = 1;     // 0: skip
   int64_t bottomK = 0;  // 0: skip
   double tolerance = 1e-3;          // Lanczos, on the relative residual
-  bool trace = true;
+  bool trace = false;
   int64_t traceSamples = 100;       // most Hutchinson samples
   double traceRelStderr = 0.01;     // stop once the standard error is this fraction of |trace|
   double traceStderr = 0.0;         // … or at most this (absolute; 0: off); either target stops it
   bool hutchpp = false;             // Hutch++: spends every sample, lower variance
-  bool density = true;
+  bool density = false;
   int64_t densitySteps = 100;       // Lanczos steps per SLQ vector
   int64_t densityVectors = 1;
   int64_t gridPoints = 10000;       // of the smoothed density
@@ -45,8 +48,8 @@ struct HessianJobSettings {
   std::vector<int64_t> batchSweep;  // λ_max of random mini-batches of these sizes
   int64_t sweepRepeats = 5;
   int64_t maxCached = 5000;         // keep the first-order graph up to this many samples
-  std::string curvature = "hessian";  // or ggn
-  std::string projectPath;          // empty: not stored
+  std::string curvature = "hessian";  // curvatureNames(): hessian or ggn
+  std::string projectPath = "hessian.h5";  // empty: not stored
   std::string name;                 // empty: hessian-<time>
 };
 
@@ -68,19 +71,20 @@ struct SurfaceJobSettings {
   // empty model, the origin is the run's last checkpoint.
   ModelDataSettings input;
   std::string testData;    // also fills test_loss / test_accuracy
-  // random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors) | pca (of a run's
-  // checkpoints) | interp (towards `to`); empty: random, or the kind of a reused surface.
+  // directionKindNames(): random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors)
+  // | pca (of a run's checkpoints) | interp (towards `to`); empty: random, or the kind of a reused
+  // surface.
   std::string directions;
   std::string grid;        // X[,Y[,Z]], each lo:hi:n; empty: -1:1:51,-1:1:51 (interp -0.5:1.5:41,
                            // pca around the trajectory, reused directions the surface's grid)
-  std::string norm;        // filter | layer | none; empty: filter (eigen: none)
-  std::string oneDim;      // zero | weight | normalize; empty: zero (eigen: normalize)
+  std::string norm;        // directionNormNames(); empty: filter (eigen: none)
+  std::string oneDim;      // oneDimPolicyNames(); empty: zero (eigen: normalize)
   std::string to;          // interp: the second model (a model spec)
   // NAME or OTHER.h5:NAME: a Hessian analysis (eigenvector directions) or a surface whose stored
   // directions are reused, so two minima are compared along the same vectors.
   std::string fromAnalysis;
   std::string run;         // pca: NAME (in the model's or the output project) or P.h5:/runs/NAME
-  std::string projectPath;
+  std::string projectPath = "surface.h5";
   std::string name;        // empty: surface-<time>; an unfinished surface of this name resumes
   double commitSeconds = 5.0;
 };
@@ -128,6 +132,13 @@ std::string runHessianJob(const HessianJobSettings& settings, const JobControl& 
 // resumed (after checking it was started with the same model and data). With a group of
 // several ranks (mpirun) the grid is shared: the root returns the whole result, the other ranks
 // only their part. A cancelled job throws Cancelled saying how to resume.
+// The evaluation batch of a surface: `requested`, or when it is 0 the default for the device
+// `device` resolves to (auto, cpu, cuda, cuda:N): 256 on a CPU, where small batches keep the
+// activations in cache (2× faster than 2000 for cnn-small, docs/performance.md), 4096 on a GPU.
+// The CLI and the GUI both leave the batch at 0 unless the user sets it.
+int64_t resolveSurfaceBatchSize(int64_t requested, const std::string& device);
+int64_t surfaceBatchSizeFor(bool cuda);
+
 SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& settings, const JobControl& control,
                                analysis::WorkerGroup* group = nullptr);
 

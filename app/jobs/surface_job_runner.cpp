@@ -11,10 +11,12 @@
 #include "flatland/analysis/directions_eigen.h"
 #include "flatland/analysis/grid.h"
 #include "flatland/analysis/pca_directions.h"
-#include "flatland/analysis/surface_job.h"
+#include "flatland/analysis/loss_surface.h"
 #include "flatland/errors.h"
 #include "flatland/training/model_spec.h"
+#include "flatland/training/device.h"
 #include "job_inputs.h"
+#include "job_settings.h"
 #include "jobs.h"
 
 namespace flatland::app {
@@ -201,10 +203,18 @@ void checkResumable(const training::Node& stored, const SurfaceJobSettings& s,
 
 }  // namespace
 
+int64_t surfaceBatchSizeFor(bool cuda) { return cuda ? 4096 : 256; }
+
+int64_t resolveSurfaceBatchSize(int64_t requested, const std::string& device) {
+  if (requested > 0) return requested;
+  return surfaceBatchSizeFor(training::parseDevice(device).is_cuda());
+}
+
 SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl& control,
                                analysis::WorkerGroup* group) {
   if (given.projectPath.empty()) throw InvalidArgument("choose a project file to store the surface in");
   SurfaceJobSettings s = given;
+  s.input.batchSize = resolveSurfaceBatchSize(s.input.batchSize, s.input.device);
   const bool helper = group && !group->isRoot();
 
   // The run (pca) and the origin model: PCA directions default to the run's last checkpoint.
@@ -277,7 +287,9 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
                       100.0 * dirs.explainedVariance[k]);
         out.notes.push_back(line);
       }
-      nlohmann::json settingsJson = {{"model", s.input.model},
+      nlohmann::json settingsJson = nlohmann::json::object();
+      settings::addStored(surfaceSettings(), s, settingsJson);
+      settingsJson.update(nlohmann::json{{"model", s.input.model},
                                      {"data", s.input.data},
                                      {"test_data", s.testData},
                                      {"samples", s.input.samples},
@@ -290,7 +302,7 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
                                      {"grid", settings.grid.text()},
                                      {"to", s.to},
                                      {"from_analysis", s.fromAnalysis},
-                                     {"run", s.run}};
+                                     {"run", s.run}});
       if (!eigenRecord.is_null()) settingsJson["eigen_directions"] = eigenRecord;
       settings.settingsJson = settingsJson.dump();
       if (settings.name.empty()) settings.name = "surface-" + training::isoTimestampUtc();

@@ -99,12 +99,18 @@ TEST(MainWindow, FormsRejectBadValuesWithAMessage) {
   EXPECT_TRUE(train->runButton()->isEnabled()) << train->problemLabel()->text().toStdString();
 
   auto* surface = window.surfaceForm();
+  useSmallData(surface->input);
   surface->grid->setText("-1:1");
   EXPECT_FALSE(surface->runButton()->isEnabled());
-  EXPECT_TRUE(surface->problemLabel()->text().contains("lo:hi:points"));
+  EXPECT_TRUE(surface->problemLabel()->text().contains("lo:hi:n"));
   auto* hessian = window.hessianForm();
+  useSmallData(hessian->input);  // so the data set is not what disables Run
   hessian->batchSweep->setText("16,abc");
   EXPECT_FALSE(hessian->runButton()->isEnabled());
+  EXPECT_TRUE(hessian->problemLabel()->text().startsWith("Batch-size sweep:"))
+      << hessian->problemLabel()->text().toStdString();
+  hessian->batchSweep->setText("16,64");
+  EXPECT_TRUE(hessian->runButton()->isEnabled()) << hessian->problemLabel()->text().toStdString();
   hessian->input->model->setCurrentText("/nonexistent/model.pt");
   EXPECT_TRUE(hessian->problemLabel()->text().contains("not found"));
 }
@@ -274,7 +280,7 @@ TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
     surface->grid->setText("-1:1:7,-1:1:7");
     surface->name->setText("surface-" + run);
     // SAM's minimum along the very vectors SGD's surface used: the fair comparison.
-    surface->second->setText(run == "sam" ? "surface-sgd" : "");
+    surface->fromAnalysis->setText(run == "sam" ? "surface-sgd" : "");
     QTest::mouseClick(surface->runButton(), Qt::LeftButton);
     ASSERT_TRUE(waitForJobs(window).first);
     auto* hessian = window.hessianForm();

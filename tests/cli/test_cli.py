@@ -513,6 +513,45 @@ class Usage(unittest.TestCase):
                 self.assertIn(word, done.stderr, args)
             self.assertIn("--help", done.stderr, args)
 
+    def test_out_of_range_values_name_the_option_and_the_range(self):
+        base = ["train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data", TEST,
+                "--out", "range.h5", "--run", "r"]
+        for flag, value, words in (("--batch-size", "0", ["0 is out of range", "1 to 1048576 samples"]),
+                                   ("--lr", "1e300", ["1e300 is out of range", "above 0"]),
+                                   ("--lr", "fast", ["'fast' is not a number"]),
+                                   ("--epochs", "2.5", ["not a whole number"]),
+                                   ("--optimizer", "sgdd", ["sgd, adamw, sam, msam"]),
+                                   ("--device", "gpu", ["auto, cpu, cuda"])):
+            err = cli(*base, flag, value, expect=1)
+            self.assertIn(flag + ":", err)
+            for word in words:
+                self.assertIn(word, err, (flag, value))
+            self.assertLess(max(len(w) for w in err.split()), 80, err)  # no 309-digit bounds
+        self.assertFalse(os.path.exists(project("range.h5")))
+        err = cli("hessian", "--model", "base.h5:/runs/sgd", "--data", TEST, "--top-k", "-1",
+                  "--out", "", expect=1)
+        self.assertIn("--top-k: -1 is out of range: 0 to 1000 eigenvalues", err)
+
+    def test_a_misspelt_option_is_named_before_missing_ones(self):
+        done = raw("train", "--modle", "zoo:mlp", "--data", TRAIN)
+        self.assertNotEqual(done.returncode, 0)
+        self.assertIn("unknown option '--modle'", done.stderr)
+        self.assertIn("--help", done.stderr)
+        self.assertNotIn("--out is required", done.stderr)
+
+    def test_threads_are_bounded_by_the_hardware(self):
+        done = raw("--threads", "100000", "info", "base.h5")
+        self.assertNotEqual(done.returncode, 0)
+        self.assertIn("--threads", done.stderr)
+        self.assertIn("hardware thread", done.stderr)
+        self.assertEqual(raw("--threads", "1", "info", "base.h5").returncode, 0)
+
+    def test_help_shows_each_settings_range_and_default(self):
+        done = raw("train", "--help")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("samples per step [1 to 1048576 samples]", done.stdout)
+        self.assertRegex(done.stdout, r"--optimizer CHOICE=sgd")
+
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], *sys.argv[3:]], verbosity=2)

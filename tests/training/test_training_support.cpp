@@ -7,6 +7,7 @@
 #include "flatland/errors.h"
 #include "flatland/training/class_balanced_loss.h"
 #include "flatland/training/data_conditions.h"
+#include "flatland/training/evaluate.h"
 #include "flatland/training/learning_rate.h"
 #include "flatland/training/quantization.h"
 
@@ -92,6 +93,46 @@ TEST(Quantization, SymmetricRoundToNearest) {
   // Never more than 2^b − 1 distinct levels.
   auto r = torch::randn({1000}, torch::kFloat64);
   EXPECT_LE(std::get<0>(at::_unique(fakeQuantize(r, 4, QuantGranularity::PerTensor))).numel(), 15);
+}
+
+// HAWQ's mixed-precision model can overflow where the float one does not: a result, like the
+// sweep's, and the float weights come back. (runQuantizeJob let this NumericalError escape after
+// the sweep, so the sweep was never stored.)
+TEST(Quantization, MixedPrecisionThatOverflowsIsAResultAndRestoresTheWeights) {
+  auto model = makeZooModel("linear", ModelShape{{2}, 2}, 0);
+  std::string weightName;
+  {
+    torch::NoGradGuard noGrad;
+    for (auto& p : model->namedParameters()) {
+      if (p.tensor.dim() == 2) {
+        // Row 0 sums to 3.1e38 in float; at 2 bits per channel both entries become 2e38: inf.
+        p.tensor.copy_(torch::tensor({{2e38f, 1.1e38f}, {0.0f, 0.0f}}));
+        weightName = p.name;
+      } else {
+        p.tensor.zero_();
+      }
+    }
+  }
+  Dataset data;
+  data.inputs = torch::ones({4, 2});
+  data.labels = torch::zeros({4}, torch::kInt64);  // class 0: the float loss is 0
+  data.numClasses = 2;
+  data.classNames = {"a", "b"};
+  data.spec = "overflow";
+  const auto before = model->flatParameters();
+  EXPECT_TRUE(std::isfinite(evaluate(*model, data, 4).loss));
+  // What the job did before: quantize, evaluate, and the error escapes.
+  auto originals = quantizeWeightsInPlace(*model, 2, QuantGranularity::PerChannel);
+  EXPECT_THROW(evaluate(*model, data, 4), NumericalError);
+  restoreWeights(*model, originals);
+
+  const auto mixed = evaluateMixedPrecision(*model, data, {{weightName, 2}}, 4);
+  EXPECT_TRUE(std::isinf(mixed.loss));
+  EXPECT_EQ(mixed.accuracy, 0.0);
+  EXPECT_TRUE(torch::equal(model->flatParameters(), before));
+  // At 8 bits the same model stays finite and the weights come back as well.
+  EXPECT_TRUE(std::isfinite(evaluateMixedPrecision(*model, data, {{weightName, 8}}, 4).loss));
+  EXPECT_TRUE(torch::equal(model->flatParameters(), before));
 }
 
 TEST(Quantization, SweepRestoresTheFloatWeightsAndDegradesAtLowBits) {

@@ -2,6 +2,8 @@
 
 #include <torch/types.h>
 
+#include <limits>
+
 #include "flatland/errors.h"
 
 namespace flatland::training {
@@ -73,6 +75,38 @@ std::vector<QuantizationPoint> quantizationSweep(Model& model, const Dataset& te
                         std::to_string(point.perChannel.accuracy) + " (per channel)"});
   }
   return points;
+}
+
+EvalResult evaluateMixedPrecision(Model& model, const Dataset& test, const std::map<std::string, int>& widths,
+                                  int64_t batchSize, const JobControl& control) {
+  std::vector<std::pair<at::Tensor, at::Tensor>> saved;  // parameter, its float values
+  auto restore = [&] {
+    torch::NoGradGuard noGrad;
+    for (auto& [tensor, original] : saved) tensor.copy_(original);
+  };
+  EvalResult result;
+  try {
+    {
+      torch::NoGradGuard noGrad;
+      for (auto& p : model.namedParameters()) {
+        auto it = widths.find(p.name);
+        if (it == widths.end()) continue;
+        saved.emplace_back(p.tensor, p.tensor.detach().clone());
+        p.tensor.copy_(fakeQuantize(p.tensor, it->second, QuantGranularity::PerChannel));
+      }
+    }
+    result = evaluate(model, test, batchSize, control);
+  } catch (const NumericalError&) {
+    result = EvalResult{};
+    result.samples = test.size();
+    result.loss = std::numeric_limits<double>::infinity();
+    result.accuracy = 0.0;
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
+  return result;
 }
 
 }  // namespace flatland::training

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "flatland/errors.h"
+#include "flatland/training/train_settings.h"
 
 namespace flatland::training {
 
@@ -22,27 +23,24 @@ std::string TrainConfig::optimizerName() const {
 }
 
 void applyOptimizerName(const std::string& name, OptimizerConfig& config) {
-  if (name == "sgd") {
-    config.base = BaseOptimizer::Sgd;
-  } else if (name == "adamw") {
-    config.base = BaseOptimizer::AdamW;
-  } else if (name == "sam" || name == "msam") {
-    config.method = SharpnessMethod::Sam;
-    config.mSharpnessAsked = name == "msam";
-  } else if (name == "asam") {
-    config.method = SharpnessMethod::Asam;
-  } else if (name == "gnp") {
-    config.method = SharpnessMethod::Gnp;
-  } else if (name == "hero") {
-    config.method = SharpnessMethod::Hero;
-  } else if (name == "swa") {
-    if (config.swaStartEpoch == 0) config.swaStartEpoch = -1;  // resolved to 75% of the epochs
-  } else {
-    throw InvalidArgument("unknown optimizer '" + name + "' (sgd, adamw, sam, msam, asam, gnp, hero, swa)");
+  switch (parseOptimizerName(name)) {
+    case OptimizerName::Sgd: config.base = BaseOptimizer::Sgd; break;
+    case OptimizerName::AdamW: config.base = BaseOptimizer::AdamW; break;
+    case OptimizerName::Sam:
+    case OptimizerName::Msam:
+      config.method = SharpnessMethod::Sam;
+      config.mSharpnessAsked = name == "msam";
+      break;
+    case OptimizerName::Asam: config.method = SharpnessMethod::Asam; break;
+    case OptimizerName::Gnp: config.method = SharpnessMethod::Gnp; break;
+    case OptimizerName::Hero: config.method = SharpnessMethod::Hero; break;
+    case OptimizerName::Swa:
+      if (config.swaStartEpoch == 0) config.swaStartEpoch = -1;  // resolved to 75% of the epochs
+      break;
   }
 }
 
-const char* toString(QatMethod method) { return method == QatMethod::Lsq ? "lsq" : "ste"; }
+const char* toString(QatMethod method) { return qatMethodNames().at(size_t(method)).c_str(); }
 
 QatMethod parseQatMethod(const std::string& name) {
   if (name == "ste") return QatMethod::Ste;
@@ -86,23 +84,8 @@ void validate(const TrainConfig& c) {
 }
 
 std::string TrainConfig::toJson() const {
-  const auto& o = optimizer;
-  const char* schedules[] = {"constant", "step", "cosine"};
-  const char* losses[] = {"ce", "ldam", "vs"};
-  nlohmann::json j = {
-      {"model", model}, {"data", data}, {"test_data", testData}, {"samples", samples},
-      {"test_samples", testSamples}, {"epochs", epochs}, {"batch_size", batchSize},
-      {"optimizer", optimizerName()},
-      {"base", o.base == BaseOptimizer::Sgd ? "sgd" : "adamw"}, {"lr", o.learningRate},
-      {"momentum", o.momentum}, {"nesterov", o.nesterov}, {"weight_decay", o.weightDecay},
-      {"rho", o.rho}, {"asam_eta", o.asamEta}, {"m", o.mSharpness}, {"gnp_r", o.gnpR},
-      {"gnp_alpha", o.gnpAlpha}, {"hero_lambda", o.heroLambda}, {"swa_start", o.swaStartEpoch},
-      {"schedule", schedules[int(o.schedule)]}, {"warmup", o.warmupEpochs},
-      {"milestones", o.milestones}, {"gamma", o.gamma}, {"label_noise", labelNoise},
-      {"imbalance", imbalanceRatio}, {"loss", losses[int(loss)]}, {"drw_epoch", drwEpoch},
-      {"qat_bits", qatBits}, {"qat_act_bits", qatActivationBits},
-      {"qat_method", toString(qatMethod)}, {"checkpoint_every", checkpointEvery}, {"seed", seed},
-      {"device", device}, {"run", runName}};
+  nlohmann::json j = nlohmann::json::object();
+  settings::addStored(trainSettings(), *this, j);
   return j.dump();
 }
 

@@ -61,7 +61,72 @@ HessianSettings everything() {
   return s;
 }
 
+// The per-class Hessian of softmax regression in closed form (float64): with z = Wx + b and
+// p = softmax(z), H_c = (1/n_c) Σ_{i in class c} J_iᵀ (diag p_i − p_i p_iᵀ) J_i, where J_i = ∂z/∂θ
+// holds x_i in the weight row of each logit and 1 at its bias. The model is linear in θ, so there
+// is no second-derivative term.
+Eigen::MatrixXd closedFormClassHessian(const Model& model, const Dataset& data, int64_t cls) {
+  const auto classData = data.ofClass(cls);
+  at::Tensor weight, bias;
+  int64_t weightOffset = 0, biasOffset = 0, offset = 0;
+  for (const auto& p : model.namedParameters()) {
+    if (p.tensor.dim() == 2) weight = p.tensor.detach().to(torch::kFloat64), weightOffset = offset;
+    if (p.tensor.dim() == 1) bias = p.tensor.detach().to(torch::kFloat64), biasOffset = offset;
+    offset += p.tensor.numel();
+  }
+  const int64_t classes = weight.size(0), d = weight.size(1), n = classData.size();
+  auto x = classData.inputs.reshape({n, d}).to(torch::kFloat64);
+  auto probabilities = torch::softmax(x.matmul(weight.t()) + bias, 1);
+  Eigen::MatrixXd h = Eigen::MatrixXd::Zero(offset, offset);
+  for (int64_t i = 0; i < n; ++i) {
+    Eigen::MatrixXd jacobian = Eigen::MatrixXd::Zero(classes, offset);
+    for (int64_t k = 0; k < classes; ++k) {
+      for (int64_t j = 0; j < d; ++j) jacobian(k, weightOffset + k * d + j) = x[i][j].item<double>();
+      jacobian(k, biasOffset + k) = 1.0;
+    }
+    Eigen::VectorXd p(classes);
+    for (int64_t k = 0; k < classes; ++k) p(k) = probabilities[i][k].item<double>();
+    Eigen::MatrixXd a = Eigen::MatrixXd(p.asDiagonal()) - p * p.transpose();
+    h += jacobian.transpose() * a * jacobian;
+  }
+  return h / double(n);
+}
+
+// Per-class spectra against the closed form: top and bottom eigenvalues of each class's Hessian,
+// and the per-class trace within 4 of its standard errors of the exact one.
 }  // namespace
+
+TEST(HessianAnalysis, PerClassSpectraMatchTheClosedFormOfSoftmaxRegression) {
+  Fixture f;
+  HessianSettings s = everything();
+  s.density = false;
+  s.batchSweep.clear();
+  auto report = runHessianAnalysis(*f.model, f.data, s);
+  ASSERT_EQ(report.perClass.size(), size_t(f.data.numClasses));
+  for (const auto& c : report.perClass) {
+    const Eigen::MatrixXd h = closedFormClassHessian(*f.model, f.data, c.classIndex);
+    {
+      // The closed form is the Hessian the operator applies (to rounding).
+      auto classData = f.data.ofClass(c.classIndex);
+      HessianOperator op(*f.model, classData);
+      EXPECT_LT((denseHessian(op) - h).cwiseAbs().maxCoeff(), 1e-12 * (1.0 + h.cwiseAbs().maxCoeff()))
+          << "class " << c.classIndex;
+    }
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> dense(h);
+    const auto& exact = dense.eigenvalues();
+    const int64_t n = h.rows();
+    const double scale = exact.cwiseAbs().maxCoeff();
+    ASSERT_EQ(c.spectrum.top.values.size(), 3u);
+    for (int i = 0; i < 3; ++i)
+      EXPECT_NEAR(c.spectrum.top.values[size_t(i)], exact[n - 1 - i], 1e-8 * scale) << "class " << c.classIndex;
+    ASSERT_EQ(c.spectrum.bottom.values.size(), 2u);
+    for (int i = 0; i < 2; ++i)
+      EXPECT_NEAR(c.spectrum.bottom.values[size_t(i)], exact[i], 1e-8 * scale) << "class " << c.classIndex;
+    ASSERT_TRUE(c.spectrum.hasTrace);
+    EXPECT_LT(std::abs(c.spectrum.trace.mean - h.trace()), 4.0 * c.spectrum.trace.standardError + 1e-12)
+        << "class " << c.classIndex;
+  }
+}
 
 TEST(HessianAnalysis, FullJobMatchesDenseReferences) {
   Fixture f;

@@ -10,7 +10,7 @@
 
 #include "flatland/analysis/direction.h"
 #include "flatland/analysis/surface_export.h"
-#include "flatland/analysis/surface_job.h"
+#include "flatland/analysis/loss_surface.h"
 #include "flatland/errors.h"
 #include "flatland/training/evaluate.h"
 #include "flatland/training/model.h"
@@ -264,6 +264,41 @@ TEST(Surface, ThreeDimensionalResumeGivesTheUninterruptedGrid) {
   EXPECT_EQ(resumed.testLoss, whole.testLoss);
   EXPECT_EQ(resumed.testAccuracy, whole.testAccuracy);
   EXPECT_EQ(readSurface(project, "/analyses/cut3").trainLoss, whole.trainLoss);
+}
+
+// A LibTorch error part-way (CUDA out of memory, say; raised here from the progress callback,
+// which runs inside the grid loop) keeps the points finished so far, like a cancel, and comes
+// out as a flatland::Error that says they are saved. It used to escape as c10::Error and lose
+// every point since the last save.
+TEST(Surface, ALibTorchErrorKeepsTheFinishedPointsAndSaysSo) {
+  flatland::testing::TempDir dir;
+  auto project = training::ProjectFile::openOrCreate(dir.file("p.h5"));
+  auto data = spirals();
+  auto model = training::makeZooModel("mlp-tanh", spiralShape(), 4);
+  const auto origin = model->flatParameters();
+  auto dirs = randomDirections(*model, 2, 5);
+  auto settings = settingsFor("-1:1:4,-1:0.5:3", "oom");
+  settings.blockPoints = 2;
+  int seen = 0;
+  JobControl control;
+  control.onProgress = [&](const ProgressEvent&) {
+    if (++seen == 5) TORCH_CHECK(false, "CUDA out of memory (simulated)");
+  };
+  try {
+    computeSurface(project, *model, dirs, &data, &data, settings, control);
+    FAIL() << "the LibTorch error was swallowed";
+  } catch (const c10::Error&) {
+    FAIL() << "a c10::Error escaped";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("CUDA out of memory (simulated)"), std::string::npos) << message;
+    EXPECT_NE(message.find("5 finished points are saved"), std::string::npos) << message;
+  }
+  auto partial = readSurface(project, "/analyses/oom");
+  int64_t done = 0;
+  for (auto d : partial.done) done += d;
+  EXPECT_EQ(done, 5);
+  EXPECT_TRUE(torch::equal(model->flatParameters(), origin));
 }
 
 TEST(Surface, ResumeAfterACancelGivesTheUninterruptedGrid) {

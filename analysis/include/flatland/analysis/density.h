@@ -44,11 +44,10 @@ SpectralDensity slqDensity(const SymmetricOperator& op, const DensityOptions& op
 void quadratureFromTridiagonal(const Tridiagonal& t, std::vector<double>& nodes,
                                std::vector<double>& weights);
 
-// Smooths nodes/weights (averaged over rows) with Gaussian kernels of variance sigma2 on
-// gridPoints points over [min node − 0.01, max node + 0.01]; sigma2 ≤ 0 picks PyHessian's
-// sigmaSquared·max(1, range). Each kernel integrates to 1, so the curve does too (up to the
-// tails cut by the grid). Fills grid, values and sigma2. The GUI re-smooths with this.
-void smoothDensity(SpectralDensity& density, int64_t gridPoints, double sigmaSquared,
-                   double sigma2 = 0.0);
+// Smooths nodes/weights (averaged over rows) with Gaussian kernels on gridPoints points over
+// [min node − 0.01, max node + 0.01]. The kernel variance is PyHessian's sigmaSquared·max(1, grid
+// range) (DensityOptions::sigmaSquared), stored as density.sigma2. Each kernel integrates to 1,
+// so the curve does too, up to the tails cut by the grid. Fills grid, values and sigma2.
+void smoothDensity(SpectralDensity& density, int64_t gridPoints, double sigmaSquared);
 
 }  // namespace flatland::analysis

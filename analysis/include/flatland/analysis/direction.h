@@ -8,24 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "flatland/analysis/direction_choices.h"
 #include "flatland/training/model.h"
 #include "flatland/training/project_file.h"
 
 namespace flatland::analysis {
-
-// How a random direction is scaled against the weights (Li et al., 2018):
-// Filter: each slice along dim 0 of a weight (conv output filter, Linear row) gets the norm of
-// the matching weight slice; Layer: each tensor gets the norm of its weight tensor; None: as drawn.
-enum class DirectionNorm { Filter, Layer, None };
-// What happens to 1-D tensors (biases, BatchNorm γ and β):
-// Zero: set to 0 (the paper's default "biasbn"); Weight: set to the weight itself (the paper's
-// other choice); Normalize: normalised like any other tensor under the chosen norm.
-enum class OneDimPolicy { Zero, Weight, Normalize };
-
-DirectionNorm parseDirectionNorm(const std::string& text);  // filter|layer|none
-std::string toString(DirectionNorm norm);
-OneDimPolicy parseOneDimPolicy(const std::string& text);  // zero|weight|normalize
-std::string toString(OneDimPolicy policy);
 
 // One direction: a flat vector over the trainable parameters (model order) and, for
 // interpolations, displacements of the floating-point buffers (BatchNorm statistics) by name.
@@ -36,8 +23,8 @@ struct Direction {
 
 // The directions of one surface and what they came from.
 struct DirectionSet {
-  std::string kind = "random";  // random | eigen | pca | interp
-  std::string norm = "filter";  // filter | layer | none
+  std::string kind = "random";  // directionKindNames(): random | eigen | pca | interp
+  std::string norm = "filter";  // directionNormNames(): filter | layer | none
   std::vector<Direction> directions;
   // PCA only: explained variance ratio of each component, the checkpoints projected onto the
   // directions ([T, k], float64) and their epochs.

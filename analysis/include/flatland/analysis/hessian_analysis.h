@@ -15,6 +15,9 @@
 
 namespace flatland::analysis {
 
+// What runHessianAnalysis computes. The defaults here serve direct callers (tests, benchmarks);
+// a Hessian job's defaults, ranges and help are the rows of hessianSettings() in
+// app/jobs/job_settings.cpp, mapped onto these fields by app::analysisSettingsOf.
 struct HessianSettings {
   int64_t topK = 1;     // 0: skip
   int64_t bottomK = 0;  // 0: skip

@@ -38,10 +38,6 @@ struct TraceResult {
 TraceResult hutchinsonTrace(const SymmetricOperator& op, const TraceOptions& options = {},
                             const JobControl& control = {}, const std::string& stage = "trace");
 
-}  // namespace flatland::analysis
-
-namespace flatland::analysis {
-
 // Hutch++ with a budget of `products` (≥ 3; rounded down to a multiple of 3). The standard error
 // is that of the Hutchinson part (the sketched part is exact).
 TraceResult hutchPlusPlusTrace(const SymmetricOperator& op, int64_t products, uint64_t seed = 0,

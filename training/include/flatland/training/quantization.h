@@ -4,6 +4,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "flatland/training/dataset.h"
@@ -35,5 +37,12 @@ struct QuantizationPoint {
 std::vector<QuantizationPoint> quantizationSweep(Model& model, const Dataset& test,
                                                  const std::vector<int>& bits,
                                                  int64_t batchSize, const JobControl& control = {});
+
+// Test loss and accuracy with each named weight tensor fake-quantized per channel at its own width
+// (HAWQ's mixed precision); the float weights are back in place afterwards, also on an error. As
+// in the sweep, a model whose quantized loss is not finite is a result (loss inf, accuracy 0),
+// not an error.
+EvalResult evaluateMixedPrecision(Model& model, const Dataset& test, const std::map<std::string, int>& widths,
+                                  int64_t batchSize, const JobControl& control = {});
 
 }  // namespace flatland::training

@@ -1,0 +1,128 @@
+#include "flatland/analysis/surface_evaluator.h"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/types.h>
+
+#include <algorithm>
+#include <map>
+
+#include "flatland/errors.h"
+
+namespace flatland::analysis {
+
+namespace F = torch::nn::functional;
+
+struct SurfaceEvaluator::State {
+  training::Model* model = nullptr;
+  int64_t batchSize = 2000;
+  bool wasTraining = false;
+  std::vector<at::Tensor> params;             // the model's live parameter tensors
+  std::vector<at::Tensor> originParams;       // θ, same device and dtype
+  std::vector<std::vector<at::Tensor>> dirs;  // dirs[k][i]: direction k of parameter i
+  std::vector<at::Tensor> buffers;            // live buffers that some direction moves
+  std::vector<at::Tensor> originBuffers;
+  std::vector<std::vector<at::Tensor>> bufferDirs;  // bufferDirs[k][j]; undefined: not moved
+};
+
+SurfaceEvaluator::SurfaceEvaluator(training::Model& origin, const DirectionSet& directions,
+                                   int64_t batchSize)
+    : m_state(std::make_unique<State>()) {
+  if (batchSize <= 0) throw InvalidArgument("the batch size must be positive");
+  if (directions.directions.empty() || directions.directions.size() > 3)
+    throw InvalidArgument("a surface needs 1 to 3 directions");
+  torch::NoGradGuard noGrad;
+  auto& s = *m_state;
+  s.model = &origin;
+  s.batchSize = batchSize;
+  s.wasTraining = origin.isTraining();
+  const auto device = origin.device();
+  const auto dtype = origin.dtype();
+  for (auto& p : origin.namedParameters()) {
+    s.params.push_back(p.tensor);
+    s.originParams.push_back(p.tensor.detach().clone());
+  }
+  // The buffers any direction moves (interpolation over BatchNorm statistics).
+  std::map<std::string, size_t> bufferIndex;
+  for (auto& b : origin.namedBuffers()) {
+    bool moved = false;
+    for (auto& d : directions.directions)
+      for (auto& db : d.buffers) moved = moved || db.name == b.name;
+    if (!moved) continue;
+    bufferIndex[b.name] = s.buffers.size();
+    s.buffers.push_back(b.tensor);
+    s.originBuffers.push_back(b.tensor.detach().clone());
+  }
+  for (auto& d : directions.directions) {
+    if (d.parameters.numel() != origin.parameterCount())
+      throw InvalidArgument("a direction has " + std::to_string(d.parameters.numel()) +
+                            " entries but " + origin.source() + " has " +
+                            std::to_string(origin.parameterCount()) + " parameters");
+    auto flat = d.parameters.to(device, dtype).contiguous();
+    s.dirs.push_back(origin.unflatten(flat));
+    std::vector<at::Tensor> moves(s.buffers.size());
+    for (auto& db : d.buffers) {
+      auto it = bufferIndex.find(db.name);
+      auto& live = s.buffers[it->second];
+      if (db.tensor.sizes() != live.sizes())
+        throw InvalidArgument("the direction of buffer '" + db.name + "' has the wrong shape");
+      moves[it->second] = db.tensor.to(live.device(), live.scalar_type()).contiguous();
+    }
+    s.bufferDirs.push_back(std::move(moves));
+  }
+  origin.setTraining(false);
+}
+
+SurfaceEvaluator::~SurfaceEvaluator() {
+  try {
+    restoreOrigin();
+    m_state->model->setTraining(m_state->wasTraining);
+  } catch (...) {
+  }
+}
+
+void SurfaceEvaluator::moveTo(const std::array<double, 3>& c) {
+  torch::NoGradGuard noGrad;
+  auto& s = *m_state;
+  for (size_t i = 0; i < s.params.size(); ++i) {
+    auto& p = s.params[i];
+    p.copy_(s.originParams[i]);
+    for (size_t k = 0; k < s.dirs.size(); ++k)
+      if (c[k] != 0.0) p.add_(s.dirs[k][i], c[k]);
+  }
+  for (size_t j = 0; j < s.buffers.size(); ++j) {
+    auto& b = s.buffers[j];
+    b.copy_(s.originBuffers[j]);
+    for (size_t k = 0; k < s.bufferDirs.size(); ++k)
+      if (c[k] != 0.0 && s.bufferDirs[k][j].defined()) b.add_(s.bufferDirs[k][j], c[k]);
+  }
+}
+
+void SurfaceEvaluator::restoreOrigin() { moveTo({0.0, 0.0, 0.0}); }
+
+training::Dataset SurfaceEvaluator::prepare(const training::Dataset& data) const {
+  training::Dataset out = data;
+  out.inputs = data.inputs.to(m_state->model->device(), m_state->model->dtype()).contiguous();
+  out.labels = data.labels.to(m_state->model->device()).contiguous();
+  return out;
+}
+
+PointValues SurfaceEvaluator::evaluate(const training::Dataset& data) const {
+  auto& s = *m_state;
+  c10::InferenceMode inference;
+  const int64_t n = data.size();
+  if (n == 0) throw InvalidArgument("cannot evaluate a surface on an empty data set");
+  double lossSum = 0.0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < n; start += s.batchSize) {
+    const int64_t end = std::min(n, start + s.batchSize);
+    auto x = data.inputs.slice(0, start, end);
+    auto y = data.labels.slice(0, start, end);
+    auto logits = s.model->forward(x);
+    lossSum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum))
+                   .item<double>();
+    correct += (logits.argmax(1) == y).sum().item<int64_t>();
+  }
+  return {lossSum / double(n), double(correct) / double(n)};
+}
+
+}  // namespace flatland::analysis

@@ -1,0 +1,104 @@
+#include "setting_widgets.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLineEdit>
+#include <QSpinBox>
+
+#include <climits>
+#include <cmath>
+
+namespace flatland::app {
+
+namespace {
+
+using settings::Type;
+
+int clampToInt(double value) { return int(std::max<double>(INT_MIN, std::min<double>(INT_MAX, value))); }
+
+}  // namespace
+
+void describeWidget(QWidget* widget, const settings::Setting& s) {
+  widget->setObjectName(QString::fromStdString(s.key));
+  widget->setToolTip(QString::fromStdString(s.describe()));
+}
+
+QWidget* createSettingWidget(const settings::Setting& s) {
+  const QString start = QString::fromStdString(s.startValue());
+  QWidget* widget = nullptr;
+  switch (s.type) {
+    case Type::Integer: {
+      auto* spin = new QSpinBox;
+      spin->setRange(clampToInt(s.min + (s.minExclusive ? 1 : 0)), clampToInt(s.max));
+      spin->setValue(start.toInt());
+      widget = spin;
+      break;
+    }
+    case Type::Real: {
+      auto* spin = new QDoubleSpinBox;
+      const double resolution = std::pow(10.0, -s.decimals);
+      spin->setDecimals(s.decimals);
+      spin->setRange(s.min + (s.minExclusive ? resolution : 0.0), s.max);
+      const double value = start.toDouble();
+      spin->setSingleStep(value > 0 ? std::pow(10.0, std::floor(std::log10(value))) : 10 * resolution);
+      spin->setValue(value);
+      widget = spin;
+      break;
+    }
+    case Type::Flag: {
+      auto* box = new QCheckBox(QString::fromStdString(s.label.empty() ? s.key : s.label));
+      box->setChecked(start == "true" || start == "1");
+      widget = box;
+      break;
+    }
+    case Type::Choice: {
+      auto* combo = new QComboBox;
+      for (const auto& choice : s.choices)
+        if (choice.find(":N") == std::string::npos) combo->addItem(QString::fromStdString(choice));
+      if (!start.isEmpty()) combo->setCurrentText(start);
+      widget = combo;
+      break;
+    }
+    case Type::IntegerList:
+    case Type::Text: {
+      auto* edit = new QLineEdit(start);
+      if (s.type == Type::IntegerList) edit->setPlaceholderText("e.g. 16,64,256 (empty: none)");
+      widget = edit;
+      break;
+    }
+  }
+  describeWidget(widget, s);
+  return widget;
+}
+
+bool holdsSettingValue(const QWidget* widget) {
+  return qobject_cast<const QSpinBox*>(widget) || qobject_cast<const QDoubleSpinBox*>(widget) ||
+         qobject_cast<const QCheckBox*>(widget) || qobject_cast<const QComboBox*>(widget) ||
+         qobject_cast<const QLineEdit*>(widget);
+}
+
+QString settingText(const QWidget* widget) {
+  if (auto* spin = qobject_cast<const QSpinBox*>(widget)) return QString::number(spin->value());
+  if (auto* spin = qobject_cast<const QDoubleSpinBox*>(widget))
+    return QString::fromStdString(settings::format(spin->value()));
+  if (auto* box = qobject_cast<const QCheckBox*>(widget)) return box->isChecked() ? "true" : "false";
+  if (auto* combo = qobject_cast<const QComboBox*>(widget)) return combo->currentText().trimmed();
+  if (auto* edit = qobject_cast<const QLineEdit*>(widget)) return edit->text().trimmed();
+  return {};
+}
+
+QWidget* settingWidget(const QWidget* root, const std::string& key) {
+  return root->findChild<QWidget*>(QString::fromStdString(key));
+}
+
+QString settingProblem(const QWidget* root, const settings::Setting& s) {
+  if (!(s.where & settings::InGui)) return {};
+  const QWidget* w = settingWidget(root, s.key);
+  if (!w || !w->isEnabled() || !holdsSettingValue(w)) return {};
+  const std::string problem = s.problem(settingText(w).toStdString());
+  if (problem.empty()) return {};
+  return QString::fromStdString((s.label.empty() ? s.key : s.label) + ": " + problem);
+}
+
+}  // namespace flatland::app

@@ -1,0 +1,103 @@
+#include "surface_form.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QLineEdit>
+
+#include "flatland/analysis/grid.h"
+#include "flatland/errors.h"
+#include "job_settings.h"
+#include "setting_widgets.h"
+
+namespace flatland::app {
+
+namespace {
+
+const settings::Setting& surfaceSetting(const std::string& key) {
+  const auto* s = settings::find(surfaceSettings(), key);
+  if (!s) throw InvalidArgument("no surface setting '" + key + "'");
+  return *s;
+}
+
+template <class W>
+W* make(const std::string& key) {
+  return static_cast<W*>(createSettingWidget(surfaceSetting(key)));
+}
+
+}  // namespace
+
+SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchForm(std::move(projectPath), parent) {
+  const auto& table = surfaceSettings();
+  input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
+  directions = make<QComboBox>("dirs");
+  grid = make<QLineEdit>("grid");
+  norm = make<QComboBox>("norm");
+  fromAnalysis = make<QLineEdit>("from_analysis");
+  fromAnalysis->setPlaceholderText("eigen: a Hessian analysis (empty: computed first) · random: a surface to "
+                                   "share directions with (optional)");
+  run = make<QLineEdit>("run");
+  run->setPlaceholderText("a run of this project, or P.h5:/runs/NAME");
+  to = make<QLineEdit>("to");
+  to->setPlaceholderText("the second model (a model spec)");
+  name = make<QLineEdit>("name");
+  name->setPlaceholderText("surface-<time>");
+  testData = new QComboBox;
+  testData->setEditable(true);
+  testData->addItems(QStringList{""} + knownDataSpecs());
+  testData->setInsertPolicy(QComboBox::NoInsert);
+  testData->setCurrentText(QString::fromStdString(surfaceSetting("test_data").startValue()));
+  describeWidget(testData, surfaceSetting("test_data"));
+  testData->lineEdit()->setPlaceholderText("none (optional: also fills test loss and accuracy)");
+  m_form->addRow("Directions", directions);
+  m_form->addRow("Grid", grid);
+  m_form->addRow("Normalisation", norm);
+  m_form->addRow("From analysis", fromAnalysis);
+  m_form->addRow("Run (PCA)", run);
+  m_form->addRow("Interpolate to", to);
+  m_form->addRow("Test data", testData);
+  m_form->addRow("Name", name);
+  auto more = addFoldedSection(m_form, "moreSettings");
+  addRemainingRows(this, more.form, table);
+  connect(directions, &QComboBox::currentTextChanged, this, &SurfaceForm::enableForDirections);
+  enableForDirections(directions->currentText());
+  finishLayout();
+}
+
+void SurfaceForm::enableForDirections(const QString& kind) {
+  fromAnalysis->setEnabled(kind == "random" || kind == "eigen");
+  run->setEnabled(kind == "pca");
+  to->setEnabled(kind == "interp");
+}
+
+QString SurfaceForm::problem() const {
+  if (auto p = input->problem(); !p.isEmpty()) return p;
+  if (auto p = settingsProblem(this, surfaceSettings()); !p.isEmpty()) return p;
+  const QString dirs = directions->currentText();
+  if (dirs == "pca" && run->text().trimmed().isEmpty())
+    return "Name the training run whose checkpoints to use (Run).";
+  if (dirs == "interp") {
+    if (to->text().trimmed().isEmpty()) return "Name the second model to interpolate to (Interpolate to).";
+    if (analysis::GridSpec::parse(grid->text().toStdString()).dimensions() != 1)
+      return "Interpolation is one-dimensional: give one grid axis, e.g. -0.5:1.5:41.";
+    if (auto p = modelProblem(to->text().trimmed()); !p.isEmpty()) return "Interpolate to: " + p;
+  }
+  if (!testData->currentText().trimmed().isEmpty())
+    if (auto p = dataProblem(testData->currentText().trimmed()); !p.isEmpty()) return "Test data: " + p;
+  return {};
+}
+
+SurfaceJobSettings SurfaceForm::settings() const {
+  SurfaceJobSettings s = readSettings(this, surfaceSettings());
+  s.projectPath = projectPath().toStdString();
+  return s;
+}
+
+JobRequest SurfaceForm::job() const {
+  const SurfaceJobSettings s = settings();
+  return {"surface of " + input->model->currentText(), [s](const JobControl& control) {
+            auto result = runSurfaceJob(s, control);
+            return std::string(result.resumed ? "resumed " : "stored ") + result.analysisPath;
+          }};
+}
+
+}  // namespace flatland::app

@@ -1,0 +1,281 @@
+#include "job_settings.h"
+
+#include "flatland/analysis/direction_choices.h"
+#include "flatland/analysis/grid.h"
+#include "flatland/errors.h"
+#include "flatland/training/train_settings.h"
+
+namespace flatland::app {
+
+namespace {
+
+using settings::Setting;
+using settings::Type;
+
+template <class Config, class Access>
+settings::BoundSetting<Config> field(Setting s, Access access) {
+  return settings::bind<Config>(std::move(s), access);
+}
+
+template <class Config>
+settings::BoundSetting<Config> cliOnly(settings::BoundSetting<Config> s) {
+  s.where = settings::InCli;
+  return s;
+}
+
+const std::string kDataHelp = "fashion-mnist:train|test, cifar10:DIR:train|test, h5:FILE, synthetic:spirals|blobs";
+
+// Model, data and device: the first settings of every job. `samples` and `batchSize` are the
+// job's own defaults; the GUI starts with `guiSamples` so a first Run stays short on a laptop.
+template <class Config>
+void addInputSettings(settings::SettingsTable<Config>& t, const std::string& samples, const std::string& guiSamples,
+                      Setting batchSize) {
+  t.push_back(field<Config>({"model", Type::Text, "zoo:cnn-small", 0, 0, false, "", {},
+                             "zoo:NAME, a TorchScript .pt file, or PROJECT.h5:/runs/NAME[@EPOCH]", "Model"},
+                            [](auto& c) -> auto& { return c.input.model; }));
+  t.push_back(field<Config>({"data", Type::Text, "fashion-mnist:test", 0, 0, false, "", {}, kDataHelp, "Data"},
+                            [](auto& c) -> auto& { return c.input.data; }));
+  t.push_back(field<Config>({"samples", Type::Integer, samples, 0, 1e9, false, "samples", {},
+                             "use the first N samples (0: all)", "Samples", guiSamples},
+                            [](auto& c) -> auto& { return c.input.samples; }));
+  t.push_back(field<Config>(batchSize, [](auto& c) -> auto& { return c.input.batchSize; }));
+  t.push_back(field<Config>({"device", Type::Choice, "auto", 0, 0, false, "", training::deviceChoices(),
+                             "auto: CUDA when LibTorch sees a GPU, else the CPU", "Device"},
+                            [](auto& c) -> auto& { return c.input.device; }));
+  t.push_back(field<Config>({"seed", Type::Integer, "0", 0, 2147483647, false, "", {},
+                             "seed for model initialisation and random choices", "Seed"},
+                            [](auto& c) -> auto& { return c.input.seed; }));
+  t.push_back(cliOnly(field<Config>({"data_dir", Type::Text, "", 0, 0, false, "", {},
+                                     "directory of a named data set (overrides the default)"},
+                                    [](auto& c) -> auto& { return c.input.dataDir; })));
+}
+
+const Setting kEvalBatch{"batch_size", Type::Integer, "1000", 1, 1 << 20, false, "samples", {},
+                         "samples per forward pass", "Batch size"};
+
+settings::SettingsTable<HessianJobSettings> makeHessianTable() {
+  using C = HessianJobSettings;
+  using T = Type;
+  settings::SettingsTable<C> t;
+  addInputSettings(t, "1000", "", kEvalBatch);
+  // The GUI starts with more than the CLI (top 5, bottom 1, trace and density): a first Run
+  // there should fill every figure of the analysis.
+  t.push_back(field<C>({"top_k", T::Integer, "1", 0, 1000, false, "eigenvalues", {},
+                        "largest eigenvalues to compute (0: none)", "Top-k eigenvalues", "5"},
+                       [](auto& c) -> auto& { return c.topK; }));
+  t.push_back(field<C>({"bottom_k", T::Integer, "0", 0, 1000, false, "eigenvalues", {},
+                        "smallest eigenvalues to compute (0: none)", "Bottom-k eigenvalues", "1"},
+                       [](auto& c) -> auto& { return c.bottomK; }));
+  auto tol = field<C>({"tol", T::Real, "0.001", 0, 1, true, "", {}, "Lanczos tolerance on the relative residual",
+                       "Lanczos tolerance"},
+                      [](auto& c) -> auto& { return c.tolerance; });
+  tol.decimals = 6;
+  t.push_back(tol);
+  t.push_back(field<C>({"trace", T::Flag, "false", 0, 0, false, "", {}, "estimate the trace (Hutchinson)",
+                        "Hutchinson trace", "true"},
+                       [](auto& c) -> auto& { return c.trace; }));
+  t.push_back(field<C>({"trace_samples", T::Integer, "100", 1, 1e6, false, "samples", {},
+                        "most Hutchinson samples", "Trace samples"},
+                       [](auto& c) -> auto& { return c.traceSamples; }));
+  t.push_back(field<C>({"trace_rel_stderr", T::Real, "0.01", 0, 1, false, "", {},
+                        "stop the trace once its standard error is this fraction of |trace|", "Trace relative error"},
+                       [](auto& c) -> auto& { return c.traceRelStderr; }));
+  t.push_back(field<C>({"trace_stderr", T::Real, "0", 0, 1e12, false, "", {},
+                        "… or once its standard error is at most this (absolute; 0: off); either target stops it",
+                        "Trace absolute error"},
+                       [](auto& c) -> auto& { return c.traceStderr; }));
+  t.push_back(field<C>({"hutchpp", T::Flag, "false", 0, 0, false, "", {},
+                        "Hutch++ instead of Hutchinson: spends all --trace-samples, lower variance", "Hutch++"},
+                       [](auto& c) -> auto& { return c.hutchpp; }));
+  t.push_back(field<C>({"curvature", T::Choice, "hessian", 0, 0, false, "", curvatureNames(),
+                        "hessian, or ggn (generalised Gauss-Newton)", "Curvature"},
+                       [](auto& c) -> auto& { return c.curvature; }));
+  t.push_back(field<C>({"density", T::Flag, "false", 0, 0, false, "", {},
+                        "spectral density by stochastic Lanczos quadrature", "Spectral density (SLQ)", "true"},
+                       [](auto& c) -> auto& { return c.density; }));
+  t.push_back(field<C>({"density_steps", T::Integer, "100", 2, 100000, false, "steps", {},
+                        "Lanczos steps per SLQ vector", "SLQ steps"},
+                       [](auto& c) -> auto& { return c.densitySteps; }));
+  t.push_back(field<C>({"density_vectors", T::Integer, "1", 1, 100000, false, "vectors", {}, "SLQ start vectors",
+                        "SLQ vectors"},
+                       [](auto& c) -> auto& { return c.densityVectors; }));
+  t.push_back(field<C>({"grid_points", T::Integer, "10000", 2, 10000000, false, "points", {},
+                        "points of the smoothed density", "Density points"},
+                       [](auto& c) -> auto& { return c.gridPoints; }));
+  t.push_back(field<C>({"per_class", T::Flag, "false", 0, 0, false, "", {},
+                        "the same analyses for the loss over each class", "Per class"},
+                       [](auto& c) -> auto& { return c.perClass; }));
+  t.push_back(field<C>({"batch_sweep", T::IntegerList, "", 1, 1 << 30, false, "samples", {},
+                        "\u03bb_max of random mini-batches of these sizes (16,64,256)", "Batch-size sweep"},
+                       [](auto& c) -> auto& { return c.batchSweep; }));
+  t.push_back(field<C>({"sweep_repeats", T::Integer, "5", 1, 100000, false, "batches", {},
+                        "random batches per size", "Sweep repeats"},
+                       [](auto& c) -> auto& { return c.sweepRepeats; }));
+  t.push_back(field<C>({"max_cached", T::Integer, "5000", 0, 1e9, false, "samples", {},
+                        "keep the first-order graph in memory up to this many samples, else stream batches",
+                        "Most cached samples"},
+                       [](auto& c) -> auto& { return c.maxCached; }));
+  t.push_back(cliOnly(field<C>({"out", T::Text, "hessian.h5", 0, 0, false, "", {},
+                                "project file to store the results in ('' : do not store)"},
+                               [](auto& c) -> auto& { return c.projectPath; })));
+  auto name = field<C>({"name", T::Text, "", 0, 0, false, "", {}, "analysis name (default: hessian-<time>)", "Name"},
+                       [](auto& c) -> auto& { return c.name; });
+  name.where = settings::InCli | settings::InGui;
+  t.push_back(name);
+  return t;
+}
+
+std::string gridProblem(const std::string& text) {
+  if (text.empty()) return {};
+  try {
+    analysis::GridSpec::parse(text);
+    return {};
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+settings::SettingsTable<SurfaceJobSettings> makeSurfaceTable() {
+  using C = SurfaceJobSettings;
+  using T = Type;
+  settings::SettingsTable<C> t;
+  // Batch 0 is resolved by the device (resolveSurfaceBatchSize): small batches keep a CPU's
+  // activations in cache, a GPU wants large ones.
+  addInputSettings(t, "0", "1000",
+                   {"batch_size", T::Integer, "0", 0, 1 << 20, false, "samples", {},
+                    "samples per forward pass (0: by device, 256 on a CPU, 4096 on CUDA)", "Batch size"});
+  t.push_back(field<C>({"test_data", T::Text, "", 0, 0, false, "", {},
+                        "a second data set, stored as test_loss / test_accuracy (--data fills train_loss / "
+                        "train_accuracy)",
+                        "Test data"},
+                       [](auto& c) -> auto& { return c.testData; }));
+  t.push_back(field<C>({"dirs", T::Choice, "", 0, 0, false, "", analysis::directionKindNames(),
+                        "random (filter-normalised Gaussian; the default), eigen (top Hessian eigenvectors: of "
+                        "--from-analysis, else computed first), pca (of a run's checkpoints, --run), interp (to --to)",
+                        "Directions"},
+                       [](auto& c) -> auto& { return c.directions; }));
+  t.push_back(field<C>({"grid", T::Text, "", 0, 0, false, "", {},
+                        "X[,Y[,Z]] with each axis lo:hi:n (default -1:1:51,-1:1:51; interp -0.5:1.5:41; pca: "
+                        "around the trajectory)",
+                        "Grid", "-1:1:21,-1:1:21"},
+                       [](auto& c) -> auto& { return c.grid; }));
+  t.back().check = gridProblem;
+  t.push_back(field<C>({"norm", T::Choice, "", 0, 0, false, "", analysis::directionNormNames(),
+                        "random/eigen directions: filter (Li et al. 2018; the default), layer or none (eigen "
+                        "default: none)",
+                        "Normalisation"},
+                       [](auto& c) -> auto& { return c.norm; }));
+  t.push_back(field<C>({"one_dim", T::Choice, "", 0, 0, false, "", analysis::oneDimPolicyNames(),
+                        "biases and BatchNorm weights in random directions: zero (the default), weight or normalize",
+                        "1-D tensors"},
+                       [](auto& c) -> auto& { return c.oneDim; }));
+  t.push_back(field<C>({"to", T::Text, "", 0, 0, false, "", {}, "with --dirs interp: the second model (a model spec)",
+                        "Interpolate to"},
+                       [](auto& c) -> auto& { return c.to; }));
+  t.push_back(field<C>({"from_analysis", T::Text, "", 0, 0, false, "", {},
+                        "an analysis NAME (or OTHER.h5:NAME): a hessian analysis gives eigenvector directions, a "
+                        "surface analysis lends its stored directions (to compare minima on the same footing)",
+                        "From analysis"},
+                       [](auto& c) -> auto& { return c.fromAnalysis; }));
+  t.push_back(field<C>({"run", T::Text, "", 0, 0, false, "", {},
+                        "with --dirs pca: the run whose checkpoints make the trajectory (NAME or P.h5:/runs/NAME); "
+                        "the origin defaults to its last checkpoint",
+                        "Run (PCA)"},
+                       [](auto& c) -> auto& { return c.run; }));
+  t.push_back(cliOnly(field<C>({"out", T::Text, "surface.h5", 0, 0, false, "", {}, "project file (created when missing)"},
+                               [](auto& c) -> auto& { return c.projectPath; })));
+  auto name = field<C>({"name", T::Text, "", 0, 0, false, "", {},
+                        "analysis name (default surface-<time>); an unfinished surface of that name is resumed",
+                        "Name"},
+                       [](auto& c) -> auto& { return c.name; });
+  name.where = settings::InCli | settings::InGui;
+  t.push_back(name);
+  t.push_back(cliOnly(field<C>({"commit_seconds", T::Real, "5", 0, 86400, true, "seconds", {},
+                                "seconds between saves of finished points"},
+                               [](auto& c) -> auto& { return c.commitSeconds; })));
+  return t;
+}
+
+std::string bitsText(const std::vector<int>& bits) {
+  if (bits.empty()) return {};
+  if (bits.size() == 1) return std::to_string(bits.front());
+  return std::to_string(bits.front()) + "-" + std::to_string(bits.back());
+}
+
+settings::SettingsTable<QuantizeJobSettings> makeQuantizeTable() {
+  using C = QuantizeJobSettings;
+  using T = Type;
+  settings::SettingsTable<C> t;
+  addInputSettings(t, "0", "", kEvalBatch);
+  settings::BoundSetting<C> bits;
+  static_cast<Setting&>(bits) = Setting{"bits", T::Text, "2-8", 0, 0, false, "", {},
+                                        "weight bit widths, a range such as 2-8 or one width (2 to 16)", "Bit widths"};
+  bits.check = [](const std::string& text) -> std::string {
+    try {
+      parseBitWidths(text);
+      return {};
+    } catch (const Error& e) {
+      return e.what();
+    }
+  };
+  bits.get = [](const C& c) { return bitsText(c.bits); };
+  bits.set = [](C& c, const std::string& text) { c.bits = parseBitWidths(text); };
+  t.push_back(bits);
+  t.push_back(field<C>({"hawq_bits", T::Real, "0", 0, 16, false, "bits", {},
+                        "also choose a bit width per layer from per-layer Hessian traces (HAWQ) with this average, "
+                        "and evaluate it (0: off; else at least 2)",
+                        "HAWQ average bits"},
+                       [](auto& c) -> auto& { return c.hawqAverageBits; }));
+  t.back().decimals = 1;
+  t.push_back(field<C>({"hawq_samples", T::Integer, "100", 1, 100000, false, "samples", {},
+                        "Hutchinson samples for the per-layer traces", "HAWQ samples"},
+                       [](auto& c) -> auto& { return c.hawqSamples; }));
+  t.push_back(cliOnly(field<C>({"out", T::Text, "", 0, 0, false, "", {}, "project file to store the analysis in"},
+                               [](auto& c) -> auto& { return c.projectPath; })));
+  auto name = field<C>({"name", T::Text, "", 0, 0, false, "", {}, "analysis name (default: quantize-<time>)", "Name"},
+                       [](auto& c) -> auto& { return c.name; });
+  name.where = settings::InCli | settings::InGui;
+  t.push_back(name);
+  return t;
+}
+
+}  // namespace
+
+const std::vector<std::string>& curvatureNames() {
+  static const std::vector<std::string> names = {"hessian", "ggn"};
+  return names;
+}
+
+std::vector<int> parseBitWidths(const std::string& text) {
+  auto dash = text.find('-');
+  try {
+    size_t used = 0;
+    if (dash == std::string::npos) {
+      const int bits = std::stoi(text, &used);
+      if (used != text.size() || bits < 2 || bits > 16) throw InvalidArgument("");
+      return {bits};
+    }
+    int low = std::stoi(text.substr(0, dash)), high = std::stoi(text.substr(dash + 1));
+    if (low < 2 || high > 16 || low > high) throw InvalidArgument("");
+    std::vector<int> bits;
+    for (int b = low; b <= high; ++b) bits.push_back(b);
+    return bits;
+  } catch (const std::exception&) {
+    throw InvalidArgument("bit widths are one width or a range such as 2-8, within 2…16; got '" + text + "'");
+  }
+}
+
+const settings::SettingsTable<HessianJobSettings>& hessianSettings() {
+  static const auto table = makeHessianTable();
+  return table;
+}
+const settings::SettingsTable<SurfaceJobSettings>& surfaceSettings() {
+  static const auto table = makeSurfaceTable();
+  return table;
+}
+const settings::SettingsTable<QuantizeJobSettings>& quantizeSettings() {
+  static const auto table = makeQuantizeTable();
+  return table;
+}
+
+}  // namespace flatland::app

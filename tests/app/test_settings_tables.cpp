@@ -1,0 +1,196 @@
+// The settings tables are the one definition of every option: each setting must show up in the
+// CLI's --help of its subcommand, as a widget of its GUI form, and in the settings stored by a
+// job run from that form. Adding a setting to a table is all it takes; these tests say so.
+#include <gtest/gtest.h>
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLineEdit>
+#include <QSpinBox>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "flatland/errors.h"
+#include "flatland/training/project_file.h"
+#include "flatland/training/progress.h"
+#include "flatland/training/train_settings.h"
+#include "job_settings.h"
+#include "launch_forms.h"
+#include "setting_widgets.h"
+#include "test_util.h"
+
+namespace flatland::app {
+namespace {
+
+using flatland::testing::TempDir;
+
+#define REQUIRE_DISPLAY() \
+  if (!qApp) GTEST_SKIP() << "no DISPLAY: run the GUI tests under xvfb-run"
+
+std::string commandOutput(const std::string& command) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) return out;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe.get())) out.append(buffer, n);
+  return out;
+}
+
+// Every default (and GUI start value) is a valid value, and reads back as itself.
+template <class Config>
+void expectConsistentDefaults(const settings::SettingsTable<Config>& table) {
+  const Config defaults = settings::defaults(table);
+  for (const auto& s : table) {
+    EXPECT_EQ(s.problem(s.defaultValue), "") << s.key;
+    EXPECT_EQ(s.problem(s.startValue()), "") << s.key << " (GUI start value)";
+    EXPECT_FALSE(s.help.empty()) << s.key;
+    if (!s.defaultValue.empty()) EXPECT_EQ(s.get(defaults), s.defaultValue) << s.key;
+  }
+}
+
+TEST(SettingsTables, DefaultsAreValidAndReadBack) {
+  expectConsistentDefaults(training::trainSettings());
+  expectConsistentDefaults(hessianSettings());
+  expectConsistentDefaults(surfaceSettings());
+  expectConsistentDefaults(quantizeSettings());
+}
+
+TEST(SettingsTables, RangesNameTheProblem) {
+  const auto& batch = *settings::find(training::trainSettings(), "batch_size");
+  EXPECT_EQ(batch.problem("0"), "0 is out of range: 1 to 1048576 samples");
+  EXPECT_EQ(batch.problem("abc"), "'abc' is not a whole number (1 to 1048576 samples)");
+  const auto& lr = *settings::find(training::trainSettings(), "lr");
+  EXPECT_EQ(lr.problem("1e300"), "1e300 is out of range: above 0 and at most 1000000");
+  EXPECT_EQ(lr.problem("0"), "0 is out of range: above 0 and at most 1000000");
+  EXPECT_EQ(lr.problem("0.1"), "");
+  const auto& optimizer = *settings::find(training::trainSettings(), "optimizer");
+  EXPECT_NE(optimizer.problem("sgdd").find("sgd, adamw, sam"), std::string::npos);
+  const auto& device = *settings::find(training::trainSettings(), "device");
+  EXPECT_EQ(device.problem("cuda:1"), "");
+  EXPECT_NE(device.problem("cuda:x"), "");
+  // The grid is checked by the parser the job uses (1e-3 is a number; 1.2.3 is not).
+  const auto& grid = *settings::find(surfaceSettings(), "grid");
+  EXPECT_EQ(grid.problem("-1e-3:1e-3:5"), "");
+  EXPECT_NE(grid.problem("1.2.3:2:5"), "");
+}
+
+template <class Config>
+void expectInHelp(const settings::SettingsTable<Config>& table, const std::string& command) {
+  const std::string help = commandOutput(std::string(FLATLAND_CLI) + " " + command + " --help");
+  ASSERT_NE(help.find("--help"), std::string::npos) << help;
+  for (const auto& s : table)
+    if (s.where & settings::InCli) EXPECT_NE(help.find(s.flag() + " "), std::string::npos) << command << " " << s.flag();
+}
+
+TEST(SettingsTables, EverySettingIsAnOptionOfItsSubcommand) {
+  expectInHelp(training::trainSettings(), "train");
+  expectInHelp(hessianSettings(), "hessian");
+  expectInHelp(surfaceSettings(), "surface");
+  expectInHelp(quantizeSettings(), "quantize");
+}
+
+template <class Config>
+void expectWidgets(const QWidget& form, const settings::SettingsTable<Config>& table) {
+  for (const auto& s : table) {
+    if (!(s.where & settings::InGui)) continue;
+    QWidget* widget = settingWidget(&form, s.key);
+    ASSERT_NE(widget, nullptr) << s.key;
+    EXPECT_EQ(widget->toolTip().toStdString(), s.describe()) << s.key;
+    // A choice without a default starts at its first entry (the job's own default for "").
+    const std::string start =
+        s.type == settings::Type::Choice && s.startValue().empty() ? s.choices.front() : s.startValue();
+    if (holdsSettingValue(widget) && s.key != "model" && s.key != "run")
+      EXPECT_EQ(settingText(widget).toStdString(), start) << s.key;
+  }
+}
+
+// Every stored setting is a key of the settings JSON stored by a job the form ran.
+template <class Config>
+void expectStored(const settings::SettingsTable<Config>& table, const std::string& json) {
+  const auto stored = nlohmann::json::parse(json);
+  for (const auto& s : table)
+    if (s.where & settings::Stored) EXPECT_TRUE(stored.contains(s.key)) << s.key << " not in " << json;
+}
+
+std::string storedSettings(const std::string& project, const std::string& path) {
+  auto file = training::ProjectFile::open(project);
+  return file.read(path, false).text("settings");
+}
+
+void useSmallData(ModelDataFields* fields) {
+  fields->model->setCurrentText("zoo:mlp");
+  fields->data->setCurrentText("synthetic:blobs:256:1");
+  fields->samples->setValue(0);
+}
+
+TEST(SettingsTables, EverySettingIsAWidgetOfItsFormAndStoredByItsJob) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  const std::string project = dir.file("p.h5");
+  auto path = [&] { return QString::fromStdString(project); };
+  JobControl control;
+
+  TrainForm train(path);
+  expectWidgets(train, training::trainSettings());
+  useSmallData(train.input);
+  train.testData->setCurrentText("synthetic:blobs:128:2");
+  train.epochs->setValue(1);
+  train.runName->setText("walk");
+  ASSERT_EQ(train.problem(), "");
+  train.job().work(control);
+  expectStored(training::trainSettings(), storedSettings(project, "/runs/walk"));
+
+  HessianForm hessian(path);
+  expectWidgets(hessian, hessianSettings());
+  useSmallData(hessian.input);
+  hessian.trace->setChecked(false);
+  hessian.density->setChecked(false);
+  hessian.bottomK->setValue(0);
+  hessian.name->setText("h");
+  ASSERT_EQ(hessian.problem(), "");
+  hessian.job().work(control);
+  expectStored(hessianSettings(), storedSettings(project, "/analyses/h"));
+
+  SurfaceForm surface(path);
+  expectWidgets(surface, surfaceSettings());
+  useSmallData(surface.input);
+  surface.grid->setText("-1:1:3");
+  surface.name->setText("s");
+  ASSERT_EQ(surface.problem(), "");
+  surface.job().work(control);
+  expectStored(surfaceSettings(), storedSettings(project, "/analyses/s"));
+
+  QuantizeForm quantize(path);
+  expectWidgets(quantize, quantizeSettings());
+  useSmallData(quantize.input);
+  quantize.lowBits->setValue(8);
+  quantize.name->setText("q");
+  ASSERT_EQ(quantize.problem(), "");
+  quantize.job().work(control);
+  expectStored(quantizeSettings(), storedSettings(project, "/analyses/q"));
+}
+
+// The drift bug: the GUI chose the surface batch by comparing the device text with "cuda", so
+// "auto" on a GPU ran at 256 where the CLI used 4096. Both now leave it 0 for the job to resolve
+// from the device it actually gets.
+TEST(SettingsTables, SurfaceBatchFollowsTheResolvedDeviceInTheGuiAsInTheCli) {
+  EXPECT_EQ(surfaceBatchSizeFor(true), 4096);
+  EXPECT_EQ(surfaceBatchSizeFor(false), 256);
+  EXPECT_EQ(resolveSurfaceBatchSize(0, "cpu"), 256);
+  EXPECT_EQ(resolveSurfaceBatchSize(77, "cpu"), 77);
+  EXPECT_EQ(settings::defaults(surfaceSettings()).input.batchSize, 0);
+  REQUIRE_DISPLAY();
+  SurfaceForm surface([] { return QString("p.h5"); });
+  for (const QString device : {"auto", "cpu", "cuda"}) {
+    surface.input->device->setCurrentText(device);
+    EXPECT_EQ(surface.settings().input.batchSize, 0) << device.toStdString();
+  }
+}
+
+}  // namespace
+}  // namespace flatland::app
