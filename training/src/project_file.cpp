@@ -4,7 +4,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -351,7 +356,10 @@ ChildList children(hid_t group) {
 
 Node readNode(hid_t file, const std::string& path, bool recursive) {
   auto g = h5::group(H5Gopen2(file, path.c_str(), H5P_DEFAULT));
-  if (!g.valid()) throw ProjectError("the project file has no group '" + path + "'");
+  if (!g.valid()) {
+    if (linkExists(file, path)) throw ProjectError("'" + path + "' in the project file is not a group");
+    throw ProjectError("the project file has no group '" + path + "'");
+  }
   Node node;
   node.attributes = readAttributes(g);
   for (auto& [name, type] : children(g).children) {
@@ -367,16 +375,111 @@ Node readNode(hid_t file, const std::string& path, bool recursive) {
 
 // ---------------------------------------------------------------- files and durability
 
-std::string errnoText() { return std::strerror(errno); }
+// What an errno means for a user: a full disk must say so in words.
+std::string describeErrno(int error) {
+  if (error == ENOSPC) return "the disk is full (No space left on device)";
+  if (error == EDQUOT) return "the disk quota is exceeded (" + std::string(std::strerror(error)) + ")";
+  return std::strerror(error);
+}
+
+std::string errnoText() { return describeErrno(errno); }
 
 void fsyncPath(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw ProjectError("cannot open " + path + " to flush it: " + errnoText());
   int rc = ::fsync(fd);
   int saved = errno;
   ::close(fd);
   errno = saved;
   if (rc != 0) throw ProjectError("cannot flush " + path + " to disk: " + errnoText());
+}
+
+// Test hook: FLATLAND_TEST_FAIL_COMMITS lists writes of project files that fail as on a full
+// disk, after part of the new copy is written. Writes are counted from 1 while the variable is
+// set (afresh when its value changes), creations included: "3" the third only, "3-" the third
+// and every later one, "2,5" the second and fifth. Called with the write mutex held.
+bool injectedFullDisk() {
+  static std::string lastSpec;
+  static int count = 0;
+  const char* spec = std::getenv("FLATLAND_TEST_FAIL_COMMITS");
+  if (!spec || !*spec) {
+    lastSpec.clear();
+    count = 0;
+    return false;
+  }
+  const std::string text = spec;
+  if (text != lastSpec) {
+    lastSpec = text;
+    count = 0;
+  }
+  const int n = ++count;
+  size_t pos = 0;
+  while (true) {
+    const size_t comma = text.find(',', pos);
+    const std::string token = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (!token.empty()) {
+      const bool andLater = token.back() == '-';
+      const int k = std::atoi(token.c_str());
+      if (k > 0 && (n == k || (andLater && n > k))) return true;
+    }
+    if (comma == std::string::npos) return false;
+    pos = comma + 1;
+  }
+}
+
+std::vector<char> readWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw ProjectError("cannot read " + path + ": " + errnoText());
+  struct stat st {};
+  std::vector<char> bytes;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) bytes.reserve(size_t(st.st_size));
+  char chunk[1 << 16];
+  while (true) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string why = errnoText();
+      ::close(fd);
+      throw ProjectError("cannot read " + path + ": " + why);
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  }
+  ::close(fd);
+  return bytes;
+}
+
+// Writes `bytes` to a new file `path` (permissions `mode`, or the default for new files when 0)
+// and flushes it to disk. On failure the partial file is removed and the error says why.
+void writeFileDurably(const std::string& path, const std::vector<char>& bytes, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw ProjectError(errnoText() + " (while trying to create the new copy " + path + ")");
+  auto fail = [&](const std::string& what) {
+    const std::string why = errnoText();
+    ::close(fd);
+    ::unlink(path.c_str());
+    throw ProjectError(why + " (while trying to " + what + " the new copy " + path + ")");
+  };
+  if (mode != 0 && ::fchmod(fd, mode) != 0) fail("set the permissions of");
+  const bool injected = injectedFullDisk();
+  size_t done = 0;
+  const size_t limit = injected ? bytes.size() / 2 : bytes.size();
+  while (done < limit) {
+    ssize_t n = ::write(fd, bytes.data() + done, limit - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("write");
+    done += size_t(n);
+  }
+  if (injected) {
+    errno = ENOSPC;
+    fail("write");
+  }
+  if (::fsync(fd) != 0) fail("flush");
+  if (::close(fd) != 0) {
+    const std::string why = errnoText();
+    ::unlink(path.c_str());
+    throw ProjectError(why + " (while trying to write the new copy " + path + ")");
+  }
 }
 
 // File-creation settings: free space is tracked across sessions so rewriting metrics or a
@@ -399,6 +502,86 @@ h5::Handle openFile(const std::string& path, unsigned flags) {
   auto f = h5::file(H5Fopen(path.c_str(), flags, fapl));
   if (!f.valid()) throw ProjectError("cannot open project file " + path + ": " + h5::lastErrorMessage());
   return f;
+}
+
+// ---------------------------------------------------------------- in-memory writes
+//
+// A transaction is applied to an in-memory copy of the file (HDF5's core driver without a
+// backing store), and the image HDF5 leaves when it closes that copy is written to disk by us.
+// HDF5 never writes to the disk itself, so a full disk cannot fail inside H5Fflush/H5Fclose
+// (which would leave the file id open and crash the library at exit), and our own write reports
+// ENOSPC as it is.
+
+// The core driver's buffers, allocated through these callbacks so that the last one, which
+// holds the closed file, is handed to us instead of being freed.
+struct ImageCapture {
+  std::map<void*, size_t> sizes;  // live buffers and their sizes
+  void* closed = nullptr;         // the buffer of the closed file, owned by us
+  size_t closedSize = 0;
+  ~ImageCapture() { std::free(closed); }
+};
+
+void* imageMalloc(size_t size, H5FD_file_image_op_t, void* udata) {
+  void* p = std::malloc(size ? size : 1);
+  if (p) static_cast<ImageCapture*>(udata)->sizes[p] = size;
+  return p;
+}
+void* imageMemcpy(void* dest, const void* src, size_t size, H5FD_file_image_op_t, void*) {
+  return std::memcpy(dest, src, size);
+}
+void* imageRealloc(void* ptr, size_t size, H5FD_file_image_op_t, void* udata) {
+  auto* capture = static_cast<ImageCapture*>(udata);
+  void* p = std::realloc(ptr, size ? size : 1);
+  if (p) {
+    capture->sizes.erase(ptr);
+    capture->sizes[p] = size;
+  }
+  return p;
+}
+herr_t imageFree(void* ptr, H5FD_file_image_op_t op, void* udata) {
+  auto* capture = static_cast<ImageCapture*>(udata);
+  auto it = capture->sizes.find(ptr);
+  const size_t size = it == capture->sizes.end() ? 0 : it->second;
+  if (it != capture->sizes.end()) capture->sizes.erase(it);
+  if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE && ptr) {
+    std::free(capture->closed);
+    capture->closed = ptr;
+    capture->closedSize = size;
+    return 0;
+  }
+  std::free(ptr);
+  return 0;
+}
+void* imageUdataCopy(void* udata) { return udata; }
+herr_t imageUdataFree(void*) { return 0; }
+
+// File access in memory; with `image`, the file starts as those bytes.
+h5::Handle inMemoryAccess(ImageCapture& capture, const std::vector<char>* image) {
+  auto fapl = accessProperties();
+  const size_t increment = image ? std::max<size_t>(1 << 16, image->size() / 8) : (1 << 16);
+  check(H5Pset_fapl_core(fapl, increment, 0), "cannot set up the in-memory copy");
+  H5FD_file_image_callbacks_t callbacks = {imageMalloc, imageMemcpy, imageRealloc, imageFree,
+                                           imageUdataCopy, imageUdataFree, &capture};
+  check(H5Pset_file_image_callbacks(fapl, &callbacks), "cannot set up the in-memory copy");
+  if (image) check(H5Pset_file_image(fapl, const_cast<char*>(image->data()), image->size()),
+                   "cannot load the project file into memory");
+  return fapl;
+}
+
+// The closed in-memory file as bytes: the core driver's buffer grows in steps, so the bytes
+// after the end of the file (the superblock's end-of-file address, versions 2 and 3) are cut.
+std::vector<char> closedImage(ImageCapture& capture) {
+  if (!capture.closed) throw ProjectError("HDF5 did not hand back the in-memory copy of the file");
+  const auto* b = static_cast<const unsigned char*>(capture.closed);
+  size_t size = capture.closedSize;
+  static const unsigned char kSignature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  if (size >= 48 && std::memcmp(b, kSignature, 8) == 0 && (b[8] == 2 || b[8] == 3) && b[9] == 8) {
+    uint64_t base = 0, eof = 0;
+    for (int i = 7; i >= 0; --i) base = (base << 8) | b[12 + i];
+    for (int i = 7; i >= 0; --i) eof = (eof << 8) | b[28 + i];
+    if (base == 0 && eof >= 48 && eof <= size) size = size_t(eof);
+  }
+  return {static_cast<const char*>(capture.closed), static_cast<const char*>(capture.closed) + size};
 }
 
 void checkIsProject(const std::string& path) {
@@ -424,14 +607,47 @@ std::mutex& writeMutex() {
   return m;
 }
 
+constexpr const char* kTemporaryMarker = ".tmp-";
+
 std::string temporaryNameFor(const std::string& path) {
   fs::path p(path);
-  return (p.parent_path() / ("." + p.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
+  return (p.parent_path() / ("." + p.filename().string() + kTemporaryMarker + std::to_string(::getpid()))).string();
 }
 
 std::string lockNameFor(const std::string& path) {
   fs::path p(path);
   return (p.parent_path() / ("." + p.filename().string() + ".lock")).string();
+}
+
+// The file a commit replaces: a symbolic link is followed, so the link stays a link and its
+// target gets the new contents (the temporary copy and the lock sit beside the target).
+std::string resolveTarget(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_symlink(fs::symlink_status(path, ec))) return path;
+  auto target = fs::weakly_canonical(fs::absolute(path), ec);
+  if (ec) throw ProjectError("cannot follow the symbolic link " + path + ": " + ec.message());
+  return target.string();
+}
+
+// Temporary copies left by writers that were killed mid-commit (.NAME.h5.tmp-PID): removed when
+// their process is gone. Called with the cross-process lock held, so no live writer of this
+// project is between copy and rename; a copy whose PID is alive is kept all the same.
+void removeStaleTemporaries(const std::string& path) {
+  fs::path p(path);
+  const std::string prefix = "." + p.filename().string() + kTemporaryMarker;
+  std::error_code ec;
+  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::strtol(digits.c_str(), nullptr, 10);
+    if (pid <= 0 || pid == long(::getpid())) continue;
+    if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+    std::error_code ignored;
+    fs::remove(it->path(), ignored);
+  }
 }
 
 // How long a writer waits for another process's write before giving up.
@@ -485,45 +701,67 @@ enum class Rewrite {
   CreateIfMissing  // create a new file, unless another process created it meanwhile
 };
 
-// Writes into a copy of `path` (or a new file) and renames it into place.
-void atomicRewrite(const std::string& path, Rewrite mode, const std::function<void(hid_t)>& change) {
+// Applies `change` to an in-memory copy of `path` (or a new file), writes it beside the file and
+// renames it into place. Any failure leaves the old file as it was, no temporary copy and no open
+// HDF5 object behind.
+void atomicRewrite(const std::string& givenPath, Rewrite mode, const std::function<void(hid_t)>& change) {
   h5::QuietErrors quiet;
   std::lock_guard<std::mutex> lock(writeMutex());
+  const std::string path = resolveTarget(givenPath);
   const std::string tmp = temporaryNameFor(path);
+  const bool creating = mode == Rewrite::CreateIfMissing;
   std::error_code ec;
   try {
     CrossProcessWriteLock fileLock(path);
+    removeStaleTemporaries(path);
     const bool copyExisting = mode == Rewrite::Change;
     if (!copyExisting && fs::exists(path)) return;  // created by another process while we waited
     fs::remove(tmp, ec);
-    if (copyExisting) {
-      fs::copy_file(path, tmp, fs::copy_options::overwrite_existing);
-    }
+    mode_t permissions = 0;
+    std::vector<char> image;
+    ImageCapture capture;
     {
       h5::Handle file;
       if (copyExisting) {
-        file = openFile(tmp, H5F_ACC_RDWR);
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == 0) permissions = st.st_mode & 07777;
+        std::vector<char> old = readWholeFile(path);
+        if (old.empty()) throw ProjectError(path + " is empty: it is not a Flatland project");
+        auto fapl = inMemoryAccess(capture, &old);
+        old = std::vector<char>();  // the access list holds a copy
+        file = h5::file(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, fapl));
+        if (!file.valid()) throw ProjectError("HDF5 cannot open it: " + h5::lastErrorMessage());
       } else {
         auto fcpl = creationProperties();
-        auto fapl = accessProperties();
+        auto fapl = inMemoryAccess(capture, nullptr);
         file = h5::file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, fapl));
-        if (!file.valid()) throw ProjectError("cannot create " + tmp + ": " + h5::lastErrorMessage());
+        if (!file.valid()) throw ProjectError("HDF5 cannot create it: " + h5::lastErrorMessage());
       }
       change(file);
-      check(H5Fflush(file, H5F_SCOPE_GLOBAL), "cannot flush the project file");
-      file.reset();
+      if (H5Fclose(file.release()) < 0)
+        throw ProjectError("cannot finish the changes to the project file: " + h5::lastErrorMessage());
     }
-    fsyncPath(tmp, false);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      throw ProjectError("cannot replace " + path + ": " + errnoText());
-    fsyncPath(fs::absolute(path).parent_path().string(), true);
+    image = closedImage(capture);
+    writeFileDurably(tmp, image, permissions);
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+      const std::string why = errnoText();
+      fs::remove(tmp, ec);
+      throw ProjectError(why + " (while trying to rename the new copy over " + path + ")");
+    }
+    // The new file is in place: a failure to flush the directory entry cannot undo that, so the
+    // commit stands (it is durable on every file system that matters once the rename returns).
+    try {
+      fsyncPath(fs::absolute(path).parent_path().string(), true);
+    } catch (const ProjectError&) {
+    }
   } catch (const fs::filesystem_error& e) {
     fs::remove(tmp, ec);
-    throw ProjectError("cannot save to " + path + ": " + e.code().message() +
-                       "; the project file was not changed");
+    throw ProjectError("cannot save to " + givenPath + ": " + describeErrno(e.code().value()) +
+                       (creating ? "; no project file was created" : "; the project file was not changed"));
   } catch (const ProjectError& e) {
     fs::remove(tmp, ec);
-    throw ProjectError(std::string(e.what()) + "; the project file " + path + " was not changed");
+    throw ProjectError((creating ? "cannot create " : "cannot save to ") + givenPath + ": " + e.what() +
+                       (creating ? "; no project file was created" : "; the project file was not changed"));
   }
 }
 
