@@ -2,6 +2,7 @@
 // (filter-normalised), Hessian-eigenvector, PCA-of-trajectory or interpolation directions. The
 // work is app::runSurfaceJob's (the GUI runs the same); this file parses flags and prints.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli_context.h"
@@ -18,6 +19,22 @@ struct SurfaceOptions {
   JobOptions job;
   app::SurfaceJobSettings surface;
 };
+
+// surface-<time>, with a suffix (-2, -3, …) when the project already has an analysis of that name.
+std::string uniqueDefaultName(const std::string& projectPath) {
+  const std::string base = "surface-" + training::isoTimestampUtc();
+  std::string name = base;
+  try {
+    std::error_code ec;
+    if (!std::filesystem::exists(projectPath, ec)) return name;
+    auto project = training::ProjectFile::open(projectPath);
+    for (int n = 2; project.exists("/analyses/" + training::sanitizeName(name)); ++n)
+      name = base + "-" + std::to_string(n);
+  } catch (const Error&) {
+    // not a project (yet): the job reports that itself
+  }
+  return name;
+}
 
 }  // namespace
 
@@ -76,8 +93,12 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
         // a GPU wants large ones.
         if (cmd->count("--batch-size") == 0 && training::parseDevice(settings.input.device).is_cuda())
           settings.input.batchSize = 4096;
-        // A name now, so an interrupted job can say how to resume it.
-        if (settings.name.empty()) settings.name = "surface-" + training::isoTimestampUtc();
+        // A name now, so an interrupted job can say how to resume it. A default name is never
+        // resumed, and two jobs started in the same second get different ones.
+        if (settings.name.empty()) {
+          settings.name = uniqueDefaultName(settings.projectPath);
+          settings.resume = false;
+        }
         const bool root = !global.workers || global.workers->isRoot();
 
         TerminalJob terminal;
