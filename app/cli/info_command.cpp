@@ -1,7 +1,9 @@
 // flatland-cli info PROJECT.h5: the runs and analyses in a project file with their key numbers.
 #include <iostream>
+#include <map>
 
 #include "cli_context.h"
+#include "flatland/errors.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/project_schema.h"
 
@@ -42,35 +44,64 @@ Command addInfoCommand(CLI::App& app, const GlobalOptions& global) {
   return {cmd, [path, &global] {
             auto project = training::ProjectFile::open(*path);
             auto root = project.read("/", false);
+            // Each section's entries; what is not a readable group (a stray dataset, a damaged
+            // entry) is skipped with the reason rather than failing the whole listing.
+            struct Entry {
+              std::string name;
+              training::Node node;
+            };
+            struct Section {
+              std::vector<Entry> entries;
+              std::vector<std::pair<std::string, std::string>> skipped;  // name, why
+            };
+            std::map<std::string, Section> sections;
+            for (const char* name : {"runs", "analyses"}) {
+              const std::string sectionPath = std::string("/") + name;
+              auto& section = sections[name];
+              if (!project.exists(sectionPath)) continue;
+              auto listing = project.read(sectionPath, false);
+              for (auto& [child, unused] : listing.groups) {
+                try {
+                  section.entries.push_back({child, project.read(sectionPath + "/" + child, false)});
+                } catch (const Error& e) {
+                  section.skipped.emplace_back(child, e.what());
+                }
+              }
+              for (auto& [child, unused] : listing.datasets)
+                section.skipped.emplace_back(child, "a dataset, not a group: not written by Flatland");
+            }
             nlohmann::json doc;
             doc["project"] = *path;
             for (auto& [key, value] : root.attributes) doc["attributes"][key] = toJson(value);
-            for (const char* section : {"runs", "analyses"}) {
-              doc[section] = nlohmann::json::array();
-              for (auto& name : project.list(std::string("/") + section)) {
-                auto node = project.read(std::string("/") + section + "/" + name, false);
-                nlohmann::json entry;
-                entry["name"] = name;
-                for (auto& [key, value] : node.attributes) entry[key] = toJson(value);
-                doc[section].push_back(entry);
+            for (const char* name : {"runs", "analyses"}) {
+              const auto& section = sections[name];
+              doc[name] = nlohmann::json::array();
+              for (const auto& entry : section.entries) {
+                nlohmann::json item;
+                item["name"] = entry.name;
+                for (auto& [key, value] : entry.node.attributes) item[key] = toJson(value);
+                doc[name].push_back(item);
               }
+              for (const auto& [child, why] : section.skipped)
+                doc["skipped"].push_back({{"path", std::string("/") + name + "/" + child}, {"reason", why}});
             }
             if (global.json) return printJson(doc);
 
             std::cout << *path << "  (" << toText(root.attributes["format"]) << " v"
                       << toText(root.attributes["version"]) << ")\n";
-            for (const char* section : {"runs", "analyses"}) {
-              auto names = project.list(std::string("/") + section);
-              std::cout << "\n" << section << ": " << names.size() << "\n";
-              for (auto& name : names) {
-                auto node = project.read(std::string("/") + section + "/" + name, false);
-                std::cout << "  " << name;
+            for (const char* name : {"runs", "analyses"}) {
+              const auto& section = sections[name];
+              std::cout << "\n" << name << ": " << section.entries.size() << "\n";
+              for (const auto& entry : section.entries) {
+                std::cout << "  " << entry.name;
                 for (auto& key : kSummaryKeys) {
-                  auto it = node.attributes.find(key);
-                  if (it != node.attributes.end()) std::cout << "  " << key << "=" << toText(it->second);
+                  auto it = entry.node.attributes.find(key);
+                  if (it != entry.node.attributes.end()) std::cout << "  " << key << "=" << toText(it->second);
                 }
                 std::cout << "\n";
               }
+              for (const auto& [child, why] : section.skipped)
+                std::cout << "  " << child << "  (skipped: " << why << ")\n";
             }
           }};
 }

@@ -1,9 +1,13 @@
 // flatland-cli: the headless front end over the same libraries as the GUI.
 #include <ATen/Parallel.h>
 
+#include <c10/util/Exception.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <new>
+#include <string>
 #include <thread>
 
 #include "cli_context.h"
@@ -120,6 +124,15 @@ int main(int argc, char** argv) {
     return fail(130, true);
   } catch (const flatland::Error& e) {
     std::cerr << prefix << ": error: " << e.what() << "\n";
+    return fail(1, false);
+  } catch (const c10::Error& e) {
+    // LibTorch's messages end in a C++ backtrace: one line of reason is what a user can act on.
+    std::string reason = e.what_without_backtrace();
+    reason = reason.substr(0, reason.find('\n'));
+    std::cerr << prefix << ": error: LibTorch error: " << reason << "\n";
+    return fail(2, false);
+  } catch (const std::bad_alloc&) {
+    std::cerr << prefix << ": error: out of memory (use fewer --samples or a smaller --batch-size)\n";
     return fail(1, false);
   } catch (const std::exception& e) {
     std::cerr << prefix << ": internal error: " << e.what() << "\n";

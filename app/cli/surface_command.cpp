@@ -2,6 +2,7 @@
 // (filter-normalised), Hessian-eigenvector, PCA-of-trajectory or interpolation directions. The
 // work is app::runSurfaceJob's (the GUI runs the same); this file parses flags and prints.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli_context.h"
@@ -13,6 +14,26 @@
 #include "terminal_progress.h"
 
 namespace flatland::cli {
+
+namespace {
+
+// surface-<time>, with a suffix (-2, -3, …) when the project already has an analysis of that name.
+std::string uniqueDefaultName(const std::string& projectPath) {
+  const std::string base = "surface-" + training::isoTimestampUtc();
+  std::string name = base;
+  try {
+    std::error_code ec;
+    if (!std::filesystem::exists(projectPath, ec)) return name;
+    auto project = training::ProjectFile::open(projectPath);
+    for (int n = 2; project.exists("/analyses/" + training::sanitizeName(name)); ++n)
+      name = base + "-" + std::to_string(n);
+  } catch (const Error&) {
+    // not a project (yet): the job reports that itself
+  }
+  return name;
+}
+
+}  // namespace
 
 Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand(
@@ -28,8 +49,12 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
         if (settings.directions == "pca" && cmd->count("--model") == 0) settings.input.model.clear();
         // The batch size stays 0 unless given: runSurfaceJob resolves it by device, for the CLI
         // and the GUI alike (resolveSurfaceBatchSize).
-        // A name now, so an interrupted job can say how to resume it.
-        if (settings.name.empty()) settings.name = "surface-" + training::isoTimestampUtc();
+        // A name now, so an interrupted job can say how to resume it. A default name is never
+        // resumed, and two jobs started in the same second get different ones.
+        if (settings.name.empty()) {
+          settings.name = uniqueDefaultName(settings.projectPath);
+          settings.resume = false;
+        }
         const bool root = !global.workers || global.workers->isRoot();
 
         TerminalJob terminal;

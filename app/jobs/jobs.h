@@ -86,6 +86,9 @@ struct SurfaceJobSettings {
   std::string run;         // pca: NAME (in the model's or the output project) or P.h5:/runs/NAME
   std::string projectPath = "surface.h5";
   std::string name;        // empty: surface-<time>; an unfinished surface of this name resumes
+  // false: a surface of this name is never resumed; an existing name gets a suffix (NAME-2, …).
+  // For names the user did not choose (a default made from the time).
+  bool resume = true;
   double commitSeconds = 5.0;
 };
 

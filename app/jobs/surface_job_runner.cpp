@@ -178,7 +178,8 @@ DirectionSet chooseDirections(const SurfaceJobSettings& s, training::Model& orig
                                     analysis::parseOneDimPolicy(s.oneDim.empty() ? "zero" : s.oneDim));
 }
 
-// An unfinished surface of the same name is resumed only with the inputs it was started with.
+// An unfinished surface of the same name is resumed only with the inputs and settings it was
+// started with: every setting given that differs from the stored one is named.
 void checkResumable(const training::Node& stored, const SurfaceJobSettings& s,
                     const analysis::SurfaceSettings& settings) {
   if (!stored.has("kind") || stored.text("kind") != "surface")
@@ -187,18 +188,58 @@ void checkResumable(const training::Node& stored, const SurfaceJobSettings& s,
   if (stored.has("complete") && stored.number("complete") != 0)
     throw InvalidArgument("surface '" + s.name + "' in " + s.projectPath +
                           " is complete; choose another name");
-  auto check = [&](const char* attribute, const std::string& given) {
-    const std::string was = stored.has(attribute) ? stored.text(attribute) : "";
-    if (was != given)
-      throw InvalidArgument("cannot resume surface '" + s.name + "': it was started with " +
-                            attribute + " '" + was + "', not '" + given + "'");
+  nlohmann::json recorded = nlohmann::json::object();
+  if (stored.has("settings")) {
+    try {
+      recorded = nlohmann::json::parse(stored.text("settings"));
+    } catch (const std::exception&) {
+      recorded = nlohmann::json::object();
+    }
+  }
+  auto storedText = [&](const char* attribute, const char* setting = nullptr) -> std::string {
+    if (stored.has(attribute)) {
+      try {
+        return stored.text(attribute);
+      } catch (const Error&) {
+      }
+    }
+    if (setting && recorded.is_object() && recorded.contains(setting) && recorded[setting].is_string())
+      return recorded[setting].get<std::string>();
+    return "";
   };
-  check("model", settings.modelSpec);
-  check("data", settings.dataSpec);
-  check("test_data", settings.testDataSpec);
-  if (int64_t(stored.number("samples")) != settings.samples)
-    throw InvalidArgument("cannot resume surface '" + s.name + "': it was started with " +
-                          std::to_string(int64_t(stored.number("samples"))) + " samples");
+  std::vector<std::string> differences;
+  auto compare = [&](const std::string& what, const std::string& was, const std::string& given) {
+    if (was != given) differences.push_back(what + " '" + was + "' (now '" + given + "')");
+  };
+  compare("model", storedText("model"), settings.modelSpec);
+  compare("data", storedText("data"), settings.dataSpec);
+  compare("test data", storedText("test_data"), settings.testDataSpec);
+  const int64_t samples = stored.has("samples") ? int64_t(stored.number("samples")) : -1;
+  if (samples != settings.samples)
+    differences.push_back("samples " + std::to_string(samples) + " (now " +
+                          std::to_string(settings.samples) + ")");
+  // Settings left empty take the stored surface's own; those given must match it.
+  if (!s.grid.empty()) compare("grid", storedText("grid"), GridSpec::parse(s.grid).text());
+  const std::string dirs = storedText("dirs", "dirs");
+  if (!s.directions.empty()) compare("directions", dirs, s.directions);
+  if (!s.norm.empty()) compare("norm", storedText("norm", "norm"), s.norm);
+  if (!s.oneDim.empty()) compare("one-dim policy", storedText("one_dim", "one_dim"), s.oneDim);
+  if (!s.to.empty()) compare("second model (--to)", storedText("to", "to"), s.to);
+  if (!s.fromAnalysis.empty())
+    compare("directions from", storedText("from_analysis", "from_analysis"), s.fromAnalysis);
+  if (!s.run.empty()) compare("run", storedText("run", "run"), s.run);
+  // The seed draws random directions (and starts Lanczos for eigen directions computed on the fly).
+  const bool seeded = s.fromAnalysis.empty() && storedText("from_analysis", "from_analysis").empty() &&
+                      (dirs == "random" || dirs == "eigen");
+  if (seeded && stored.has("seed") && uint64_t(stored.number("seed")) != s.input.seed)
+    differences.push_back("seed " + std::to_string(uint64_t(stored.number("seed"))) + " (now " +
+                          std::to_string(s.input.seed) + ")");
+  if (differences.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < differences.size(); ++i) list += (i ? ", " : "") + differences[i];
+  throw InvalidArgument("cannot resume surface '" + s.name + "' in " + s.projectPath +
+                        ": it was started with other settings: " + list +
+                        "; run it with the settings it was started with, or choose another --name");
 }
 
 }  // namespace
@@ -262,7 +303,7 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
     auto project = training::ProjectFile::openOrCreate(s.projectPath);
     const std::string existing =
         s.name.empty() ? "" : analysis::analysisPathOf(training::sanitizeName(s.name));
-    if (!existing.empty() && project.exists(existing)) {
+    if (!existing.empty() && s.resume && project.exists(existing)) {
       auto stored = project.read(existing, false);
       checkResumable(stored, s, settings);
       out.notes.push_back("resuming " + existing + ": " +

@@ -94,6 +94,16 @@ Dataset loadDataset(const DataSpec& spec, const DataOptions& options) {
       auto images = requireFile(dir / (prefix + "-images-idx3-ubyte.gz"), "Fashion-MNIST images");
       auto labels = requireFile(dir / (prefix + "-labels-idx1-ubyte.gz"), "Fashion-MNIST labels");
       data = readIdxPair(images, labels);
+      if (data.size() > 0) {
+        // Fashion-MNIST's labels are 0 … 9, as CIFAR-10's: a larger byte is a damaged file.
+        auto bad = torch::nonzero(data.labels > 9).flatten();
+        if (bad.numel() > 0) {
+          const int64_t record = bad[0].item<int64_t>();
+          throw DataError(labels + " is damaged: label " + std::to_string(record) + " (from 0) is " +
+                          std::to_string(data.labels[record].item<int64_t>()) +
+                          " (Fashion-MNIST labels are 0 to 9)");
+        }
+      }
       data.inputs = (data.inputs - kFashionMnistMean) / kFashionMnistStd;
       data.numClasses = 10;
       data.classNames = kFashionMnistClasses;
@@ -116,6 +126,15 @@ Dataset loadDataset(const DataSpec& spec, const DataOptions& options) {
   data.spec = spec.text;
   if (options.limit) data = data.first(*options.limit);
   if (data.size() == 0) throw DataError("data set " + spec.text + " is empty");
+  // Every loader promises labels in [0, numClasses): a label outside would reach LibTorch's
+  // loss as "Target N is out of bounds".
+  const int64_t lowest = data.labels.min().item<int64_t>();
+  const int64_t highest = data.labels.max().item<int64_t>();
+  if (lowest < 0 || highest >= data.numClasses)
+    throw DataError("data set " + spec.text + " has label " +
+                    std::to_string(lowest < 0 ? lowest : highest) + " but " +
+                    std::to_string(data.numClasses) + " classes (labels must be 0 to " +
+                    std::to_string(data.numClasses - 1) + ")");
   return data.to(options.device);
 }
 

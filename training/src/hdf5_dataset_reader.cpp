@@ -1,6 +1,8 @@
 // Reader for a data set stored as an HDF5 file with float /x (N×…) and integer /y (N).
 #include <torch/types.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <vector>
 
@@ -64,6 +66,43 @@ Dataset readHdf5Dataset(const std::string& path) {
   if (H5Tget_class(yType) != H5T_INTEGER)
     throw DataError(path + ": /y must hold integer class labels (it is float or another type)");
 
+  // A damaged header can promise any shape: check it against the file and the machine before
+  // allocating (LibTorch would fail with an overflow or an allocator trace).
+  auto bytesOf = [&](const char* name, const std::vector<int64_t>& shape, uint64_t elementSize) {
+    uint64_t bytes = elementSize;
+    for (int64_t d : shape) {
+      if (d < 0 || __builtin_mul_overflow(bytes, uint64_t(d), &bytes))
+        throw DataError(path + ": " + name + " has the impossible shape " + shapeText(shape) +
+                        " (a damaged file?)");
+    }
+    return bytes;
+  };
+  const uint64_t xBytes = bytesOf("/x", xShape, sizeof(float));
+  const uint64_t yBytes = bytesOf("/y", yShape, sizeof(int64_t));
+  auto checkStored = [&](const char* name, hid_t dset, hid_t type, const std::vector<int64_t>& shape) {
+    // Uncompressed values take their full size in the file; more than the file holds is a
+    // damaged shape. (Compressed ones can be far larger than the file: memory decides below.)
+    auto dcpl = h5::plist(H5Dget_create_plist(dset));
+    if (!dcpl.valid() || H5Pget_nfilters(dcpl) > 0) return;
+    const uint64_t bytes = bytesOf(name, shape, std::max<uint64_t>(1, H5Tget_size(type)));
+    std::error_code ec;
+    const auto fileSize = std::filesystem::file_size(path, ec);
+    if (!ec && bytes > fileSize)
+      throw DataError(path + ": " + name + " claims the shape " + shapeText(shape) + " (" +
+                      std::to_string(bytes) + " bytes) but the file holds only " +
+                      std::to_string(fileSize) + " bytes (a damaged file?)");
+  };
+  checkStored("/x", x, xType, xShape);
+  checkStored("/y", y, yType, yShape);
+  const long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+  if (pages > 0 && pageSize > 0) {
+    const uint64_t memory = uint64_t(pages) * uint64_t(pageSize);
+    if (xBytes > memory || yBytes > memory || xBytes + yBytes > memory)
+      throw DataError(path + ": /x of shape " + shapeText(xShape) + " needs " +
+                      std::to_string((xBytes + yBytes) >> 20) + " MiB, more than this machine's " +
+                      std::to_string(memory >> 20) + " MiB of memory");
+  }
+
   Dataset data;
   data.inputs = torch::empty(xShape, torch::kFloat32);
   if (H5Dread(x, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.inputs.data_ptr<float>()) < 0)
@@ -76,7 +115,14 @@ Dataset readHdf5Dataset(const std::string& path) {
     throw DataError(path + ": /x contains NaN or infinite values");
   if (data.size() > 0 && data.labels.min().item<int64_t>() < 0)
     throw DataError(path + ": /y contains negative labels; classes must be 0 … C−1");
-  data.numClasses = data.size() > 0 ? data.labels.max().item<int64_t>() + 1 : 0;
+  // The largest label makes the class count (and the model's output width): bound it.
+  constexpr int64_t kMaxClasses = int64_t(1) << 20;
+  const int64_t highest = data.size() > 0 ? data.labels.max().item<int64_t>() : -1;
+  if (highest >= kMaxClasses)
+    throw DataError(path + ": /y holds the label " + std::to_string(highest) +
+                    "; labels are class indices 0 … C−1 with at most " +
+                    std::to_string(kMaxClasses) + " classes (a damaged file, or not class labels?)");
+  data.numClasses = highest + 1;
   for (int64_t c = 0; c < data.numClasses; ++c) data.classNames.push_back(std::to_string(c));
   return data;
 }

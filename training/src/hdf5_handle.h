@@ -34,6 +34,8 @@ class Handle {
     if (m_id >= 0 && m_closer) m_closer(m_id);
     m_id = H5I_INVALID_HID;
   }
+  // Gives up ownership (to close the id by hand and check the result).
+  hid_t release() { return std::exchange(m_id, H5I_INVALID_HID); }
 
  private:
   hid_t m_id = H5I_INVALID_HID;

@@ -135,6 +135,14 @@ void checkModelFitsData(Model& model, const ModelShape& shape) {
                      c10::str(c10::IntArrayRef(shape.sampleShape)) + "): " + why);
   }
   model.setTraining(wasTraining);
+  if (!out.is_floating_point())
+    throw ModelError("model " + model.source() + " returns " +
+                     std::string(c10::toString(out.scalar_type())) +
+                     " outputs; Flatland needs floating-point logits (one per class)");
+  if (model.parameterCount() == 0)
+    throw ModelError("model " + model.source() +
+                     " has no trainable parameters: there is nothing to train, and no Hessian or "
+                     "loss surface over its parameters");
   if (out.dim() != 2 || out.size(0) != 2 || out.size(1) != shape.numClasses)
     throw ModelError("model " + model.source() + " produces outputs of shape " +
                      c10::str(out.sizes()) + " for a batch of 2, but the data has " +

@@ -17,11 +17,25 @@ class TorchScriptModel final : public Model {
       : m_path(std::move(path)), m_module(std::move(module)) {}
 
   at::Tensor forward(const at::Tensor& inputs) override {
-    auto out = m_module.forward({inputs});
+    c10::IValue out;
+    try {
+      out = m_module.forward({inputs});
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      // A model can fail on some batches only (a size it hard-codes): name it and the batch.
+      throw ModelError("TorchScript model " + m_path + " failed on a batch of shape " +
+                       c10::str(inputs.sizes()) + ": " + summarizeTorchError(e));
+    }
     if (!out.isTensor())
       throw ModelError("TorchScript model " + m_path + " returns a " + out.tagKind() +
                        ", not a tensor of logits");
-    return out.toTensor();
+    auto logits = out.toTensor();
+    if (!logits.is_floating_point())
+      throw ModelError("TorchScript model " + m_path + " returns " +
+                       std::string(c10::toString(logits.scalar_type())) +
+                       " outputs; Flatland needs floating-point logits (one per class)");
+    return logits;
   }
   std::vector<NamedTensor> namedParameters() const override {
     std::vector<NamedTensor> out;

@@ -90,6 +90,16 @@ std::vector<double> column(const std::vector<EpochMetrics>& h, double EpochMetri
   return out;
 }
 
+// A run is one group under /runs, addressed as P.h5:/runs/NAME: a name HDF5 would read as a
+// path ("a/b", ".") is refused rather than changed behind the user's back.
+void checkRunName(const std::string& name) {
+  const std::string safe = sanitizeName(name);
+  if (safe != name)
+    throw InvalidArgument("the run name '" + name +
+                          "' may hold only letters, digits, '-', '_' and '.' (and not be '.' or "
+                          "'..'); use '" + safe + "', for example");
+}
+
 }  // namespace
 
 const char* toString(RunStatus status) {
@@ -130,6 +140,7 @@ Trainer::Trainer(Model& model, PreparedData data, TrainConfig config, const Proj
     : m_model(model), m_data(std::move(data)), m_config(std::move(config)), m_project(project),
       m_runPath("/runs/" + m_config.runName) {
   validate(m_config);
+  checkRunName(m_config.runName);
   if (m_config.qatBits > 0 || m_config.qatActivationBits > 0)
     m_qat = std::make_unique<QatState>(m_model, m_config.qatBits, m_config.qatActivationBits,
                                        m_config.qatMethod);
@@ -157,7 +168,47 @@ EpochMetrics Trainer::evaluateEpoch(int64_t epoch, double trainLoss, double trai
   return m;
 }
 
+namespace {
+
+// One line for a user: LibTorch's messages carry a C++ backtrace after the first line.
+std::string messageOf(const std::exception& e) {
+  if (auto* torchError = dynamic_cast<const c10::Error*>(&e))
+    return std::string("LibTorch error: ") + torchError->what_without_backtrace();
+  return e.what();
+}
+
+}  // namespace
+
 TrainOutcome Trainer::run(const JobControl& control) {
+  try {
+    return runRecorded(control);
+  } catch (const Cancelled&) {
+    if (m_recorded && m_project) {
+      try {
+        m_project->setAttributes(m_runPath, {{"status", std::string("cancelled")},
+                                             {"message", std::string("cancelled by the user")}});
+      } catch (const std::exception&) {
+      }
+    }
+    throw;
+  } catch (const std::exception& e) {
+    recordFailure(messageOf(e));
+    throw;
+  }
+}
+
+void Trainer::recordFailure(const std::string& message) {
+  if (!m_recorded || !m_project) return;
+  try {
+    m_project->setAttributes(m_runPath, {{"status", std::string("failed")},
+                                         {"message", message},
+                                         {"seconds", nowSeconds() - m_startSeconds}});
+  } catch (const std::exception&) {
+    // The file cannot be written (a full disk): the error that stopped the run is reported.
+  }
+}
+
+TrainOutcome Trainer::runRecorded(const JobControl& control) {
   m_startSeconds = nowSeconds();
   const auto& c = m_config;
   auto optimizer = makeBaseOptimizer(m_model.parameters(), c.optimizer, c.optimizer.weightDecay);
@@ -302,6 +353,7 @@ void Trainer::recordStart() {
   }
   run.groups["checkpoints"].groups[checkpointName(0)] = checkpointNode(m_model, 0);
   m_project->put(m_runPath, run);
+  m_recorded = true;
 }
 
 void Trainer::recordEpoch(const EpochMetrics& metrics, bool checkpoint, bool last) {
@@ -341,6 +393,7 @@ void Trainer::recordEnd(const TrainOutcome& outcome) {
 
 TrainOutcome trainRun(const TrainConfig& config, const std::string& projectPath, const JobControl& control) {
   validate(config);
+  checkRunName(config.runName);
   const auto device = parseDevice(config.device);
   // The run records the device it ran on ("auto" says nothing about that).
   TrainConfig resolved = config;

@@ -52,13 +52,17 @@ class Trainer {
   Trainer(Model& model, PreparedData data, TrainConfig config, const ProjectFile* project);
   ~Trainer();
   // Runs to the end, to a cancel request, or to a non-finite loss. Throws only for errors that
-  // are not the run's own outcome (bad settings, an unwritable project file).
+  // are not the run's own outcome (bad settings, an unwritable project file, a LibTorch error);
+  // once the run is recorded, such an error first marks it status = "failed" with the message
+  // (when the file can still be written).
   TrainOutcome run(const JobControl& control = {});
   // The run's quantizers; null when quantization-aware training is off.
   QatState* qat() { return m_qat.get(); }
 
  private:
+  TrainOutcome runRecorded(const JobControl& control);
   void recordStart();
+  void recordFailure(const std::string& message);
   void recordEpoch(const EpochMetrics& metrics, bool checkpoint, bool last);
   void recordEnd(const TrainOutcome& outcome);
   EpochMetrics evaluateEpoch(int64_t epoch, double trainLoss, double trainAccuracy, double lr);
@@ -73,6 +77,7 @@ class Trainer {
   std::vector<int64_t> m_checkpoints;
   std::unique_ptr<QatState> m_qat;
   double m_startSeconds = 0;
+  bool m_recorded = false;  // the run's group exists in the project (recordStart succeeded)
 };
 
 // Loads data and model as the config says, then trains and records into projectPath (created
