@@ -53,6 +53,7 @@ void makeProjectOfTheIssue(const std::string& path) {
     hessian.input = surface.input;
     hessian.topK = 2;
     hessian.trace = false;
+    hessian.density = true;  // the spectrum view: the CLI's defaults compute no density
     hessian.densitySteps = 20;
     hessian.projectPath = path;
     hessian.name = "hessian-" + optimizer;

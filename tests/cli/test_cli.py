@@ -505,7 +505,7 @@ class Usage(unittest.TestCase):
         for args, words in ((["bogus"], ["subcommand"]), ([], ["subcommand"]),
                             (["--bogus", "info", "base.h5"], ["--bogus"]),
                             (["info", "--bogus", "base.h5"], ["--bogus"]),
-                            (["train", "--model", "zoo:mlp", "--data", TRAIN], ["--out"])):
+                            (["train", "--model", "zoo:mlp", "--data", TRAIN, "--run", "r"], ["--out"])):
             done = raw(*args)
             self.assertNotEqual(done.returncode, 0, args)
             self.assertEqual(done.stdout, "", args)
