@@ -32,6 +32,7 @@ with h5py.File(sys.argv[1], "w") as f:
     f["y"] = rng.integers(0, 10, 1000).astype(np.int64)
 PY
 
+cores=$(nproc)  # before OMP_NUM_THREADS, which nproc obeys
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=1
 # Runs a command under GNU time; prints wall s, CPU s (user+sys), peak RSS MiB and its JSON.
 measure() {
@@ -57,7 +58,7 @@ print(f"| {label} | {float(wall):.1f} | {float(user) + float(sys_):.1f} | {int(r
 PY
 }
 
-echo "zoo:resnet20, 1,000 CIFAR-size inputs, $threads intra-op thread(s), $(nproc) cores, $(date -u +%F)"
+echo "zoo:resnet20, 1,000 CIFAR-size inputs, $threads intra-op thread(s), $cores cores, $(date -u +%F)"
 for cli in "$@"; do
   echo "== $cli"
   "$cli" --version | sed 's/^/   /'
