@@ -48,5 +48,6 @@ Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global);
 Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global);
 Command addExportCommand(CLI::App& app, const GlobalOptions& global);
 Command addHessianCommand(CLI::App& app, const GlobalOptions& global);
+Command addRobustnessCommand(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace flatland::cli

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
       addSurfaceCommand(app, global),
       addExportCommand(app, global),
       addHessianCommand(app, global),
+      addRobustnessCommand(app, global),
   };
 
   try {

@@ -1,5 +1,6 @@
 #include "job_settings.h"
 
+#include "flatland/analysis/attack_choices.h"
 #include "flatland/analysis/direction_choices.h"
 #include "flatland/analysis/grid.h"
 #include "flatland/errors.h"
@@ -239,6 +240,92 @@ settings::SettingsTable<QuantizeJobSettings> makeQuantizeTable() {
   return t;
 }
 
+// A check made of a parser that throws: "" or its message.
+template <class Parse>
+std::function<std::string(const std::string&)> checkedBy(Parse parse) {
+  return [parse](const std::string& text) -> std::string {
+    try {
+      parse(text);
+      return {};
+    } catch (const Error& e) {
+      return e.what();
+    }
+  };
+}
+
+settings::SettingsTable<RobustnessJobSettings> makeRobustnessTable() {
+  using C = RobustnessJobSettings;
+  using T = Type;
+  settings::SettingsTable<C> t;
+  addInputSettings(t, "1000", "", {"batch_size", T::Integer, "500", 1, 1 << 20, false, "samples", {},
+                                   "samples attacked together", "Batch size"});
+  t.push_back(field<C>({"attack", T::Text, "fgsm,pgd", 0, 0, false, "", {},
+                        "attacks, comma-separated: fgsm, pgd (l-inf), pgd-l2; none: no attacks", "Attacks"},
+                       [](auto& c) -> auto& { return c.attacks; }));
+  t.back().check = checkedBy([](const std::string& text) {
+    if (text != "none") analysis::parseAttackList(text);
+  });
+  t.push_back(field<C>({"eps", T::Text, "0.05,0.1,0.2", 0, 0, false, "", {},
+                        "attack radii, comma-separated, in --eps-units", "Radii (eps)"},
+                       [](auto& c) -> auto& { return c.eps; }));
+  t.back().check = checkedBy([](const std::string& text) { analysis::parsePositiveList(text, "radii"); });
+  t.push_back(field<C>({"eps_units", T::Choice, "data", 0, 0, false, "", {"data", "pixel"},
+                        "data: the units the data is loaded in (standardised for built-in sets); pixel: [0, 1] "
+                        "pixels before normalisation (fashion-mnist, cifar10)",
+                        "Units of eps"},
+                       [](auto& c) -> auto& { return c.epsUnits; }));
+  t.push_back(field<C>({"pgd_steps", T::Integer, "10", 1, 100000, false, "steps", {}, "PGD steps", "PGD steps"},
+                       [](auto& c) -> auto& { return c.pgdSteps; }));
+  t.push_back(field<C>({"pgd_step", T::Real, "0.25", 0, 10, true, "", {}, "PGD step size as a fraction of eps",
+                        "PGD step (× eps)"},
+                       [](auto& c) -> auto& { return c.pgdStep; }));
+  t.push_back(field<C>({"no_random_start", T::Flag, "false", 0, 0, false, "", {},
+                        "start PGD at the sample itself (deterministic) instead of a random point of the ball",
+                        "No random start"},
+                       [](auto& c) -> auto& { return c.noRandomStart; }));
+  t.push_back(field<C>({"restarts", T::Integer, "1", 1, 1000, false, "tries", {},
+                        "PGD tries per sample; the worst counts", "PGD restarts"},
+                       [](auto& c) -> auto& { return c.restarts; }));
+  t.push_back(field<C>({"no_clamp", T::Flag, "false", 0, 0, false, "", {},
+                        "let perturbed images leave the valid pixel range [0, 1]", "No clamping"},
+                       [](auto& c) -> auto& { return c.noClamp; }));
+  t.push_back(field<C>({"input_curvature", T::Flag, "false", 0, 0, false, "", {},
+                        "per-sample top eigenvalue of the input Hessian (Lanczos) and CURE's estimate",
+                        "Input curvature", "true"},
+                       [](auto& c) -> auto& { return c.inputCurvature; }));
+  t.push_back(field<C>({"curvature_samples", T::Integer, "100", 1, 1e7, false, "samples", {},
+                        "input curvature of the first K samples", "Curvature samples"},
+                       [](auto& c) -> auto& { return c.curvatureSamples; }));
+  t.push_back(field<C>({"cure_step", T::Real, "0.01", 0, 1e6, true, "", {},
+                        "h of CURE's finite difference ||grad l(x + h z) - grad l(x)|| / h, in --eps-units",
+                        "CURE step h"},
+                       [](auto& c) -> auto& { return c.cureStep; }));
+  t.push_back(field<C>({"corruptions", T::Flag, "false", 0, 0, false, "", {},
+                        "accuracy under Gaussian, shot, impulse and speckle noise at 5 severities (CIFAR-10-C)",
+                        "Noise corruptions", "true"},
+                       [](auto& c) -> auto& { return c.corruptions; }));
+  t.push_back(field<C>({"surface_sample", T::Integer, "-1", -1, 1e9, false, "", {},
+                        "the input-space loss surface around this sample (-1: none)", "Surface around sample",
+                        "0"},
+                       [](auto& c) -> auto& { return c.surfaceSample; }));
+  t.push_back(field<C>({"surface_radius", T::Real, "0", 0, 1e6, false, "", {},
+                        "half-width of that surface's axes, in --eps-units (0: twice the largest eps)",
+                        "Surface radius"},
+                       [](auto& c) -> auto& { return c.surfaceRadius; }));
+  t.push_back(field<C>({"surface_points", T::Integer, "41", 2, 1001, false, "points", {},
+                        "points per axis of that surface", "Surface points"},
+                       [](auto& c) -> auto& { return c.surfacePoints; }));
+  t.push_back(cliOnly(field<C>({"out", T::Text, "robustness.h5", 0, 0, false, "", {},
+                                "project file to store the results in ('' : do not store)"},
+                               [](auto& c) -> auto& { return c.projectPath; })));
+  auto name = field<C>({"name", T::Text, "", 0, 0, false, "", {}, "analysis name (default: robustness-<time>)",
+                        "Name"},
+                       [](auto& c) -> auto& { return c.name; });
+  name.where = settings::InCli | settings::InGui;
+  t.push_back(name);
+  return t;
+}
+
 }  // namespace
 
 const std::vector<std::string>& curvatureNames() {
@@ -275,6 +362,10 @@ const settings::SettingsTable<SurfaceJobSettings>& surfaceSettings() {
 }
 const settings::SettingsTable<QuantizeJobSettings>& quantizeSettings() {
   static const auto table = makeQuantizeTable();
+  return table;
+}
+const settings::SettingsTable<RobustnessJobSettings>& robustnessSettings() {
+  static const auto table = makeRobustnessTable();
   return table;
 }
 

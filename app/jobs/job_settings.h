@@ -15,6 +15,7 @@ namespace flatland::app {
 const settings::SettingsTable<HessianJobSettings>& hessianSettings();
 const settings::SettingsTable<SurfaceJobSettings>& surfaceSettings();
 const settings::SettingsTable<QuantizeJobSettings>& quantizeSettings();
+const settings::SettingsTable<RobustnessJobSettings>& robustnessSettings();
 
 // The curvature choices of the Hessian job: hessian, ggn (generalised Gauss-Newton). The
 // surface's choices are analysis::directionKindNames() and friends (direction_choices.h).

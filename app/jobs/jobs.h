@@ -64,6 +64,29 @@ struct QuantizeJobSettings {
   std::string name;
 };
 
+// Input-space robustness: robust accuracy against attacks, input curvature, corruptions and
+// the input-space surface around one sample.
+struct RobustnessJobSettings {
+  ModelDataSettings input;
+  std::string attacks = "fgsm,pgd";  // analysis::attackNames(), comma-separated; "none"
+  std::string eps = "0.05,0.1,0.2";  // radii, in epsUnits
+  std::string epsUnits = "data";     // data or pixel
+  int64_t pgdSteps = 10;
+  double pgdStep = 0.25;             // as a fraction of eps
+  bool noRandomStart = false;
+  int64_t restarts = 1;
+  bool noClamp = false;
+  bool inputCurvature = false;
+  int64_t curvatureSamples = 100;
+  double cureStep = 0.01;
+  bool corruptions = false;
+  int64_t surfaceSample = -1;  // -1: no input-space surface
+  double surfaceRadius = 0.0;  // 0: twice the largest eps
+  int64_t surfacePoints = 41;
+  std::string projectPath = "robustness.h5";  // empty: not stored
+  std::string name;
+};
+
 // A loss surface around a model. Empty strings take the defaults noted; the CLI's flags and the
 // GUI's form fill the same fields.
 struct SurfaceJobSettings {
@@ -144,6 +167,10 @@ int64_t surfaceBatchSizeFor(bool cuda);
 
 SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& settings, const JobControl& control,
                                analysis::WorkerGroup* group = nullptr);
+
+// Robustness analysis stored as /analyses/NAME (kind robustness); returns the analysis path
+// (robustness_job.h has the variant that returns the whole report).
+std::string runRobustnessJob(const RobustnessJobSettings& settings, const JobControl& control);
 
 QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& settings, const JobControl& control);
 

@@ -65,6 +65,8 @@ Dataset readCifar10(const std::string& dir, bool train) {
   data.inputs = (pixels - mean) / stdev;
   data.numClasses = 10;
   data.classNames = kCifarClasses;
+  data.pixelMean = {kMean[0], kMean[1], kMean[2]};
+  data.pixelStd = {kStd[0], kStd[1], kStd[2]};
   return data;
 }
 

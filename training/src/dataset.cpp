@@ -105,6 +105,8 @@ Dataset loadDataset(const DataSpec& spec, const DataOptions& options) {
         }
       }
       data.inputs = (data.inputs - kFashionMnistMean) / kFashionMnistStd;
+      data.pixelMean = {kFashionMnistMean};
+      data.pixelStd = {kFashionMnistStd};
       data.numClasses = 10;
       data.classNames = kFashionMnistClasses;
       break;

@@ -20,6 +20,9 @@ struct Dataset {
   int64_t numClasses = 0;
   std::string spec;                     // the spec string it was loaded from
   std::vector<std::string> classNames;  // numClasses entries
+  // Per channel: inputs = (pixel − pixelMean) / pixelStd, pixels in [0, 1]. Empty when the set
+  // has no known pixel scale (h5:, synthetic): its inputs are in their own units.
+  std::vector<double> pixelMean, pixelStd;
 
   int64_t size() const;
   // Shape of one sample (without the batch dimension).

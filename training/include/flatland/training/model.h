@@ -73,6 +73,22 @@ class Model {
   void copyStateFrom(const Model& other);
 };
 
+// Eval mode (BatchNorm running statistics, no dropout) for a scope; the previous mode comes back
+// when the scope ends, exceptions included.
+class EvalModeScope {
+ public:
+  explicit EvalModeScope(Model& model) : m_model(model), m_wasTraining(model.isTraining()) {
+    model.setTraining(false);
+  }
+  ~EvalModeScope() { m_model.setTraining(m_wasTraining); }
+  EvalModeScope(const EvalModeScope&) = delete;
+  EvalModeScope& operator=(const EvalModeScope&) = delete;
+
+ private:
+  Model& m_model;
+  bool m_wasTraining;
+};
+
 // Names of the built-in architectures: mlp, mlp-tanh, linear, cnn-small, cnn-smooth, lenet5,
 // resnet20, vit-tiny.
 std::vector<std::string> zooModelNames();

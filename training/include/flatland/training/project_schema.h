@@ -43,6 +43,35 @@ inline constexpr const char* kLambdaMaxFull = "lambda_max_full";
 inline constexpr const char* kGrid = "grid";
 inline constexpr const char* kLossMin = "loss_min";
 
+// Robustness analyses (kind = "robustness").
+inline constexpr const char* kUnits = "units";                 // "data" or "pixel"
+inline constexpr const char* kClamped = "clamped";
+inline constexpr const char* kCleanAccuracy = "clean_accuracy";
+inline constexpr const char* kCleanLoss = "clean_loss";
+inline constexpr const char* kCleanPerClassAccuracy = "clean_per_class_accuracy";
+inline constexpr const char* kAttacks = "attacks";             // group of one group per attack
+inline constexpr const char* kNorm = "norm";                   // "linf" or "l2"
+inline constexpr const char* kEps = "eps";
+inline constexpr const char* kAccuracy = "accuracy";
+inline constexpr const char* kLoss = "loss";
+inline constexpr const char* kPerClassAccuracy = "per_class_accuracy";
+inline constexpr const char* kInputCurvature = "input_curvature";  // group
+inline constexpr const char* kCure = "cure";
+inline constexpr const char* kCureStep = "cure_step";
+inline constexpr const char* kLabels = "labels";
+inline constexpr const char* kPredictions = "predictions";
+inline constexpr const char* kLanczosSteps = "lanczos_steps";
+inline constexpr const char* kConverged = "converged";
+inline constexpr const char* kCorruptions = "corruptions";     // group
+inline constexpr const char* kNames = "names";
+inline constexpr const char* kSeverityConstants = "severity_constants";
+inline constexpr const char* kMeanAccuracy = "mean_accuracy";
+inline constexpr const char* kInputSurface = "input_surface";  // group
+inline constexpr const char* kAxis = "axis";
+inline constexpr const char* kImage = "image";
+inline constexpr const char* kSample = "sample";
+inline constexpr const char* kLabel = "label";
+
 // Quantization sweeps.
 inline constexpr const char* kFloatTestAccuracy = "float_test_accuracy";
 
