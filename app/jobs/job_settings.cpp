@@ -297,7 +297,7 @@ settings::SettingsTable<RobustnessJobSettings> makeRobustnessTable() {
                         "input curvature of the first K samples", "Curvature samples"},
                        [](auto& c) -> auto& { return c.curvatureSamples; }));
   t.push_back(field<C>({"cure_step", T::Real, "0.01", 0, 1e6, true, "", {},
-                        "h of CURE's finite difference ||grad l(x + h z) - grad l(x)|| / h, in --eps-units",
+                        "h of CURE's finite difference: the norm of grad l(x + h z) - grad l(x), over h; in --eps-units",
                         "CURE step h"},
                        [](auto& c) -> auto& { return c.cureStep; }));
   t.push_back(field<C>({"corruptions", T::Flag, "false", 0, 0, false, "", {},

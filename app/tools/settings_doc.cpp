@@ -19,6 +19,7 @@ int main() {
             << "\n## flatland-cli hessian\n\n"
             << settings::markdown(app::hessianSettings()) << "\n## flatland-cli surface\n\n"
             << settings::markdown(app::surfaceSettings()) << "\n## flatland-cli quantize\n\n"
-            << settings::markdown(app::quantizeSettings());
+            << settings::markdown(app::quantizeSettings()) << "\n## flatland-cli robustness\n\n"
+            << settings::markdown(app::robustnessSettings());
   return 0;
 }

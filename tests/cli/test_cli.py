@@ -362,6 +362,68 @@ class Quantize(unittest.TestCase):
         self.assertIn("bit", err)
 
 
+class Robustness(unittest.TestCase):
+    def test_json_has_every_documented_key_and_the_analysis_is_stored(self):
+        doc = cli("robustness", "--model", "base.h5:/runs/sgd", "--data", TEST, "--attack",
+                  "fgsm,pgd,pgd-l2", "--eps", "0.1,0.5", "--pgd-steps", "3", "--input-curvature",
+                  "--curvature-samples", "7", "--corruptions", "--surface-sample", "2",
+                  "--surface-points", "5", "--out", "r.h5", "--name", "r")
+        self.assertEqual(doc["units"], "data")
+        self.assertFalse(doc["clamped"])  # synthetic data has no pixel range
+        self.assertGreater(doc["clean_accuracy"], 0.5)
+        attacks = doc["attacks"]
+        self.assertEqual([(a["attack"], a["norm"], a["eps"]) for a in attacks],
+                         [("fgsm", "linf", 0.1), ("fgsm", "linf", 0.5), ("pgd", "linf", 0.1),
+                          ("pgd", "linf", 0.5), ("pgd-l2", "l2", 0.1), ("pgd-l2", "l2", 0.5)])
+        for a in attacks:
+            self.assertLessEqual(a["accuracy"], doc["clean_accuracy"] + 1e-9)
+            self.assertEqual(len(a["per_class_accuracy"]), 4)  # blobs have 4 classes
+        # PGD at the larger radius is at least as strong as at the smaller one here.
+        self.assertLessEqual(attacks[3]["accuracy"], attacks[2]["accuracy"])
+        curvature = doc["input_curvature"]
+        self.assertEqual(len(curvature["lambda_max"]), 7)
+        self.assertEqual(len(curvature["cure"]), 7)
+        self.assertTrue(all(math.isfinite(v) for v in curvature["lambda_max"]))
+        self.assertEqual(len(doc["corruptions"]["results"]), 4)
+        self.assertEqual(len(doc["input_surface"]["loss"]), 25)
+        with h5py.File(project("r.h5")) as f:
+            g = f["analyses/r"]
+            self.assertEqual(g.attrs["kind"], "robustness")
+            self.assertEqual(g.attrs["complete"], 1)
+            np.testing.assert_allclose(g["attacks/pgd/eps"][()], [0.1, 0.5])
+            np.testing.assert_allclose(g["attacks/pgd/accuracy"][()],
+                                       [attacks[2]["accuracy"], attacks[3]["accuracy"]])
+            self.assertEqual(g["attacks/pgd-l2"].attrs["norm"], "l2")
+            self.assertEqual(g["attacks/fgsm/per_class_accuracy"].shape, (2, 4))
+            np.testing.assert_allclose(g["input_curvature/lambda_max"][()], curvature["lambda_max"])
+            self.assertEqual(g["corruptions/accuracy"].shape, (4, 5))
+            self.assertEqual(g["input_surface/loss"].shape, (5, 5))
+            settings = json.loads(g.attrs["settings"])
+            self.assertEqual(settings["attack"], "fgsm,pgd,pgd-l2")
+            self.assertEqual(settings["pgd_steps"], 3)
+        info = cli("info", "r.h5")
+        self.assertEqual(info["analyses"][0]["kind"], "robustness")
+
+    def test_bad_settings_name_the_problem(self):
+        model = ("--model", "base.h5:/runs/sgd", "--data", TEST, "--out", "")
+        self.assertIn("pixel", cli("robustness", *model, "--eps-units", "pixel", expect=1))
+        self.assertIn("cw", cli("robustness", *model, "--attack", "cw", expect=1))
+        self.assertIn("eps", cli("robustness", *model, "--eps", "0.1,-2", expect=1))
+        self.assertIn("surface sample", cli("robustness", *model, "--surface-sample", "5000",
+                                            expect=1))
+
+    def test_fashion_mnist_in_pixel_units_is_clamped(self):
+        directory = os.environ.get("FLATLAND_FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist"
+        if not os.path.isfile(os.path.join(directory, "t10k-images-idx3-ubyte.gz")):
+            self.skipTest("Fashion-MNIST is not installed")
+        doc = cli("robustness", "--model", "zoo:cnn-small", "--data", "fashion-mnist:test",
+                  "--samples", "64", "--attack", "fgsm", "--eps", "0.1", "--eps-units", "pixel",
+                  "--out", "")
+        self.assertTrue(doc["clamped"])
+        self.assertEqual(doc["units"], "pixel")
+        self.assertIsNone(doc["analysis"])
+
+
 def read_png(path):
     """The PNG's size, DPI (from its pHYs chunk) and unfiltered pixel bytes, checked as it goes."""
     with open(path, "rb") as f:

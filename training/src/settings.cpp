@@ -223,6 +223,20 @@ void parse(const std::string& text, std::vector<int64_t>& values) {
   }
 }
 
+namespace {
+
+// A table cell: '|' would end the cell.
+std::string cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string markdown(const std::vector<Setting>& table) {
   std::string out = "| Option | Type | Default | Range or choices | Meaning |\n|---|---|---|---|---|\n";
   const char* types[] = {"integer", "real", "flag", "choice", "text", "list of integers"};
@@ -231,7 +245,7 @@ std::string markdown(const std::vector<Setting>& table) {
     std::string where;
     if (!(s.where & InGui)) where = " (CLI only)";
     out += "| `" + s.flag() + "` | " + types[int(s.type)] + " | " +
-           (s.defaultValue.empty() ? "" : "`" + s.defaultValue + "`") + " | " + range + " | " + s.help +
+           (s.defaultValue.empty() ? "" : "`" + s.defaultValue + "`") + " | " + cell(range) + " | " + cell(s.help) +
            where + (s.required ? " (required)" : "") + " |\n";
   }
   return out;
