@@ -78,17 +78,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_hessianForm = new HessianForm(path);
   m_surfaceForm = new SurfaceForm(path);
   m_quantizeForm = new QuantizeForm(path);
+  m_robustnessForm = new RobustnessForm(path);
   m_forms = new QTabWidget;
   m_forms->setObjectName("forms");
   m_forms->addTab(scrollable(m_trainForm), "Train");
   m_forms->addTab(scrollable(m_hessianForm), "Hessian");
   m_forms->addTab(scrollable(m_surfaceForm), "Surface");
   m_forms->addTab(scrollable(m_quantizeForm), "Quantize");
+  m_forms->addTab(scrollable(m_robustnessForm), "Robustness");
   auto* formDock = new QDockWidget("Run a job", this);
   formDock->setObjectName("formDock");
   formDock->setWidget(m_forms);
   addDockWidget(Qt::RightDockWidgetArea, formDock);
-  for (LaunchForm* form : std::initializer_list<LaunchForm*>{m_trainForm, m_hessianForm, m_surfaceForm, m_quantizeForm})
+  for (LaunchForm* form : std::initializer_list<LaunchForm*>{m_trainForm, m_hessianForm, m_surfaceForm, m_quantizeForm,
+                                                           m_robustnessForm})
     connect(form, &LaunchForm::submitted, this, [this](const JobRequest& job) { m_jobs->enqueue(job); });
 
   m_jobPanel = new JobPanel(*m_jobs);
@@ -366,6 +369,9 @@ QString MainWindow::compare(const QStringList& entries) {
       }
       const std::string kind = figureName == "comparison" || figureName == "curve-comparison" ? "surface"
                                : figureName == "quantize-comparison"                            ? "quantize"
+                               : figureName == "robustness-comparison" ||
+                                         figureName == "corruption-comparison"
+                                     ? "robustness"
                                                                                                 : "hessian";
       for (auto& a : analyses) {
         try {

@@ -21,6 +21,7 @@ class TrainForm;
 class HessianForm;
 class SurfaceForm;
 class QuantizeForm;
+class RobustnessForm;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -61,6 +62,7 @@ class MainWindow : public QMainWindow {
   HessianForm* hessianForm() const { return m_hessianForm; }
   SurfaceForm* surfaceForm() const { return m_surfaceForm; }
   QuantizeForm* quantizeForm() const { return m_quantizeForm; }
+  RobustnessForm* robustnessForm() const { return m_robustnessForm; }
 
  private:
   void buildMenus();
@@ -87,6 +89,7 @@ class MainWindow : public QMainWindow {
   HessianForm* m_hessianForm = nullptr;
   SurfaceForm* m_surfaceForm = nullptr;
   QuantizeForm* m_quantizeForm = nullptr;
+  RobustnessForm* m_robustnessForm = nullptr;
   QMenu* m_recentMenu = nullptr;
   QAction* m_resetCamera = nullptr;
   QList<QDockWidget*> m_docks;

@@ -58,7 +58,8 @@ QString comparisonSubject(const QString& figureName) {
       {"comparison", "surfaces"},           {"curve-comparison", "surface curves"},
       {"density-comparison", "spectra"},    {"curvature-comparison", "curvature"},
       {"quantize-comparison", "quantization"}, {"accuracy-comparison", "test accuracy"},
-      {"loss-comparison", "loss"}};
+      {"loss-comparison", "loss"},          {"robustness-comparison", "robust accuracy"},
+      {"corruption-comparison", "noise corruptions"}};
   for (const auto& [name, subject] : subjects)
     if (name == figureName) return subject;
   QString subject = figureName;

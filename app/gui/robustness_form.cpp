@@ -1,0 +1,69 @@
+#include "robustness_form.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QLineEdit>
+#include <QSpinBox>
+
+#include "flatland/errors.h"
+#include "job_settings.h"
+#include "setting_widgets.h"
+
+namespace flatland::app {
+
+namespace {
+
+template <class W>
+W* make(const std::string& key) {
+  const auto* s = settings::find(robustnessSettings(), key);
+  if (!s) throw InvalidArgument("no robustness setting '" + key + "'");
+  return static_cast<W*>(createSettingWidget(*s));
+}
+
+}  // namespace
+
+RobustnessForm::RobustnessForm(ProjectPathGetter projectPath, QWidget* parent)
+    : LaunchForm(std::move(projectPath), parent) {
+  const auto& table = robustnessSettings();
+  input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
+  attacks = make<QLineEdit>("attack");
+  eps = make<QLineEdit>("eps");
+  inputCurvature = make<QCheckBox>("input_curvature");
+  corruptions = make<QCheckBox>("corruptions");
+  surfaceSample = make<QSpinBox>("surface_sample");
+  surfaceSample->setSpecialValueText("none");
+  name = make<QLineEdit>("name");
+  name->setPlaceholderText("robustness-<time>");
+  m_form->addRow("Attacks", attacks);
+  m_form->addRow("Radii (eps)", eps);
+  m_form->addRow(inputCurvature);
+  m_form->addRow(corruptions);
+  m_form->addRow("Surface around sample", surfaceSample);
+  m_form->addRow("Name", name);
+  auto more = addFoldedSection(m_form, "moreSettings");
+  addRemainingRows(this, more.form, table);
+  finishLayout();
+}
+
+QString RobustnessForm::problem() const {
+  if (auto p = input->problem(); !p.isEmpty()) return p;
+  if (attacks->text() == "none" && !inputCurvature->isChecked() && !corruptions->isChecked() &&
+      surfaceSample->value() < 0)
+    return "Choose at least one thing to compute.";
+  return settingsProblem(this, robustnessSettings());
+}
+
+RobustnessJobSettings RobustnessForm::settings() const {
+  RobustnessJobSettings s = readSettings(this, robustnessSettings());
+  s.projectPath = projectPath().toStdString();
+  return s;
+}
+
+JobRequest RobustnessForm::job() const {
+  const RobustnessJobSettings s = settings();
+  return {"robustness of " + input->model->currentText(),
+          [s](const JobControl& control) { return "stored " + runRobustnessJob(s, control); }};
+}
+
+}  // namespace flatland::app
