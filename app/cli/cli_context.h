@@ -48,5 +48,7 @@ Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global);
 Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global);
 Command addExportCommand(CLI::App& app, const GlobalOptions& global);
 Command addHessianCommand(CLI::App& app, const GlobalOptions& global);
+Command addSharpnessCommand(CLI::App& app, const GlobalOptions& global);
+Command addRescaleCommand(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace flatland::cli

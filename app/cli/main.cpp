@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
       addSurfaceCommand(app, global),
       addExportCommand(app, global),
       addHessianCommand(app, global),
+      addSharpnessCommand(app, global),
+      addRescaleCommand(app, global),
   };
 
   try {

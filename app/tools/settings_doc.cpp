@@ -19,6 +19,8 @@ int main() {
             << "\n## flatland-cli hessian\n\n"
             << settings::markdown(app::hessianSettings()) << "\n## flatland-cli surface\n\n"
             << settings::markdown(app::surfaceSettings()) << "\n## flatland-cli quantize\n\n"
-            << settings::markdown(app::quantizeSettings());
+            << settings::markdown(app::quantizeSettings()) << "\n## flatland-cli sharpness\n\n"
+            << settings::markdown(app::sharpnessSettings()) << "\n## flatland-cli rescale\n\n"
+            << settings::markdown(app::rescaleSettings());
   return 0;
 }
