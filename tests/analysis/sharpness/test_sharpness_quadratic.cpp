@@ -71,15 +71,14 @@ Quadratic makeQuadratic() {
 TEST(QuadraticSharpness, TheModelIsAtTheMinimum) {
   auto q = makeQuadratic();
   // The loss on a random δ is ½δᵀHδ to rounding: checks the set-up every other test relies on.
+  torch::NoGradGuard noGrad;
+  auto lossNow = [&] { return q.mse(q.model->forward(q.data.inputs.to(torch::kFloat64)), q.data.labels).item<double>(); };
   auto w = q.model->flatParameters();
-  const double base = 0.0 + [&] {
-    torch::NoGradGuard g;
-    return q.mse(q.model->forward(q.data.inputs.to(torch::kFloat64)), q.data.labels).item<double>();
-  }();
+  const double base = lossNow();
+  torch::manual_seed(1);
   auto delta = torch::randn({w.numel()}, torch::kFloat64) * 0.1;
   q.model->setFlatParameters(w + delta);
-  torch::NoGradGuard g;
-  const double moved = q.mse(q.model->forward(q.data.inputs.to(torch::kFloat64)), q.data.labels).item<double>();
+  const double moved = lossNow();
   const double expected = 0.5 * (delta.pow(2) * q.hessianDiagonal).sum().item<double>();
   EXPECT_NEAR(moved - base, expected, 1e-12 * expected);
 }
