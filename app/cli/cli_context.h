@@ -49,5 +49,7 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global);
 Command addExportCommand(CLI::App& app, const GlobalOptions& global);
 Command addHessianCommand(CLI::App& app, const GlobalOptions& global);
 Command addRobustnessCommand(CLI::App& app, const GlobalOptions& global);
+Command addSharpnessCommand(CLI::App& app, const GlobalOptions& global);
+Command addRescaleCommand(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace flatland::cli

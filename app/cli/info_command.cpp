@@ -33,8 +33,8 @@ std::string toText(const AttributeValue& value) {
 const std::vector<std::string> kSummaryKeys = {
     schema::kKind,      schema::kStatus,    schema::kModel,      schema::kData,
     schema::kOptimizer, schema::kEpochsDone, schema::kFinalTestAccuracy, schema::kLambdaMax,
-    schema::kLambdaMin, schema::kTrace,     schema::kGrid,       schema::kCleanAccuracy,
-    schema::kComplete};
+    schema::kLambdaMin, schema::kTrace,     schema::kPacBayesSigma, schema::kGapAccuracy,
+    schema::kCleanAccuracy, schema::kRescaledFrom, schema::kGrid, schema::kComplete};
 
 }  // namespace
 

@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
       addExportCommand(app, global),
       addHessianCommand(app, global),
       addRobustnessCommand(app, global),
+      addSharpnessCommand(app, global),
+      addRescaleCommand(app, global),
   };
 
   try {

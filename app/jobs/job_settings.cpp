@@ -1,8 +1,12 @@
 #include "job_settings.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "flatland/analysis/attack_choices.h"
 #include "flatland/analysis/direction_choices.h"
 #include "flatland/analysis/grid.h"
+#include "flatland/analysis/perturbation_norm.h"
 #include "flatland/errors.h"
 #include "flatland/training/train_settings.h"
 
@@ -240,6 +244,134 @@ settings::SettingsTable<QuantizeJobSettings> makeQuantizeTable() {
   return t;
 }
 
+std::string realsText(const std::vector<double>& values) {
+  std::string text;
+  for (double v : values) text += (text.empty() ? "" : ",") + settings::format(v);
+  return text;
+}
+
+// A Text row holding a list of positive reals (radii, σ), checked and parsed by parsePositiveReals.
+template <class C>
+settings::BoundSetting<C> realList(Setting s, std::vector<double> C::*member) {
+  settings::BoundSetting<C> b;
+  static_cast<Setting&>(b) = std::move(s);
+  b.check = [](const std::string& text) -> std::string {
+    try {
+      parsePositiveReals(text);
+      return {};
+    } catch (const Error& e) {
+      return e.what();
+    }
+  };
+  b.get = [member](const C& c) { return realsText(c.*member); };
+  b.set = [member](C& c, const std::string& text) { c.*member = parsePositiveReals(text); };
+  return b;
+}
+
+settings::SettingsTable<SharpnessJobSettings> makeSharpnessTable() {
+  using C = SharpnessJobSettings;
+  using T = Type;
+  settings::SettingsTable<C> t;
+  addInputSettings(t, "1000", "", kEvalBatch);
+  t.push_back(field<C>({"test_data", T::Text, "", 0, 0, false, "", {},
+                        "a test set of the same task: its loss and accuracy give the generalisation gap (test - "
+                        "train loss, train - test accuracy); the first --samples of it",
+                        "Test data"},
+                       [](auto& c) -> auto& { return c.testData; }));
+  t.push_back(realList<C>({"rho", T::Text, "0.01,0.05,0.1", 0, 0, false, "", {},
+                           "radii of the worst-case (gradient ascent) and random filter-normalised perturbations; "
+                           "with --adaptive the radius of z in delta = T_w z (ASAM uses 0.5 to 2)",
+                           "Radii rho"},
+                          &C::rho));
+  t.push_back(realList<C>({"sigma", T::Text, "0.001,0.005,0.01", 0, 0, false, "", {},
+                           "standard deviations of the Gaussian (average-case) perturbations N(0, sigma^2 I)",
+                           "Gaussian sigma"},
+                          &C::sigma));
+  t.push_back(field<C>({"norm", T::Choice, "l2", 0, 0, false, "", analysis::perturbationNormNames(),
+                        "ball of the worst-case perturbation: l2 or linf", "Worst-case norm"},
+                       [](auto& c) -> auto& { return c.norm; }));
+  t.push_back(field<C>({"adaptive", T::Flag, "false", 0, 0, false, "", {},
+                        "adaptive worst case (ASAM, Kwon 2021): delta = T_w z with T_w = |w| + eta, ||z|| <= rho",
+                        "Adaptive (ASAM)"},
+                       [](auto& c) -> auto& { return c.adaptive; }));
+  t.push_back(field<C>({"asam_eta", T::Real, "0.01", 0, 1, false, "", {}, "ASAM's T_w = |w| + eta (Kwon 2021)",
+                        "ASAM eta"},
+                       [](auto& c) -> auto& { return c.asamEta; }));
+  t.push_back(field<C>({"m", T::Integer, "0", 0, 1e9, false, "samples", {},
+                        "m-sharpness: the worst case on each sub-batch of m samples, averaged (0: the whole set)",
+                        "m (sub-batch)"},
+                       [](auto& c) -> auto& { return c.m; }));
+  t.push_back(field<C>({"steps", T::Integer, "10", 1, 10000, false, "steps", {},
+                        "projected gradient ascent steps of the worst case", "Ascent steps"},
+                       [](auto& c) -> auto& { return c.steps; }));
+  t.push_back(field<C>({"step_size", T::Real, "0.5", 0, 100, true, "", {},
+                        "ascent step as a fraction of rho (l2: along the normalised gradient; linf: its sign)",
+                        "Ascent step"},
+                       [](auto& c) -> auto& { return c.stepSize; }));
+  t.push_back(field<C>({"draws", T::Integer, "10", 1, 100000, false, "draws", {},
+                        "random perturbations per sigma and per rho, and for the PAC-Bayes bisection", "Draws"},
+                       [](auto& c) -> auto& { return c.draws; }));
+  t.push_back(field<C>({"pac_bayes_threshold", T::Real, "0.1", 0, 1e6, false, "", {},
+                        "PAC-Bayes flatness: the largest sigma whose mean loss increase stays at most this (0: skip)",
+                        "PAC-Bayes threshold"},
+                       [](auto& c) -> auto& { return c.pacBayesThreshold; }));
+  t.push_back(field<C>({"pac_bayes_iterations", T::Integer, "20", 1, 200, false, "iterations", {},
+                        "bisection steps of the PAC-Bayes sigma", "PAC-Bayes iterations"},
+                       [](auto& c) -> auto& { return c.pacBayesIterations; }));
+  t.push_back(field<C>({"trace_samples", T::Integer, "50", 2, 1e6, false, "samples", {},
+                        "most Hutchinson samples of the Hessian trace", "Trace samples"},
+                       [](auto& c) -> auto& { return c.traceSamples; }));
+  t.push_back(field<C>({"relative_flatness_samples", T::Integer, "20", 0, 1e6, false, "samples", {},
+                        "Hutchinson samples of the relative flatness (0: exact, one Hessian-vector product per "
+                        "output-layer weight)",
+                        "Relative flatness samples"},
+                       [](auto& c) -> auto& { return c.relativeFlatnessSamples; }));
+  t.back().check = [](const std::string& text) -> std::string {
+    return text == "1" ? "0 (exact) or at least 2 samples: one sample has no standard error" : "";
+  };
+  t.push_back(field<C>({"no_hessian", T::Flag, "false", 0, 0, false, "", {},
+                        "skip lambda_max and the trace (the Hessian engine's Lanczos and Hutchinson)", "Skip Hessian"},
+                       [](auto& c) -> auto& { return c.noHessian; }));
+  t.push_back(field<C>({"no_fisher_rao", T::Flag, "false", 0, 0, false, "", {}, "skip the Fisher-Rao norm",
+                        "Skip Fisher-Rao"},
+                       [](auto& c) -> auto& { return c.noFisherRao; }));
+  t.push_back(field<C>({"no_relative_flatness", T::Flag, "false", 0, 0, false, "", {},
+                        "skip the relative flatness", "Skip relative flatness"},
+                       [](auto& c) -> auto& { return c.noRelativeFlatness; }));
+  t.push_back(cliOnly(field<C>({"out", T::Text, "sharpness.h5", 0, 0, false, "", {},
+                                "project file to store the results in ('' : do not store)"},
+                               [](auto& c) -> auto& { return c.projectPath; })));
+  auto name = field<C>({"name", T::Text, "", 0, 0, false, "", {}, "analysis name (default: sharpness-<time>)", "Name"},
+                       [](auto& c) -> auto& { return c.name; });
+  name.where = settings::InCli | settings::InGui;
+  t.push_back(name);
+  return t;
+}
+
+settings::SettingsTable<RescaleJobSettings> makeRescaleTable() {
+  using C = RescaleJobSettings;
+  using T = Type;
+  settings::SettingsTable<C> t;
+  addInputSettings(t, "100", "", kEvalBatch);
+  t.push_back(field<C>({"layer", T::Text, "", 0, 0, false, "", {},
+                        "the layer followed by a ReLU whose weight and bias are scaled by alpha (a module prefix "
+                        "such as layers.1; the next layer's weight is scaled by 1/alpha)",
+                        "Layer"},
+                       [](auto& c) -> auto& { return c.layer; }));
+  t.back().required = true;
+  t.push_back(field<C>({"alpha", T::Real, "2", 0, 1e6, true, "", {}, "the scaling factor (Dinh et al. 2017)",
+                        "Alpha"},
+                       [](auto& c) -> auto& { return c.alpha; }));
+  t.push_back(cliOnly(field<C>({"out", T::Text, "", 0, 0, false, "", {},
+                                "project file to write the rescaled model to (created when missing)"},
+                               [](auto& c) -> auto& { return c.projectPath; })));
+  t.back().required = true;
+  t.push_back(field<C>({"run", T::Text, "rescaled", 0, 0, false, "", {},
+                        "name of the run holding the rescaled model: load it as OUT.h5:/runs/RUN", "Run"},
+                       [](auto& c) -> auto& { return c.run; }));
+  return t;
+}
+
 // A check made of a parser that throws: "" or its message.
 template <class Parse>
 std::function<std::string(const std::string&)> checkedBy(Parse parse) {
@@ -328,6 +460,19 @@ settings::SettingsTable<RobustnessJobSettings> makeRobustnessTable() {
 
 }  // namespace
 
+std::vector<double> parsePositiveReals(const std::string& text) {
+  return analysis::parsePositiveList(text, "values");
+}
+
+const settings::SettingsTable<SharpnessJobSettings>& sharpnessSettings() {
+  static const auto table = makeSharpnessTable();
+  return table;
+}
+const settings::SettingsTable<RescaleJobSettings>& rescaleSettings() {
+  static const auto table = makeRescaleTable();
+  return table;
+}
+
 const std::vector<std::string>& curvatureNames() {
   static const std::vector<std::string> names = {"hessian", "ggn"};
   return names;
@@ -364,6 +509,7 @@ const settings::SettingsTable<QuantizeJobSettings>& quantizeSettings() {
   static const auto table = makeQuantizeTable();
   return table;
 }
+
 const settings::SettingsTable<RobustnessJobSettings>& robustnessSettings() {
   static const auto table = makeRobustnessTable();
   return table;

@@ -1,4 +1,4 @@
-// The settings of the Hessian, surface and quantization jobs, one definition each (see
+// The settings of the Hessian, surface, quantization, sharpness and rescaling jobs, one definition each (see
 // flatland/training/settings.h; the train settings are in flatland/training/train_settings.h).
 // The CLI's options, the GUI's forms and the stored settings are made from these tables; a job's
 // defaults are settings::defaults(table), not a default-constructed struct. Free of LibTorch.
@@ -9,6 +9,7 @@
 
 #include "flatland/training/settings.h"
 #include "jobs.h"
+#include "sharpness_job.h"
 
 namespace flatland::app {
 
@@ -16,6 +17,11 @@ const settings::SettingsTable<HessianJobSettings>& hessianSettings();
 const settings::SettingsTable<SurfaceJobSettings>& surfaceSettings();
 const settings::SettingsTable<QuantizeJobSettings>& quantizeSettings();
 const settings::SettingsTable<RobustnessJobSettings>& robustnessSettings();
+const settings::SettingsTable<SharpnessJobSettings>& sharpnessSettings();
+const settings::SettingsTable<RescaleJobSettings>& rescaleSettings();
+
+// "0.01,0.05,0.1" → the positive reals (one at least); throws InvalidArgument naming the entry.
+std::vector<double> parsePositiveReals(const std::string& text);
 
 // The curvature choices of the Hessian job: hessian, ggn (generalised Gauss-Newton). The
 // surface's choices are analysis::directionKindNames() and friends (direction_choices.h).

@@ -20,6 +20,8 @@ int main() {
             << settings::markdown(app::hessianSettings()) << "\n## flatland-cli surface\n\n"
             << settings::markdown(app::surfaceSettings()) << "\n## flatland-cli quantize\n\n"
             << settings::markdown(app::quantizeSettings()) << "\n## flatland-cli robustness\n\n"
-            << settings::markdown(app::robustnessSettings());
+            << settings::markdown(app::robustnessSettings()) << "\n## flatland-cli sharpness\n\n"
+            << settings::markdown(app::sharpnessSettings()) << "\n## flatland-cli rescale\n\n"
+            << settings::markdown(app::rescaleSettings());
   return 0;
 }

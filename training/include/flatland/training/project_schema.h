@@ -6,7 +6,7 @@
 namespace flatland::schema {
 
 // Attributes every run and analysis carries.
-inline constexpr const char* kKind = "kind";  // hessian, surface, quantize (analyses)
+inline constexpr const char* kKind = "kind";  // hessian, surface, quantize, sharpness (analyses)
 inline constexpr const char* kModel = "model";
 inline constexpr const char* kData = "data";
 inline constexpr const char* kSettings = "settings";  // JSON of the settings table's Stored keys
@@ -17,6 +17,10 @@ inline constexpr const char* kStatus = "status";
 inline constexpr const char* kOptimizer = "optimizer";
 inline constexpr const char* kEpochsDone = "epochs_done";
 inline constexpr const char* kFinalTestAccuracy = "final_test_accuracy";
+// Runs written by `flatland-cli rescale` (one checkpoint, epoch 0).
+inline constexpr const char* kRescaledFrom = "rescaled_from";  // the model spec it was made from
+inline constexpr const char* kRescaledLayer = "rescaled_layer";
+inline constexpr const char* kRescaleAlpha = "rescale_alpha";
 
 // Hessian analyses (/analyses/NAME, and each per_class/class_NN group).
 inline constexpr const char* kTopEigenvalues = "top_eigenvalues";
@@ -74,5 +78,42 @@ inline constexpr const char* kLabel = "label";
 
 // Quantization sweeps.
 inline constexpr const char* kFloatTestAccuracy = "float_test_accuracy";
+
+// Sharpness analyses (kind = "sharpness"; docs/project-file.md). Attributes of the analysis:
+// kLoss and kAccuracy (above) at the weights, on the data, and
+inline constexpr const char* kSamples = "samples";
+inline constexpr const char* kParameters = "parameters";
+inline constexpr const char* kPerturbationNorm = "norm";  // l2 | linf
+inline constexpr const char* kAdaptive = "adaptive";      // 0 | 1
+inline constexpr const char* kSubBatch = "m";             // m-sharpness sub-batch (0: whole set)
+inline constexpr const char* kWeightNorm = "weight_norm";
+inline constexpr const char* kFisherRaoNorm = "fisher_rao_norm";
+inline constexpr const char* kPacBayesSigma = "pac_bayes_sigma";
+inline constexpr const char* kPacBayesThreshold = "pac_bayes_threshold";
+inline constexpr const char* kPacBayesIncrease = "pac_bayes_increase";
+inline constexpr const char* kPacBayesBracketed = "pac_bayes_bracketed";
+inline constexpr const char* kRelativeFlatness = "relative_flatness";
+inline constexpr const char* kRelativeFlatnessStderr = "relative_flatness_stderr";
+inline constexpr const char* kRelativeFlatnessParameter = "relative_flatness_parameter";
+inline constexpr const char* kTestLoss = "test_loss";
+inline constexpr const char* kTestAccuracy = "test_accuracy";
+inline constexpr const char* kGapLoss = "gap_loss";          // test − train loss
+inline constexpr const char* kGapAccuracy = "gap_accuracy";  // train − test accuracy
+// Groups of a sharpness analysis and their datasets (one entry per radius or σ):
+inline constexpr const char* kWorstCase = "worst_case";
+inline constexpr const char* kRandomDirections = "random_directions";
+inline constexpr const char* kGaussian = "gaussian";
+inline constexpr const char* kWeightNorms = "weight_norms";
+inline constexpr const char* kRho = "rho";
+inline constexpr const char* kSigma = "sigma";
+inline constexpr const char* kLossIncrease = "loss_increase";
+inline constexpr const char* kLossIncreaseStderr = "loss_increase_stderr";
+inline constexpr const char* kLossMean = "loss_mean";
+inline constexpr const char* kLossStd = "loss_std";
+inline constexpr const char* kAccuracyMean = "accuracy_mean";
+inline constexpr const char* kAccuracyStd = "accuracy_std";
+// kNames (above), attribute of weight_norms: the parameter tensors
+inline constexpr const char* kNorms = "norms";
+inline constexpr const char* kSizes = "sizes";
 
 }  // namespace flatland::schema

@@ -1,0 +1,92 @@
+// The sharpness job: loads the model and data, runs every measure, stores kind = "sharpness".
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <optional>
+
+#include "flatland/analysis/provenance.h"
+#include "flatland/errors.h"
+#include "flatland/training/device.h"
+#include "flatland/training/project_file.h"
+#include "job_inputs.h"
+#include "job_settings.h"
+#include "sharpness_job_output.h"
+
+namespace flatland::app {
+
+analysis::SharpnessSettings analysisSettingsOf(const SharpnessJobSettings& j) {
+  analysis::SharpnessSettings s;
+  s.radii = j.rho;
+  s.sigmas = j.sigma;
+  s.worstCase.norm = analysis::parsePerturbationNorm(j.norm);
+  s.worstCase.adaptive = j.adaptive;
+  s.worstCase.eta = j.asamEta;
+  s.worstCase.m = j.m;
+  s.worstCase.steps = j.steps;
+  s.worstCase.stepSize = j.stepSize;
+  s.average.draws = j.draws;
+  s.pacBayesThreshold = j.pacBayesThreshold;
+  s.pacBayesIterations = j.pacBayesIterations;
+  s.hessian = !j.noHessian;
+  s.traceSamples = j.traceSamples;
+  s.fisherRao = !j.noFisherRao;
+  s.relativeFlatness = !j.noRelativeFlatness;
+  s.relativeFlatnessSamples = j.relativeFlatnessSamples;
+  s.batchSize = j.input.batchSize;
+  s.seed = j.input.seed;
+  return s;
+}
+
+SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& j, const JobControl& control) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto s = analysisSettingsOf(j);
+  auto inputs = loadInputs(j.input);
+  std::optional<training::Dataset> test;
+  if (!j.testData.empty()) {
+    training::DataOptions options;
+    options.device = inputs.device;
+    options.dataDir = j.input.dataDir;
+    if (j.input.samples > 0) options.limit = j.input.samples;
+    test = training::loadDataset(j.testData, options);
+    if (test->numClasses != inputs.data.numClasses || test->sampleShape() != inputs.data.sampleShape())
+      throw InvalidArgument("--test-data " + j.testData + " does not match --data " + j.input.data +
+                            " (samples or classes differ): give a test set of the same task");
+  }
+  SharpnessJobOutput out;
+  out.device = inputs.device.str();
+  out.testSamples = test ? test->size() : 0;
+
+  nlohmann::json settings = nlohmann::json::object();
+  settings::addStored(sharpnessSettings(), j, settings);
+  settings.update(nlohmann::json{{"loss", "cross_entropy"}, {"mode", "eval"},
+                                 {"dtype", inputs.model->dtype() == c10::kDouble ? "float64" : "float32"},
+                                 {"test_samples", out.testSamples}});
+  analysis::Provenance provenance;
+  provenance.kind = "sharpness";
+  provenance.model = j.input.model;
+  provenance.data = j.input.data;
+  provenance.samples = j.input.samples > 0 ? j.input.samples : -1;
+  provenance.seed = j.input.seed;
+  provenance.device = out.device;
+  provenance.settingsJson = settings.dump();
+
+  std::optional<training::ProjectFile> project;
+  if (!j.projectPath.empty()) {
+    project = training::ProjectFile::openOrCreate(j.projectPath);
+    out.analysisPath = analysis::newAnalysisPath(*project, "sharpness", j.name);
+    auto attributes = provenance.toAttributes();
+    attributes["complete"] = int64_t(0);
+    project->setAttributes(out.analysisPath, attributes);  // visible as incomplete while it runs
+  }
+  out.report = analysis::runSharpnessAnalysis(*inputs.model, inputs.data, test ? &*test : nullptr, s, control);
+  if (project) project->put(out.analysisPath, analysis::sharpnessNode(out.report, provenance));
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+std::string runSharpnessJob(const SharpnessJobSettings& settings, const JobControl& control) {
+  if (settings.projectPath.empty()) throw InvalidArgument("choose a project file to store the sharpness analysis in");
+  return runSharpnessAnalysisJob(settings, control).analysisPath;
+}
+
+}  // namespace flatland::app
