@@ -1,6 +1,7 @@
 #include "project_figures.h"
 
 #include "robustness_figures.h"
+#include "sharpness_figures.h"
 
 #include <cmath>
 #include <map>
@@ -248,6 +249,7 @@ std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project
   if (kind == "hessian") return hessianFigures(node, analysis);
   if (kind == "quantize") return quantizeFigures(node, analysis);
   if (kind == "robustness") return robustnessFigures(node, analysis);
+  if (kind == "sharpness") return sharpnessFigures(node, analysis);
   throw ProjectError("analysis '" + analysis + "' has kind '" + kind + "', which Flatland cannot draw");
 }
 
@@ -350,11 +352,12 @@ std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
     else if (kind == "hessian") figures = hessianComparison(nodes, names);
     else if (kind == "quantize") figures = quantizeComparison(nodes, names);
     else if (kind == "robustness") figures = robustnessComparison(nodes, names);
+    else if (kind == "sharpness") figures = sharpnessComparison(nodes, names);
     else throw InvalidArgument("analyses of kind '" + kind + "' cannot be compared");
     for (auto& f : figures) out.push_back(std::move(f));
   }
   if (out.empty())
-    throw InvalidArgument("choose two or more analyses of one kind to compare (surfaces, Hessian analyses, quantization sweeps or robustness analyses)");
+    throw InvalidArgument("choose two or more analyses of one kind to compare (surfaces, Hessian analyses, quantization sweeps, robustness or sharpness analyses)");
   return out;
 }
 

@@ -372,6 +372,7 @@ QString MainWindow::compare(const QStringList& entries) {
                                : figureName == "robustness-comparison" ||
                                          figureName == "corruption-comparison"
                                      ? "robustness"
+                               : figureName == "sharpness-comparison" ? "sharpness"
                                                                                                 : "hessian";
       for (auto& a : analyses) {
         try {

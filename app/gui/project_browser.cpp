@@ -74,6 +74,9 @@ void ProjectBrowser::load(const QString& projectPath) {
     if (auto v = number(node, schema::kTrace); !v.isEmpty()) numbers << "trace " + v;
     if (auto v = number(node, schema::kLossMin); !v.isEmpty()) numbers << "min loss " + v;
     if (auto v = number(node, schema::kFloatTestAccuracy); !v.isEmpty()) numbers << "float acc " + v;
+    if (auto v = number(node, schema::kCleanAccuracy); !v.isEmpty()) numbers << "clean acc " + v;
+    if (auto v = number(node, schema::kPacBayesSigma); !v.isEmpty()) numbers << "PAC-Bayes σ " + v;
+    if (auto v = number(node, schema::kGapAccuracy); !v.isEmpty()) numbers << "acc gap " + v;
     const bool complete = node.has(schema::kComplete) && node.number(schema::kComplete) == 1;
     auto* item = new QTreeWidgetItem(m_analyses, {QString::fromStdString(name), text(node, "kind"),
                                                   numbers.join(", "), complete ? "complete" : "partial"});

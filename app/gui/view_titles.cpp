@@ -59,7 +59,7 @@ QString comparisonSubject(const QString& figureName) {
       {"density-comparison", "spectra"},    {"curvature-comparison", "curvature"},
       {"quantize-comparison", "quantization"}, {"accuracy-comparison", "test accuracy"},
       {"loss-comparison", "loss"},          {"robustness-comparison", "robust accuracy"},
-      {"corruption-comparison", "noise corruptions"}};
+      {"corruption-comparison", "noise corruptions"}, {"sharpness-comparison", "sharpness"}};
   for (const auto& [name, subject] : subjects)
     if (name == figureName) return subject;
   QString subject = figureName;

@@ -58,6 +58,7 @@ TEST(SettingsTables, DefaultsAreValidAndReadBack) {
   expectConsistentDefaults(hessianSettings());
   expectConsistentDefaults(surfaceSettings());
   expectConsistentDefaults(quantizeSettings());
+  expectConsistentDefaults(robustnessSettings());
 }
 
 TEST(SettingsTables, RangesNameTheProblem) {
@@ -92,6 +93,7 @@ TEST(SettingsTables, EverySettingIsAnOptionOfItsSubcommand) {
   expectInHelp(hessianSettings(), "hessian");
   expectInHelp(surfaceSettings(), "surface");
   expectInHelp(quantizeSettings(), "quantize");
+  expectInHelp(robustnessSettings(), "robustness");
 }
 
 template <class Config>
@@ -173,6 +175,15 @@ TEST(SettingsTables, EverySettingIsAWidgetOfItsFormAndStoredByItsJob) {
   ASSERT_EQ(quantize.problem(), "");
   quantize.job().work(control);
   expectStored(quantizeSettings(), storedSettings(project, "/analyses/q"));
+
+  RobustnessForm robustness(path);
+  expectWidgets(robustness, robustnessSettings());
+  useSmallData(robustness.input);
+  robustness.eps->setText("0.1");
+  robustness.name->setText("r");
+  ASSERT_EQ(robustness.problem(), "");
+  robustness.job().work(control);
+  expectStored(robustnessSettings(), storedSettings(project, "/analyses/r"));
 }
 
 // The drift bug: the GUI chose the surface batch by comparing the device text with "cuda", so
