@@ -21,8 +21,11 @@ config_args() {
   case "$1" in
     sgd) echo "--optimizer sgd" ;;
     sam) echo "--optimizer sam --rho 0.05" ;;
-    pgd-at) echo "--optimizer sgd --loss pgd-at --adv-eps 0.1 --eps-units pixel" ;;
-    trades) echo "--optimizer sgd --loss trades --adv-eps 0.1 --eps-units pixel" ;;
+    pgd-at) echo "--optimizer sgd --robust pgd-at --adv-eps 0.1 --eps-units pixel" ;;
+    trades) echo "--optimizer sgd --robust trades --adv-eps 0.1 --eps-units pixel" ;;
+    noise-jsd) echo "--optimizer sgd --robust noise-jsd --eps-units pixel" ;;
+    cure) echo "--optimizer sgd --robust cure --eps-units pixel" ;;
+    sam-pgd-at) echo "--optimizer sam --rho 0.05 --robust pgd-at --adv-eps 0.1 --eps-units pixel" ;;
     *) echo "unknown set-up $1" >&2; exit 2 ;;
   esac
 }

@@ -102,6 +102,40 @@ void printReport(const analysis::SharpnessReport& r) {
                 r.testLoss, r.gapAccuracy, r.testAccuracy);
 }
 
+nlohmann::json finiteJson(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
+
+nlohmann::json tableJson(const analysis::GeneralizationTable& t) {
+  nlohmann::json doc;
+  doc["runs"] = t.models;
+  doc["gap_accuracy"] = t.gapAccuracy;
+  doc["gap_loss"] = t.gapLoss;
+  doc["measures"] = nlohmann::json::array();
+  for (const auto& m : t.measures) {
+    auto values = nlohmann::json::array();
+    for (double v : m.values) values.push_back(finiteJson(v));
+    doc["measures"].push_back({{"name", m.name},
+                               {"values", values},
+                               {"kendall_tau_accuracy_gap", finiteJson(m.tauAccuracyGap)},
+                               {"kendall_tau_loss_gap", finiteJson(m.tauLossGap)}});
+  }
+  return doc;
+}
+
+void printTable(const analysis::GeneralizationTable& t) {
+  std::printf("%-28s %8s %8s", "measure", "tau(acc)", "tau(loss)");
+  for (const auto& m : t.models) std::printf("  %12.12s", m.c_str());
+  std::printf("\n%-28s %8s %8s", "generalisation gap (acc)", "", "");
+  for (double g : t.gapAccuracy) std::printf("  %12.4g", g);
+  std::printf("\n%-28s %8s %8s", "generalisation gap (loss)", "", "");
+  for (double g : t.gapLoss) std::printf("  %12.4g", g);
+  std::printf("\n");
+  for (const auto& m : t.measures) {
+    std::printf("%-28s %8.3f %8.3f", m.name.c_str(), m.tauAccuracyGap, m.tauLossGap);
+    for (double v : m.values) std::printf("  %12.4g", v);
+    std::printf("\n");
+  }
+}
+
 }  // namespace
 
 Command addSharpnessCommand(CLI::App& app, const GlobalOptions& global) {
@@ -113,6 +147,24 @@ Command addSharpnessCommand(CLI::App& app, const GlobalOptions& global) {
   return {cmd, [o, &global] {
             const auto settings = o->values();
             TerminalJob terminal;
+            if (!settings.runs.empty()) {
+              auto table = app::runGeneralizationJob(settings, terminal.control());
+              terminal.finish();
+              if (global.json) {
+                auto doc = tableJson(table.table);
+                doc["data"] = settings.input.data;
+                doc["test_data"] = settings.testData;
+                doc["sharpness_analyses"] = table.sharpnessPaths;
+                doc["analysis"] = table.analysisPath.empty() ? nlohmann::json(nullptr) : nlohmann::json(table.analysisPath);
+                doc["seconds"] = table.seconds;
+                return printJson(doc);
+              }
+              printTable(table.table);
+              std::printf("total      %.1f s\n", table.seconds);
+              if (!table.analysisPath.empty())
+                std::printf("saved      %s:%s\n", settings.projectPath.c_str(), table.analysisPath.c_str());
+              return;
+            }
             auto out = app::runSharpnessAnalysisJob(settings, terminal.control());
             terminal.finish();
             if (global.json) {

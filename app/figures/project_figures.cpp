@@ -250,6 +250,7 @@ std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project
   if (kind == "quantize") return quantizeFigures(node, analysis);
   if (kind == "robustness") return robustnessFigures(node, analysis);
   if (kind == "sharpness") return sharpnessFigures(node, analysis);
+  if (kind == "generalization") return generalizationFigures(node, analysis);
   throw ProjectError("analysis '" + analysis + "' has kind '" + kind + "', which Flatland cannot draw");
 }
 

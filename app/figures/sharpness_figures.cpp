@@ -1,5 +1,8 @@
 #include "sharpness_figures.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "flatland/training/project_schema.h"
 
 namespace flatland::app {
@@ -56,6 +59,36 @@ std::vector<NamedFigure> sharpnessFigures(const Node& node, const std::string& n
     out.push_back({"average-sharpness", c});
   }
   return out;
+}
+
+std::vector<NamedFigure> generalizationFigures(const Node& node, const std::string& name) {
+  if (!node.groups.count(schema::kMeasures)) return {};
+  const Node& measures = node.group(schema::kMeasures);
+  std::vector<std::string> names;
+  if (auto it = measures.attributes.find(schema::kNames); it != measures.attributes.end())
+    if (auto* n = std::get_if<std::vector<std::string>>(&it->second)) names = *n;
+  render::BarsFigure tau;
+  tau.title = name + ": Kendall \u03c4 of each measure with the generalisation gap";
+  tau.yLabel = "Kendall \u03c4";
+  tau.categories = names;
+  tau.series = {{"accuracy gap (train \u2212 test)", values(node, schema::kKendallTauAccuracyGap)},
+                {"loss gap (test \u2212 train)", values(node, schema::kKendallTauLossGap)}};
+  render::CurvesFigure scatter;
+  scatter.title = name + ": measures against the accuracy gap";
+  scatter.xLabel = "measure, scaled to [0, 1] over the models";
+  scatter.leftLabel = "accuracy gap (train \u2212 test)";
+  const auto gap = values(node, schema::kGapAccuracy);
+  for (const auto& measure : names) {
+    auto v = values(measures, measure);
+    double lo = INFINITY, hi = -INFINITY;
+    for (double x : v)
+      if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
+    for (double& x : v) x = hi > lo ? (x - lo) / (hi - lo) : 0.5;
+    render::Series s{measure, v, gap, false, true};
+    s.line = false;
+    scatter.left.push_back(s);
+  }
+  return {{"kendall-tau", tau}, {"gap-scatter", scatter}};
 }
 
 std::vector<NamedFigure> sharpnessComparison(const std::vector<Node>& nodes, const std::vector<std::string>& names) {

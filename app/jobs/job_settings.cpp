@@ -278,6 +278,12 @@ settings::SettingsTable<SharpnessJobSettings> makeSharpnessTable() {
                         "train loss, train - test accuracy); the first --samples of it",
                         "Test data"},
                        [](auto& c) -> auto& { return c.testData; }));
+  t.push_back(field<C>({"runs", T::Text, "", 0, 0, false, "", {},
+                        "compare runs (NAME,NAME,... in --out's project, or P.h5:/runs/NAME): a sharpness analysis "
+                        "of each run's last checkpoint and the table of every measure's Kendall tau with the "
+                        "generalisation gap (needs --test-data; --model is then not used)",
+                        "Compare runs"},
+                       [](auto& c) -> auto& { return c.runs; }));
   t.push_back(realList<C>({"rho", T::Text, "0.01,0.05,0.1", 0, 0, false, "", {},
                            "radii of the worst-case (gradient ascent) and random filter-normalised perturbations; "
                            "with --adaptive the radius of z in delta = T_w z (ASAM uses 0.5 to 2)",

@@ -13,6 +13,7 @@ namespace flatland::app {
 struct SharpnessJobSettings {
   ModelDataSettings input;      // the data is the set the measures are taken on
   std::string testData;         // empty: no generalisation gap
+  std::string runs;             // NAME,NAME or P.h5:/runs/NAME,…: the generalisation table of these
   std::vector<double> rho = {0.01, 0.05, 0.1};       // worst-case and random-direction radii
   std::vector<double> sigma = {0.001, 0.005, 0.01};  // Gaussian average-case σ
   std::string norm = "l2";      // l2 | linf
@@ -31,8 +32,13 @@ struct SharpnessJobSettings {
   std::string name;                          // empty: sharpness-<time>
 };
 
-// Stores the analysis as /analyses/NAME (kind = "sharpness"); returns its path.
+// Stores the analysis as /analyses/NAME (kind = "sharpness"); returns its path. With `runs`, the
+// generalisation table of those runs instead (runGeneralizationJob); returns its path.
 std::string runSharpnessJob(const SharpnessJobSettings& settings, const JobControl& control);
+
+// "a,b" or "P.h5:/runs/a,…" → model specs of the runs (a bare name is a run of `project`);
+// throws InvalidArgument for an empty entry or fewer than two runs.
+std::vector<std::string> runModelSpecs(const std::string& runs, const std::string& project);
 
 struct RescaleJobSettings {
   ModelDataSettings input;  // the data gives the model's input shape and the samples checked

@@ -86,6 +86,7 @@ SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& j, const 
 
 std::string runSharpnessJob(const SharpnessJobSettings& settings, const JobControl& control) {
   if (settings.projectPath.empty()) throw InvalidArgument("choose a project file to store the sharpness analysis in");
+  if (!settings.runs.empty()) return runGeneralizationJob(settings, control).analysisPath;
   return runSharpnessAnalysisJob(settings, control).analysisPath;
 }
 

@@ -56,8 +56,8 @@ void drawSeries(PlotPainter& out, const QRectF& plot, const Series& s, const QCo
   p.setClipRect(plot.adjusted(-out.pt(1), -out.pt(1), out.pt(1), out.pt(1)));
   p.setBrush(Qt::NoBrush);
   p.setPen(out.pen(color, out.style().linePt, dashed));
-  p.drawPath(seriesPath(s, map));
-  if (s.markers) {
+  if (s.line) p.drawPath(seriesPath(s, map));
+  if (s.markers || !s.line) {
     p.setPen(Qt::NoPen);
     p.setBrush(color);
     for (std::size_t i = 0; i < s.xs.size(); ++i)

@@ -549,6 +549,36 @@ class Sharpness(unittest.TestCase):
             "--draws", "2", "--steps", "3", "--trace-samples", "5", "--relative-flatness-samples", "4",
             "--pac-bayes-iterations", "6"]
 
+    def test_runs_rank_every_measure_against_the_generalisation_gap(self):
+        for run, epochs, lr in (("slow", "1", "0.01"), ("mid", "2", "0.05"), ("fast", "3", "0.1")):
+            cli("train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data", TEST, "--epochs", epochs,
+                "--lr", lr, "--out", "gen.h5", "--run", run)
+        doc = cli("sharpness", "--runs", "slow,mid,fast", *self.ARGS, "--test-data", TEST,
+                  "--no-fisher-rao", "--no-relative-flatness", "--out", "gen.h5", "--name", "gen")
+        self.assertEqual(doc["runs"], ["slow", "mid", "fast"])
+        self.assertEqual(len(doc["gap_accuracy"]), 3)
+        names = [m["name"] for m in doc["measures"]]
+        for name in ("lambda_max", "trace", "worst_case_rho_0.05", "random_rho_0.1",
+                     "gaussian_sigma_0.01", "pac_bayes_inverse_sigma2", "weight_norm"):
+            self.assertIn(name, names)
+        for m in doc["measures"]:
+            self.assertEqual(len(m["values"]), 3)
+            self.assertLessEqual(abs(m["kendall_tau_accuracy_gap"]), 1.0)
+        self.assertEqual(doc["sharpness_analyses"], ["/analyses/gen-slow", "/analyses/gen-mid",
+                                                     "/analyses/gen-fast"])
+        with h5py.File(project("gen.h5")) as f:
+            g = f["analyses/gen"]
+            self.assertEqual(g.attrs["kind"], "generalization")
+            self.assertEqual(list(g["measures"].attrs["names"]), names)
+            np.testing.assert_allclose(g["gap_accuracy"][()], doc["gap_accuracy"])
+            np.testing.assert_allclose(g["kendall_tau_accuracy_gap"][()],
+                                       [m["kendall_tau_accuracy_gap"] for m in doc["measures"]])
+            self.assertEqual(f["analyses/gen-mid"].attrs["kind"], "sharpness")
+        self.assertIn("two or more", cli("sharpness", "--runs", "slow", *self.ARGS, "--test-data", TEST,
+                                         "--out", "gen.h5", expect=1))
+        self.assertIn("test-data", cli("sharpness", "--runs", "slow,mid", *self.ARGS, "--out", "gen.h5",
+                                       expect=1))
+
     def test_measures_are_reported_and_stored(self):
         doc = cli("sharpness", "--model", "base.h5:/runs/sgd", *self.ARGS, "--test-data", TEST,
                   "--out", "sharp.h5", "--name", "s")

@@ -52,6 +52,7 @@ struct Series {
   std::vector<double> ys;
   bool dashed = false;
   bool markers = false;  // a marker on every point (bit widths, epochs)
+  bool line = true;      // false: markers only, a scatter plot
 };
 
 // One group of bars: a value per category (λ_max of every class, for instance).

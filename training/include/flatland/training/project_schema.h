@@ -116,4 +116,10 @@ inline constexpr const char* kAccuracyStd = "accuracy_std";
 inline constexpr const char* kNorms = "norms";
 inline constexpr const char* kSizes = "sizes";
 
+// Generalisation tables (kind = "generalization"): measures of several models against their gaps.
+inline constexpr const char* kTestData = "test_data";
+inline constexpr const char* kMeasures = "measures";  // group: one dataset per measure, attribute names
+inline constexpr const char* kKendallTauAccuracyGap = "kendall_tau_accuracy_gap";
+inline constexpr const char* kKendallTauLossGap = "kendall_tau_loss_gap";
+
 }  // namespace flatland::schema
