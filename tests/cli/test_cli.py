@@ -117,6 +117,45 @@ class Train(unittest.TestCase):
                          cli("eval", "--model", "base.h5:/runs/sgd", "--data", TEST)["loss"])
 
 
+class RobustObjectives(unittest.TestCase):
+    def test_each_robust_method_trains_and_is_stored_with_its_settings(self):
+        runs = {"pgd-at": ("--adv-eps", "0.5", "--adv-steps", "3", "--adv-step", "0.5"),
+                "trades": ("--adv-eps", "0.5", "--adv-steps", "2", "--trades-beta", "3"),
+                "cure": ("--cure-gamma", "2", "--cure-h", "0.2"),
+                "noise-jsd": ("--noise-sigmas", "0.2,0.4", "--jsd-lambda", "6", "--noise-ce")}
+        for method, extra in runs.items():
+            doc = cli("train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data", TEST,
+                      "--epochs", "2", "--robust", method, *extra, "--out", "robust.h5",
+                      "--run", method)
+            self.assertEqual(doc["status"], "finished", method)
+            self.assertGreater(doc["epochs"][-1]["test_accuracy"], 0.8, method)
+        with h5py.File(project("robust.h5")) as f:
+            settings = {m: json.loads(f["runs/" + m].attrs["settings"]) for m in runs}
+        self.assertEqual(settings["pgd-at"]["robust"], "pgd-at")
+        self.assertEqual(settings["pgd-at"]["adv_eps"], 0.5)
+        self.assertEqual(settings["pgd-at"]["adv_steps"], 3)
+        self.assertEqual(settings["pgd-at"]["eps_units"], "data")
+        self.assertEqual(settings["trades"]["trades_beta"], 3)
+        self.assertEqual(settings["cure"]["cure_h"], 0.2)
+        self.assertEqual(settings["noise-jsd"]["noise_sigmas"], "0.2,0.4")
+        self.assertTrue(settings["noise-jsd"]["noise_ce"])
+
+    def test_robust_training_composes_with_sam(self):
+        doc = cli("train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data", TEST,
+                  "--epochs", "1", "--robust", "pgd-at", "--adv-steps", "2", "--optimizer", "sam",
+                  "--out", "robust-sam.h5", "--run", "r")
+        self.assertEqual(doc["status"], "finished")
+
+    def test_bad_settings_name_the_problem(self):
+        base = ("train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data", TEST,
+                "--out", "bad.h5", "--run", "r")
+        self.assertIn("pgd-at", cli(*base, "--robust", "madry", expect=1))
+        self.assertIn("pixel", cli(*base, "--robust", "pgd-at", "--eps-units", "pixel", expect=1))
+        self.assertIn("hero", cli(*base, "--robust", "cure", "--optimizer", "hero", expect=1))
+        self.assertIn("noise", cli(*base, "--robust", "noise-jsd", "--noise-sigmas", "0.1,x",
+                                   expect=1))
+
+
 class EvalAndInfo(unittest.TestCase):
     def test_eval_of_a_checkpoint_matches_the_run(self):
         doc = cli("eval", "--model", "base.h5:/runs/sgd", "--data", TEST)

@@ -22,12 +22,13 @@ struct Pass {
 
 // Forward and first backward at the current weights. With createGraph the gradients stay
 // differentiable (HERO's penalty needs their derivative).
-Pass gradientAt(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
-                const Tensors& aux, bool createGraph = false) {
+Pass gradientAt(Model& model, const TrainingBatch& batch, const Objective& objective, const Tensors& aux,
+                bool createGraph = false) {
   if (createGraph) useTwiceDifferentiableAttention();
   Pass pass;
-  pass.logits = model.forward(x);
-  pass.loss = lossFn(pass.logits, y);
+  auto value = objective(model, batch);
+  pass.logits = value.logits;
+  pass.loss = value.loss;
   if (!std::isfinite(pass.loss.item<double>()))
     throw NumericalError("the training loss became " + std::to_string(pass.loss.item<double>()) +
                          ": the run diverged (lower the learning rate or rho)");
@@ -123,23 +124,23 @@ Tensors mix(const Tensors& x, double a, const Tensors& y, double b) {
 
 // The perturbed gradient of one (sub-)batch: g' = ∇L(w + ε(g)). The auxiliary tensors are not
 // perturbed; their gradients at w + ε come back in auxGrads.
-Pass perturbedGradient(Model& model, const at::Tensor& x, const at::Tensor& y,
-                       const LossFunction& lossFn, const OptimizerConfig& c, const Tensors& g,
+Pass perturbedGradient(Model& model, const TrainingBatch& batch, const Objective& lossFn,
+                       const OptimizerConfig& c, const Tensors& g,
                        const Tensors& aux, Tensors* epsilonOut) {
   PerturbationScope scope(model);
   Tensors eps = c.method == SharpnessMethod::Asam ? asamEpsilon(g, scope.weights(), c.rho, c.asamEta)
                                                   : samEpsilon(g, c.rho);
   scope.perturb(eps);
-  auto pass = gradientAt(model, x, y, lossFn, aux);
+  auto pass = gradientAt(model, batch, lossFn, aux);
   if (epsilonOut) *epsilonOut = eps;
   pass.grads = detached(pass.grads);
   return pass;
 }
 
-StepResult samStep(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
-                   const OptimizerConfig& c, const Tensors& aux) {
+StepResult samStep(Model& model, const TrainingBatch& batch, const Objective& lossFn, const OptimizerConfig& c,
+                   const Tensors& aux) {
   StepResult result;
-  const int64_t n = x.size(0);
+  const int64_t n = batch.inputs.size(0);
   // m-sharpness (Andriushchenko & Flammarion, 2022): one ε per sub-batch of m samples, and the
   // perturbed gradients averaged, weighted by sub-batch size.
   const int64_t m = c.mSharpness > 0 ? c.mSharpness : n;
@@ -147,11 +148,11 @@ StepResult samStep(Model& model, const at::Tensor& x, const at::Tensor& y, const
   double lossSum = 0.0;
   for (int64_t start = 0; start < n; start += m) {
     const int64_t end = std::min(n, start + m);
-    auto xs = x.slice(0, start, end), ys = y.slice(0, start, end);
-    auto pass = gradientAt(model, xs, ys, lossFn, {});  // updates BatchNorm statistics: unperturbed
+    auto sub = batch.slice(start, end);
+    auto pass = gradientAt(model, sub, lossFn, {});  // updates BatchNorm statistics: unperturbed
     lossSum += pass.loss.item<double>() * double(end - start);
-    result.correct += correctOf(pass.logits, ys);
-    auto perturbed = perturbedGradient(model, xs, ys, lossFn, c, detached(pass.grads), aux,
+    result.correct += correctOf(pass.logits, sub.labels);
+    auto perturbed = perturbedGradient(model, sub, lossFn, c, detached(pass.grads), aux,
                                        &result.perturbation);
     const double weight = double(end - start) / double(n);
     auto accumulate = [weight](Tensors& total, const Tensors& part) {
@@ -171,19 +172,19 @@ StepResult samStep(Model& model, const at::Tensor& x, const at::Tensor& y, const
 
 // Gradient norm penalty (Zhao et al., 2022): minimise L + λ‖∇L‖ with the first-order update
 // (1 − α)·g + α·∇L(w + r·g/‖g‖), α = λ/r. α = 1 is SAM with ρ = r.
-StepResult gnpStep(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
-                   const OptimizerConfig& c, const Tensors& aux) {
+StepResult gnpStep(Model& model, const TrainingBatch& batch, const Objective& lossFn, const OptimizerConfig& c,
+                   const Tensors& aux) {
   StepResult result;
-  auto pass = gradientAt(model, x, y, lossFn, aux);
+  auto pass = gradientAt(model, batch, lossFn, aux);
   result.loss = pass.loss.item<double>();
-  result.correct = correctOf(pass.logits, y);
+  result.correct = correctOf(pass.logits, batch.labels);
   Tensors g = detached(pass.grads);
   Pass perturbed;
   {
     PerturbationScope scope(model);
     result.perturbation = samEpsilon(g, c.gnpR);
     scope.perturb(result.perturbation);
-    perturbed = gradientAt(model, x, y, lossFn, aux);
+    perturbed = gradientAt(model, batch, lossFn, aux);
   }
   setGradients(model, mix(g, 1.0 - c.gnpAlpha, detached(perturbed.grads), c.gnpAlpha));
   setGradients(aux, mix(pass.auxGrads, 1.0 - c.gnpAlpha, perturbed.auxGrads, c.gnpAlpha));
@@ -193,12 +194,12 @@ StepResult gnpStep(Model& model, const at::Tensor& x, const at::Tensor& y, const
 // HERO (Yang et al., 2022): at w + ε (an adaptive SAM step of radius ρ) take g₁ with its graph;
 // the penalty R = λ·Σ_layers mean((g₁ − g₀)²) over conv/linear weights (tensors of rank ≥ 2),
 // g₀ = ∇L(w) detached, approximates λ‖Hε‖². The update is g₁ + ∇R, a double backward.
-StepResult heroStep(Model& model, const at::Tensor& x, const at::Tensor& y, const LossFunction& lossFn,
-                    const OptimizerConfig& c, const Tensors& aux) {
+StepResult heroStep(Model& model, const TrainingBatch& batch, const Objective& lossFn, const OptimizerConfig& c,
+                    const Tensors& aux) {
   StepResult result;
-  auto first = gradientAt(model, x, y, lossFn, {});
+  auto first = gradientAt(model, batch, lossFn, {});
   result.loss = first.loss.item<double>();
-  result.correct = correctOf(first.logits, y);
+  result.correct = correctOf(first.logits, batch.labels);
   Tensors g0 = detached(first.grads);
   Tensors update;
   {
@@ -206,7 +207,7 @@ StepResult heroStep(Model& model, const at::Tensor& x, const at::Tensor& y, cons
     result.perturbation = c.heroAdaptive ? asamEpsilon(g0, scope.weights(), c.rho, c.asamEta)
                                          : samEpsilon(g0, c.rho);
     scope.perturb(result.perturbation);
-    auto second = gradientAt(model, x, y, lossFn, aux, /*createGraph=*/true);
+    auto second = gradientAt(model, batch, lossFn, aux, /*createGraph=*/true);
     setGradients(aux, second.auxGrads);  // the penalty is over the weights only
     auto params = model.parameters();
     at::Tensor penalty = torch::zeros({}, second.loss.options());
@@ -229,24 +230,39 @@ StepResult heroStep(Model& model, const at::Tensor& x, const at::Tensor& y, cons
 
 }  // namespace
 
-StepResult computeUpdateGradient(Model& model, const at::Tensor& x, const at::Tensor& y,
-                                 const LossFunction& lossFn, const OptimizerConfig& c,
-                                 const std::vector<at::Tensor>& auxiliary) {
+TrainingBatch TrainingBatch::slice(int64_t start, int64_t end) const {
+  TrainingBatch out{inputs.slice(0, start, end), labels.slice(0, start, end), {}};
+  for (const auto& t : extra) out.extra.push_back(t.slice(0, start, end));
+  return out;
+}
+
+StepResult computeUpdateGradient(Model& model, const TrainingBatch& batch, const Objective& objective,
+                                 const OptimizerConfig& c, const std::vector<at::Tensor>& auxiliary) {
   switch (c.method) {
     case SharpnessMethod::Sam:
     case SharpnessMethod::Asam:
-      return samStep(model, x, y, lossFn, c, auxiliary);
+      return samStep(model, batch, objective, c, auxiliary);
     case SharpnessMethod::Gnp:
-      return gnpStep(model, x, y, lossFn, c, auxiliary);
+      return gnpStep(model, batch, objective, c, auxiliary);
     case SharpnessMethod::Hero:
-      return heroStep(model, x, y, lossFn, c, auxiliary);
+      return heroStep(model, batch, objective, c, auxiliary);
     case SharpnessMethod::None:
       break;
   }
-  auto pass = gradientAt(model, x, y, lossFn, auxiliary);
+  auto pass = gradientAt(model, batch, objective, auxiliary);
   setGradients(model, pass.grads);
   setGradients(auxiliary, pass.auxGrads);
-  return {pass.loss.item<double>(), correctOf(pass.logits, y), {}};
+  return {pass.loss.item<double>(), correctOf(pass.logits, batch.labels), {}};
+}
+
+StepResult computeUpdateGradient(Model& model, const at::Tensor& x, const at::Tensor& y,
+                                 const LossFunction& lossFn, const OptimizerConfig& c,
+                                 const std::vector<at::Tensor>& auxiliary) {
+  Objective objective = [&lossFn](Model& m, const TrainingBatch& batch) {
+    auto logits = m.forward(batch.inputs);
+    return ObjectiveValue{lossFn(logits, batch.labels), logits};
+  };
+  return computeUpdateGradient(model, TrainingBatch{x, y, {}}, objective, c, auxiliary);
 }
 
 }  // namespace flatland::training

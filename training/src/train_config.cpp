@@ -6,6 +6,7 @@
 #include <string>
 
 #include "flatland/errors.h"
+#include "flatland/training/attack_choices.h"
 #include "flatland/training/train_settings.h"
 
 namespace flatland::training {
@@ -81,6 +82,20 @@ void validate(const TrainConfig& c) {
   require(o.swaStartEpoch <= c.epochs, "--swa-start must not exceed --epochs");
   require(o.warmupEpochs >= 0 && o.warmupEpochs < c.epochs, "--warmup must be below --epochs");
   require(!c.runName.empty(), "--run must name the run");
+  const auto& r = c.robust;
+  require(r.epsUnits == "data" || r.epsUnits == "pixel", "--eps-units must be data or pixel");
+  require(r.eps > 0, "--adv-eps must be positive");
+  require(r.steps >= 1, "--adv-steps must be at least 1");
+  require(r.stepFraction > 0, "--adv-step must be positive");
+  require(r.tradesBeta >= 0, "--trades-beta must not be negative");
+  require(r.cureGamma >= 0, "--cure-gamma must not be negative");
+  require(r.cureH > 0, "--cure-h must be positive");
+  require(r.jsdLambda >= 0, "--jsd-lambda must not be negative");
+  if (r.method == RobustMethod::NoiseJsd) parsePositiveList(r.noiseSigmas, "--noise-sigmas");
+  // HERO differentiates the objective's weight gradient once more; CURE's penalty already holds
+  // an input gradient, and a third derivative of the network is not worth its cost.
+  require(!(r.method == RobustMethod::Cure && o.method == SharpnessMethod::Hero),
+          "--robust cure does not combine with --optimizer hero (a third derivative); use sam, asam or gnp");
 }
 
 std::string TrainConfig::toJson() const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "flatland/errors.h"
+#include "flatland/training/attack_choices.h"
 
 namespace flatland::training {
 
@@ -159,6 +160,63 @@ settings::SettingsTable<TrainConfig> makeTable() {
                                 "scaling (Kini 2021)",
                                 "Loss"},
                                lossNames(), [](auto& c) -> auto& { return c.loss; }));
+  t.push_back(choice<RobustMethod>(
+      {"robust", T::Choice, "none", 0, 0, false, "", {},
+       "robust training, on top of --loss (the base loss) and any --optimizer: pgd-at: train on PGD-linf "
+       "adversarial examples (Madry 2018); trades: base loss + beta KL(f(x) || f(x')), x' by PGD on the KL "
+       "(Zhang 2019); cure: base loss + gamma ||grad l(x + h z) - grad l(x)||^2, z the normalised gradient sign "
+       "(Moosavi-Dezfooli 2019); noise-jsd: base loss + lambda JS divergence among predictions on x and on "
+       "Gaussian-noise copies (AugMix-style). Attacks are crafted in eval mode",
+       "Robust training"},
+      robustMethodNames(), [](auto& c) -> auto& { return c.robust.method; }));
+  t.push_back(field({"eps_units", T::Choice, "data", 0, 0, false, "", {"data", "pixel"},
+                     "units of --adv-eps, --cure-h and --noise-sigmas: data (the units the data is loaded in, "
+                     "standardised for built-in sets) or pixel ([0, 1] before normalisation; fashion-mnist, "
+                     "cifar10), as flatland-cli robustness has them. Perturbed images are clamped to [0, 1] pixels",
+                     "Units of eps"},
+                    [](auto& c) -> auto& { return c.robust.epsUnits; }));
+  t.push_back(field({"adv_eps", T::Real, "0.1", 0, 1e6, true, "", {},
+                     "pgd-at/trades: linf radius of the training attack, in --eps-units", "Attack eps"},
+                    [](auto& c) -> auto& { return c.robust.eps; }));
+  t.push_back(field({"adv_steps", T::Integer, "10", 1, 100000, false, "steps", {},
+                     "pgd-at/trades: PGD steps of the training attack", "Attack steps"},
+                    [](auto& c) -> auto& { return c.robust.steps; }));
+  t.push_back(field({"adv_step", T::Real, "0.25", 0, 10, true, "", {},
+                     "pgd-at/trades: PGD step size as a fraction of --adv-eps", "Attack step (× eps)"},
+                    [](auto& c) -> auto& { return c.robust.stepFraction; }));
+  t.push_back(field({"adv_no_random_start", T::Flag, "false", 0, 0, false, "", {},
+                     "pgd-at: start PGD at the sample instead of a uniformly random point of the ball",
+                     "Attack without random start"},
+                    [](auto& c) -> auto& { return c.robust.noRandomStart; }));
+  t.push_back(field({"trades_beta", T::Real, "6", 0, 1e6, false, "", {},
+                     "trades: weight of KL(f(x) || f(x')) (Zhang 2019: 6)", "TRADES β"},
+                    [](auto& c) -> auto& { return c.robust.tradesBeta; }));
+  t.push_back(field({"cure_gamma", T::Real, "4", 0, 1e6, false, "", {},
+                     "cure: weight of the curvature penalty ||grad l(x + h z) - grad l(x)||^2 (mean over the batch)",
+                     "CURE γ"},
+                    [](auto& c) -> auto& { return c.robust.cureGamma; }));
+  t.push_back(field({"cure_h", T::Real, "0.1", 0, 1e6, true, "", {},
+                     "cure: finite-difference step h along z, in --eps-units", "CURE h"},
+                    [](auto& c) -> auto& { return c.robust.cureH; }));
+  t.push_back(field({"jsd_lambda", T::Real, "12", 0, 1e6, false, "", {},
+                     "noise-jsd: weight of the Jensen-Shannon consistency (AugMix: 12)", "JSD λ"},
+                    [](auto& c) -> auto& { return c.robust.jsdLambda; }));
+  t.push_back(field({"noise_sigmas", T::Text, "0.1,0.2,0.3", 0, 0, false, "", {},
+                     "noise-jsd: Gaussian noise levels, comma-separated, in --eps-units; one noisy copy each",
+                     "Noise σs"},
+                    [](auto& c) -> auto& { return c.robust.noiseSigmas; }));
+  t.back().check = [](const std::string& text) -> std::string {
+    try {
+      parsePositiveList(text, "noise levels");
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  };
+  t.push_back(field({"noise_ce", T::Flag, "false", 0, 0, false, "", {},
+                     "noise-jsd: add the base loss on the noisy copies (averaged with the clean one)",
+                     "Loss on noisy copies too"},
+                    [](auto& c) -> auto& { return c.robust.noiseCe; }));
   t.push_back(field({"drw_epoch", T::Integer, "0", 0, 100000, false, "epochs", {},
                      "deferred re-weighting by class frequency from this epoch (0: off)", "DRW from epoch"},
                     [](auto& c) -> auto& { return c.drwEpoch; }));
@@ -216,6 +274,15 @@ const std::vector<std::string>& lossNames() {
 }
 LossKind parseLoss(const std::string& name) { return parseName<LossKind>(lossNames(), name, "loss"); }
 const char* toString(LossKind loss) { return lossNames().at(size_t(loss)).c_str(); }
+
+const std::vector<std::string>& robustMethodNames() {
+  static const std::vector<std::string> names = {"none", "pgd-at", "trades", "cure", "noise-jsd"};
+  return names;
+}
+RobustMethod parseRobustMethod(const std::string& name) {
+  return parseName<RobustMethod>(robustMethodNames(), name, "robust training method");
+}
+const char* toString(RobustMethod method) { return robustMethodNames().at(size_t(method)).c_str(); }
 
 const std::vector<std::string>& qatMethodNames() {
   static const std::vector<std::string> names = {"ste", "lsq"};

@@ -17,6 +17,7 @@
 #include "flatland/training/learning_rate.h"
 #include "flatland/training/model_spec.h"
 #include "flatland/training/qat_state.h"
+#include "flatland/training/robust_objective.h"
 #include "flatland/training/sharpness_step.h"
 #include "flatland/training/tensor_array.h"
 
@@ -218,6 +219,12 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
   const int64_t steps = (n + c.batchSize - 1) / c.batchSize;
   auto generator = at::detail::createCPUGenerator(c.seed + 2);
   const int64_t swaStart = swaStartEpoch(c);
+  // The objective each step differentiates: the base loss, or a robust one built on it. Its
+  // units matter only for robust training (plain training accepts any --eps-units).
+  const InputSpace space(train, c.robust.method == RobustMethod::None ? InputUnits::Data
+                                                                      : parseInputUnits(c.robust.epsUnits),
+                         /*clamp=*/true);
+  auto objective = makeTrainingObjective(c.robust, nullptr, space, c.seed + 3);
   at::Tensor swaAverage;
   int64_t swaCount = 0;
   TrainOutcome outcome;
@@ -230,7 +237,7 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
 
   for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
     const bool reweight = c.drwEpoch > 0 && epoch >= c.drwEpoch;
-    auto lossFn = makeLoss(c.loss, train.classCounts(), reweight);
+    objective->setBaseLoss(makeLoss(c.loss, train.classCounts(), reweight));
     auto order = torch::randperm(n, generator, torch::kInt64).to(train.inputs.device());
     m_model.setTraining(true);
     double lossSum = 0.0, lr = 0.0;
@@ -251,10 +258,13 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
           // LSQ, to the steps) by the quantizers' straight-through / LSQ rules.
           m_qat->beginStep();
           QatState::WeightScope quantized(m_qat.get());
-          result = computeUpdateGradient(m_model, x, y, lossFn, c.optimizer, m_qat->activationSteps());
+          auto batch = objective->prepare(m_model, x, y);  // attacks the quantized network
+          result = computeUpdateGradient(m_model, batch, objective->function(), c.optimizer,
+                                         m_qat->activationSteps());
           quantized.backpropagate();
         } else {
-          result = computeUpdateGradient(m_model, x, y, lossFn, c.optimizer);
+          auto batch = objective->prepare(m_model, x, y);
+          result = computeUpdateGradient(m_model, batch, objective->function(), c.optimizer);
         }
         optimizer->step();
         if (stepOptimizer) {

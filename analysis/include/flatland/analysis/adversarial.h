@@ -1,5 +1,6 @@
-// Adversarial examples in input space and the robust accuracy they leave: FGSM (Goodfellow et
-// al., 2015), PGD under ℓ∞ and ℓ2 (Madry et al., 2018), batched on the model's device.
+// The robust accuracy adversarial examples leave: FGSM (Goodfellow et al., 2015), PGD under ℓ∞
+// and ℓ2 (Madry et al., 2018), batched on the model's device. The attacks themselves are in
+// flatland/training/adversarial_examples.h (robust training crafts them too).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -10,28 +11,15 @@
 
 #include "flatland/analysis/attack_choices.h"
 #include "flatland/analysis/input_space.h"
+#include "flatland/training/adversarial_examples.h"
 #include "flatland/training/dataset.h"
 #include "flatland/training/model.h"
 #include "flatland/training/progress.h"
 
 namespace flatland::analysis {
 
-struct AttackOptions {
-  AttackKind kind = AttackKind::PgdLinf;
-  double eps = 0.1;            // radius, in the input space's units
-  int64_t steps = 10;          // PGD
-  double stepFraction = 0.25;  // PGD step size as a fraction of eps
-  bool randomStart = true;     // PGD: start uniformly in the ℓ∞ ball / the ℓ2 ball
-  int64_t restarts = 1;        // PGD: tries per sample; the worst one counts
-  uint64_t seed = 0;           // random starts
-};
-
-// Adversarial versions of a batch (inputs in the data's units; returns the same units), for
-// the model as it is (the caller sets eval mode). Maximises the mean cross-entropy. With several
-// restarts, each sample keeps the try it is misclassified under, else the one of highest loss.
-// Parameters' gradients are left untouched.
-at::Tensor adversarialBatch(training::Model& model, const InputSpace& space, const at::Tensor& inputs,
-                            const at::Tensor& labels, const AttackOptions& options);
+using training::AttackOptions;
+using training::adversarialBatch;
 
 struct AttackResult {
   AttackKind kind = AttackKind::Fgsm;

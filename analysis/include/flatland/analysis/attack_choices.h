@@ -1,22 +1,17 @@
-// The attacks' names and the parsing of attack and radius lists, free of LibTorch so the
-// settings tables can check them.
+// The attacks' names and the parsing of attack and radius lists. They live in the training
+// library (robust training crafts attacks too); these names keep the analyses' spelling.
 #pragma once
 
-#include <string>
-#include <vector>
+#include "flatland/training/attack_choices.h"
 
 namespace flatland::analysis {
 
-enum class AttackKind { Fgsm, PgdLinf, PgdL2 };
-
-// "fgsm", "pgd" (ℓ∞), "pgd-l2".
-const std::vector<std::string>& attackNames();
-AttackKind parseAttack(const std::string& name);  // throws InvalidArgument
-std::string attackName(AttackKind kind);
-std::string attackNorm(AttackKind kind);  // "linf" or "l2"
-// "fgsm,pgd" → the attacks, each once, in the given order; throws InvalidArgument.
-std::vector<AttackKind> parseAttackList(const std::string& text);
-// "0.05,0.1" → positive radii; throws InvalidArgument.
-std::vector<double> parsePositiveList(const std::string& text, const std::string& what);
+using training::AttackKind;
+using training::attackName;
+using training::attackNames;
+using training::attackNorm;
+using training::parseAttack;
+using training::parseAttackList;
+using training::parsePositiveList;
 
 }  // namespace flatland::analysis

@@ -17,6 +17,24 @@ enum class LossKind { CrossEntropy, Ldam, Vs };
 // per channel, activations a running max) with the straight-through estimator. Lsq: the steps
 // are learned (Esser et al., 2020).
 enum class QatMethod { Ste, Lsq };
+// The objective each step differentiates (robust_objective.h): the loss on the batch as loaded,
+// or a robust one built on it. Composes with --loss (the base loss) and with --optimizer.
+enum class RobustMethod { None, PgdAt, Trades, Cure, NoiseJsd };
+
+struct RobustConfig {
+  RobustMethod method = RobustMethod::None;
+  std::string epsUnits = "data";  // units of eps, CURE's h and the noise sigmas: data or pixel
+  double eps = 0.1;               // PGD-AT and TRADES: ℓ∞ radius of the attack
+  int64_t steps = 10;             // PGD steps
+  double stepFraction = 0.25;     // PGD step size as a fraction of eps
+  bool noRandomStart = false;     // PGD-AT: start at x instead of uniformly in the ball
+  double tradesBeta = 6.0;        // TRADES' weight of KL(f(x) ‖ f(x')) (Zhang 2019: 6)
+  double cureGamma = 4.0;         // CURE's weight γ of ‖∇ℓ(x + h z) − ∇ℓ(x)‖²
+  double cureH = 0.1;             // CURE's finite-difference step h
+  double jsdLambda = 12.0;        // weight of the Jensen–Shannon consistency (AugMix: 12)
+  std::string noiseSigmas = "0.1,0.2,0.3";  // Gaussian noise levels, one noisy copy each
+  bool noiseCe = false;           // noise-jsd: the base loss on the noisy copies as well
+};
 
 struct OptimizerConfig {
   BaseOptimizer base = BaseOptimizer::Sgd;
@@ -58,6 +76,7 @@ struct TrainConfig {
   double labelNoise = 0.0;      // fraction of training labels replaced by a different class
   double imbalanceRatio = 1.0;  // long tail n_max / n_min; 1 = as loaded
   LossKind loss = LossKind::CrossEntropy;
+  RobustConfig robust;
   int64_t drwEpoch = 0;         // deferred re-weighting from this epoch (1-based); 0 = off
 
   int qatBits = 0;              // fake-quantize weights to this many bits while training; 0 = off

@@ -1,10 +1,10 @@
-#include "flatland/analysis/input_space.h"
+#include "flatland/training/input_space.h"
 
 #include <torch/types.h>
 
 #include "flatland/errors.h"
 
-namespace flatland::analysis {
+namespace flatland::training {
 
 const std::vector<std::string>& inputUnitNames() {
   static const std::vector<std::string> names = {"data", "pixel"};
@@ -17,7 +17,7 @@ InputUnits parseInputUnits(const std::string& name) {
   throw InvalidArgument("input units are data or pixel, got '" + name + "'");
 }
 
-InputSpace::InputSpace(const training::Dataset& data, InputUnits units, bool clamp) : m_units(units) {
+InputSpace::InputSpace(const Dataset& data, InputUnits units, bool clamp) : m_units(units) {
   m_pixelKnown = !data.pixelMean.empty() && data.pixelMean.size() == data.pixelStd.size() &&
                  data.inputs.dim() >= 2 && data.inputs.size(1) == int64_t(data.pixelMean.size());
   if (units == InputUnits::Pixel && !m_pixelKnown)
@@ -73,4 +73,4 @@ at::Tensor InputSpace::clamp(const at::Tensor& inputs) const {
   return torch::minimum(torch::maximum(inputs, m_clampLow.to(inputs.options())), m_clampHigh.to(inputs.options()));
 }
 
-}  // namespace flatland::analysis
+}  // namespace flatland::training

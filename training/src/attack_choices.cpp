@@ -1,11 +1,11 @@
-#include "flatland/analysis/attack_choices.h"
+#include "flatland/training/attack_choices.h"
 
 #include <cmath>
 #include <sstream>
 
 #include "flatland/errors.h"
 
-namespace flatland::analysis {
+namespace flatland::training {
 
 const std::vector<std::string>& attackNames() {
   static const std::vector<std::string> names = {"fgsm", "pgd", "pgd-l2"};
@@ -64,4 +64,4 @@ std::vector<double> parsePositiveList(const std::string& text, const std::string
   return out;
 }
 
-}  // namespace flatland::analysis
+}  // namespace flatland::training
