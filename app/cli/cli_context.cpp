@@ -1,5 +1,6 @@
 #include "cli_context.h"
 
+#include <cmath>
 #include <iostream>
 
 
@@ -20,5 +21,13 @@ void JobOptions::addTo(CLI::App* command, bool withBatchSize) {
 }
 
 void printJson(const nlohmann::json& document) { std::cout << document.dump() << std::endl; }
+
+nlohmann::json finiteOrNull(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
+
+nlohmann::json finiteOrNull(const std::vector<double>& values) {
+  auto out = nlohmann::json::array();
+  for (double v : values) out.push_back(finiteOrNull(v));
+  return out;
+}
 
 }  // namespace flatland::cli

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "flatland/analysis/worker_group.h"
 #include "jobs.h"
@@ -30,6 +31,10 @@ struct JobOptions : app::ModelDataSettings {
 
 // Prints a JSON document on stdout (one line, so scripts can parse it), or nothing.
 void printJson(const nlohmann::json& document);
+
+// A number for the JSON output; NaN and inf (no value) become null, which JSON can hold.
+nlohmann::json finiteOrNull(double x);
+nlohmann::json finiteOrNull(const std::vector<double>& values);
 
 // A subcommand and what it does once the whole command line is parsed.
 struct Command {

@@ -17,20 +17,12 @@ namespace flatland::cli {
 
 namespace {
 
-nlohmann::json finiteOrNull(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
-
-nlohmann::json numbers(const std::vector<double>& values) {
-  auto out = nlohmann::json::array();
-  for (double v : values) out.push_back(finiteOrNull(v));
-  return out;
-}
-
 nlohmann::json spectrumJson(const analysis::SpectrumReport& r) {
   nlohmann::json doc;
   doc["samples"] = r.samples;
   doc["loss"] = finiteOrNull(r.loss);
-  doc["top_eigenvalues"] = numbers(r.top.values);
-  doc["bottom_eigenvalues"] = numbers(r.bottom.values);
+  doc["top_eigenvalues"] = finiteOrNull(r.top.values);
+  doc["bottom_eigenvalues"] = finiteOrNull(r.bottom.values);
   doc["top_converged"] = r.top.products > 0 ? nlohmann::json(r.top.converged) : nlohmann::json(nullptr);
   doc["bottom_converged"] = r.bottom.products > 0 ? nlohmann::json(r.bottom.converged) : nlohmann::json(nullptr);
   if (r.hasTrace)
@@ -39,10 +31,10 @@ nlohmann::json spectrumJson(const analysis::SpectrumReport& r) {
     doc["trace"] = nullptr;
   if (r.hasDensity) {
     auto nodes = nlohmann::json::array(), weights = nlohmann::json::array();
-    for (const auto& row : r.density.nodes) nodes.push_back(numbers(row));
-    for (const auto& row : r.density.weights) weights.push_back(numbers(row));
-    doc["density"] = {{"nodes", nodes}, {"weights", weights}, {"grid", numbers(r.density.grid)},
-                      {"values", numbers(r.density.values)}, {"sigma2", r.density.sigma2}};
+    for (const auto& row : r.density.nodes) nodes.push_back(finiteOrNull(row));
+    for (const auto& row : r.density.weights) weights.push_back(finiteOrNull(row));
+    doc["density"] = {{"nodes", nodes}, {"weights", weights}, {"grid", finiteOrNull(r.density.grid)},
+                      {"values", finiteOrNull(r.density.values)}, {"sigma2", r.density.sigma2}};
   } else {
     doc["density"] = nullptr;
   }
@@ -115,10 +107,10 @@ Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
               }
               if (!report.sweep.batchSizes.empty()) {
                 auto samples = nlohmann::json::array();
-                for (const auto& row : report.sweep.lambdaMax) samples.push_back(numbers(row));
+                for (const auto& row : report.sweep.lambdaMax) samples.push_back(finiteOrNull(row));
                 doc["batch_sweep"] = {{"batch_sizes", report.sweep.batchSizes},
-                                      {"lambda_max_mean", numbers(report.sweep.mean)},
-                                      {"lambda_max_std", numbers(report.sweep.std)},
+                                      {"lambda_max_mean", finiteOrNull(report.sweep.mean)},
+                                      {"lambda_max_std", finiteOrNull(report.sweep.std)},
                                       {"lambda_max_samples", samples},
                                       {"lambda_max_full", finiteOrNull(report.sweep.lambdaMaxFull)}};
               } else {

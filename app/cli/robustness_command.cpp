@@ -14,18 +14,10 @@ namespace flatland::cli {
 
 namespace {
 
-nlohmann::json finiteOrNull(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
-
-nlohmann::json numbers(const std::vector<double>& values) {
-  auto out = nlohmann::json::array();
-  for (double v : values) out.push_back(finiteOrNull(v));
-  return out;
-}
-
 nlohmann::json summaryJson(const analysis::CurvatureSummary& s) {
   return {{"mean", finiteOrNull(s.mean)},
           {"median", finiteOrNull(s.median)},
-          {"per_class_mean", numbers(s.perClassMean)},
+          {"per_class_mean", finiteOrNull(s.perClassMean)},
           {"correct_mean", finiteOrNull(s.correctMean)},
           {"wrong_mean", finiteOrNull(s.wrongMean)},
           {"correct", s.correct},
@@ -36,7 +28,7 @@ nlohmann::json reportJson(const analysis::RobustnessReport& r) {
   nlohmann::json doc;
   doc["clean_accuracy"] = r.robust.cleanAccuracy;
   doc["clean_loss"] = r.robust.cleanLoss;
-  doc["clean_per_class_accuracy"] = numbers(r.robust.cleanPerClassAccuracy);
+  doc["clean_per_class_accuracy"] = finiteOrNull(r.robust.cleanPerClassAccuracy);
   doc["samples"] = r.robust.samples;
   doc["units"] = r.units;
   doc["clamped"] = r.clamped;
@@ -47,11 +39,11 @@ nlohmann::json reportJson(const analysis::RobustnessReport& r) {
                               {"eps", a.eps},
                               {"accuracy", a.accuracy},
                               {"loss", finiteOrNull(a.loss)},
-                              {"per_class_accuracy", numbers(a.perClassAccuracy)}});
+                              {"per_class_accuracy", finiteOrNull(a.perClassAccuracy)}});
   if (r.curvature) {
     const auto& c = *r.curvature;
-    doc["input_curvature"] = {{"lambda_max", numbers(c.lambdaMax)},
-                              {"cure", numbers(c.cure)},
+    doc["input_curvature"] = {{"lambda_max", finiteOrNull(c.lambdaMax)},
+                              {"cure", finiteOrNull(c.cure)},
                               {"cure_step", c.cureStep},
                               {"labels", c.labels},
                               {"predictions", c.predictions},
@@ -67,15 +59,15 @@ nlohmann::json reportJson(const analysis::RobustnessReport& r) {
     auto list = nlohmann::json::array();
     for (size_t k = 0; k < r.corruptions->names.size(); ++k)
       list.push_back({{"corruption", r.corruptions->names[k]},
-                      {"accuracy", numbers(r.corruptions->accuracy[k])},
-                      {"loss", numbers(r.corruptions->loss[k])}});
+                      {"accuracy", finiteOrNull(r.corruptions->accuracy[k])},
+                      {"loss", finiteOrNull(r.corruptions->loss[k])}});
     doc["corruptions"] = {{"results", list}, {"mean_accuracy", r.corruptions->meanAccuracy}};
   } else {
     doc["corruptions"] = nullptr;
   }
   if (r.surface)
     doc["input_surface"] = {{"sample", r.surface->sample}, {"label", r.surface->label},
-                            {"axis", numbers(r.surface->axis)}, {"loss", numbers(r.surface->loss)}};
+                            {"axis", finiteOrNull(r.surface->axis)}, {"loss", finiteOrNull(r.surface->loss)}};
   else
     doc["input_surface"] = nullptr;
   doc["analysis_seconds"] = r.seconds;

@@ -14,8 +14,6 @@ namespace flatland::cli {
 
 namespace {
 
-nlohmann::json finiteOrNull(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
-
 nlohmann::json reportJson(const analysis::SharpnessReport& r) {
   nlohmann::json doc;
   doc["parameters"] = r.parameters;
@@ -102,8 +100,6 @@ void printReport(const analysis::SharpnessReport& r) {
                 r.testLoss, r.gapAccuracy, r.testAccuracy);
 }
 
-nlohmann::json finiteJson(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
-
 nlohmann::json tableJson(const analysis::GeneralizationTable& t) {
   nlohmann::json doc;
   doc["runs"] = t.models;
@@ -111,12 +107,10 @@ nlohmann::json tableJson(const analysis::GeneralizationTable& t) {
   doc["gap_loss"] = t.gapLoss;
   doc["measures"] = nlohmann::json::array();
   for (const auto& m : t.measures) {
-    auto values = nlohmann::json::array();
-    for (double v : m.values) values.push_back(finiteJson(v));
     doc["measures"].push_back({{"name", m.name},
-                               {"values", values},
-                               {"kendall_tau_accuracy_gap", finiteJson(m.tauAccuracyGap)},
-                               {"kendall_tau_loss_gap", finiteJson(m.tauLossGap)}});
+                               {"values", finiteOrNull(m.values)},
+                               {"kendall_tau_accuracy_gap", finiteOrNull(m.tauAccuracyGap)},
+                               {"kendall_tau_loss_gap", finiteOrNull(m.tauLossGap)}});
   }
   return doc;
 }

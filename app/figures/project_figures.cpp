@@ -3,7 +3,10 @@
 #include "robustness_figures.h"
 #include "sharpness_figures.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -17,10 +20,7 @@ namespace {
 using training::Array;
 using training::Node;
 
-std::vector<double> values(const Node& node, const std::string& name) {
-  auto it = node.datasets.find(name);
-  return it == node.datasets.end() ? std::vector<double>{} : it->second.asDoubles();
-}
+std::vector<double> values(const Node& node, const std::string& name) { return datasetValues(node, name); }
 
 
 std::string textOr(const Node& node, const std::string& key, const std::string& fallback) {
@@ -121,6 +121,61 @@ render::Series densitySeries(const Node& density, const std::string& label) {
   return {label, values(density, "grid"), values(density, "values"), false, false};
 }
 
+// An in-memory attribute (never stored): the class counts of the run a Hessian analysis's model
+// came from, when that run is in the same project.
+constexpr const char* kTrainingClassCounts = "training_class_counts";
+
+Node withTrainingCounts(const training::ProjectFile& project, Node node) {
+  if (!node.has(schema::kModel)) return node;
+  const std::string model = node.text(schema::kModel);
+  const auto at = model.find(":/runs/");
+  if (at == std::string::npos) return node;
+  std::string run = model.substr(at + 7);
+  run = run.substr(0, run.find('@'));
+  try {
+    if (!project.exists("/runs/" + run)) return node;
+    const Node runNode = project.read("/runs/" + run, false);
+    if (auto it = runNode.attributes.find("class_counts"); it != runNode.attributes.end())
+      node.attributes[kTrainingClassCounts] = it->second;
+  } catch (const Error&) {
+    // A run that cannot be read leaves the analysed data's counts in place.
+  }
+  return node;
+}
+
+// Per-class λ_max and λ_min against each class's sample count, head (most samples) to tail, when
+// the counts differ (long-tailed data: the tail classes' saddles, Rangwani et al. 2022).
+struct PerClassByCount {
+  std::vector<double> counts, lambdaMax, lambdaMin;
+};
+// The count of each class: the training run's (kTrainingClassCounts, set by withTrainingCounts)
+// when known, else the samples of the analysed data.
+PerClassByCount perClassByCount(const Node& node) {
+  PerClassByCount out;
+  if (!node.groups.count(schema::kPerClass)) return out;
+  std::vector<int64_t> training;
+  if (auto it = node.attributes.find(kTrainingClassCounts); it != node.attributes.end())
+    if (auto* v = std::get_if<std::vector<int64_t>>(&it->second)) training = *v;
+  std::vector<std::array<double, 3>> rows;
+  for (auto& [className, cls] : node.group(schema::kPerClass).groups) {
+    const size_t index = size_t(std::atoi(className.c_str() + className.find('_') + 1));
+    const double count = index < training.size() ? double(training[index])
+                         : cls.has("class_count") ? cls.number("class_count")
+                                                  : NAN;
+    if (std::isfinite(count))
+      rows.push_back({count, cls.has(schema::kLambdaMax) ? cls.number(schema::kLambdaMax) : NAN,
+                      cls.has(schema::kLambdaMin) ? cls.number(schema::kLambdaMin) : NAN});
+  }
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a[0] > b[0]; });
+  if (rows.empty() || rows.front()[0] == rows.back()[0]) return out;  // balanced: nothing to show
+  for (const auto& r : rows) {
+    out.counts.push_back(r[0]);
+    out.lambdaMax.push_back(r[1]);
+    out.lambdaMin.push_back(r[2]);
+  }
+  return out;
+}
+
 std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& name) {
   std::vector<NamedFigure> out;
   if (node.groups.count(schema::kDensity)) {
@@ -170,6 +225,15 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
       traces.series.push_back(trace);
       out.push_back({"per-class-trace", traces});
     }
+    if (auto byCount = perClassByCount(node); !byCount.counts.empty()) {
+      render::CurvesFigure c;
+      c.title = name + ": per-class curvature against class size";
+      c.xLabel = "training samples of the class";
+      c.leftLabel = "eigenvalue of the class's loss Hessian";
+      c.left.push_back({"\u03bb_max", byCount.counts, byCount.lambdaMax, false, true});
+      c.left.push_back({"\u03bb_min", byCount.counts, byCount.lambdaMin, true, true});
+      out.push_back({"per-class-vs-count", c});
+    }
   }
   if (node.groups.count(schema::kBatchSweep)) {
     const Node& sweep = node.group(schema::kBatchSweep);
@@ -205,6 +269,11 @@ std::vector<NamedFigure> quantizeFigures(const Node& node, const std::string& na
 }
 
 }  // namespace
+
+std::vector<double> datasetValues(const Node& node, const std::string& name) {
+  auto it = node.datasets.find(name);
+  return it == node.datasets.end() ? std::vector<double>{} : it->second.asDoubles();
+}
 
 std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project, const std::string& run) {
   auto node = project.read("/runs/" + run);
@@ -246,7 +315,7 @@ std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project
   auto node = project.read("/analyses/" + analysis);
   auto kind = textOr(node, "kind", "");
   if (kind == "surface") return surfaceFigures(node, analysis);
-  if (kind == "hessian") return hessianFigures(node, analysis);
+  if (kind == "hessian") return hessianFigures(withTrainingCounts(project, node), analysis);
   if (kind == "quantize") return quantizeFigures(node, analysis);
   if (kind == "robustness") return robustnessFigures(node, analysis);
   if (kind == "sharpness") return sharpnessFigures(node, analysis);
@@ -316,6 +385,14 @@ std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes, const
   std::vector<NamedFigure> out;
   if (!d.densities.empty()) out.push_back({"density-comparison", d});
   out.push_back({"curvature-comparison", bars});
+  render::CurvesFigure tails;
+  tails.title = "per-class \u03bb_min against class size";
+  tails.xLabel = "samples of the class";
+  tails.leftLabel = "\u03bb_min of the class's loss Hessian";
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (auto byCount = perClassByCount(nodes[i]); !byCount.counts.empty())
+      tails.left.push_back({names[i], byCount.counts, byCount.lambdaMin, false, true});
+  if (!tails.left.empty()) out.push_back({"per-class-count-comparison", tails});
   return out;
 }
 
@@ -341,7 +418,7 @@ std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
     Node node = project.read("/analyses/" + a);
     const std::string kind = textOr(node, "kind", "");
     if (!byKind.count(kind)) kinds.push_back(kind);
-    byKind[kind].first.push_back(std::move(node));
+    byKind[kind].first.push_back(kind == "hessian" ? withTrainingCounts(project, std::move(node)) : std::move(node));
     byKind[kind].second.push_back(a);
   }
   std::vector<NamedFigure> out;

@@ -15,6 +15,9 @@ struct NamedFigure {
   render::Figure figure;
 };
 
+// A dataset of a node as doubles; empty when the node has no such dataset (views leave it out).
+std::vector<double> datasetValues(const training::Node& node, const std::string& name);
+
 // Loss and accuracy against epochs, and per-class accuracy, of /runs/NAME.
 std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project, const std::string& run);
 

@@ -12,10 +12,7 @@ namespace {
 
 using training::Node;
 
-std::vector<double> values(const Node& node, const std::string& name) {
-  auto it = node.datasets.find(name);
-  return it == node.datasets.end() ? std::vector<double>{} : it->second.asDoubles();
-}
+std::vector<double> values(const Node& node, const std::string& name) { return datasetValues(node, name); }
 
 std::vector<std::string> classNames(const Node& node, size_t classes) {
   std::vector<std::string> names;

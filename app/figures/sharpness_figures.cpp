@@ -11,10 +11,7 @@ namespace {
 
 using training::Node;
 
-std::vector<double> values(const Node& node, const std::string& name) {
-  auto it = node.datasets.find(name);
-  return it == node.datasets.end() ? std::vector<double>{} : it->second.asDoubles();
-}
+std::vector<double> values(const Node& node, const std::string& name) { return datasetValues(node, name); }
 
 std::string ballLabel(const Node& node) {
   const std::string norm = node.has(schema::kPerturbationNorm) ? node.text(schema::kPerturbationNorm) : "l2";

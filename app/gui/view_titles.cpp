@@ -59,7 +59,8 @@ QString comparisonSubject(const QString& figureName) {
       {"density-comparison", "spectra"},    {"curvature-comparison", "curvature"},
       {"quantize-comparison", "quantization"}, {"accuracy-comparison", "test accuracy"},
       {"loss-comparison", "loss"},          {"robustness-comparison", "robust accuracy"},
-      {"corruption-comparison", "noise corruptions"}, {"sharpness-comparison", "sharpness"}};
+      {"corruption-comparison", "noise corruptions"}, {"sharpness-comparison", "sharpness"},
+      {"per-class-count-comparison", "per-class curvature"}};
   for (const auto& [name, subject] : subjects)
     if (name == figureName) return subject;
   QString subject = figureName;

@@ -6,6 +6,7 @@
 #include "flatland/analysis/provenance.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
+#include "analysis_slot.h"
 #include "hessian_job.h"
 #include "job_inputs.h"
 #include "job_settings.h"
@@ -71,25 +72,11 @@ HessianJobOutput runHessianAnalysisJob(const HessianJobSettings& j, const JobCon
       {"mode", "eval"}, {"seed", s.seed}, {"samples", j.input.samples},
       {"dtype", inputs.model->dtype() == c10::kDouble ? "float64" : "float32"},
       {"ranks", group ? group->size() : 1}});
-  analysis::Provenance provenance;
-  provenance.kind = "hessian";
-  provenance.model = j.input.model;
-  provenance.data = j.input.data;
-  provenance.samples = j.input.samples > 0 ? j.input.samples : -1;
-  provenance.seed = j.input.seed;
-  provenance.device = out.device;
-  provenance.settingsJson = settings.dump();
-
-  std::optional<training::ProjectFile> project;
-  if (!j.projectPath.empty()) {
-    project = training::ProjectFile::openOrCreate(j.projectPath);
-    out.analysisPath = analysis::newAnalysisPath(*project, "hessian", j.name);
-    auto attributes = provenance.toAttributes();
-    attributes["complete"] = int64_t(0);
-    project->setAttributes(out.analysisPath, attributes);  // visible as incomplete while it runs
-  }
+  const auto provenance = jobProvenance("hessian", j.input, out.device, settings.dump());
+  const AnalysisSlot slot(j.projectPath, "hessian", j.name, provenance);
+  out.analysisPath = slot.path();
   out.report = analysis::runHessianAnalysis(*inputs.model, inputs.data, s, control);
-  if (project) project->put(out.analysisPath, analysis::hessianNode(out.report, provenance));
+  slot.store(analysis::hessianNode(out.report, provenance));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

@@ -1,5 +1,6 @@
 #include "jobs.h"
 
+#include "analysis_slot.h"
 #include "job_inputs.h"
 #include "job_settings.h"
 
@@ -24,11 +25,6 @@
 namespace flatland::app {
 
 namespace {
-
-analysis::Provenance provenanceOf(const std::string& kind, const ModelDataSettings& s, const LoadedInputs& l,
-                                  const nlohmann::json& settings) {
-  return {kind, s.model, s.data, s.samples > 0 ? s.samples : -1, s.seed, l.device.str(), settings.dump()};
-}
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -105,7 +101,7 @@ QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl&
     nlohmann::json stored = nlohmann::json::object();
     settings::addStored(quantizeSettings(), s, stored);
     stored["bits"] = s.bits;  // the widths themselves, not the range typed
-    node.attributes = provenanceOf("quantize", s.input, loaded, stored).toAttributes();
+    node.attributes = jobProvenance("quantize", s.input, loaded.device.str(), stored.dump()).toAttributes();
     node.attributes["float_test_accuracy"] = r.floatAccuracy;
     node.attributes["float_test_loss"] = r.floatLoss;
     node.attributes["complete"] = int64_t(1);

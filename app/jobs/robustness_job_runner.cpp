@@ -8,6 +8,7 @@
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/project_schema.h"
+#include "analysis_slot.h"
 #include "job_inputs.h"
 #include "job_settings.h"
 #include "robustness_job.h"
@@ -59,25 +60,11 @@ RobustnessJobOutput runRobustnessAnalysisJob(const RobustnessJobSettings& j, con
   nlohmann::json settings = nlohmann::json::object();
   settings::addStored(robustnessSettings(), j, settings);
   settings["dtype"] = inputs.model->dtype() == c10::kDouble ? "float64" : "float32";
-  analysis::Provenance provenance;
-  provenance.kind = "robustness";
-  provenance.model = j.input.model;
-  provenance.data = j.input.data;
-  provenance.samples = j.input.samples > 0 ? j.input.samples : -1;
-  provenance.seed = j.input.seed;
-  provenance.device = out.device;
-  provenance.settingsJson = settings.dump();
-
-  std::optional<training::ProjectFile> project;
-  if (!j.projectPath.empty()) {
-    project = training::ProjectFile::openOrCreate(j.projectPath);
-    out.analysisPath = analysis::newAnalysisPath(*project, "robustness", j.name);
-    auto attributes = provenance.toAttributes();
-    attributes[schema::kComplete] = int64_t(0);
-    project->setAttributes(out.analysisPath, attributes);  // visible as incomplete while it runs
-  }
+  const auto provenance = jobProvenance("robustness", j.input, out.device, settings.dump());
+  const AnalysisSlot slot(j.projectPath, "robustness", j.name, provenance);
+  out.analysisPath = slot.path();
   out.report = analysis::runRobustnessAnalysis(*inputs.model, inputs.data, s, control);
-  if (project) project->put(out.analysisPath, analysis::robustnessNode(out.report, provenance));
+  slot.store(analysis::robustnessNode(out.report, provenance));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

@@ -8,6 +8,7 @@
 #include "flatland/errors.h"
 #include "flatland/training/device.h"
 #include "flatland/training/project_file.h"
+#include "analysis_slot.h"
 #include "job_inputs.h"
 #include "job_settings.h"
 #include "sharpness_job_output.h"
@@ -61,25 +62,11 @@ SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& j, const 
   settings.update(nlohmann::json{{"loss", "cross_entropy"}, {"mode", "eval"},
                                  {"dtype", inputs.model->dtype() == c10::kDouble ? "float64" : "float32"},
                                  {"test_samples", out.testSamples}});
-  analysis::Provenance provenance;
-  provenance.kind = "sharpness";
-  provenance.model = j.input.model;
-  provenance.data = j.input.data;
-  provenance.samples = j.input.samples > 0 ? j.input.samples : -1;
-  provenance.seed = j.input.seed;
-  provenance.device = out.device;
-  provenance.settingsJson = settings.dump();
-
-  std::optional<training::ProjectFile> project;
-  if (!j.projectPath.empty()) {
-    project = training::ProjectFile::openOrCreate(j.projectPath);
-    out.analysisPath = analysis::newAnalysisPath(*project, "sharpness", j.name);
-    auto attributes = provenance.toAttributes();
-    attributes["complete"] = int64_t(0);
-    project->setAttributes(out.analysisPath, attributes);  // visible as incomplete while it runs
-  }
+  const auto provenance = jobProvenance("sharpness", j.input, out.device, settings.dump());
+  const AnalysisSlot slot(j.projectPath, "sharpness", j.name, provenance);
+  out.analysisPath = slot.path();
   out.report = analysis::runSharpnessAnalysis(*inputs.model, inputs.data, test ? &*test : nullptr, s, control);
-  if (project) project->put(out.analysisPath, analysis::sharpnessNode(out.report, provenance));
+  slot.store(analysis::sharpnessNode(out.report, provenance));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
