@@ -32,12 +32,11 @@ for config in ${CONFIGS:-ce ldam-drw ldam-drw-sam}; do
     $(config_args "$config") --out "$project" --run "$config" > "/tmp/longtail-$config-train.json"
   "$cli" --json hessian --model "$project:/runs/$config" --data fashion-mnist:test --samples "$hessian_samples" \
     --per-class --top-k 1 --bottom-k 1 --seed 1 --out "$project" --name "hessian-$config" > "/tmp/longtail-$config-hessian.json"
-  python3 - "$config" "$project" "/tmp/longtail-$config-train.json" "/tmp/longtail-$config-hessian.json" <<'PY'
+  "$cli" --json info "$project" > "/tmp/longtail-info.json"
+  python3 - "$config" /tmp/longtail-info.json "/tmp/longtail-$config-train.json" "/tmp/longtail-$config-hessian.json" <<'PY'
 import json, sys
-import h5py
-config, project, train, hessian = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3])), json.load(open(sys.argv[4]))
-with h5py.File(project) as f:
-    counts = list(f[f"runs/{config}"].attrs["class_counts"])
+config, info, train, hessian = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3])), json.load(open(sys.argv[4]))
+counts = next(r for r in info["runs"] if r["name"] == config)["class_counts"]
 accuracy = train["epochs"][-1]["per_class_accuracy"]
 print(f"\n**{config}**: final test accuracy {train['epochs'][-1]['test_accuracy']:.4f}\n")
 print("| class | training samples | test accuracy | λ_max | λ_min |")

@@ -387,7 +387,7 @@ std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes, const
   out.push_back({"curvature-comparison", bars});
   render::CurvesFigure tails;
   tails.title = "per-class \u03bb_min against class size";
-  tails.xLabel = "samples of the class";
+  tails.xLabel = "training samples of the class";
   tails.leftLabel = "\u03bb_min of the class's loss Hessian";
   for (size_t i = 0; i < nodes.size(); ++i)
     if (auto byCount = perClassByCount(nodes[i]); !byCount.counts.empty())

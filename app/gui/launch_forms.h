@@ -1,6 +1,6 @@
 // The forms that launch jobs, one file each: training (train_form.h), Hessian analysis
 // (hessian_form.h), loss surface (surface_form.h), quantization sweep (quantize_form.h) and
-// robustness (robustness_form.h), on
+// robustness (robustness_form.h) and sharpness (sharpness_form.h), on
 // the shared base in launch_form.h. Their widgets are made from the settings tables.
 #pragma once
 
@@ -9,5 +9,6 @@
 #include "model_data_fields.h"
 #include "quantize_form.h"
 #include "robustness_form.h"
+#include "sharpness_form.h"
 #include "surface_form.h"
 #include "train_form.h"

@@ -79,6 +79,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_surfaceForm = new SurfaceForm(path);
   m_quantizeForm = new QuantizeForm(path);
   m_robustnessForm = new RobustnessForm(path);
+  m_sharpnessForm = new SharpnessForm(path);
   m_forms = new QTabWidget;
   m_forms->setObjectName("forms");
   m_forms->addTab(scrollable(m_trainForm), "Train");
@@ -86,12 +87,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_forms->addTab(scrollable(m_surfaceForm), "Surface");
   m_forms->addTab(scrollable(m_quantizeForm), "Quantize");
   m_forms->addTab(scrollable(m_robustnessForm), "Robustness");
+  m_forms->addTab(scrollable(m_sharpnessForm), "Sharpness");
   auto* formDock = new QDockWidget("Run a job", this);
   formDock->setObjectName("formDock");
   formDock->setWidget(m_forms);
   addDockWidget(Qt::RightDockWidgetArea, formDock);
   for (LaunchForm* form : std::initializer_list<LaunchForm*>{m_trainForm, m_hessianForm, m_surfaceForm, m_quantizeForm,
-                                                           m_robustnessForm})
+                                                           m_robustnessForm, m_sharpnessForm})
     connect(form, &LaunchForm::submitted, this, [this](const JobRequest& job) { m_jobs->enqueue(job); });
 
   m_jobPanel = new JobPanel(*m_jobs);

@@ -22,6 +22,7 @@ class HessianForm;
 class SurfaceForm;
 class QuantizeForm;
 class RobustnessForm;
+class SharpnessForm;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -63,6 +64,7 @@ class MainWindow : public QMainWindow {
   SurfaceForm* surfaceForm() const { return m_surfaceForm; }
   QuantizeForm* quantizeForm() const { return m_quantizeForm; }
   RobustnessForm* robustnessForm() const { return m_robustnessForm; }
+  SharpnessForm* sharpnessForm() const { return m_sharpnessForm; }
 
  private:
   void buildMenus();
@@ -90,6 +92,7 @@ class MainWindow : public QMainWindow {
   SurfaceForm* m_surfaceForm = nullptr;
   QuantizeForm* m_quantizeForm = nullptr;
   RobustnessForm* m_robustnessForm = nullptr;
+  SharpnessForm* m_sharpnessForm = nullptr;
   QMenu* m_recentMenu = nullptr;
   QAction* m_resetCamera = nullptr;
   QList<QDockWidget*> m_docks;

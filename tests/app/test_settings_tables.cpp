@@ -59,6 +59,7 @@ TEST(SettingsTables, DefaultsAreValidAndReadBack) {
   expectConsistentDefaults(surfaceSettings());
   expectConsistentDefaults(quantizeSettings());
   expectConsistentDefaults(robustnessSettings());
+  expectConsistentDefaults(sharpnessSettings());
 }
 
 TEST(SettingsTables, RangesNameTheProblem) {
@@ -94,6 +95,7 @@ TEST(SettingsTables, EverySettingIsAnOptionOfItsSubcommand) {
   expectInHelp(surfaceSettings(), "surface");
   expectInHelp(quantizeSettings(), "quantize");
   expectInHelp(robustnessSettings(), "robustness");
+  expectInHelp(sharpnessSettings(), "sharpness");
 }
 
 template <class Config>
@@ -184,6 +186,15 @@ TEST(SettingsTables, EverySettingIsAWidgetOfItsFormAndStoredByItsJob) {
   ASSERT_EQ(robustness.problem(), "");
   robustness.job().work(control);
   expectStored(robustnessSettings(), storedSettings(project, "/analyses/r"));
+
+  SharpnessForm sharpness(path);
+  expectWidgets(sharpness, sharpnessSettings());
+  useSmallData(sharpness.input);
+  sharpness.rho->setText("0.05");
+  sharpness.name->setText("sh");
+  ASSERT_EQ(sharpness.problem(), "");
+  sharpness.job().work(control);
+  expectStored(sharpnessSettings(), storedSettings(project, "/analyses/sh"));
 }
 
 // The drift bug: the GUI chose the surface batch by comparing the device text with "cuda", so
