@@ -121,9 +121,10 @@ render::Series densitySeries(const Node& density, const std::string& label) {
   return {label, values(density, "grid"), values(density, "values"), false, false};
 }
 
-// An in-memory attribute (never stored): the class counts of the run a Hessian analysis's model
-// came from, when that run is in the same project.
+// In-memory attributes (never stored): the class counts of the run a Hessian analysis's model
+// came from, and that run's last per-class test accuracy, when the run is in the same project.
 constexpr const char* kTrainingClassCounts = "training_class_counts";
+constexpr const char* kRunClassAccuracy = "run_class_accuracy";
 
 Node withTrainingCounts(const training::ProjectFile& project, Node node) {
   if (!node.has(schema::kModel)) return node;
@@ -137,6 +138,14 @@ Node withTrainingCounts(const training::ProjectFile& project, Node node) {
     const Node runNode = project.read("/runs/" + run, false);
     if (auto it = runNode.attributes.find("class_counts"); it != runNode.attributes.end())
       node.attributes[kTrainingClassCounts] = it->second;
+    const std::string accuracyPath = "/runs/" + run + "/metrics/per_class_accuracy";
+    if (project.exists(accuracyPath)) {
+      const auto accuracy = project.readDataset(accuracyPath);
+      if (accuracy.shape.size() == 2 && accuracy.shape[0] > 0) {
+        const auto all = accuracy.asDoubles();
+        node.attributes[kRunClassAccuracy] = std::vector<double>(all.end() - accuracy.shape[1], all.end());
+      }
+    }
   } catch (const Error&) {
     // A run that cannot be read leaves the analysed data's counts in place.
   }
@@ -146,7 +155,7 @@ Node withTrainingCounts(const training::ProjectFile& project, Node node) {
 // Per-class λ_max and λ_min against each class's sample count, head (most samples) to tail, when
 // the counts differ (long-tailed data: the tail classes' saddles, Rangwani et al. 2022).
 struct PerClassByCount {
-  std::vector<double> counts, lambdaMax, lambdaMin;
+  std::vector<double> counts, lambdaMax, lambdaMin, trace, testAccuracy;
 };
 // The count of each class: the training run's (kTrainingClassCounts, set by withTrainingCounts)
 // when known, else the samples of the analysed data.
@@ -156,7 +165,10 @@ PerClassByCount perClassByCount(const Node& node) {
   std::vector<int64_t> training;
   if (auto it = node.attributes.find(kTrainingClassCounts); it != node.attributes.end())
     if (auto* v = std::get_if<std::vector<int64_t>>(&it->second)) training = *v;
-  std::vector<std::array<double, 3>> rows;
+  std::vector<double> accuracy;
+  if (auto it = node.attributes.find(kRunClassAccuracy); it != node.attributes.end())
+    if (auto* v = std::get_if<std::vector<double>>(&it->second)) accuracy = *v;
+  std::vector<std::array<double, 5>> rows;
   for (auto& [className, cls] : node.group(schema::kPerClass).groups) {
     const size_t index = size_t(std::atoi(className.c_str() + className.find('_') + 1));
     const double count = index < training.size() ? double(training[index])
@@ -164,7 +176,9 @@ PerClassByCount perClassByCount(const Node& node) {
                                                   : NAN;
     if (std::isfinite(count))
       rows.push_back({count, cls.has(schema::kLambdaMax) ? cls.number(schema::kLambdaMax) : NAN,
-                      cls.has(schema::kLambdaMin) ? cls.number(schema::kLambdaMin) : NAN});
+                      cls.has(schema::kLambdaMin) ? cls.number(schema::kLambdaMin) : NAN,
+                      cls.has(schema::kTrace) ? cls.number(schema::kTrace) : NAN,
+                      index < accuracy.size() ? accuracy[index] : NAN});
   }
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a[0] > b[0]; });
   if (rows.empty() || rows.front()[0] == rows.back()[0]) return out;  // balanced: nothing to show
@@ -172,8 +186,15 @@ PerClassByCount perClassByCount(const Node& node) {
     out.counts.push_back(r[0]);
     out.lambdaMax.push_back(r[1]);
     out.lambdaMin.push_back(r[2]);
+    out.trace.push_back(r[3]);
+    out.testAccuracy.push_back(r[4]);
   }
   return out;
+}
+
+std::vector<double> scaled(std::vector<double> v, double factor) {
+  for (double& x : v) x *= factor;
+  return v;
 }
 
 std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& name) {
@@ -232,6 +253,12 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
       c.leftLabel = "eigenvalue of the class's loss Hessian";
       c.left.push_back({"\u03bb_max", byCount.counts, byCount.lambdaMax, false, true});
       c.left.push_back({"\u03bb_min", byCount.counts, byCount.lambdaMin, true, true});
+      if (std::any_of(byCount.trace.begin(), byCount.trace.end(), [](double v) { return std::isfinite(v); }))
+        c.left.push_back({"trace / 10", byCount.counts, scaled(byCount.trace, 0.1), false, true});
+      if (std::any_of(byCount.testAccuracy.begin(), byCount.testAccuracy.end(), [](double v) { return std::isfinite(v); })) {
+        c.rightLabel = "test accuracy (the run's last epoch)";
+        c.right.push_back({"test accuracy", byCount.counts, byCount.testAccuracy, true, true});
+      }
       out.push_back({"per-class-vs-count", c});
     }
   }
