@@ -6,33 +6,21 @@
 #include <QLineEdit>
 #include <QSpinBox>
 
-#include "flatland/errors.h"
 #include "job_settings.h"
 #include "setting_widgets.h"
 
 namespace flatland::app {
 
-namespace {
-
-template <class W>
-W* make(const std::string& key) {
-  const auto* s = settings::find(hessianSettings(), key);
-  if (!s) throw InvalidArgument("no hessian setting '" + key + "'");
-  return static_cast<W*>(createSettingWidget(*s));
-}
-
-}  // namespace
-
 HessianForm::HessianForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchForm(std::move(projectPath), parent) {
   const auto& table = hessianSettings();
   input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
-  topK = make<QSpinBox>("top_k");
-  bottomK = make<QSpinBox>("bottom_k");
-  trace = make<QCheckBox>("trace");
-  density = make<QCheckBox>("density");
-  perClass = make<QCheckBox>("per_class");
-  batchSweep = make<QLineEdit>("batch_sweep");
-  name = make<QLineEdit>("name");
+  topK = createSettingWidget<QSpinBox>(table, "top_k");
+  bottomK = createSettingWidget<QSpinBox>(table, "bottom_k");
+  trace = createSettingWidget<QCheckBox>(table, "trace");
+  density = createSettingWidget<QCheckBox>(table, "density");
+  perClass = createSettingWidget<QCheckBox>(table, "per_class");
+  batchSweep = createSettingWidget<QLineEdit>(table, "batch_sweep");
+  name = createSettingWidget<QLineEdit>(table, "name");
   name->setPlaceholderText("hessian-<time>");
   m_form->addRow("Top-k eigenvalues", topK);
   m_form->addRow("Bottom-k eigenvalues", bottomK);

@@ -6,34 +6,22 @@
 #include <QLineEdit>
 #include <QSpinBox>
 
-#include "flatland/errors.h"
 #include "job_settings.h"
 #include "setting_widgets.h"
 
 namespace flatland::app {
 
-namespace {
-
-template <class W>
-W* make(const std::string& key) {
-  const auto* s = settings::find(robustnessSettings(), key);
-  if (!s) throw InvalidArgument("no robustness setting '" + key + "'");
-  return static_cast<W*>(createSettingWidget(*s));
-}
-
-}  // namespace
-
 RobustnessForm::RobustnessForm(ProjectPathGetter projectPath, QWidget* parent)
     : LaunchForm(std::move(projectPath), parent) {
   const auto& table = robustnessSettings();
   input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
-  attacks = make<QLineEdit>("attack");
-  eps = make<QLineEdit>("eps");
-  inputCurvature = make<QCheckBox>("input_curvature");
-  corruptions = make<QCheckBox>("corruptions");
-  surfaceSample = make<QSpinBox>("surface_sample");
+  attacks = createSettingWidget<QLineEdit>(table, "attack");
+  eps = createSettingWidget<QLineEdit>(table, "eps");
+  inputCurvature = createSettingWidget<QCheckBox>(table, "input_curvature");
+  corruptions = createSettingWidget<QCheckBox>(table, "corruptions");
+  surfaceSample = createSettingWidget<QSpinBox>(table, "surface_sample");
   surfaceSample->setSpecialValueText("none");
-  name = make<QLineEdit>("name");
+  name = createSettingWidget<QLineEdit>(table, "name");
   name->setPlaceholderText("robustness-<time>");
   m_form->addRow("Attacks", attacks);
   m_form->addRow("Radii (eps)", eps);

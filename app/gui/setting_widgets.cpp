@@ -9,6 +9,8 @@
 #include <climits>
 #include <cmath>
 
+#include "flatland/errors.h"
+
 namespace flatland::app {
 
 namespace {
@@ -22,6 +24,10 @@ int clampToInt(double value) { return int(std::max<double>(INT_MIN, std::min<dou
 void describeWidget(QWidget* widget, const settings::Setting& s) {
   widget->setObjectName(QString::fromStdString(s.key));
   widget->setToolTip(QString::fromStdString(s.describe()));
+}
+
+void throwUnknownSetting(const std::string& key) {
+  throw InvalidArgument("no setting '" + key + "' in the form's settings table");
 }
 
 QWidget* createSettingWidget(const settings::Setting& s) {

@@ -13,6 +13,17 @@ namespace flatland::app {
 
 // A spin box, check box, combo box or line edit for `setting`, at its GUI start value.
 QWidget* createSettingWidget(const settings::Setting& setting);
+// Throws InvalidArgument naming `key`: a form asked for a setting its table does not have.
+[[noreturn]] void throwUnknownSetting(const std::string& key);
+
+// The widget of setting `key` of `table`, as the editor type W the form uses.
+template <class W, class Config>
+W* createSettingWidget(const settings::SettingsTable<Config>& table, const std::string& key) {
+  const auto* setting = settings::find(table, key);
+  if (!setting) throwUnknownSetting(key);
+  return static_cast<W*>(createSettingWidget(*setting));
+}
+
 // Names a widget made elsewhere (an editable combo, say) after `setting` and gives it the tooltip.
 void describeWidget(QWidget* widget, const settings::Setting& setting);
 // Whether `widget` is an editor settingText() reads (spin box, check box, combo box, line edit).

@@ -5,34 +5,22 @@
 #include <QFormLayout>
 #include <QLineEdit>
 
-#include "flatland/errors.h"
 #include "job_settings.h"
 #include "setting_widgets.h"
 
 namespace flatland::app {
 
-namespace {
-
-template <class W>
-W* make(const std::string& key) {
-  const auto* s = settings::find(sharpnessSettings(), key);
-  if (!s) throw InvalidArgument("no sharpness setting '" + key + "'");
-  return static_cast<W*>(createSettingWidget(*s));
-}
-
-}  // namespace
-
 SharpnessForm::SharpnessForm(ProjectPathGetter projectPath, QWidget* parent)
     : LaunchForm(std::move(projectPath), parent) {
   const auto& table = sharpnessSettings();
   input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
-  testData = make<QLineEdit>("test_data");
-  runs = make<QLineEdit>("runs");
+  testData = createSettingWidget<QLineEdit>(table, "test_data");
+  runs = createSettingWidget<QLineEdit>(table, "runs");
   runs->setPlaceholderText("sgd,sam,… (several runs: the generalisation table)");
-  rho = make<QLineEdit>("rho");
-  norm = make<QComboBox>("norm");
-  adaptive = make<QCheckBox>("adaptive");
-  name = make<QLineEdit>("name");
+  rho = createSettingWidget<QLineEdit>(table, "rho");
+  norm = createSettingWidget<QComboBox>(table, "norm");
+  adaptive = createSettingWidget<QCheckBox>(table, "adaptive");
+  name = createSettingWidget<QLineEdit>(table, "name");
   name->setPlaceholderText("sharpness-<time>");
   m_form->addRow("Test data", testData);
   m_form->addRow("Compare runs", runs);
