@@ -4,7 +4,16 @@
 //
 //   hessian_bench [--samples 1000,10000] [--threads 1] [--timing-only] [--train-steps 300]
 //                 [--batch-size 1000] [--data fashion-mnist:test|random-cifar] [--no-power5]
-//                 [--model cnn-small|resnet20|vit-tiny|...] [--device cpu|cuda]
+//                 [--model cnn-small|resnet20|vit-tiny|...|FILE.pt] [--device cpu|cuda]
+//
+// Every product is also timed against a plain HVP, PyTorch's (and PyHessian's) recipe
+// re-implemented with LibTorch in the same process: forward over the whole batch, backward with
+// create_graph, then the double backward of g·v. A FILE.pt model (TorchScript) is used as saved,
+// not trained (--train-steps is ignored for it).
+//
+// The plain HVP is timed twice: first with glibc's default malloc (as PyTorch runs), then, like
+// everything after it, with the allocator settings flatland-cli and the GUI use
+// (training::keepFreedHostMemory).
 //
 // random-cifar: normal 3×32×32 images with random labels (CIFAR-10's sizes, no download); the
 // model is then not trained first (--train-steps applies to Fashion-MNIST only).
@@ -33,6 +42,7 @@
 #include "flatland/analysis/trace_estimator.h"
 #include "flatland/training/dataset.h"
 #include "flatland/training/device.h"
+#include "flatland/training/host_memory.h"
 #include "flatland/training/model.h"
 
 using namespace flatland;
@@ -127,6 +137,27 @@ std::pair<double, double> gradientSeconds(training::Model& model, const training
   return {timer.wallSeconds(), timer.cpuSeconds()};
 }
 
+// PyTorch's HVP as PyHessian computes it, one batch at a time: forward, backward with graph,
+// double backward of g·v. The baseline every Flatland product is compared with.
+std::pair<double, double> plainHvpSeconds(training::Model& model, const training::Dataset& data,
+                                          int64_t batchSize, const std::vector<at::Tensor>& v) {
+  auto params = model.parameters();
+  Timer timer;
+  std::vector<at::Tensor> total;
+  for (int64_t b = 0; b < data.size(); b += batchSize) {
+    const int64_t e = std::min(data.size(), b + batchSize);
+    auto loss = torch::nn::functional::cross_entropy(
+        model.forward(data.inputs.slice(0, b, e).to(model.device())),
+        data.labels.slice(0, b, e).to(model.device()));
+    auto g = torch::autograd::grad({loss}, params, {}, /*retain_graph=*/true, /*create_graph=*/true);
+    auto hv = torch::autograd::grad(g, params, v);
+    if (total.empty()) total = hv;
+    else for (size_t i = 0; i < hv.size(); ++i) total[i].add_(hv[i], double(e - b) / double(data.size()));
+  }
+  if (model.device().is_cuda()) torch::cuda::synchronize();
+  return {timer.wallSeconds(), timer.cpuSeconds()};
+}
+
 // CIFAR-10-sized inputs without the download: normal images, uniformly random labels.
 training::Dataset randomImages(int64_t n) {
   torch::manual_seed(1);
@@ -182,13 +213,16 @@ int main(int argc, char** argv) {
   if (randomCifar) trainSteps = 0;
   const training::ModelShape shape = randomCifar ? training::ModelShape{{3, 32, 32}, 10}
                                                  : training::ModelShape{{1, 28, 28}, 10};
-  auto model = training::makeZooModel(modelName, shape, 0);
+  const bool scripted = modelName.size() > 3 && modelName.substr(modelName.size() - 3) == ".pt";
+  if (scripted) trainSteps = 0;
+  auto model = scripted ? training::loadTorchScriptModel(modelName)
+                        : training::makeZooModel(modelName, shape, 0);
   quickTrain(*model, trainSteps);
   const auto device = training::parseDevice(deviceName);
   model->to(device);
-  std::printf("hessian_bench: zoo:%s (%lld parameters, %lld SGD steps), %s, float32, %s, "
+  std::printf("hessian_bench: %s%s (%lld parameters, %lld SGD steps), %s, float32, %s, "
               "%d intra-op threads, batch %lld\n",
-              modelName.c_str(), static_cast<long long>(model->parameterCount()),
+              scripted ? "" : "zoo:", modelName.c_str(), static_cast<long long>(model->parameterCount()),
               static_cast<long long>(trainSteps), dataSpec.c_str(), device.str().c_str(),
               at::get_num_threads(), static_cast<long long>(batchSize));
 
@@ -197,61 +231,76 @@ int main(int argc, char** argv) {
     options.limit = n;
     auto data = randomCifar ? randomImages(n) : training::loadDataset(dataSpec, options);
     std::printf("\n== %lld samples ==  (RSS before: %.0f MiB)\n", static_cast<long long>(data.size()), currentMiB());
-    std::vector<double> gradWall, gradCpu;
-    model->setTraining(false);
-    gradientSeconds(*model, data, batchSize);  // warm-up
-    for (int r = 0; r < 3; ++r) {
-      auto [w, c] = gradientSeconds(*model, data, batchSize);
-      gradWall.push_back(w);
-      gradCpu.push_back(c);
-    }
-    const double gw = median(gradWall), gc = median(gradCpu);
     auto v = torch::randn({model->parameterCount()}).to(model->device());
-    auto timeProducts = [&](const HessianOperator& op, int reps) {
-      op.apply(v);  // warm-up
+    const auto vParts = model->unflatten(v);
+    auto timePlain = [&] {
+      plainHvpSeconds(*model, data, batchSize, vParts);  // warm-up
       std::vector<double> w, c;
-      for (int r = 0; r < reps; ++r) {
-        Timer t;
-        op.apply(v);
-        if (model->device().is_cuda()) torch::cuda::synchronize();  // kernels run asynchronously
-        w.push_back(t.wallSeconds());
-        c.push_back(t.cpuSeconds());
+      for (int r = 0; r < 3; ++r) {
+        auto [wall, cpu] = plainHvpSeconds(*model, data, batchSize, vParts);
+        w.push_back(wall);
+        c.push_back(cpu);
       }
       return std::pair{median(w), median(c)};
     };
-
-    // Streamed HVP: forward + backward with graph + double backward per batch and product.
-    HessianOptions streamed;
+    static bool allocatorTuned = false;
+    std::pair<double, double> plainSystemMalloc{NAN, NAN};
+    if (!allocatorTuned) {
+      plainSystemMalloc = timePlain();
+      allocatorTuned = training::keepFreedHostMemory();
+    }
+    {  // the operators' memory is freed before the spectra below
+    // Rounds of gradient, plain, streamed and cached products in turn, medians over rounds: on a
+    // shared machine the load drifts, and interleaving keeps it out of the ratios.
+    model->setTraining(false);
+    HessianOptions streamed;  // forward + backward with graph + double backward per batch
     streamed.batchSize = batchSize;
     streamed.storage = HessianOptions::Storage::Streamed;
-    std::pair<double, double> streamedHvp;
-    {
-      HessianOperator op(*model, data, streamed);
-      streamedHvp = timeProducts(op, 3);
-    }
+    HessianOperator streamedOp(*model, data, streamed);
+    streamedOp.apply(v);  // warm-up
     const double peakStreamed = peakMiB();
-    // Cached HVP: graph built once (about one gradient with create_graph), then double backward.
-    HessianOptions cached;
+    HessianOptions cached;  // graph built once (a gradient with create_graph), then double backward
     cached.batchSize = batchSize;
     cached.storage = HessianOptions::Storage::Cached;
-    std::pair<double, double> build, cachedHvp;
-    double peakCached = 0.0;
-    {
+    Timer buildTimer;
+    HessianOperator cachedOp(*model, data, cached);
+    const std::pair<double, double> build{buildTimer.wallSeconds(), buildTimer.cpuSeconds()};
+    cachedOp.apply(v);  // warm-up
+    const double peakCached = peakMiB();
+    gradientSeconds(*model, data, batchSize);       // warm-up
+    plainHvpSeconds(*model, data, batchSize, vParts);  // warm-up
+    auto timed = [&](auto&& work) {
       Timer t;
-      HessianOperator op(*model, data, cached);
-      build = {t.wallSeconds(), t.cpuSeconds()};
-      cachedHvp = timeProducts(op, 5);
-      peakCached = peakMiB();
-    }
-    std::printf("%-34s %9s %9s %12s\n", "", "wall s", "CPU s", "CPU/gradient");
-    auto line = [&](const char* name, std::pair<double, double> t) {
-      std::printf("%-34s %9.4f %9.4f %12.2f\n", name, t.first, t.second, t.second / gc);
+      work();
+      if (model->device().is_cuda()) torch::cuda::synchronize();  // kernels run asynchronously
+      return std::pair{t.wallSeconds(), t.cpuSeconds()};
     };
-    line("gradient (forward+backward)", {gw, gc});
-    line("HVP, streamed", streamedHvp);
+    enum { kGradient, kPlain, kStreamed, kCached, kRows };
+    std::vector<double> wall[kRows], cpu[kRows];
+    auto record = [&](int row, std::pair<double, double> t) {
+      wall[row].push_back(t.first);
+      cpu[row].push_back(t.second);
+    };
+    for (int round = 0; round < 5; ++round) {
+      record(kGradient, gradientSeconds(*model, data, batchSize));
+      record(kPlain, plainHvpSeconds(*model, data, batchSize, vParts));
+      record(kStreamed, timed([&] { streamedOp.apply(v); }));
+      record(kCached, timed([&] { cachedOp.apply(v); }));
+    }
+    auto medianOf = [&](int row) { return std::pair{median(wall[row]), median(cpu[row])}; };
+    const double gc = median(cpu[kGradient]), pc = median(cpu[kPlain]);
+    std::printf("%-34s %9s %9s %12s %12s\n", "", "wall s", "CPU s", "CPU/gradient", "CPU/plain HVP");
+    auto line = [&](const char* name, std::pair<double, double> t) {
+      std::printf("%-34s %9.4f %9.4f %12.2f %12.2f\n", name, t.first, t.second, t.second / gc, t.second / pc);
+    };
+    line("gradient (forward+backward)", medianOf(kGradient));
+    if (!std::isnan(plainSystemMalloc.first)) line("HVP, plain, glibc's default malloc", plainSystemMalloc);
+    line("HVP, plain (PyTorch's recipe)", medianOf(kPlain));
+    line("HVP, streamed", medianOf(kStreamed));
     line("HVP, cached: build graph (once)", build);
-    line("HVP, cached: per product", cachedHvp);
+    line("HVP, cached: per product", medianOf(kCached));
     std::printf("peak memory (VmHWM): %.0f MiB after streamed, %.0f MiB after cached\n", peakStreamed, peakCached);
+    }
     if (timingOnly) continue;
 
     // The operator the eigen-solvers use: Auto (cached up to 5000 samples, streamed above).

@@ -18,6 +18,7 @@
 #include "flatland/analysis/direction.h"
 #include "flatland/analysis/loss_surface.h"
 #include "flatland/training/dataset.h"
+#include "flatland/training/host_memory.h"
 #include "flatland/training/model.h"
 
 using namespace flatland;
@@ -37,6 +38,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  training::keepFreedHostMemory();  // as flatland-cli does (FLATLAND_MALLOC=system: glibc's defaults)
   int64_t samples = 10000, batchSize = 256, points = 15;
   int threads = 0;
   bool full21 = false;

@@ -66,21 +66,21 @@ struct HessianOperator::State {
                            "the model (has training diverged?) and the data");
   }
 
-  // ∂(g·v)/∂w for gradients g that carry a graph; zero where g does not depend on w.
+  // ∂(g·v)/∂w for gradients g that carry a graph; zero where g does not depend on w. v goes in as
+  // the backward's grad_outputs (PyTorch's own recipe) rather than through a g·v node: the
+  // double backward then starts at g without an elementwise product and sum per parameter.
   std::vector<at::Tensor> differentiate(const std::vector<at::Tensor>& g,
                                         const std::vector<at::Tensor>& v, bool retain) const {
-    at::Tensor dot;
+    std::vector<at::Tensor> outputs, seeds;
     for (size_t i = 0; i < g.size(); ++i) {
       if (!g[i].requires_grad()) continue;
-      auto term = (g[i] * v[i]).sum();
-      dot = dot.defined() ? dot + term : term;
+      outputs.push_back(g[i]);
+      seeds.push_back(v[i]);
     }
     std::vector<at::Tensor> out(params.size());
-    if (dot.defined()) {
-      auto hv = torch::autograd::grad({dot}, params, {}, retain, /*create_graph=*/false,
-                                      /*allow_unused=*/true);
-      for (size_t i = 0; i < hv.size(); ++i) out[i] = hv[i];
-    }
+    if (!outputs.empty())
+      out = torch::autograd::grad(outputs, params, seeds, retain, /*create_graph=*/false,
+                                  /*allow_unused=*/true);
     for (size_t i = 0; i < out.size(); ++i)
       if (!out[i].defined()) out[i] = torch::zeros_like(params[i]);
     return out;

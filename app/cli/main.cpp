@@ -13,6 +13,7 @@
 #include "cli_context.h"
 #include "flatland/errors.h"
 #include "flatland/training/device.h"
+#include "flatland/training/host_memory.h"
 #include "flatland/version.h"
 #include "setting_options.h"
 
@@ -25,6 +26,7 @@ bool sharesWork(const std::string& command) { return command == "surface" || com
 
 int main(int argc, char** argv) {
   using namespace flatland::cli;
+  flatland::training::keepFreedHostMemory();  // before any thread starts
   std::unique_ptr<flatland::analysis::WorkerGroup> workers;
   try {
     workers = flatland::analysis::joinLaunchedGroup(argc, argv);

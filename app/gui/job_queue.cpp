@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "flatland/errors.h"
+#include "flatland/training/host_memory.h"
 
 namespace flatland::app {
 
@@ -63,6 +64,9 @@ void JobQueue::runJob(int id) {
       std::lock_guard<std::mutex> lock(m_mutex);
       m_pending.erase(id);
     }
+    // The job's tensors are freed by now; the process keeps freed memory for speed
+    // (keepFreedHostMemory), so hand it back rather than hold the job's peak while idle.
+    training::releaseFreedHostMemory();
     Q_EMIT jobFinished(id, ok, cancelled, message);
   };
   if (entry.token->isCancelled()) return finish(false, true, "cancelled before it started");

@@ -7,10 +7,12 @@
 #include <cstdio>
 
 #include "flatland/render/vtk_landscape_widget.h"
+#include "flatland/training/host_memory.h"
 #include "main_window.h"
 #include "window_capture.h"
 
 int main(int argc, char** argv) {
+  flatland::training::keepFreedHostMemory();  // before any thread starts; jobs release it after
   // VTK needs an OpenGL 3.2 core context; the format must be the default before the app exists.
   flatland::render::VtkLandscapeWidget::setDefaultSurfaceFormat();
 
