@@ -100,7 +100,7 @@ EigenResult lanczosEigen(const SymmetricOperator& op, int64_t k, SpectrumEnd end
                           " must be between 1 and " + std::to_string(n - 1) +
                           " (one less than the operator's dimension " + std::to_string(n) + ")");
   if (!(options.tol > 0.0)) throw InvalidArgument("the eigenvalue tolerance must be positive");
-  int64_t ncv = options.ncv > 0 ? options.ncv : std::max<int64_t>(2 * k + 1, k + 10);
+  int64_t ncv = options.ncv > 0 ? options.ncv : std::max<int64_t>(2 * k, k + 5);
   ncv = std::min(std::max(ncv, k + 1), n);
   const auto start = Clock::now();
   CountingOperator counted(op, control, stage, ncv);
