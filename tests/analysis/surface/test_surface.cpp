@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "flatland/analysis/direction.h"
+#include "flatland/analysis/surface_evaluator.h"
 #include "flatland/analysis/surface_export.h"
 #include "flatland/analysis/loss_surface.h"
 #include "flatland/errors.h"
@@ -375,6 +376,53 @@ TEST(Surface, InterpolationEndpointsEqualBothModelsWithBatchNorm) {
   EXPECT_EQ(back.kind, "interp");
   EXPECT_EQ(back.directions[0].buffers.size(), dirs.directions[0].buffers.size());
   EXPECT_TRUE(torch::equal(back.directions[0].parameters, dirs.directions[0].parameters));
+}
+
+// On the CPU the evaluator runs image models channels-last (surface_evaluator.cpp): the same
+// values as NCHW to float32 rounding (different kernels sum in another order: 1e-5 relative),
+// and the model's parameters are back in NCHW, with their values, once it is gone.
+TEST(Surface, ChannelsLastEvaluationEqualsNchwAndLeavesTheModelAsItWas) {
+  struct Case {
+    std::string name;
+    training::ModelShape shape;
+  };
+  // A grey-scale CNN (its first kernel has one input channel, the case LibTorch takes for NCHW)
+  // and a BatchNorm ResNet on colour images.
+  for (const Case& c : {Case{"cnn-small", {{1, 28, 28}, 10}}, Case{"resnet20", {{3, 8, 8}, 10}}}) {
+    SCOPED_TRACE(c.name);
+    auto model = training::makeZooModel(c.name, c.shape, 3);
+    model->setTraining(false);
+    training::Dataset data;
+    std::vector<int64_t> size = {40};
+    size.insert(size.end(), c.shape.sampleShape.begin(), c.shape.sampleShape.end());
+    data.inputs = torch::randn(size);
+    data.labels = torch::randint(0, 10, {40}, torch::kInt64);
+    data.numClasses = 10;
+    data.spec = "random images";
+    const double lossAtOrigin = training::evaluate(*model, data).loss;
+    auto dirs = randomDirections(*model, 2, 7);
+    // The reference: θ + 0.3·d0 − 0.2·d1 on a copy, evaluated in NCHW.
+    auto moved = model->clone();
+    {
+      torch::NoGradGuard noGrad;
+      auto d0 = moved->unflatten(dirs.directions[0].parameters);
+      auto d1 = moved->unflatten(dirs.directions[1].parameters);
+      auto params = moved->parameters();
+      for (size_t i = 0; i < params.size(); ++i) params[i].add_(d0[i], 0.3).add_(d1[i], -0.2);
+    }
+    const auto reference = training::evaluate(*moved, data);
+    {
+      SurfaceEvaluator evaluator(*model, dirs, 16);
+      evaluator.moveTo({0.3, -0.2, 0.0});
+      const auto prepared = evaluator.prepare(data);
+      EXPECT_TRUE(prepared.inputs.is_contiguous(at::MemoryFormat::ChannelsLast));
+      const auto values = evaluator.evaluate(prepared);
+      EXPECT_NEAR(values.loss, reference.loss, 1e-5 * reference.loss);
+      EXPECT_DOUBLE_EQ(values.accuracy, reference.accuracy);
+    }
+    for (const auto& p : model->parameters()) EXPECT_TRUE(p.is_contiguous());
+    EXPECT_NEAR(training::evaluate(*model, data).loss, lossAtOrigin, 1e-9);
+  }
 }
 
 TEST(Surface, StoredDirectionsAreReusedForAnotherModel) {
