@@ -1,0 +1,89 @@
+"""loss-landscape's own time for a 21×21 surface, for bench/peers/compare.sh.
+
+Trains a small BatchNorm CNN for a few SGD steps, saves it as TorchScript for flatland-cli, then
+computes a 21×21 surface on the first N Fashion-MNIST test images with loss-landscape's own
+functions (net_plotter.create_random_direction: filter-normalised, biases and BN ignored;
+net_plotter.set_weights; evaluation.eval_loss, which runs the model in eval mode), in the loop of
+its plot_surface.crunch, batch 128 (its default), one thread and no loader workers. Prints JSON.
+
+  python loss_landscape_run.py LOSS_LANDSCAPE_DIR OUT.pt [N] [POINTS]
+"""
+import gzip
+import json
+import sys
+import time
+import types
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+root, model_path = sys.argv[1], sys.argv[2]
+samples = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
+points = int(sys.argv[4]) if len(sys.argv) > 4 else 21
+sys.path.insert(0, root)
+# net_plotter imports its CIFAR model zoo, which imports torchvision at the top but is not used
+# here: a stub saves installing torchvision beside the wheel's torch.
+sys.modules.setdefault("torchvision", types.ModuleType("torchvision"))
+import evaluation  # noqa: E402  (loss-landscape's modules)
+import net_plotter  # noqa: E402
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+
+def idx(path, offset):
+    return np.frombuffer(gzip.open(path).read(), np.uint8, offset=offset)
+
+
+def fashion_mnist(split, n):
+    base = "/usr/share/datasets/fashion-mnist/"
+    images = idx(base + split + "-images-idx3-ubyte.gz", 16)[: n * 784].reshape(n, 1, 28, 28)
+    labels = idx(base + split + "-labels-idx1-ubyte.gz", 8)[:n]
+    x = (torch.tensor(images, dtype=torch.float32) / 255 - 0.2860) / 0.3530  # as Flatland loads it
+    return x, torch.tensor(labels, dtype=torch.int64)
+
+
+class BNNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16)
+        self.c2, self.b2 = nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32)
+        self.fc = nn.Linear(32 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.b1(self.c1(x))), 2)
+        x = F.max_pool2d(F.relu(self.b2(self.c2(x))), 2)
+        return self.fc(x.flatten(1))
+
+
+net = BNNet()
+train_x, train_y = fashion_mnist("train", 20000)
+sgd = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+for step in range(300):
+    start = (step * 64) % (20000 - 64)
+    sgd.zero_grad()
+    F.cross_entropy(net(train_x[start:start + 64]), train_y[start:start + 64]).backward()
+    sgd.step()
+net.eval()
+torch.jit.script(net).save(model_path)
+
+x, y = fashion_mnist("t10k", samples)
+loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=128,
+                                     shuffle=False, num_workers=0)
+criterion = nn.CrossEntropyLoss()
+start = time.perf_counter()
+weights = net_plotter.get_weights(net)
+directions = [net_plotter.create_random_direction(net, "weights", "biasbn", "filter") for _ in range(2)]
+coordinates = np.linspace(-1, 1, points)
+losses = np.zeros((points, points))
+for i, a in enumerate(coordinates):
+    for j, b in enumerate(coordinates):
+        net_plotter.set_weights(net, weights, directions, [a, b])
+        losses[i, j], _ = evaluation.eval_loss(net, criterion, loader, False)
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "points": points * points, "samples": samples,
+                  "parameters": sum(p.numel() for p in net.parameters()),
+                  "center_loss": float(losses[points // 2, points // 2]),
+                  "min_loss": float(losses.min()), "max_loss": float(losses.max())}))

@@ -1,0 +1,119 @@
+"""PyHessian's own numbers for bench/pyhessian_compare.sh.
+
+Trains a small CNN (17,786 parameters) for a few SGD steps so its spectrum has structure, saves
+it as TorchScript for flatland-cli, then times PyHessian at its defaults on the first 1,000
+Fashion-MNIST test images: top-5 eigenvalues (power iteration with deflation, maxIter 100, tol
+1e-3) and the trace (Hutchinson, maxIter 100, tol 1e-3), in one thread, as a user runs it. With
+--arpack it also computes the top 5 by ARPACK (scipy's eigsh) as the reference. Prints JSON.
+
+  python pyhessian_run.py PYHESSIAN_DIR OUT.pt [--arpack]
+"""
+import gzip
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+pyhessian_dir, model_path = sys.argv[1], sys.argv[2]
+sys.path.insert(0, pyhessian_dir)
+import pyhessian  # noqa: E402,F401
+
+ph = sys.modules["pyhessian.hessian"]  # the module (the package exports a class of the same name)
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+
+def idx(path, offset):
+    return np.frombuffer(gzip.open(path).read(), np.uint8, offset=offset)
+
+
+def fashion_mnist(split, n):
+    root = "/usr/share/datasets/fashion-mnist/"
+    images = idx(root + split + "-images-idx3-ubyte.gz", 16)[: n * 784].reshape(n, 1, 28, 28)
+    labels = idx(root + split + "-labels-idx1-ubyte.gz", 8)[:n]
+    x = (torch.tensor(images, dtype=torch.float32) / 255 - 0.2860) / 0.3530  # as Flatland loads it
+    return x, torch.tensor(labels, dtype=torch.int64)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 16, 3), nn.Conv2d(16, 32, 3)
+        self.f1, self.f2 = nn.Linear(800, 16), nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.c1(x)), 2)
+        x = F.max_pool2d(F.relu(self.c2(x)), 2)
+        return self.f2(F.relu(self.f1(x.flatten(1))))
+
+
+net = Net()
+train_x, train_y = fashion_mnist("train", 20000)
+sgd = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+for step in range(300):
+    start = (step * 64) % (20000 - 64)
+    sgd.zero_grad()
+    F.cross_entropy(net(train_x[start:start + 64]), train_y[start:start + 64]).backward()
+    sgd.step()
+net.eval()
+torch.jit.script(net).save(model_path)
+
+x, y = fashion_mnist("t10k", 1000)
+products = 0
+original_hvp = ph.hessian_vector_product
+
+
+def counted_hvp(*args, **kwargs):
+    global products
+    products += 1
+    return original_hvp(*args, **kwargs)
+
+
+ph.hessian_vector_product = counted_hvp
+out = {"parameters": sum(p.numel() for p in net.parameters()), "torch": torch.__version__}
+
+start = time.perf_counter()
+hessian = ph.hessian(net, nn.CrossEntropyLoss(), data=(x, y), cuda=False)
+out["setup_seconds"] = time.perf_counter() - start
+
+torch.manual_seed(1)
+products = 0
+start = time.perf_counter()
+values, _ = hessian.eigenvalues(top_n=5)
+out["top5"] = {"seconds": time.perf_counter() - start + out["setup_seconds"], "products": products,
+               "values": [float(v) for v in values]}
+
+torch.manual_seed(2)
+products = 0
+start = time.perf_counter()
+samples = hessian.trace()
+seconds = time.perf_counter() - start + out["setup_seconds"]
+samples = np.array(samples, dtype=np.float64)
+out["trace"] = {"seconds": seconds, "products": products, "mean": float(samples.mean()),
+                "stderr": float(samples.std(ddof=1) / np.sqrt(len(samples))), "samples": len(samples)}
+
+if "--arpack" in sys.argv:
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    params = [p for p in net.parameters()]
+    sizes = [p.numel() for p in params]
+
+    def matvec(v):
+        parts = torch.split(torch.from_numpy(np.asarray(v, dtype=np.float32).ravel()), sizes)
+        hv = torch.autograd.grad(hessian.gradsH, params,
+                                 grad_outputs=[t.view_as(p) for t, p in zip(parts, params)],
+                                 retain_graph=True)
+        return torch.cat([h.reshape(-1) for h in hv]).double().numpy()
+
+    n = sum(sizes)
+    start = time.perf_counter()
+    reference = eigsh(LinearOperator((n, n), matvec=matvec, dtype=np.float64), k=5, which="LA",
+                      tol=1e-10)[0]
+    out["arpack"] = {"values": sorted((float(v) for v in reference), reverse=True),
+                     "seconds": time.perf_counter() - start}
+print(json.dumps(out))
