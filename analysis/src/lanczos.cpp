@@ -100,7 +100,12 @@ EigenResult lanczosEigen(const SymmetricOperator& op, int64_t k, SpectrumEnd end
                           " must be between 1 and " + std::to_string(n - 1) +
                           " (one less than the operator's dimension " + std::to_string(n) + ")");
   if (!(options.tol > 0.0)) throw InvalidArgument("the eigenvalue tolerance must be positive");
-  int64_t ncv = options.ncv > 0 ? options.ncv : std::max<int64_t>(2 * k, k + 5);
+  // The top of a Hessian's spectrum is separated, so a small basis converges sooner; its bottom
+  // sits in the bulk, often a cluster at 0, which needs the larger basis to resolve at all.
+  int64_t ncv = options.ncv;
+  if (ncv <= 0)
+    ncv = end == SpectrumEnd::Largest ? std::max<int64_t>(2 * k, k + 5)
+                                      : std::max<int64_t>(2 * k + 1, k + 10);
   ncv = std::min(std::max(ncv, k + 1), n);
   const auto start = Clock::now();
   CountingOperator counted(op, control, stage, ncv);

@@ -29,9 +29,11 @@ struct EigenOptions {
   // eigenvalue error of an isolated pair is below ‖residual‖²/gap, so 1e-3 gives eigenvalues to
   // a relative accuracy far better than 1e-3 in practice.
   double tol = 1e-3;
-  // Lanczos basis size; 0: min(n, max(2k, k + 5)). Spectra builds the whole basis before its
-  // first convergence test, so a smaller one stops sooner on a separated top spectrum: top-5 of
-  // an 18k-parameter CNN took 18 products with 10 vectors, 22 with 15 (docs/performance.md).
+  // Lanczos basis size; 0: min(n, max(2k, k + 5)) for the largest eigenvalues, min(n, max(2k +
+  // 1, k + 10)) for the smallest. Spectra builds the whole basis before its first convergence
+  // test, so a smaller one stops sooner on a separated top spectrum (top-5 of an 18k-parameter
+  // CNN: 18 products with 10 vectors, 22 with 15; docs/performance.md); the bottom, in the bulk
+  // or a cluster at 0, did not converge with the small basis.
   int64_t ncv = 0;
   int64_t maxRestarts = 100;  // Spectra's maxit
   uint64_t seed = 0;        // start vector (Rademacher)
