@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git
+  # the formatting .ci/run checks (.clang-format; Debian 12's is clang-format 14)
+  clang-format
   # the fixed stack
   libtorch-dev qt6-base-dev libqt6opengl6-dev qt6-svg-dev libvtk9-dev libspectra-dev
   libhdf5-dev libgtest-dev libgmock-dev libeigen3-dev
