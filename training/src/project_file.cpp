@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "flatland/errors.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/version.h"
 #include "hdf5_handle.h"
 
@@ -589,12 +590,12 @@ void checkIsProject(const std::string& path) {
     throw ProjectError(path + " is not an HDF5 file, so it cannot be a Flatland project");
   auto f = openFile(path, H5F_ACC_RDONLY);
   auto attrs = readAttributes(f);
-  auto it = attrs.find("format");
+  auto it = attrs.find(schema::kFormat);
   if (it == attrs.end() || !std::holds_alternative<std::string>(it->second) ||
       std::get<std::string>(it->second) != kProjectFormat)
     throw ProjectError(path + " is an HDF5 file but not a Flatland project (its root has no "
                        "format='flatland-project' attribute); choose another file name");
-  auto version = attrs.find("version");
+  auto version = attrs.find(schema::kVersion);
   if (version != attrs.end() && std::holds_alternative<int64_t>(version->second) &&
       std::get<int64_t>(version->second) > kProjectVersion)
     throw ProjectError(path + " was written by a newer Flatland (schema version " +
@@ -779,12 +780,12 @@ ProjectFile ProjectFile::openOrCreate(const std::string& path) {
   // Another process may create it at the same moment: the first one wins, and both open its file.
   atomicRewrite(path, Rewrite::CreateIfMissing, [](hid_t file) {
     auto root = h5::group(H5Gopen2(file, "/", H5P_DEFAULT));
-    writeAttributes(root, {{"format", std::string(kProjectFormat)},
-                           {"version", kProjectVersion},
-                           {"created", isoTimestampUtc()},
-                           {"flatland_version", std::string(FLATLAND_VERSION)}});
-    openOrCreateGroup(file, "/runs");
-    openOrCreateGroup(file, "/analyses");
+    writeAttributes(root, {{schema::kFormat, std::string(kProjectFormat)},
+                           {schema::kVersion, kProjectVersion},
+                           {schema::kCreated, isoTimestampUtc()},
+                           {schema::kFlatlandVersion, std::string(FLATLAND_VERSION)}});
+    openOrCreateGroup(file, schema::kRunsPath);
+    openOrCreateGroup(file, schema::kAnalysesPath);
   });
   return open(path);
 }
