@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "flatland/analysis/direction_choices.h"
 #include "flatland/training/progress.h"
 #include "flatland/training/train_config.h"
 
@@ -30,6 +32,10 @@ struct ModelDataSettings {
   std::string dataDir;
 };
 
+// The curvature of the Hessian job, indexed as curvatureNames() (job_settings.h): the Hessian
+// itself, or the generalised Gauss-Newton matrix.
+enum class Curvature { Hessian, Ggn };
+
 struct HessianJobSettings {
   ModelDataSettings input;
   int64_t topK = 1;     // 0: skip
@@ -48,7 +54,7 @@ struct HessianJobSettings {
   std::vector<int64_t> batchSweep;  // λ_max of random mini-batches of these sizes
   int64_t sweepRepeats = 5;
   int64_t maxCached = 5000;         // keep the first-order graph up to this many samples
-  std::string curvature = "hessian";  // curvatureNames(): hessian or ggn
+  Curvature curvature = Curvature::Hessian;
   std::string projectPath = "hessian.h5";  // empty: not stored
   std::string name;                 // empty: hessian-<time>
 };
@@ -94,14 +100,14 @@ struct SurfaceJobSettings {
   // empty model, the origin is the run's last checkpoint.
   ModelDataSettings input;
   std::string testData;    // also fills test_loss / test_accuracy
-  // directionKindNames(): random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors)
-  // | pca (of a run's checkpoints) | interp (towards `to`); empty: random, or the kind of a reused
-  // surface.
-  std::string directions;
-  std::string grid;        // X[,Y[,Z]], each lo:hi:n; empty: -1:1:51,-1:1:51 (interp -0.5:1.5:41,
-                           // pca around the trajectory, reused directions the surface's grid)
-  std::string norm;        // directionNormNames(); empty: filter (eigen: none)
-  std::string oneDim;      // oneDimPolicyNames(); empty: zero (eigen: normalize)
+  // random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors) | pca (of a run's
+  // checkpoints) | interp (towards `to`); none: random, or the kind of a reused surface.
+  std::optional<analysis::DirectionKind> directions;
+  // X[,Y[,Z]], each lo:hi:n; empty: analysis::defaultGridFor(the kind) (pca: around the
+  // trajectory; reused directions: the surface's grid).
+  std::string grid;
+  std::optional<analysis::DirectionNorm> norm;  // none: filter (eigen: none)
+  std::optional<analysis::OneDimPolicy> oneDim;  // none: zero (eigen: normalize)
   std::string to;          // interp: the second model (a model spec)
   // NAME or OTHER.h5:NAME: a Hessian analysis (eigenvector directions) or a surface whose stored
   // directions are reused, so two minima are compared along the same vectors.

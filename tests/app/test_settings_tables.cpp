@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "flatland/analysis/grid.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/progress.h"
@@ -60,6 +61,35 @@ TEST(SettingsTables, DefaultsAreValidAndReadBack) {
   expectConsistentDefaults(quantizeSettings());
   expectConsistentDefaults(robustnessSettings());
   expectConsistentDefaults(sharpnessSettings());
+}
+
+// Choices are enums in the settings structs: the table reads and writes their names, and an
+// empty text is "no choice" for the optional ones (the job picks by context).
+TEST(SettingsTables, ChoicesAreEnums) {
+  auto surface = settings::defaults(surfaceSettings());
+  EXPECT_FALSE(surface.directions.has_value());
+  const auto& dirs = *settings::find(surfaceSettings(), "dirs");
+  dirs.set(surface, "pca");
+  EXPECT_EQ(surface.directions, analysis::DirectionKind::Pca);
+  EXPECT_EQ(dirs.get(surface), "pca");
+  dirs.set(surface, "");
+  EXPECT_FALSE(surface.directions.has_value());
+  EXPECT_EQ(dirs.get(surface), "");
+  EXPECT_THROW(dirs.set(surface, "sideways"), InvalidArgument);
+  auto hessian = settings::defaults(hessianSettings());
+  EXPECT_EQ(hessian.curvature, Curvature::Hessian);
+  settings::find(hessianSettings(), "curvature")->set(hessian, "ggn");
+  EXPECT_EQ(hessian.curvature, Curvature::Ggn);
+}
+
+// The default grid the surface job uses is the one its help names.
+TEST(SettingsTables, TheSurfaceGridHelpNamesTheDefaultGrids) {
+  const auto& grid = *settings::find(surfaceSettings(), "grid");
+  for (auto kind : {analysis::DirectionKind::Random, analysis::DirectionKind::Interp})
+    EXPECT_NE(grid.help.find(analysis::defaultGridFor(kind)), std::string::npos) << grid.help;
+  EXPECT_EQ(analysis::defaultGridFor(analysis::DirectionKind::Eigen),
+            analysis::defaultGridFor(analysis::DirectionKind::Random));
+  EXPECT_EQ(analysis::defaultGridFor(analysis::DirectionKind::Pca), "");
 }
 
 TEST(SettingsTables, RangesNameTheProblem) {
