@@ -250,7 +250,23 @@ void writeNode(hid_t file, const std::string& path, const Node& node) {
 
 // ---------------------------------------------------------------- low-level HDF5 reading
 
-AttributeValue readAttribute(hid_t attr, const std::string& name) {
+// The HDF5 path of an object, or of the file holding it (for messages).
+std::string objectName(hid_t object) {
+  const ssize_t size = H5Iget_name(object, nullptr, 0);
+  if (size <= 0) return "?";
+  std::string name(size_t(size), '\0');
+  H5Iget_name(object, name.data(), size_t(size) + 1);
+  return name;
+}
+std::string fileName(hid_t object) {
+  const ssize_t size = H5Fget_name(object, nullptr, 0);
+  if (size <= 0) return "?";
+  std::string name(size_t(size), '\0');
+  H5Fget_name(object, name.data(), size_t(size) + 1);
+  return name;
+}
+
+AttributeValue readAttribute(hid_t object, hid_t attr, const std::string& name) {
   auto type = h5::datatype(H5Aget_type(attr));
   auto space = h5::dataspace(H5Aget_space(attr));
   const hssize_t n = H5Sget_simple_extent_npoints(space);
@@ -289,7 +305,9 @@ AttributeValue readAttribute(hid_t attr, const std::string& name) {
       return out;
     }
     default:
-      return std::string("(unsupported attribute type)");
+      // Compound, enum, reference, …: written by another tool; a made-up value would pass for data.
+      throw ProjectError("attribute '" + name + "' of " + objectName(object) + " in " +
+                         fileName(object) + " has a type Flatland does not read");
   }
 }
 
@@ -302,7 +320,7 @@ Attributes readAttributes(hid_t object) {
     ssize_t len = H5Aget_name(attr, 0, nullptr);
     std::string name(len, '\0');
     H5Aget_name(attr, len + 1, name.data());
-    out[name] = readAttribute(attr, name);
+    out[name] = readAttribute(object, attr, name);
   }
   return out;
 }
