@@ -19,7 +19,8 @@ namespace flatland::app {
 
 // The settings structs below are plain data. Their defaults, ranges, choices and help live in
 // the settings tables (job_settings.h); a job's defaults are settings::defaults(table), which
-// the CLI and the GUI both start from.
+// the CLI and the GUI both start from. The initialisers below agree with the tables (a test
+// says so), so that a default-constructed struct runs the same job.
 
 // The model and data a job works on.
 struct ModelDataSettings {
@@ -32,12 +33,20 @@ struct ModelDataSettings {
   std::string dataDir;
 };
 
+// The model and data settings with a job's own default sample count and batch size.
+inline ModelDataSettings inputWith(int64_t samples, int64_t batchSize) {
+  ModelDataSettings input;
+  input.samples = samples;
+  input.batchSize = batchSize;
+  return input;
+}
+
 // The curvature of the Hessian job, indexed as curvatureNames() (job_settings.h): the Hessian
 // itself, or the generalised Gauss-Newton matrix.
 enum class Curvature { Hessian, Ggn };
 
 struct HessianJobSettings {
-  ModelDataSettings input;
+  ModelDataSettings input = inputWith(1000, 1000);
   int64_t topK = 1;     // 0: skip
   int64_t bottomK = 0;  // 0: skip
   double tolerance = 1e-3;          // Lanczos, on the relative residual
@@ -73,7 +82,7 @@ struct QuantizeJobSettings {
 // Input-space robustness: robust accuracy against attacks, input curvature, corruptions and
 // the input-space surface around one sample.
 struct RobustnessJobSettings {
-  ModelDataSettings input;
+  ModelDataSettings input = inputWith(1000, 500);
   std::string attacks = "fgsm,pgd";  // analysis::attackNames(), comma-separated; "none"
   std::string eps = "0.05,0.1,0.2";  // radii, in epsUnits
   std::string epsUnits = "data";     // data or pixel
@@ -98,7 +107,8 @@ struct RobustnessJobSettings {
 struct SurfaceJobSettings {
   // The origin and the data that fills train_loss/train_accuracy. With pca directions and an
   // empty model, the origin is the run's last checkpoint.
-  ModelDataSettings input;
+  // The batch size 0 resolves by device (resolveSurfaceBatchSize).
+  ModelDataSettings input = inputWith(0, 0);
   std::string testData;    // also fills test_loss / test_accuracy
   // random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors) | pca (of a run's
   // checkpoints) | interp (towards `to`); none: random, or the kind of a reused surface.

@@ -42,15 +42,19 @@ std::string commandOutput(const std::string& command) {
   return out;
 }
 
-// Every default (and GUI start value) is a valid value, and reads back as itself.
+// Every default (and GUI start value) is a valid value, and reads back as itself; and a
+// default-constructed settings struct holds the table's defaults, so code that builds one (tests,
+// benchmarks) runs the job the CLI and the GUI run.
 template <class Config>
 void expectConsistentDefaults(const settings::SettingsTable<Config>& table) {
   const Config defaults = settings::defaults(table);
+  const Config constructed{};
   for (const auto& s : table) {
     EXPECT_EQ(s.problem(s.defaultValue), "") << s.key;
     EXPECT_EQ(s.problem(s.startValue()), "") << s.key << " (GUI start value)";
     EXPECT_FALSE(s.help.empty()) << s.key;
     if (!s.defaultValue.empty()) EXPECT_EQ(s.get(defaults), s.defaultValue) << s.key;
+    EXPECT_EQ(s.get(constructed), s.get(defaults)) << s.key << " (the struct's initialiser)";
   }
 }
 
@@ -61,6 +65,7 @@ TEST(SettingsTables, DefaultsAreValidAndReadBack) {
   expectConsistentDefaults(quantizeSettings());
   expectConsistentDefaults(robustnessSettings());
   expectConsistentDefaults(sharpnessSettings());
+  expectConsistentDefaults(rescaleSettings());
 }
 
 // Choices are enums in the settings structs: the table reads and writes their names, and an
