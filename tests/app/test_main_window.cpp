@@ -49,7 +49,7 @@ std::pair<bool, QString> waitForJobs(MainWindow& window, int timeoutMs = 240000)
   std::pair<bool, QString> last{false, "timed out"};
   auto connection = QObject::connect(window.jobs(), &JobQueue::jobFinished,
                                      [&](int, bool ok, bool, const QString& m) { last = {ok, m}; });
-  QTest::qWaitFor([&] { return !window.jobs()->busy(); }, timeoutMs);
+  (void)QTest::qWaitFor([&] { return !window.jobs()->busy(); }, timeoutMs);
   QTest::qWait(50);  // let the queued finished-signal reach the window
   QObject::disconnect(connection);
   return last;

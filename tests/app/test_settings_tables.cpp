@@ -53,7 +53,9 @@ void expectConsistentDefaults(const settings::SettingsTable<Config>& table) {
     EXPECT_EQ(s.problem(s.defaultValue), "") << s.key;
     EXPECT_EQ(s.problem(s.startValue()), "") << s.key << " (GUI start value)";
     EXPECT_FALSE(s.help.empty()) << s.key;
-    if (!s.defaultValue.empty()) EXPECT_EQ(s.get(defaults), s.defaultValue) << s.key;
+    if (!s.defaultValue.empty()) {
+      EXPECT_EQ(s.get(defaults), s.defaultValue) << s.key;
+    }
     EXPECT_EQ(s.get(constructed), s.get(defaults)) << s.key << " (the struct's initialiser)";
   }
 }
@@ -121,7 +123,9 @@ void expectInHelp(const settings::SettingsTable<Config>& table, const std::strin
   const std::string help = commandOutput(std::string(FLATLAND_CLI) + " " + command + " --help");
   ASSERT_NE(help.find("--help"), std::string::npos) << help;
   for (const auto& s : table)
-    if (s.where & settings::InCli) EXPECT_NE(help.find(s.flag() + " "), std::string::npos) << command << " " << s.flag();
+    if (s.where & settings::InCli) {
+      EXPECT_NE(help.find(s.flag() + " "), std::string::npos) << command << " " << s.flag();
+    }
 }
 
 TEST(SettingsTables, EverySettingIsAnOptionOfItsSubcommand) {
@@ -143,8 +147,9 @@ void expectWidgets(const QWidget& form, const settings::SettingsTable<Config>& t
     // A choice without a default starts at its first entry (the job's own default for "").
     const std::string start =
         s.type == settings::Type::Choice && s.startValue().empty() ? s.choices.front() : s.startValue();
-    if (holdsSettingValue(widget) && s.key != "model" && s.key != "run")
+    if (holdsSettingValue(widget) && s.key != "model" && s.key != "run") {
       EXPECT_EQ(settingText(widget).toStdString(), start) << s.key;
+    }
   }
 }
 
@@ -153,7 +158,9 @@ template <class Config>
 void expectStored(const settings::SettingsTable<Config>& table, const std::string& json) {
   const auto stored = nlohmann::json::parse(json);
   for (const auto& s : table)
-    if (s.where & settings::Stored) EXPECT_TRUE(stored.contains(s.key)) << s.key << " not in " << json;
+    if (s.where & settings::Stored) {
+      EXPECT_TRUE(stored.contains(s.key)) << s.key << " not in " << json;
+    }
 }
 
 std::string storedSettings(const std::string& project, const std::string& path) {

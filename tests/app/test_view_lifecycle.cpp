@@ -71,7 +71,7 @@ void selectEntries(ProjectBrowser& browser, const QStringList& entries) {
 // Ctrl+K as the user presses it (the window must be active for its shortcut).
 void pressCompare(MainWindow& window) {
   window.activateWindow();
-  QTest::qWaitForWindowActive(&window, 2000);
+  (void)QTest::qWaitForWindowActive(&window, 2000);
   QTest::keyClick(&window, Qt::Key_K, Qt::ControlModifier);
 }
 
@@ -88,7 +88,7 @@ void runJob(MainWindow& window, bool succeed) {
                             if (!succeed) throw InvalidArgument("this job fails on purpose");
                             return "done quickly";
                           }});
-  QTest::qWaitFor([&] { return finished; }, 30000);
+  (void)QTest::qWaitFor([&] { return finished; }, 30000);
   QObject::disconnect(c);
   QTest::qWait(400);  // the views' redraw timers (150 ms) fire
 }
@@ -190,7 +190,7 @@ TEST(ViewLifecycle, OpeningAndClosingManyThreeDViewsWhileJobsFinish) {
     }
     // Close the oldest tabs (shown or hidden), as the close button does.
     while (window.views()->count() > 6) Q_EMIT window.views()->tabCloseRequested(round % 2 ? 0 : 1);
-    QTest::qWaitFor([&] { return finished; }, 30000);
+    (void)QTest::qWaitFor([&] { return finished; }, 30000);
     QObject::disconnect(c);
     QTest::qWait(250);
   }

@@ -283,5 +283,5 @@ TEST(WindowJobs, TheRunningJobIsInView) {
   const QRect cell = table->visualItemRect(table->item(last, 0));
   EXPECT_TRUE(table->viewport()->rect().intersects(cell)) << "the running job is below the fold";
   EXPECT_GE(table->viewport()->height(), 4 * table->rowHeight(0)) << "fewer than four rows show";
-  QTest::qWaitFor([&] { return !window.jobs()->busy(); }, 20000);
+  (void)QTest::qWaitFor([&] { return !window.jobs()->busy(); }, 20000);
 }

@@ -550,9 +550,11 @@ void* imageMemcpy(void* dest, const void* src, size_t size, H5FD_file_image_op_t
 }
 void* imageRealloc(void* ptr, size_t size, H5FD_file_image_op_t, void* udata) {
   auto* capture = static_cast<ImageCapture*>(udata);
+  // Found before the realloc: the old pointer is not to be read after it (-Wuse-after-free).
+  const auto old = capture->sizes.find(ptr);
   void* p = std::realloc(ptr, size ? size : 1);
   if (p) {
-    capture->sizes.erase(ptr);
+    if (old != capture->sizes.end()) capture->sizes.erase(old);
     capture->sizes[p] = size;
   }
   return p;

@@ -105,7 +105,9 @@ TEST(LayerSensitivity, AllocationMeetsTheBudgetAndFavoursSensitiveLayers) {
   int64_t total = 0;
   for (auto& t : traces) total += t.parameters;
   for (size_t i = 0; i < traces.size(); ++i) {
-    if (tight.bits[i] < 8) EXPECT_GT(tight.averageBits + double(traces[i].parameters) / double(total), 4.0 + 1e-9);
+    if (tight.bits[i] < 8) {
+      EXPECT_GT(tight.averageBits + double(traces[i].parameters) / double(total), 4.0 + 1e-9);
+    }
   }
   EXPECT_EQ(tight.bits.back(), 8);  // the sensitive layer keeps every bit
   EXPECT_LT(tight.bits[1], 8);      // the large, insensitive middle layer pays
