@@ -107,8 +107,8 @@ DirectionSet randomDirections(const training::Model& model, int count, uint64_t 
   if (count < 1 || count > 3) throw InvalidArgument("a surface has 1 to 3 directions");
   auto generator = at::detail::createCPUGenerator(seed);
   DirectionSet set;
-  set.kind = "random";
-  set.norm = toString(norm);
+  set.kind = DirectionKind::Random;
+  set.norm = norm;
   set.source = "seed " + std::to_string(seed) + ", 1-D tensors " + toString(oneDim);
   const int64_t p = model.parameterCount();
   for (int k = 0; k < count; ++k) {
@@ -135,7 +135,7 @@ DirectionSet eigenDirections(const training::ProjectFile& project, const std::st
   if (!project.exists(analysisPath))
     throw ProjectError(project.path() + " has no analysis " + analysisPath);
   auto node = project.read(analysisPath, false);
-  if (!node.has("kind") || node.text("kind") != "hessian")
+  if (!node.has(schema::kKind) || node.text(schema::kKind) != schema::kKindHessian)
     throw InvalidArgument(analysisPath +
                           " is not a Hessian analysis (kind=\"hessian\"); run "
                           "flatland-cli hessian first or name another analysis");
@@ -151,8 +151,8 @@ DirectionSet eigenDirections(const training::ProjectFile& project, const std::st
     throw InvalidArgument(analysisPath + " stores " + std::to_string(vectors.size(0)) +
                           " eigenvectors, the grid needs " + std::to_string(count));
   DirectionSet set;
-  set.kind = "eigen";
-  set.norm = toString(norm);
+  set.kind = DirectionKind::Eigen;
+  set.norm = norm;
   set.source = project.path() + ":" + analysisPath;
   for (int k = 0; k < count; ++k) {
     auto v = vectors[k].to(torch::kFloat).contiguous();
@@ -188,67 +188,74 @@ DirectionSet interpolationDirection(const training::Model& from, const training:
     d.buffers.push_back({b.name, cpuFloat(it->second) - cpuFloat(b.tensor)});
   }
   DirectionSet set;
-  set.kind = "interp";
-  set.norm = "none";
+  set.kind = DirectionKind::Interp;
+  set.norm = DirectionNorm::None;
   set.source = to.source();
   set.directions.push_back(std::move(d));
   return set;
 }
 
 void addDirectionsTo(training::Node& analysis, const DirectionSet& set) {
-  training::Node& group = analysis.groups["directions"];
-  group.attributes["kind"] = set.kind;
-  group.attributes["norm"] = set.norm;
-  group.attributes["source"] = set.source;
+  training::Node& group = analysis.groups[schema::kDirections];
+  group.attributes[schema::kKind] = toString(set.kind);
+  group.attributes[schema::kNorm] = toString(set.norm);
+  group.attributes[schema::kSource] = set.source;
   for (size_t k = 0; k < set.directions.size(); ++k) {
     const auto& d = set.directions[k];
-    const std::string name = "d" + std::to_string(k);
-    group.datasets[name] = training::toArray(cpuFloat(d.parameters));
+    group.datasets[schema::directionName(int64_t(k))] = training::toArray(cpuFloat(d.parameters));
     if (!d.buffers.empty()) {
-      training::Node& buffers = group.groups[name + "_buffers"];
+      training::Node& buffers = group.groups[schema::directionBuffersName(int64_t(k))];
       for (auto& b : d.buffers) buffers.datasets[b.name] = training::toArray(cpuFloat(b.tensor));
     }
   }
   if (set.trajectory.defined()) {
-    training::Node& trajectory = analysis.groups["trajectory"];
-    trajectory.datasets["coordinates"] =
+    training::Node& trajectory = analysis.groups[schema::kTrajectory];
+    trajectory.datasets[schema::kCoordinates] =
         training::toArray(set.trajectory.to(torch::kCPU, torch::kDouble).contiguous());
-    trajectory.datasets["epochs"] =
+    trajectory.datasets[schema::kEpochs] =
         training::Array::i64(set.trajectoryEpochs, {int64_t(set.trajectoryEpochs.size())});
-    trajectory.attributes["explained_variance"] = set.explainedVariance;
-    analysis.attributes["explained_variance"] = set.explainedVariance;
+    trajectory.attributes[schema::kExplainedVariance] = set.explainedVariance;
+    analysis.attributes[schema::kExplainedVariance] = set.explainedVariance;
   }
 }
 
 DirectionSet readDirections(const training::ProjectFile& project, const std::string& analysisPath,
                             const training::Model& model) {
-  if (!project.exists(analysisPath + "/directions"))
+  const std::string groupPath = analysisPath + "/" + schema::kDirections;
+  if (!project.exists(groupPath))
     throw ProjectError(project.path() + ":" + analysisPath +
                        " stores no directions (not a surface analysis?)");
   auto analysis = project.read(analysisPath, false);
-  auto group = project.read(analysisPath + "/directions");
+  auto group = project.read(groupPath);
+  // The analysis's attribute, else the directions group's, else the fallback.
+  const auto storedText = [&](const char* onAnalysis, const char* onGroup, std::string fallback) {
+    if (analysis.has(onAnalysis)) return analysis.text(onAnalysis);
+    return group.has(onGroup) ? group.text(onGroup) : fallback;
+  };
   DirectionSet set;
-  set.kind = analysis.has("dirs") ? analysis.text("dirs")
-                                  : (group.has("kind") ? group.text("kind") : "random");
-  set.norm = analysis.has("norm") ? analysis.text("norm")
-                                  : (group.has("norm") ? group.text("norm") : "none");
+  try {
+    set.kind = parseDirectionKind(storedText(schema::kDirs, schema::kKind, "random"));
+    set.norm = parseDirectionNorm(storedText(schema::kNorm, schema::kNorm, "none"));
+  } catch (const InvalidArgument& e) {
+    throw ProjectError(project.path() + ":" + analysisPath + ": " + e.what());
+  }
   set.source = project.path() + ":" + analysisPath;
   std::map<std::string, at::Tensor> modelBuffers;
   for (auto& b : model.namedBuffers()) modelBuffers[b.name] = b.tensor;
   const int64_t p = model.parameterCount();
   for (int k = 0; k < 3; ++k) {
-    const std::string name = "d" + std::to_string(k);
+    const std::string name = schema::directionName(k);
     auto it = group.datasets.find(name);
     if (it == group.datasets.end()) break;
     Direction d;
     d.parameters = training::toTensor(it->second).to(torch::kFloat).reshape({-1});
     if (d.parameters.numel() != p)
-      throw InvalidArgument(analysisPath + "/directions/" + name + " has " +
+      throw InvalidArgument(groupPath + "/" + name + " has " +
                             std::to_string(d.parameters.numel()) + " entries but " +
                             model.source() + " has " + std::to_string(p) +
                             " parameters: the directions belong to "
                             "another architecture");
-    auto buffers = group.groups.find(name + "_buffers");
+    auto buffers = group.groups.find(schema::directionBuffersName(k));
     if (buffers != group.groups.end()) {
       for (auto& [bufferName, array] : buffers->second.datasets) {
         auto mb = modelBuffers.find(bufferName);
@@ -261,14 +268,17 @@ DirectionSet readDirections(const training::ProjectFile& project, const std::str
     }
     set.directions.push_back(std::move(d));
   }
-  if (set.directions.empty()) throw ProjectError(analysisPath + "/directions holds no d0");
-  if (project.exists(analysisPath + "/trajectory/coordinates")) {
-    auto trajectory = project.read(analysisPath + "/trajectory");
-    set.trajectory = training::toTensor(trajectory.dataset("coordinates")).to(torch::kDouble);
-    for (double e : trajectory.dataset("epochs").asDoubles())
+  if (set.directions.empty())
+    throw ProjectError(groupPath + " holds no " + schema::directionName(0));
+  const std::string trajectoryPath = analysisPath + "/" + schema::kTrajectory;
+  if (project.exists(trajectoryPath + "/" + schema::kCoordinates)) {
+    auto trajectory = project.read(trajectoryPath);
+    set.trajectory =
+        training::toTensor(trajectory.dataset(schema::kCoordinates)).to(torch::kDouble);
+    for (double e : trajectory.dataset(schema::kEpochs).asDoubles())
       set.trajectoryEpochs.push_back(int64_t(e));
-    if (trajectory.has("explained_variance")) {
-      auto& value = trajectory.attributes.at("explained_variance");
+    if (trajectory.has(schema::kExplainedVariance)) {
+      auto& value = trajectory.attributes.at(schema::kExplainedVariance);
       if (auto* v = std::get_if<std::vector<double>>(&value)) set.explainedVariance = *v;
     }
   }
@@ -277,7 +287,7 @@ DirectionSet readDirections(const training::ProjectFile& project, const std::str
 
 std::string analysisPathOf(const std::string& nameOrPath) {
   if (!nameOrPath.empty() && nameOrPath[0] == '/') return nameOrPath;
-  return "/analyses/" + nameOrPath;
+  return schema::analysisPath(nameOrPath);
 }
 
 }  // namespace flatland::analysis

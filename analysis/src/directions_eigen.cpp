@@ -38,8 +38,8 @@ ComputedEigenDirections computeEigenDirections(training::Model& model,
         "--tol, then pass --from-analysis NAME");
 
   auto& set = out.set;
-  set.kind = "eigen";
-  set.norm = toString(options.norm);
+  set.kind = DirectionKind::Eigen;
+  set.norm = options.norm;
   for (int k = 0; k < count; ++k) {
     const double* row = top.vectors.data() + size_t(k) * size_t(top.n);
     auto v = torch::from_blob(const_cast<double*>(row), {top.n}, torch::kDouble).clone();

@@ -84,7 +84,7 @@ GeneralizationTable generalizationTable(const std::vector<std::string>& models,
 training::Node generalizationNode(const GeneralizationTable& t, const Provenance& provenance) {
   training::Node node;
   node.attributes = provenance.toAttributes();
-  node.attributes["models"] = t.models;
+  node.attributes[schema::kModels] = t.models;
   const auto m = int64_t(t.models.size());
   node.datasets[schema::kGapAccuracy] = training::Array::f64(t.gapAccuracy, {m});
   node.datasets[schema::kGapLoss] = training::Array::f64(t.gapLoss, {m});

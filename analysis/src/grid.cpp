@@ -94,6 +94,19 @@ std::string GridSpec::text() const {
   return out;
 }
 
+std::string defaultGridFor(DirectionKind kind) {
+  switch (kind) {
+    case DirectionKind::Random:
+    case DirectionKind::Eigen:
+      return "-1:1:51,-1:1:51";
+    case DirectionKind::Interp:
+      return "-0.5:1.5:41";
+    case DirectionKind::Pca:
+      break;
+  }
+  return "";
+}
+
 GridSpec GridSpec::parse(const std::string& text) {
   GridSpec spec;
   std::stringstream stream(text);

@@ -289,22 +289,23 @@ void putSpectrum(Node& node, const SpectrumReport& r, int64_t parameters) {
   }
   if (r.hasDensity) {
     Node density;
-    density.datasets["nodes"] = ragged(r.density.nodes);
+    density.datasets[schema::kNodes] = ragged(r.density.nodes);
     std::vector<std::vector<double>> weights = r.density.weights;
     size_t width = 0;
     for (const auto& w : weights) width = std::max(width, w.size());
     for (auto& w : weights) w.resize(width, 0.0);
-    density.datasets["weights"] = ragged(weights);
-    density.datasets["grid"] = Array::f64(r.density.grid, {int64_t(r.density.grid.size())});
-    density.datasets["values"] = Array::f64(r.density.values, {int64_t(r.density.values.size())});
-    density.attributes["sigma2"] = r.density.sigma2;
+    density.datasets[schema::kWeights] = ragged(weights);
+    density.datasets[schema::kGrid] = Array::f64(r.density.grid, {int64_t(r.density.grid.size())});
+    density.datasets[schema::kValues] =
+        Array::f64(r.density.values, {int64_t(r.density.values.size())});
+    density.attributes[schema::kSigma2] = r.density.sigma2;
     node.groups[schema::kDensity] = std::move(density);
   }
-  node.attributes["converged"] = int64_t(converged);
-  node.attributes["hvp_count"] = r.hvpCount;
-  node.attributes["seconds"] = r.seconds;
-  node.attributes["loss"] = r.loss;
-  node.attributes["class_samples"] = r.samples;
+  node.attributes[schema::kConverged] = int64_t(converged);
+  node.attributes[schema::kHvpCount] = r.hvpCount;
+  node.attributes[schema::kSeconds] = r.seconds;
+  node.attributes[schema::kLoss] = r.loss;
+  node.attributes[schema::kClassSamples] = r.samples;
 }
 
 }  // namespace
@@ -312,23 +313,24 @@ void putSpectrum(Node& node, const SpectrumReport& r, int64_t parameters) {
 training::Node hessianNode(const HessianReport& report, const Provenance& provenance) {
   Node node;
   putSpectrum(node, report.full, report.parameters);
-  node.attributes.erase("class_samples");
+  node.attributes.erase(schema::kClassSamples);
   for (auto& [key, value] : provenance.toAttributes()) node.attributes[key] = value;
-  node.attributes["parameters"] = report.parameters;
-  node.attributes["curvature"] = report.curvature;
-  if (report.full.hasTrace) node.attributes["trace_method"] = report.traceMethod;
-  node.attributes["hvp_count"] = report.hvpCount;
-  node.attributes["seconds"] = report.seconds;
+  node.attributes[schema::kParameters] = report.parameters;
+  node.attributes[schema::kCurvature] = report.curvature;
+  if (report.full.hasTrace) node.attributes[schema::kTraceMethod] = report.traceMethod;
+  node.attributes[schema::kHvpCount] = report.hvpCount;
+  node.attributes[schema::kSeconds] = report.seconds;
   if (!report.perClass.empty()) {
     Node perClass;
     for (const auto& c : report.perClass) {
       Node group;
       putSpectrum(group, c.spectrum, report.parameters);
-      group.attributes.erase("class_samples");
-      group.attributes["class_count"] = c.count;
-      group.attributes["class_name"] = c.className;
+      group.attributes.erase(schema::kClassSamples);
+      group.attributes[schema::kClassCount] = c.count;
+      group.attributes[schema::kClassName] = c.className;
       char name[32];
-      std::snprintf(name, sizeof name, "class_%02lld", static_cast<long long>(c.classIndex));
+      std::snprintf(name, sizeof name, "%s%02lld", schema::kClassGroupPrefix,
+                    static_cast<long long>(c.classIndex));
       perClass.groups[name] = std::move(group);
     }
     node.groups[schema::kPerClass] = std::move(perClass);
@@ -342,8 +344,8 @@ training::Node hessianNode(const HessianReport& report, const Provenance& proven
     sweep.datasets[schema::kLambdaMaxStd] = Array::f64(s.std, {sizes});
     sweep.datasets[schema::kLambdaMaxSamples] = ragged(s.lambdaMax);
     sweep.attributes[schema::kLambdaMaxFull] = s.lambdaMaxFull;
-    sweep.attributes["hvp_count"] = s.hvpCount;
-    sweep.attributes["seconds"] = s.seconds;
+    sweep.attributes[schema::kHvpCount] = s.hvpCount;
+    sweep.attributes[schema::kSeconds] = s.seconds;
     node.groups[schema::kBatchSweep] = std::move(sweep);
   }
   node.attributes[schema::kComplete] = int64_t(1);

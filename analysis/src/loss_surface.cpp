@@ -10,6 +10,7 @@
 
 #include "flatland/analysis/provenance.h"
 #include "flatland/errors.h"
+#include "flatland/training/project_schema.h"
 #include "surface_storage.h"
 
 namespace flatland::analysis {
@@ -220,7 +221,7 @@ SurfaceResult computeSurface(const training::ProjectFile& project, training::Mod
 
   SurfaceEvaluator evaluator(origin, used, settings.batchSize);
   SurfaceState st;
-  st.analysisPath = newAnalysisPath(project, "surface", settings.name);
+  st.analysisPath = newAnalysisPath(project, schema::kKindSurface, settings.name);
   st.grid = grid;
   const size_t n = size_t(grid.points());
   st.done.assign(n, 0);

@@ -4,13 +4,13 @@
 
 #include "flatland/errors.h"
 #include "flatland/training/checkpoint.h"
+#include "flatland/training/project_schema.h"
 
 namespace flatland::analysis {
 
 Trajectory loadTrajectory(const training::ProjectFile& project, const std::string& run,
                           const training::Model& like) {
-  const std::string runPath = "/runs/" + run;
-  if (!project.exists(runPath))
+  if (!project.exists(schema::runPath(run)))
     throw ProjectError(project.path() + " has no run named '" + run + "'");
   Trajectory trajectory;
   trajectory.epochs = training::checkpointEpochs(project, run);
@@ -21,7 +21,7 @@ Trajectory loadTrajectory(const training::ProjectFile& project, const std::strin
   auto model = like.clone();
   std::vector<at::Tensor> rows;
   for (int64_t epoch : trajectory.epochs) {
-    auto node = project.read(runPath + "/checkpoints/" + training::checkpointName(epoch));
+    auto node = project.read(training::checkpointPath(run, epoch));
     training::loadCheckpoint(*model, node);
     rows.push_back(model->flatParameters().to(torch::kCPU, torch::kDouble));
     if (!torch::isfinite(rows.back()).all().item<bool>())
@@ -65,8 +65,8 @@ DirectionSet pcaDirections(const Trajectory& trajectory, const training::Model& 
         "the checkpoints of the run are identical (after zeroing 1-D tensors): "
         "no direction to find");
   DirectionSet set;
-  set.kind = "pca";
-  set.norm = "none";
+  set.kind = DirectionKind::Pca;
+  set.norm = DirectionNorm::None;
   set.trajectoryEpochs = trajectory.epochs;
   std::vector<at::Tensor> components;
   for (int k = 0; k < count; ++k) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "flatland/training/model_spec.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/version.h"
 
 namespace flatland::analysis {
@@ -28,19 +29,21 @@ training::Attributes Provenance::toAttributes() const {
       // rather than fail the analysis; it is tried again with the next attributes.
     }
   }
-  training::Attributes attributes = {{"kind", kind},
-                                     {"model", model},
-                                     {"data", data},
-                                     {"samples", samples},
-                                     {"seed", static_cast<int64_t>(seed)},
-                                     {"device", device},
-                                     {"settings", settingsJson},
-                                     {"created", training::isoTimestampUtc()},
-                                     {"flatland_version", std::string(FLATLAND_VERSION)}};
+  training::Attributes attributes = {{schema::kKind, kind},
+                                     {schema::kModel, model},
+                                     {schema::kData, data},
+                                     {schema::kSamples, samples},
+                                     {schema::kSeed, static_cast<int64_t>(seed)},
+                                     {schema::kDevice, device},
+                                     {schema::kSettings, settingsJson},
+                                     {schema::kCreated, training::isoTimestampUtc()},
+                                     {schema::kFlatlandVersion, std::string(FLATLAND_VERSION)}};
   if (modelIdentity) {
-    if (modelIdentity->checkpointEpoch) attributes["model_epoch"] = *modelIdentity->checkpointEpoch;
-    if (modelIdentity->fileBytes) attributes["model_file_bytes"] = *modelIdentity->fileBytes;
-    if (modelIdentity->fileFnv1a64) attributes["model_file_fnv1a64"] = hex64(*modelIdentity->fileFnv1a64);
+    if (modelIdentity->checkpointEpoch)
+      attributes[schema::kModelEpoch] = *modelIdentity->checkpointEpoch;
+    if (modelIdentity->fileBytes) attributes[schema::kModelFileBytes] = *modelIdentity->fileBytes;
+    if (modelIdentity->fileFnv1a64)
+      attributes[schema::kModelFileFnv1a64] = hex64(*modelIdentity->fileFnv1a64);
   }
   return attributes;
 }
@@ -50,20 +53,23 @@ Provenance Provenance::fromAttributes(const training::Attributes& attributes) {
   node.attributes = attributes;
   Provenance p;
   auto textOr = [&](const char* key) { return node.has(key) ? node.text(key) : std::string(); };
-  p.kind = textOr("kind");
-  p.model = textOr("model");
-  p.data = textOr("data");
-  p.device = textOr("device");
-  p.settingsJson = textOr("settings");
-  p.samples = node.has("samples") ? int64_t(node.number("samples")) : -1;
-  p.seed = node.has("seed") ? uint64_t(node.number("seed")) : 0;
-  if (node.has("model_epoch") || node.has("model_file_bytes") || node.has("model_file_fnv1a64")) {
+  p.kind = textOr(schema::kKind);
+  p.model = textOr(schema::kModel);
+  p.data = textOr(schema::kData);
+  p.device = textOr(schema::kDevice);
+  p.settingsJson = textOr(schema::kSettings);
+  p.samples = node.has(schema::kSamples) ? int64_t(node.number(schema::kSamples)) : -1;
+  p.seed = node.has(schema::kSeed) ? uint64_t(node.number(schema::kSeed)) : 0;
+  if (node.has(schema::kModelEpoch) || node.has(schema::kModelFileBytes) ||
+      node.has(schema::kModelFileFnv1a64)) {
     training::ModelIdentity identity;
-    if (node.has("model_epoch")) identity.checkpointEpoch = int64_t(node.number("model_epoch"));
-    if (node.has("model_file_bytes")) identity.fileBytes = int64_t(node.number("model_file_bytes"));
-    if (node.has("model_file_fnv1a64")) {
+    if (node.has(schema::kModelEpoch))
+      identity.checkpointEpoch = int64_t(node.number(schema::kModelEpoch));
+    if (node.has(schema::kModelFileBytes))
+      identity.fileBytes = int64_t(node.number(schema::kModelFileBytes));
+    if (node.has(schema::kModelFileFnv1a64)) {
       try {
-        identity.fileFnv1a64 = std::stoull(node.text("model_file_fnv1a64"), nullptr, 16);
+        identity.fileFnv1a64 = std::stoull(node.text(schema::kModelFileFnv1a64), nullptr, 16);
       } catch (const std::exception&) {
         // not written by Flatland: leave the hash out
       }
@@ -75,7 +81,8 @@ Provenance Provenance::fromAttributes(const training::Attributes& attributes) {
 
 std::string newAnalysisPath(const training::ProjectFile& project, const std::string& kind,
                             const std::string& name) {
-  std::string base = "/analyses/" + training::sanitizeName(name.empty() ? kind + "-" + training::isoTimestampUtc() : name);
+  std::string base = schema::analysisPath(
+      training::sanitizeName(name.empty() ? kind + "-" + training::isoTimestampUtc() : name));
   std::string path = base;
   for (int n = 2; project.exists(path); ++n) path = base + "-" + std::to_string(n);
   return path;

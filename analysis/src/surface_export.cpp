@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "flatland/errors.h"
+#include "flatland/training/project_schema.h"
 
 namespace flatland::analysis {
 
@@ -25,18 +26,19 @@ struct StoredSurface {
 StoredSurface readStored(const ProjectFile& project, const std::string& path) {
   if (!project.exists(path)) throw ProjectError(project.path() + " has no analysis " + path);
   auto node = project.read(path, false);
-  if (!node.has("kind") || node.text("kind") != "surface")
+  if (!node.has(schema::kKind) || node.text(schema::kKind) != schema::kKindSurface)
     throw ProjectError(path + " in " + project.path() + " is not a surface analysis");
   StoredSurface s;
-  for (const char* name : {"xcoordinates", "ycoordinates", "zcoordinates"})
+  for (const char* name : schema::kAxisCoordinates)
     if (project.exists(path + "/" + name))
       s.coordinates.push_back(project.readDataset(path + "/" + name).asDoubles());
-  if (s.coordinates.empty()) throw ProjectError(path + " has no xcoordinates");
+  if (s.coordinates.empty()) throw ProjectError(path + " has no " + schema::kXCoordinates);
   for (auto it = s.coordinates.rbegin(); it != s.coordinates.rend(); ++it)
     s.shape.push_back(int64_t(it->size()));
-  auto doneArray = project.readDataset(path + "/done");
+  auto doneArray = project.readDataset(path + "/" + schema::kDone);
   for (double d : doneArray.asDoubles()) s.done.push_back(int64_t(d));
-  for (const char* name : {"train_loss", "train_accuracy", "test_loss", "test_accuracy"}) {
+  for (const char* name : {schema::kTrainLoss, schema::kTrainAccuracy, schema::kTestLoss,
+                           schema::kTestAccuracy}) {
     if (!project.exists(path + "/" + name)) continue;
     auto values = project.readDataset(path + "/" + name).asDoubles();
     if (values.size() != s.done.size())
@@ -85,25 +87,25 @@ void exportLossLandscape(const ProjectFile& project, const std::string& analysis
   auto out = ProjectFile::openOrCreate(outFile);
   ProjectFile::Transaction tx;
   // A stand-alone file: only the surface's arrays at the root (no empty runs/analyses groups).
-  tx.remove("/runs").remove("/analyses");
-  static const char* coordinateNames[] = {"xcoordinates", "ycoordinates", "zcoordinates"};
+  tx.remove(schema::kRunsPath).remove(schema::kAnalysesPath);
   for (size_t a = 0; a < s.coordinates.size(); ++a)
-    tx.putDataset(std::string("/") + coordinateNames[a],
+    tx.putDataset(std::string("/") + schema::kAxisCoordinates[a],
                   Array::f64(s.coordinates[a], {int64_t(s.coordinates[a].size())}));
   for (auto& [name, values] : s.values) {
     auto v = transposed(values, s.shape);
     std::string target = name;
     // loss-landscape's names and units: train_acc / test_acc in percent.
-    if (name == "train_accuracy" || name == "test_accuracy") {
+    if (name == schema::kTrainAccuracy || name == schema::kTestAccuracy) {
       target = name.substr(0, name.find('_')) + "_acc";
       for (auto& x : v) x *= 100.0;
     }
     tx.putDataset("/" + target, Array::f64(v, shapeXY));
   }
-  tx.putDataset("/done", Array::i64(transposed(s.done, s.shape), shapeXY));
+  tx.putDataset(std::string("/") + schema::kDone, Array::i64(transposed(s.done, s.shape), shapeXY));
   tx.setAttributes(
-      "/", {{"flatland_analysis", project.path() + ":" + analysisPath},
-            {"layout", std::string("loss-landscape: arrays indexed [x, y], accuracy in percent")}});
+      "/", {{schema::kFlatlandAnalysis, project.path() + ":" + analysisPath},
+            {schema::kLayout,
+             std::string("loss-landscape: arrays indexed [x, y], accuracy in percent")}});
   out.commit(tx);
 }
 

@@ -6,6 +6,7 @@
 
 #include "flatland/analysis/provenance.h"
 #include "flatland/errors.h"
+#include "flatland/training/project_schema.h"
 
 namespace flatland::analysis {
 
@@ -33,17 +34,17 @@ void commitState(const training::ProjectFile& project, const SurfaceState& st, b
   auto put = [&](const char* name, const std::vector<double>& values) {
     if (!values.empty()) tx.putDataset(st.analysisPath + "/" + name, training::Array::f64(values, shape));
   };
-  put("train_loss", st.trainLoss);
-  put("train_accuracy", st.trainAccuracy);
-  put("test_loss", st.testLoss);
-  put("test_accuracy", st.testAccuracy);
-  tx.putDataset(st.analysisPath + "/done", training::Array::i64(st.done, shape));
+  put(schema::kTrainLoss, st.trainLoss);
+  put(schema::kTrainAccuracy, st.trainAccuracy);
+  put(schema::kTestLoss, st.testLoss);
+  put(schema::kTestAccuracy, st.testAccuracy);
+  tx.putDataset(st.analysisPath + "/" + schema::kDone, training::Array::i64(st.done, shape));
   const int64_t pointsDone = std::count(st.done.begin(), st.done.end(), int64_t{1});
-  training::Attributes attributes = {{"complete", int64_t(complete ? 1 : 0)},
-                                     {"points_done", pointsDone},
-                                     {"updated", training::isoTimestampUtc()}};
+  training::Attributes attributes = {{schema::kComplete, int64_t(complete ? 1 : 0)},
+                                     {schema::kPointsDone, pointsDone},
+                                     {schema::kUpdated, training::isoTimestampUtc()}};
   const double lossMin = lossMinOf(st);
-  if (!std::isnan(lossMin)) attributes["loss_min"] = lossMin;
+  if (!std::isnan(lossMin)) attributes[schema::kLossMin] = lossMin;
   tx.setAttributes(st.analysisPath, attributes);
   project.commit(tx);
 }
@@ -60,7 +61,7 @@ void writeNewSurface(const training::ProjectFile& project, const SurfaceState& s
                      const SurfaceSettings& settings) {
   const auto& grid = st.grid;
   Provenance provenance;
-  provenance.kind = "surface";
+  provenance.kind = schema::kKindSurface;
   provenance.model = settings.modelSpec.empty() ? origin.source() : settings.modelSpec;
   provenance.data = settings.dataSpec.empty() ? (train ? train->spec : "") : settings.dataSpec;
   provenance.samples = settings.samples;
@@ -69,32 +70,32 @@ void writeNewSurface(const training::ProjectFile& project, const SurfaceState& s
   provenance.settingsJson = settings.settingsJson;
   training::Node node;
   node.attributes = provenance.toAttributes();
-  node.attributes["complete"] = int64_t(0);
-  node.attributes["points_done"] = int64_t(0);
-  node.attributes["dirs"] = used.kind;
-  node.attributes["norm"] = used.norm;
-  node.attributes["grid"] = grid.text();
-  node.attributes["origin"] = provenance.model;
-  node.attributes["directions_source"] = used.source;
-  node.attributes["test_data"] =
+  node.attributes[schema::kComplete] = int64_t(0);
+  node.attributes[schema::kPointsDone] = int64_t(0);
+  node.attributes[schema::kDirs] = toString(used.kind);
+  node.attributes[schema::kNorm] = toString(used.norm);
+  node.attributes[schema::kGrid] = grid.text();
+  node.attributes[schema::kOrigin] = provenance.model;
+  node.attributes[schema::kDirectionsSource] = used.source;
+  node.attributes[schema::kTestData] =
       settings.testDataSpec.empty() ? (test ? test->spec : "") : settings.testDataSpec;
-  node.attributes["loss_at_origin"] = st.lossAtOrigin;
-  node.attributes["parameter_count"] = origin.parameterCount();
-  static const char* coordinateNames[] = {"xcoordinates", "ycoordinates", "zcoordinates"};
+  node.attributes[schema::kLossAtOrigin] = st.lossAtOrigin;
+  node.attributes[schema::kParameterCount] = origin.parameterCount();
   for (size_t a = 0; a < grid.axes.size(); ++a) {
     auto coords = grid.axes[a].coordinates();
-    node.datasets[coordinateNames[a]] = training::Array::f64(coords, {int64_t(coords.size())});
+    node.datasets[schema::kAxisCoordinates[a]] =
+        training::Array::f64(coords, {int64_t(coords.size())});
   }
   addDirectionsTo(node, used);
   const auto shape = grid.shape();
-  node.datasets["done"] = training::Array::i64(st.done, shape);
+  node.datasets[schema::kDone] = training::Array::i64(st.done, shape);
   auto putValues = [&](const char* name, const std::vector<double>& values) {
     if (!values.empty()) node.datasets[name] = training::Array::f64(values, shape);
   };
-  putValues("train_loss", st.trainLoss);
-  putValues("train_accuracy", st.trainAccuracy);
-  putValues("test_loss", st.testLoss);
-  putValues("test_accuracy", st.testAccuracy);
+  putValues(schema::kTrainLoss, st.trainLoss);
+  putValues(schema::kTrainAccuracy, st.trainAccuracy);
+  putValues(schema::kTestLoss, st.testLoss);
+  putValues(schema::kTestAccuracy, st.testAccuracy);
   project.put(st.analysisPath, node);
 }
 
@@ -118,25 +119,29 @@ SurfaceResult readSurface(const training::ProjectFile& project, const std::strin
   if (!project.exists(analysisPath))
     throw ProjectError(project.path() + " has no analysis " + analysisPath);
   auto node = project.read(analysisPath, false);
-  if (!node.has("kind") || node.text("kind") != "surface")
+  if (!node.has(schema::kKind) || node.text(schema::kKind) != schema::kKindSurface)
     throw ProjectError(analysisPath + " is not a surface analysis");
   SurfaceResult r;
   r.analysisPath = analysisPath;
-  r.grid = GridSpec::parse(node.text("grid"));
-  r.trainLoss = readValues(project, analysisPath + "/train_loss");
-  r.trainAccuracy = readValues(project, analysisPath + "/train_accuracy");
-  r.testLoss = readValues(project, analysisPath + "/test_loss");
-  r.testAccuracy = readValues(project, analysisPath + "/test_accuracy");
-  for (double d : readValues(project, analysisPath + "/done")) r.done.push_back(int64_t(d));
+  r.grid = GridSpec::parse(node.text(schema::kGrid));
+  const auto stored = [&](const char* name) {
+    return readValues(project, analysisPath + "/" + name);
+  };
+  r.trainLoss = stored(schema::kTrainLoss);
+  r.trainAccuracy = stored(schema::kTrainAccuracy);
+  r.testLoss = stored(schema::kTestLoss);
+  r.testAccuracy = stored(schema::kTestAccuracy);
+  for (double d : stored(schema::kDone)) r.done.push_back(int64_t(d));
   const size_t n = size_t(r.grid.points());
   if (r.done.size() != n)
-    throw ProjectError(analysisPath + "/done does not match the grid " + node.text("grid"));
+    throw ProjectError(analysisPath + "/" + schema::kDone + " does not match the grid " +
+                       node.text(schema::kGrid));
   for (auto* v : {&r.trainLoss, &r.trainAccuracy, &r.testLoss, &r.testAccuracy})
     if (!v->empty() && v->size() != n)
       throw ProjectError(analysisPath + ": a value array does not match the grid");
-  r.complete = node.has("complete") && node.number("complete") != 0;
-  r.lossAtOrigin = node.has("loss_at_origin") ? node.number("loss_at_origin") : kNaN;
-  r.lossMin = node.has("loss_min") ? node.number("loss_min") : kNaN;
+  r.complete = node.has(schema::kComplete) && node.number(schema::kComplete) != 0;
+  r.lossAtOrigin = node.has(schema::kLossAtOrigin) ? node.number(schema::kLossAtOrigin) : kNaN;
+  r.lossMin = node.has(schema::kLossMin) ? node.number(schema::kLossMin) : kNaN;
   return r;
 }
 

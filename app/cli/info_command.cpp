@@ -56,7 +56,7 @@ Command addInfoCommand(CLI::App& app, const GlobalOptions& global) {
               std::vector<std::pair<std::string, std::string>> skipped;  // name, why
             };
             std::map<std::string, Section> sections;
-            for (const char* name : {"runs", "analyses"}) {
+            for (const char* name : {schema::kRuns, schema::kAnalyses}) {
               const std::string sectionPath = std::string("/") + name;
               auto& section = sections[name];
               if (!project.exists(sectionPath)) continue;
@@ -74,7 +74,7 @@ Command addInfoCommand(CLI::App& app, const GlobalOptions& global) {
             nlohmann::json doc;
             doc["project"] = *path;
             for (auto& [key, value] : root.attributes) doc["attributes"][key] = toJson(value);
-            for (const char* name : {"runs", "analyses"}) {
+            for (const char* name : {schema::kRuns, schema::kAnalyses}) {
               const auto& section = sections[name];
               doc[name] = nlohmann::json::array();
               for (const auto& entry : section.entries) {
@@ -88,9 +88,9 @@ Command addInfoCommand(CLI::App& app, const GlobalOptions& global) {
             }
             if (global.json) return printJson(doc);
 
-            std::cout << *path << "  (" << toText(root.attributes["format"]) << " v"
-                      << toText(root.attributes["version"]) << ")\n";
-            for (const char* name : {"runs", "analyses"}) {
+            std::cout << *path << "  (" << toText(root.attributes[schema::kFormat]) << " v"
+                      << toText(root.attributes[schema::kVersion]) << ")\n";
+            for (const char* name : {schema::kRuns, schema::kAnalyses}) {
               const auto& section = sections[name];
               std::cout << "\n" << name << ": " << section.entries.size() << "\n";
               for (const auto& entry : section.entries) {

@@ -9,6 +9,7 @@
 #include "flatland/errors.h"
 #include "flatland/render/export_figure.h"
 #include "flatland/render/synthetic_figures.h"
+#include "flatland/training/project_schema.h"
 #include "project_figures.h"
 
 namespace flatland::cli {
@@ -54,9 +55,9 @@ Views projectViews(const RenderSettings& s) {
     }
   };
   for (const std::string& name : s.analyses) {
-    if (project.exists("/analyses/" + name)) {
-      const auto node = project.read("/analyses/" + name, false);
-      if (node.has("complete") && node.number("complete") == 0.0)
+    if (project.exists(schema::analysisPath(name))) {
+      const auto node = project.read(schema::analysisPath(name), false);
+      if (node.has(schema::kComplete) && node.number(schema::kComplete) == 0.0)
         std::cerr << "flatland-cli: note: analysis '" << name
                   << "' is incomplete; drawing what is saved\n";
     }

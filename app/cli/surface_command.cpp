@@ -9,6 +9,7 @@
 #include "flatland/errors.h"
 #include "flatland/training/device.h"
 #include "flatland/training/project_file.h"
+#include "flatland/training/project_schema.h"
 #include "job_settings.h"
 #include "setting_options.h"
 #include "terminal_progress.h"
@@ -25,7 +26,7 @@ std::string uniqueDefaultName(const std::string& projectPath) {
     std::error_code ec;
     if (!std::filesystem::exists(projectPath, ec)) return name;
     auto project = training::ProjectFile::open(projectPath);
-    for (int n = 2; project.exists("/analyses/" + training::sanitizeName(name)); ++n)
+    for (int n = 2; project.exists(schema::analysisPath(training::sanitizeName(name))); ++n)
       name = base + "-" + std::to_string(n);
   } catch (const Error&) {
     // not a project (yet): the job reports that itself
@@ -46,7 +47,8 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
       cmd, [o, cmd, &global] {
         auto settings = o->values();
         // PCA directions around the run's last checkpoint unless --model says otherwise.
-        if (settings.directions == "pca" && cmd->count("--model") == 0) settings.input.model.clear();
+        if (settings.directions == analysis::DirectionKind::Pca && cmd->count("--model") == 0)
+          settings.input.model.clear();
         // The batch size stays 0 unless given: runSurfaceJob resolves it by device, for the CLI
         // and the GUI alike (resolveSurfaceBatchSize).
         // A name now, so an interrupted job can say how to resume it. A default name is never
@@ -67,7 +69,8 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
           const std::string name = training::sanitizeName(settings.name);
           bool saved = false;
           try {
-            saved = training::ProjectFile::open(settings.projectPath).exists("/analyses/" + name);
+            saved = training::ProjectFile::open(settings.projectPath)
+                        .exists(schema::analysisPath(name));
           } catch (const Error&) {
           }
           if (root && !saved) std::fprintf(stderr, "cancelled before any point was computed; nothing was saved\n");

@@ -12,6 +12,7 @@
 
 #include "flatland/errors.h"
 #include "flatland/training/project_schema.h"
+#include "flatland/training/specs.h"
 
 namespace flatland::app {
 
@@ -27,10 +28,14 @@ std::string textOr(const Node& node, const std::string& key, const std::string& 
   return node.has(key) ? node.text(key) : fallback;
 }
 
+// The directions of a surface as stored (analysis::directionKindNames(); figures do not link
+// the analysis library): random when not recorded.
+std::string directionsOf(const Node& node) { return textOr(node, schema::kDirs, "random"); }
+
 // Unfinished grid points (done = 0) become NaN, which the views leave out.
 std::vector<double> maskedGrid(const Node& node, const std::string& name) {
   auto v = values(node, name);
-  auto done = values(node, "done");
+  auto done = values(node, schema::kDone);
   if (done.size() == v.size())
     for (size_t i = 0; i < v.size(); ++i)
       if (done[i] == 0) v[i] = std::nan("");
@@ -39,12 +44,14 @@ std::vector<double> maskedGrid(const Node& node, const std::string& name) {
 
 render::SurfaceFigure surfaceFigure(const Node& node, const std::string& title, const std::string& field) {
   render::SurfaceFigure s;
-  s.grid.xs = values(node, "xcoordinates");
-  s.grid.ys = values(node, "ycoordinates");
+  s.grid.xs = values(node, schema::kXCoordinates);
+  s.grid.ys = values(node, schema::kYCoordinates);
   s.grid.values = maskedGrid(node, field);
   s.title = title;
-  s.valueLabel = field == "train_loss" ? "train loss" : field == "test_loss" ? "test loss" : field;
-  auto dirs = textOr(node, "dirs", "random");
+  s.valueLabel = field == schema::kTrainLoss ? "train loss"
+                 : field == schema::kTestLoss ? "test loss"
+                                              : field;
+  const auto dirs = directionsOf(node);
   if (dirs == "eigen") {
     s.xLabel = "\u03b1 (eigenvector 1)";
     s.yLabel = "\u03b2 (eigenvector 2)";
@@ -52,12 +59,12 @@ render::SurfaceFigure surfaceFigure(const Node& node, const std::string& title, 
     s.xLabel = "PC 1";
     s.yLabel = "PC 2";
   }
-  if (node.groups.count("trajectory")) {
-    const Node& t = node.group("trajectory");
-    auto coords = values(t, "coordinates");
-    auto epochs = values(t, "epochs");
+  if (node.groups.count(schema::kTrajectory)) {
+    const Node& t = node.group(schema::kTrajectory);
+    auto coords = values(t, schema::kCoordinates);
+    auto epochs = values(t, schema::kEpochs);
     if (!coords.empty()) {
-      auto it = t.datasets.find("coordinates");
+      auto it = t.datasets.find(schema::kCoordinates);
       const size_t width = it->second.shape.size() == 2 ? size_t(it->second.shape[1]) : 2;
       render::Trajectory traj;
       for (size_t i = 0; (i + 1) * width <= coords.size(); ++i) {
@@ -73,19 +80,19 @@ render::SurfaceFigure surfaceFigure(const Node& node, const std::string& title, 
 }
 
 std::string lossField(const Node& node) {
-  auto v = values(node, "train_loss");
-  return v.empty() ? "test_loss" : "train_loss";
+  auto v = values(node, schema::kTrainLoss);
+  return v.empty() ? schema::kTestLoss : schema::kTrainLoss;
 }
 
 std::vector<NamedFigure> surfaceFigures(const Node& node, const std::string& name) {
   std::vector<NamedFigure> out;
-  const bool hasY = !values(node, "ycoordinates").empty();
-  const bool hasZ = !values(node, "zcoordinates").empty();
+  const bool hasY = !values(node, schema::kYCoordinates).empty();
+  const bool hasZ = !values(node, schema::kZCoordinates).empty();
   if (hasZ) {
     render::VolumeFigure v;
-    v.grid.xs = values(node, "xcoordinates");
-    v.grid.ys = values(node, "ycoordinates");
-    v.grid.zs = values(node, "zcoordinates");
+    v.grid.xs = values(node, schema::kXCoordinates);
+    v.grid.ys = values(node, schema::kYCoordinates);
+    v.grid.zs = values(node, schema::kZCoordinates);
     v.grid.values = maskedGrid(node, lossField(node));
     v.title = name;
     out.push_back({"volume", v});
@@ -93,20 +100,23 @@ std::vector<NamedFigure> surfaceFigures(const Node& node, const std::string& nam
     auto surface = surfaceFigure(node, name, lossField(node));
     out.push_back({"surface", surface});
     out.push_back({"contour", render::ContourMapFigure{surface}});
-    if (!values(node, "test_loss").empty() && lossField(node) == "train_loss") {
-      auto test = surfaceFigure(node, name + " (test)", "test_loss");
+    if (!values(node, schema::kTestLoss).empty() && lossField(node) == schema::kTrainLoss) {
+      auto test = surfaceFigure(node, name + " (test)", schema::kTestLoss);
       out.push_back({"contour-test", render::ContourMapFigure{test}});
     }
   } else {
     render::CurvesFigure c;
-    auto xs = values(node, "xcoordinates");
+    auto xs = values(node, schema::kXCoordinates);
     c.title = name;
-    c.xLabel = textOr(node, "dirs", "") == "interp" ? "interpolation \u03b1 (0: first model, 1: second)" : "step \u03b1";
+    c.xLabel = directionsOf(node) == "interp" ? "interpolation \u03b1 (0: first model, 1: second)"
+                                              : "step \u03b1";
     c.leftLabel = "loss";
     c.rightLabel = "accuracy";
     for (auto [field, label, right, dashed] :
-         {std::tuple{"train_loss", "train loss", false, false}, {"test_loss", "test loss", false, true},
-          {"train_accuracy", "train accuracy", true, false}, {"test_accuracy", "test accuracy", true, true}}) {
+         {std::tuple{schema::kTrainLoss, "train loss", false, false},
+          {schema::kTestLoss, "test loss", false, true},
+          {schema::kTrainAccuracy, "train accuracy", true, false},
+          {schema::kTestAccuracy, "test accuracy", true, true}}) {
       auto ys = maskedGrid(node, field);
       if (ys.size() != xs.size()) continue;
       render::Series s{label, xs, ys, dashed, false};
@@ -118,7 +128,7 @@ std::vector<NamedFigure> surfaceFigures(const Node& node, const std::string& nam
 }
 
 render::Series densitySeries(const Node& density, const std::string& label) {
-  return {label, values(density, "grid"), values(density, "values"), false, false};
+  return {label, values(density, schema::kGrid), values(density, schema::kValues), false, false};
 }
 
 // In-memory attributes (never stored): the class counts of the run a Hessian analysis's model
@@ -129,16 +139,16 @@ constexpr const char* kRunClassAccuracy = "run_class_accuracy";
 Node withTrainingCounts(const training::ProjectFile& project, Node node) {
   if (!node.has(schema::kModel)) return node;
   const std::string model = node.text(schema::kModel);
-  const auto at = model.find(":/runs/");
-  if (at == std::string::npos) return node;
-  std::string run = model.substr(at + 7);
-  run = run.substr(0, run.find('@'));
+  if (!training::namesCheckpoint(model)) return node;
   try {
-    if (!project.exists("/runs/" + run)) return node;
-    const Node runNode = project.read("/runs/" + run, false);
-    if (auto it = runNode.attributes.find("class_counts"); it != runNode.attributes.end())
+    // The run of that name in this project (the spec's project file is not opened).
+    const std::string run = training::ModelSpec::parse(model).run;
+    if (!project.exists(schema::runPath(run))) return node;
+    const Node runNode = project.read(schema::runPath(run), false);
+    if (auto it = runNode.attributes.find(schema::kClassCounts); it != runNode.attributes.end())
       node.attributes[kTrainingClassCounts] = it->second;
-    const std::string accuracyPath = "/runs/" + run + "/metrics/per_class_accuracy";
+    const std::string accuracyPath = schema::runPath(run) + "/" + schema::kMetrics + "/" +
+                                     schema::kPerClassAccuracy;
     if (project.exists(accuracyPath)) {
       const auto accuracy = project.readDataset(accuracyPath);
       if (accuracy.shape.size() == 2 && accuracy.shape[0] > 0) {
@@ -172,7 +182,7 @@ PerClassByCount perClassByCount(const Node& node) {
   for (auto& [className, cls] : node.group(schema::kPerClass).groups) {
     const size_t index = size_t(std::atoi(className.c_str() + className.find('_') + 1));
     const double count = index < training.size() ? double(training[index])
-                         : cls.has("class_count") ? cls.number("class_count")
+                         : cls.has(schema::kClassCount) ? cls.number(schema::kClassCount)
                                                   : NAN;
     if (std::isfinite(count))
       rows.push_back({count, cls.has(schema::kLambdaMax) ? cls.number(schema::kLambdaMax) : NAN,
@@ -222,8 +232,11 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
     traces.yLabel = "trace (Hutchinson)";
     render::BarSeries trace{"trace", {}};
     for (auto& [className, cls] : perClass.groups) {
-      const std::string label = textOr(cls, "class_name", className) +
-                                (cls.has("class_count") ? " (" + std::to_string(int64_t(cls.number("class_count"))) + ")" : "");
+      const std::string count =
+          cls.has(schema::kClassCount)
+              ? " (" + std::to_string(int64_t(cls.number(schema::kClassCount))) + ")"
+              : "";
+      const std::string label = textOr(cls, schema::kClassName, className) + count;
       if (cls.groups.count(schema::kDensity)) {
         d.densities.push_back(densitySeries(cls.group(schema::kDensity), label));
         d.topEigenvalues.push_back({});
@@ -282,15 +295,18 @@ std::vector<NamedFigure> quantizeFigures(const Node& node, const std::string& na
   c.title = name;
   c.xLabel = "weight bits";
   c.leftLabel = "test accuracy";
-  auto bits = values(node, "bits");
-  if (node.groups.count("per_tensor"))
-    c.left.push_back({"per tensor", bits, values(node.group("per_tensor"), "test_accuracy"), true, true});
-  if (node.groups.count("per_channel"))
-    c.left.push_back({"per channel", bits, values(node.group("per_channel"), "test_accuracy"), false, true});
-  if (node.groups.count("hawq")) {
-    const Node& hawq = node.group("hawq");
-    if (hawq.has("average_bits") && hawq.has("test_accuracy"))
-      c.left.push_back({"HAWQ mixed precision", {hawq.number("average_bits")}, {hawq.number("test_accuracy")}, false, true});
+  auto bits = values(node, schema::kBits);
+  if (node.groups.count(schema::kPerTensor))
+    c.left.push_back({"per tensor", bits,
+                      values(node.group(schema::kPerTensor), schema::kTestAccuracy), true, true});
+  if (node.groups.count(schema::kPerChannel))
+    c.left.push_back({"per channel", bits,
+                      values(node.group(schema::kPerChannel), schema::kTestAccuracy), false, true});
+  if (node.groups.count(schema::kHawq)) {
+    const Node& hawq = node.group(schema::kHawq);
+    if (hawq.has(schema::kAverageBits) && hawq.has(schema::kTestAccuracy))
+      c.left.push_back({"HAWQ mixed precision", {hawq.number(schema::kAverageBits)},
+                        {hawq.number(schema::kTestAccuracy)}, false, true});
   }
   return {{"accuracy-vs-bits", c}};
 }
@@ -303,21 +319,21 @@ std::vector<double> datasetValues(const Node& node, const std::string& name) {
 }
 
 std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project, const std::string& run) {
-  auto node = project.read("/runs/" + run);
-  if (!node.groups.count("metrics")) return {};
-  const Node& m = node.group("metrics");
-  auto epochs = values(m, "epoch");
+  auto node = project.read(schema::runPath(run));
+  if (!node.groups.count(schema::kMetrics)) return {};
+  const Node& m = node.group(schema::kMetrics);
+  auto epochs = values(m, schema::kEpoch);
   render::CurvesFigure c;
-  c.title = run + " (" + textOr(node, "optimizer", "?") + ")";
+  c.title = run + " (" + textOr(node, schema::kOptimizer, "?") + ")";
   c.xLabel = "epoch";
   c.leftLabel = "loss";
   c.rightLabel = "accuracy";
-  c.left.push_back({"train loss", epochs, values(m, "train_loss"), false, true});
-  c.left.push_back({"test loss", epochs, values(m, "test_loss"), true, true});
-  c.right.push_back({"train accuracy", epochs, values(m, "train_accuracy"), false, false});
-  c.right.push_back({"test accuracy", epochs, values(m, "test_accuracy"), true, false});
+  c.left.push_back({"train loss", epochs, values(m, schema::kTrainLoss), false, true});
+  c.left.push_back({"test loss", epochs, values(m, schema::kTestLoss), true, true});
+  c.right.push_back({"train accuracy", epochs, values(m, schema::kTrainAccuracy), false, false});
+  c.right.push_back({"test accuracy", epochs, values(m, schema::kTestAccuracy), true, false});
   std::vector<NamedFigure> out{{"metrics", c}};
-  auto perClass = m.datasets.find("per_class_accuracy");
+  auto perClass = m.datasets.find(schema::kPerClassAccuracy);
   if (perClass != m.datasets.end() && perClass->second.shape.size() == 2) {
     render::CurvesFigure pc;
     pc.title = run + ": test accuracy per class";
@@ -326,8 +342,9 @@ std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project, con
     const auto all = perClass->second.asDoubles();
     const int64_t rows = perClass->second.shape[0], classes = perClass->second.shape[1];
     std::vector<std::string> names;
-    if (node.attributes.count("class_names"))
-      if (auto* n = std::get_if<std::vector<std::string>>(&node.attributes.at("class_names"))) names = *n;
+    if (node.attributes.count(schema::kClassNames))
+      if (auto* n = std::get_if<std::vector<std::string>>(&node.attributes.at(schema::kClassNames)))
+        names = *n;
     for (int64_t c2 = 0; c2 < classes; ++c2) {
       std::vector<double> ys;
       for (int64_t r = 0; r < rows; ++r) ys.push_back(all[r * classes + c2]);
@@ -339,14 +356,15 @@ std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project, con
 }
 
 std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project, const std::string& analysis) {
-  auto node = project.read("/analyses/" + analysis);
-  auto kind = textOr(node, "kind", "");
-  if (kind == "surface") return surfaceFigures(node, analysis);
-  if (kind == "hessian") return hessianFigures(withTrainingCounts(project, node), analysis);
-  if (kind == "quantize") return quantizeFigures(node, analysis);
-  if (kind == "robustness") return robustnessFigures(node, analysis);
-  if (kind == "sharpness") return sharpnessFigures(node, analysis);
-  if (kind == "generalization") return generalizationFigures(node, analysis);
+  auto node = project.read(schema::analysisPath(analysis));
+  auto kind = textOr(node, schema::kKind, "");
+  if (kind == schema::kKindSurface) return surfaceFigures(node, analysis);
+  if (kind == schema::kKindHessian)
+    return hessianFigures(withTrainingCounts(project, node), analysis);
+  if (kind == schema::kKindQuantize) return quantizeFigures(node, analysis);
+  if (kind == schema::kKindRobustness) return robustnessFigures(node, analysis);
+  if (kind == schema::kKindSharpness) return sharpnessFigures(node, analysis);
+  if (kind == schema::kKindGeneralization) return generalizationFigures(node, analysis);
   throw ProjectError("analysis '" + analysis + "' has kind '" + kind + "', which Flatland cannot draw");
 }
 
@@ -357,9 +375,10 @@ namespace {
 bool shareDirections(const std::vector<Node>& nodes) {
   const auto directionValues = [](const Node& node) {
     std::vector<std::vector<double>> out;
-    if (!node.groups.count("directions")) return out;
-    const Node& d = node.group("directions");
-    for (int k = 0; d.datasets.count("d" + std::to_string(k)); ++k) out.push_back(values(d, "d" + std::to_string(k)));
+    if (!node.groups.count(schema::kDirections)) return out;
+    const Node& d = node.group(schema::kDirections);
+    for (int k = 0; d.datasets.count(schema::directionName(k)); ++k)
+      out.push_back(values(d, schema::directionName(k)));
     return out;
   };
   const auto first = directionValues(nodes[0]);
@@ -371,18 +390,20 @@ bool shareDirections(const std::vector<Node>& nodes) {
 
 std::vector<NamedFigure> surfaceComparison(const std::vector<Node>& nodes, const std::vector<std::string>& names) {
   const std::string along = shareDirections(nodes) ? "along shared directions" : "each along its own directions";
-  const bool oneDimensional = values(nodes[0], "ycoordinates").empty();
+  const bool oneDimensional = values(nodes[0], schema::kYCoordinates).empty();
   for (size_t i = 0; i < nodes.size(); ++i)
-    if (values(nodes[i], "ycoordinates").empty() != oneDimensional || !values(nodes[i], "zcoordinates").empty())
+    if (values(nodes[i], schema::kYCoordinates).empty() != oneDimensional ||
+        !values(nodes[i], schema::kZCoordinates).empty())
       throw InvalidArgument("surface '" + names[i] + "' has another number of axes than '" + names[0] +
                             "'; compare 1-D with 1-D or 2-D with 2-D surfaces");
   if (oneDimensional) {
     render::CurvesFigure c;
     c.title = "loss along one direction (" + along + ")";
-    c.xLabel = textOr(nodes[0], "dirs", "") == "interp" ? "interpolation \u03b1" : "step \u03b1";
+    c.xLabel = directionsOf(nodes[0]) == "interp" ? "interpolation \u03b1" : "step \u03b1";
     c.leftLabel = "loss";
     for (size_t i = 0; i < nodes.size(); ++i)
-      c.left.push_back({names[i], values(nodes[i], "xcoordinates"), maskedGrid(nodes[i], lossField(nodes[i])), false, false});
+      c.left.push_back({names[i], values(nodes[i], schema::kXCoordinates),
+                        maskedGrid(nodes[i], lossField(nodes[i])), false, false});
     return {{"curve-comparison", c}};
   }
   render::ComparisonFigure comparison;
@@ -429,8 +450,10 @@ std::vector<NamedFigure> quantizeComparison(const std::vector<Node>& nodes, cons
   c.xLabel = "weight bits";
   c.leftLabel = "test accuracy (per channel)";
   for (size_t i = 0; i < nodes.size(); ++i)
-    if (nodes[i].groups.count("per_channel"))
-      c.left.push_back({names[i], values(nodes[i], "bits"), values(nodes[i].group("per_channel"), "test_accuracy"), false, true});
+    if (nodes[i].groups.count(schema::kPerChannel))
+      c.left.push_back({names[i], values(nodes[i], schema::kBits),
+                        values(nodes[i].group(schema::kPerChannel), schema::kTestAccuracy), false,
+                        true});
   return {{"quantize-comparison", c}};
 }
 
@@ -442,10 +465,12 @@ std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
   std::vector<std::string> kinds;
   std::map<std::string, std::pair<std::vector<Node>, std::vector<std::string>>> byKind;
   for (auto& a : analyses) {
-    Node node = project.read("/analyses/" + a);
-    const std::string kind = textOr(node, "kind", "");
+    Node node = project.read(schema::analysisPath(a));
+    const std::string kind = textOr(node, schema::kKind, "");
     if (!byKind.count(kind)) kinds.push_back(kind);
-    byKind[kind].first.push_back(kind == "hessian" ? withTrainingCounts(project, std::move(node)) : std::move(node));
+    byKind[kind].first.push_back(kind == schema::kKindHessian
+                                     ? withTrainingCounts(project, std::move(node))
+                                     : std::move(node));
     byKind[kind].second.push_back(a);
   }
   std::vector<NamedFigure> out;
@@ -453,11 +478,11 @@ std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
     const auto& [nodes, names] = byKind[kind];
     if (nodes.size() < 2) continue;
     std::vector<NamedFigure> figures;
-    if (kind == "surface") figures = surfaceComparison(nodes, names);
-    else if (kind == "hessian") figures = hessianComparison(nodes, names);
-    else if (kind == "quantize") figures = quantizeComparison(nodes, names);
-    else if (kind == "robustness") figures = robustnessComparison(nodes, names);
-    else if (kind == "sharpness") figures = sharpnessComparison(nodes, names);
+    if (kind == schema::kKindSurface) figures = surfaceComparison(nodes, names);
+    else if (kind == schema::kKindHessian) figures = hessianComparison(nodes, names);
+    else if (kind == schema::kKindQuantize) figures = quantizeComparison(nodes, names);
+    else if (kind == schema::kKindRobustness) figures = robustnessComparison(nodes, names);
+    else if (kind == schema::kKindSharpness) figures = sharpnessComparison(nodes, names);
     else throw InvalidArgument("analyses of kind '" + kind + "' cannot be compared");
     for (auto& f : figures) out.push_back(std::move(f));
   }
@@ -475,14 +500,15 @@ std::vector<NamedFigure> runComparisonFigures(const training::ProjectFile& proje
   loss.title = "loss (solid: train, dashed: test)";
   loss.leftLabel = "loss";
   for (const std::string& run : runs) {
-    const Node node = project.read("/runs/" + run);
-    if (!node.groups.count("metrics")) throw InvalidArgument("run '" + run + "' has no metrics yet");
-    const Node& m = node.group("metrics");
-    const auto epochs = values(m, "epoch");
-    const std::string label = run + " (" + textOr(node, "optimizer", "?") + ")";
-    accuracy.left.push_back({label, epochs, values(m, "test_accuracy"), false, true});
-    loss.left.push_back({label + " train", epochs, values(m, "train_loss"), false, false});
-    loss.left.push_back({label + " test", epochs, values(m, "test_loss"), true, false});
+    const Node node = project.read(schema::runPath(run));
+    if (!node.groups.count(schema::kMetrics))
+      throw InvalidArgument("run '" + run + "' has no metrics yet");
+    const Node& m = node.group(schema::kMetrics);
+    const auto epochs = values(m, schema::kEpoch);
+    const std::string label = run + " (" + textOr(node, schema::kOptimizer, "?") + ")";
+    accuracy.left.push_back({label, epochs, values(m, schema::kTestAccuracy), false, true});
+    loss.left.push_back({label + " train", epochs, values(m, schema::kTrainLoss), false, false});
+    loss.left.push_back({label + " test", epochs, values(m, schema::kTestLoss), true, false});
   }
   return {{"accuracy-comparison", accuracy}, {"loss-comparison", loss}};
 }

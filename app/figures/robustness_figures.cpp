@@ -16,7 +16,7 @@ std::vector<double> values(const Node& node, const std::string& name) { return d
 
 std::vector<std::string> classNames(const Node& node, size_t classes) {
   std::vector<std::string> names;
-  auto it = node.attributes.find("class_names");
+  auto it = node.attributes.find(schema::kClassNames);
   if (it != node.attributes.end())
     if (auto* n = std::get_if<std::vector<std::string>>(&it->second)) names = *n;
   for (size_t c = names.size(); c < classes; ++c) names.push_back("class " + std::to_string(c));

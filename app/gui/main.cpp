@@ -9,6 +9,7 @@
 #include "flatland/render/vtk_landscape_widget.h"
 #include "flatland/training/host_memory.h"
 #include "main_window.h"
+#include "project_browser.h"
 #include "window_capture.h"
 
 int main(int argc, char** argv) {
@@ -48,7 +49,9 @@ int main(int argc, char** argv) {
   if (parser.isSet(compare)) {
     QStringList entries;
     for (auto& name : parser.value(compare).split(','))
-      entries << (name.startsWith("runs/") || name.startsWith("analyses/") ? name : "analyses/" + name);
+      entries << (flatland::app::isRunEntry(name) || flatland::app::isAnalysisEntry(name)
+                      ? name
+                      : flatland::app::analysisEntry(name.toStdString()));
     problems << window.compare(entries);
   }
   problems.removeAll(QString());

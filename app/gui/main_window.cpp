@@ -25,6 +25,7 @@
 #include "figure_view.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
+#include "flatland/training/project_schema.h"
 #include "job_panel.h"
 #include "job_queue.h"
 #include "launch_forms.h"
@@ -120,8 +121,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     statusBar()->showMessage(message, 10000);
     if (!ok && !message.startsWith("cancelled")) QMessageBox::warning(this, "Job failed", message);
     // A finished analysis opens by itself (once: it may already have opened while running).
-    if (ok && message.startsWith("stored /analyses/")) {
-      const QString entry = message.mid(QString("stored /").size());  // "analyses/NAME"
+    const QString stored = "stored /";
+    if (ok && message.startsWith(stored) && isAnalysisEntry(message.mid(stored.size()))) {
+      const QString entry = message.mid(stored.size());  // "analyses/NAME"
       m_knownEntries.insert(entry);
       if (!hasOpenView(entry)) openEntry(entry);
     }
@@ -300,8 +302,8 @@ QString MainWindow::openEntry(const QString& entry) {
   try {
     training::ProjectFile project = training::ProjectFile::open(m_projectPath.toStdString());
     const QString name = entry.section('/', 1);
-    auto figures = entry.startsWith("runs/") ? figuresForRun(project, name.toStdString())
-                                             : figuresForAnalysis(project, name.toStdString());
+    auto figures = isRunEntry(entry) ? figuresForRun(project, name.toStdString())
+                                     : figuresForAnalysis(project, name.toStdString());
     if (figures.empty()) return "'" + name + "' has nothing to show yet";
     int first = -1;
     for (auto& f : figures) {
@@ -330,12 +332,12 @@ void MainWindow::setLiveRefreshInterval(int milliseconds) { m_liveRefresh->setIn
 // draw, and then grows with the live refresh. One that has nothing yet is tried again next time.
 void MainWindow::openNewEntries() {
   for (const QString& entry : m_browser->entries()) {
-    if (!entry.startsWith("runs/") && !entry.startsWith("analyses/")) continue;
+    if (!isRunEntry(entry) && !isAnalysisEntry(entry)) continue;
     if (m_knownEntries.contains(entry)) continue;
     try {
       // A surface that has not finished a point yet would only show an empty box.
       const auto node = training::ProjectFile::open(m_projectPath.toStdString()).read("/" + entry.toStdString(), false);
-      if (node.has("points_done") && node.number("points_done") == 0) continue;
+      if (node.has(schema::kPointsDone) && node.number(schema::kPointsDone) == 0) continue;
     } catch (const Error&) {
       continue;
     }
@@ -346,8 +348,8 @@ void MainWindow::openNewEntries() {
 QString MainWindow::compare(const QStringList& entries) {
   std::vector<std::string> runs, analyses;
   for (auto& e : entries) {
-    if (e.startsWith("runs/")) runs.push_back(e.section('/', 1).toStdString());
-    if (e.startsWith("analyses/")) analyses.push_back(e.section('/', 1).toStdString());
+    if (isRunEntry(e)) runs.push_back(e.section('/', 1).toStdString());
+    if (isAnalysisEntry(e)) analyses.push_back(e.section('/', 1).toStdString());
   }
   if (runs.size() < 2 && analyses.size() < 2)
     return "Select two or more runs, or two or more analyses of one kind, to compare them.";
@@ -369,17 +371,18 @@ QString MainWindow::compare(const QStringList& entries) {
         for (auto& r : runs) names << QString::fromStdString(r);
         return names;
       }
-      const std::string kind = figureName == "comparison" || figureName == "curve-comparison" ? "surface"
-                               : figureName == "quantize-comparison"                            ? "quantize"
-                               : figureName == "robustness-comparison" ||
-                                         figureName == "corruption-comparison"
-                                     ? "robustness"
-                               : figureName == "sharpness-comparison" ? "sharpness"
-                                                                                                : "hessian";
+      const std::string kind =
+          figureName == "comparison" || figureName == "curve-comparison" ? schema::kKindSurface
+          : figureName == "quantize-comparison"                          ? schema::kKindQuantize
+          : figureName == "robustness-comparison" || figureName == "corruption-comparison"
+              ? schema::kKindRobustness
+          : figureName == "sharpness-comparison" ? schema::kKindSharpness
+                                                 : schema::kKindHessian;
       for (auto& a : analyses) {
         try {
-          auto node = project.read("/analyses/" + a, false);
-          if (node.has("kind") && node.text("kind") == kind) names << QString::fromStdString(a);
+          auto node = project.read(schema::analysisPath(a), false);
+          if (node.has(schema::kKind) && node.text(schema::kKind) == kind)
+            names << QString::fromStdString(a);
         } catch (const std::exception&) {
         }
       }
@@ -417,7 +420,8 @@ void MainWindow::refreshOpenViews() {
       if (!view || view->property(kEntryProperty).isNull()) continue;
       const QString entry = view->property(kEntryProperty).toString();
       const std::string name = entry.section('/', 1).toStdString();
-      auto figures = entry.startsWith("runs/") ? figuresForRun(project, name) : figuresForAnalysis(project, name);
+      auto figures =
+          isRunEntry(entry) ? figuresForRun(project, name) : figuresForAnalysis(project, name);
       for (auto& f : figures)
         if (QString::fromStdString(f.name) == view->property(kFigureProperty).toString()) view->setFigure(f.figure);
     }

@@ -29,6 +29,15 @@ QString text(const training::Node& node, const char* key) {
 
 }  // namespace
 
+QString runEntry(const std::string& name) {
+  return QString::fromStdString(schema::runPath(name)).mid(1);
+}
+QString analysisEntry(const std::string& name) {
+  return QString::fromStdString(schema::analysisPath(name)).mid(1);
+}
+bool isRunEntry(const QString& entry) { return entry.startsWith(runEntry("")); }
+bool isAnalysisEntry(const QString& entry) { return entry.startsWith(analysisEntry("")); }
+
 ProjectBrowser::ProjectBrowser(QWidget* parent) : QTreeWidget(parent) {
   setObjectName("projectBrowser");
   setColumnCount(4);
@@ -56,18 +65,20 @@ void ProjectBrowser::load(const QString& projectPath) {
   clearProject();
   m_runs = new QTreeWidgetItem(this, {"Runs"});
   m_analyses = new QTreeWidgetItem(this, {"Analyses"});
-  for (auto& name : project.list("/runs")) {
-    auto node = project.read("/runs/" + name, false);
+  for (auto& name : project.list(schema::kRunsPath)) {
+    auto node = project.read(schema::runPath(name), false);
     QString numbers;
     if (auto acc = number(node, schema::kFinalTestAccuracy); !acc.isEmpty()) numbers = "test acc " + acc;
     if (auto e = number(node, schema::kEpochsDone); !e.isEmpty()) numbers += QString(numbers.isEmpty() ? "" : ", ") + e + " epochs";
-    auto* item = new QTreeWidgetItem(m_runs, {QString::fromStdString(name), text(node, "optimizer"), numbers, text(node, "status")});
-    item->setData(0, Qt::UserRole, "runs/" + QString::fromStdString(name));
-    item->setToolTip(0, text(node, "model") + " on " + text(node, "data"));
+    auto* item = new QTreeWidgetItem(m_runs, {QString::fromStdString(name),
+                                              text(node, schema::kOptimizer), numbers,
+                                              text(node, schema::kStatus)});
+    item->setData(0, Qt::UserRole, runEntry(name));
+    item->setToolTip(0, text(node, schema::kModel) + " on " + text(node, schema::kData));
     item->setToolTip(2, numbers);
   }
-  for (auto& name : project.list("/analyses")) {
-    auto node = project.read("/analyses/" + name, false);
+  for (auto& name : project.list(schema::kAnalysesPath)) {
+    auto node = project.read(schema::analysisPath(name), false);
     QStringList numbers;
     if (auto v = number(node, schema::kLambdaMax); !v.isEmpty()) numbers << "\u03bb_max " + v;
     if (auto v = number(node, schema::kLambdaMin); !v.isEmpty()) numbers << "\u03bb_min " + v;
@@ -78,10 +89,11 @@ void ProjectBrowser::load(const QString& projectPath) {
     if (auto v = number(node, schema::kPacBayesSigma); !v.isEmpty()) numbers << "PAC-Bayes σ " + v;
     if (auto v = number(node, schema::kGapAccuracy); !v.isEmpty()) numbers << "acc gap " + v;
     const bool complete = node.has(schema::kComplete) && node.number(schema::kComplete) == 1;
-    auto* item = new QTreeWidgetItem(m_analyses, {QString::fromStdString(name), text(node, "kind"),
-                                                  numbers.join(", "), complete ? "complete" : "partial"});
-    item->setData(0, Qt::UserRole, "analyses/" + QString::fromStdString(name));
-    item->setToolTip(0, text(node, "model") + " on " + text(node, "data"));
+    auto* item = new QTreeWidgetItem(m_analyses,
+                                     {QString::fromStdString(name), text(node, schema::kKind),
+                                      numbers.join(", "), complete ? "complete" : "partial"});
+    item->setData(0, Qt::UserRole, analysisEntry(name));
+    item->setToolTip(0, text(node, schema::kModel) + " on " + text(node, schema::kData));
     item->setToolTip(2, numbers.join(", "));
   }
   expandAll();

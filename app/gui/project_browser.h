@@ -6,7 +6,16 @@
 #include <QStringList>
 #include <QTreeWidget>
 
+#include <string>
+
 namespace flatland::app {
+
+// An entry of the browser is the project-file path of a run or analysis without its leading '/':
+// "runs/NAME" or "analyses/NAME".
+QString runEntry(const std::string& name);
+QString analysisEntry(const std::string& name);
+bool isRunEntry(const QString& entry);
+bool isAnalysisEntry(const QString& entry);
 
 class ProjectBrowser : public QTreeWidget {
   Q_OBJECT

@@ -64,21 +64,25 @@ SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent) : Launc
 }
 
 void SurfaceForm::enableForDirections(const QString& kind) {
-  fromAnalysis->setEnabled(kind == "random" || kind == "eigen");
-  run->setEnabled(kind == "pca");
-  to->setEnabled(kind == "interp");
+  using analysis::DirectionKind;
+  const auto is = [&](DirectionKind k) { return kind.toStdString() == analysis::toString(k); };
+  fromAnalysis->setEnabled(is(DirectionKind::Random) || is(DirectionKind::Eigen));
+  run->setEnabled(is(DirectionKind::Pca));
+  to->setEnabled(is(DirectionKind::Interp));
 }
 
 QString SurfaceForm::problem() const {
   if (auto p = input->problem(); !p.isEmpty()) return p;
   if (auto p = settingsProblem(this, surfaceSettings()); !p.isEmpty()) return p;
-  const QString dirs = directions->currentText();
-  if (dirs == "pca" && run->text().trimmed().isEmpty())
+  using analysis::DirectionKind;
+  const auto dirs = settings().directions;
+  if (dirs == DirectionKind::Pca && run->text().trimmed().isEmpty())
     return "Name the training run whose checkpoints to use (Run).";
-  if (dirs == "interp") {
+  if (dirs == DirectionKind::Interp) {
     if (to->text().trimmed().isEmpty()) return "Name the second model to interpolate to (Interpolate to).";
     if (analysis::GridSpec::parse(grid->text().toStdString()).dimensions() != 1)
-      return "Interpolation is one-dimensional: give one grid axis, e.g. -0.5:1.5:41.";
+      return "Interpolation is one-dimensional: give one grid axis, e.g. " +
+             QString::fromStdString(analysis::defaultGridFor(DirectionKind::Interp)) + ".";
     if (auto p = modelProblem(to->text().trimmed()); !p.isEmpty()) return "Interpolate to: " + p;
   }
   if (!testData->currentText().trimmed().isEmpty())

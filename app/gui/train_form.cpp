@@ -13,6 +13,7 @@
 
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/training/train_settings.h"
 #include "jobs.h"
 #include "setting_widgets.h"
@@ -149,7 +150,8 @@ void TrainForm::suggestFreeRunName() {
     auto project = training::ProjectFile::open(projectPath().toStdString());
     const QString base = optimizer->currentText();
     QString name = base;
-    for (int n = 2; project.exists("/runs/" + name.toStdString()); ++n) name = base + "-" + QString::number(n);
+    for (int n = 2; project.exists(schema::runPath(name.toStdString())); ++n)
+      name = base + "-" + QString::number(n);
     runName->setText(name);
   } catch (const Error&) {
     // The form's own validation reports an unreadable project.
@@ -165,7 +167,8 @@ QString TrainForm::problem() const {
     return "Run names use letters, digits, '-', '_' and '.' only.";
   try {
     if (!projectPath().isEmpty() && QFileInfo::exists(projectPath()) &&
-        training::ProjectFile::open(projectPath().toStdString()).exists("/runs/" + name.toStdString()))
+        training::ProjectFile::open(projectPath().toStdString())
+            .exists(schema::runPath(name.toStdString())))
       return "A run named '" + name + "' already exists in this project; choose another name.";
   } catch (const Error& e) {
     return e.what();

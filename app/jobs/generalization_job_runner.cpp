@@ -11,6 +11,7 @@
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/project_schema.h"
+#include "flatland/training/specs.h"
 #include "job_settings.h"
 #include "sharpness_job_output.h"
 
@@ -22,13 +23,13 @@ std::vector<std::string> runModelSpecs(const std::string& runs, const std::strin
   std::string item;
   while (std::getline(stream, item, ',')) {
     if (item.empty()) throw InvalidArgument("--runs has an empty entry: '" + runs + "'");
-    if (item.find(":/runs/") != std::string::npos) {
+    if (training::namesCheckpoint(item)) {
       specs.push_back(item);
       continue;
     }
     if (project.empty())
       throw InvalidArgument("run '" + item + "' names no project: give P.h5:/runs/" + item + " or --out P.h5");
-    specs.push_back(project + ":/runs/" + item);
+    specs.push_back(training::checkpointSpec(project, item));
   }
   if (specs.size() < 2) throw InvalidArgument("--runs needs two or more runs to rank measures against their gaps");
   return specs;
@@ -37,8 +38,9 @@ std::vector<std::string> runModelSpecs(const std::string& runs, const std::strin
 namespace {
 
 std::string runLabel(const std::string& spec) {
-  const auto at = spec.rfind("/runs/");
-  return at == std::string::npos ? spec : spec.substr(at + 6);
+  const std::string runs = std::string(schema::kRunsPath) + "/";
+  const auto at = spec.rfind(runs);
+  return at == std::string::npos ? spec : spec.substr(at + runs.size());
 }
 
 }  // namespace
@@ -66,11 +68,11 @@ GeneralizationJobOutput runGeneralizationJob(const SharpnessJobSettings& j, cons
   out.table = analysis::generalizationTable(labels, reports);
   if (!j.projectPath.empty()) {
     auto project = training::ProjectFile::openOrCreate(j.projectPath);
-    out.analysisPath = analysis::newAnalysisPath(project, "generalization", j.name);
+    out.analysisPath = analysis::newAnalysisPath(project, schema::kKindGeneralization, j.name);
     nlohmann::json settings = nlohmann::json::object();
     settings::addStored(sharpnessSettings(), j, settings);
     analysis::Provenance provenance;
-    provenance.kind = "generalization";
+    provenance.kind = schema::kKindGeneralization;
     provenance.model = j.runs;
     provenance.data = j.input.data;
     provenance.samples = j.input.samples > 0 ? j.input.samples : -1;
@@ -79,7 +81,7 @@ GeneralizationJobOutput runGeneralizationJob(const SharpnessJobSettings& j, cons
     provenance.settingsJson = settings.dump();
     provenance.modelIdentity = training::ModelIdentity{};  // several models: none to resolve
     auto node = analysis::generalizationNode(out.table, provenance);
-    node.attributes["sharpness_analyses"] = out.sharpnessPaths;
+    node.attributes[schema::kSharpnessAnalyses] = out.sharpnessPaths;
     node.attributes[schema::kTestData] = j.testData;
     project.put(out.analysisPath, node);
   }

@@ -6,6 +6,7 @@
 #include "flatland/analysis/provenance.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
+#include "flatland/training/project_schema.h"
 #include "analysis_slot.h"
 #include "hessian_job.h"
 #include "job_inputs.h"
@@ -32,10 +33,8 @@ analysis::HessianSettings analysisSettingsOf(const HessianJobSettings& j) {
   s.sweepRepeats = j.sweepRepeats;
   s.hessian.batchSize = j.input.batchSize;
   s.hessian.maxCachedSamples = j.maxCached;
-  if (j.curvature == "ggn")
+  if (j.curvature == Curvature::Ggn)
     s.hessian.curvature = analysis::HessianOptions::Curvature::GaussNewton;
-  else if (j.curvature != "hessian")
-    throw InvalidArgument("the curvature is hessian or ggn, got '" + j.curvature + "'");
   s.seed = j.input.seed;
   return s;
 }
@@ -68,12 +67,14 @@ HessianJobOutput runHessianAnalysisJob(const HessianJobSettings& j, const JobCon
       {"per_class", s.perClass}, {"batch_sweep", s.batchSweep},
       {"sweep_repeats", s.sweepRepeats}, {"batch_size", s.hessian.batchSize},
       {"max_cached", s.hessian.maxCachedSamples}, {"loss", "cross_entropy"},
-      {"curvature", j.curvature}, {"trace_method", j.hutchpp ? "hutch++" : "hutchinson"},
+      {"curvature", curvatureNames().at(size_t(j.curvature))},
+      {"trace_method", j.hutchpp ? "hutch++" : "hutchinson"},
       {"mode", "eval"}, {"seed", s.seed}, {"samples", j.input.samples},
       {"dtype", inputs.model->dtype() == c10::kDouble ? "float64" : "float32"},
       {"ranks", group ? group->size() : 1}});
-  const auto provenance = jobProvenance("hessian", j.input, out.device, settings.dump());
-  const AnalysisSlot slot(j.projectPath, "hessian", j.name, provenance);
+  const auto provenance =
+      jobProvenance(schema::kKindHessian, j.input, out.device, settings.dump());
+  const AnalysisSlot slot(j.projectPath, schema::kKindHessian, j.name, provenance);
   out.analysisPath = slot.path();
   out.report = analysis::runHessianAnalysis(*inputs.model, inputs.data, s, control);
   slot.store(analysis::hessianNode(out.report, provenance));

@@ -92,9 +92,10 @@ settings::SettingsTable<HessianJobSettings> makeHessianTable() {
   t.push_back(field<C>({"hutchpp", T::Flag, "false", 0, 0, false, "", {},
                         "Hutch++ instead of Hutchinson: spends all --trace-samples, lower variance", "Hutch++"},
                        [](auto& c) -> auto& { return c.hutchpp; }));
-  t.push_back(field<C>({"curvature", T::Choice, "hessian", 0, 0, false, "", curvatureNames(),
-                        "hessian, or ggn (generalised Gauss-Newton)", "Curvature"},
-                       [](auto& c) -> auto& { return c.curvature; }));
+  t.push_back(settings::bindChoice<C>(
+      {"curvature", T::Choice, "hessian", 0, 0, false, "", curvatureNames(),
+       "hessian, or ggn (generalised Gauss-Newton)", "Curvature"},
+      [](auto& c) -> auto& { return c.curvature; }));
   t.push_back(field<C>({"density", T::Flag, "false", 0, 0, false, "", {},
                         "spectral density by stochastic Lanczos quadrature", "Spectral density (SLQ)", "true"},
                        [](auto& c) -> auto& { return c.density; }));
@@ -154,26 +155,33 @@ settings::SettingsTable<SurfaceJobSettings> makeSurfaceTable() {
                         "train_accuracy)",
                         "Test data"},
                        [](auto& c) -> auto& { return c.testData; }));
-  t.push_back(field<C>({"dirs", T::Choice, "", 0, 0, false, "", analysis::directionKindNames(),
-                        "random (filter-normalised Gaussian; the default), eigen (top Hessian eigenvectors: of "
-                        "--from-analysis, else computed first), pca (of a run's checkpoints, --run), interp (to --to)",
-                        "Directions"},
-                       [](auto& c) -> auto& { return c.directions; }));
+  t.push_back(settings::bindChoice<C>(
+      {"dirs", T::Choice, "", 0, 0, false, "", analysis::directionKindNames(),
+       "random (filter-normalised Gaussian; the default), eigen (top Hessian eigenvectors: of "
+       "--from-analysis, else computed first), pca (of a run's checkpoints, --run), interp "
+       "(to --to)",
+       "Directions"},
+      [](auto& c) -> auto& { return c.directions; }));
+  using analysis::DirectionKind;
   t.push_back(field<C>({"grid", T::Text, "", 0, 0, false, "", {},
-                        "X[,Y[,Z]] with each axis lo:hi:n (default -1:1:51,-1:1:51; interp -0.5:1.5:41; pca: "
-                        "around the trajectory)",
+                        "X[,Y[,Z]] with each axis lo:hi:n (default " +
+                            analysis::defaultGridFor(DirectionKind::Random) + "; interp " +
+                            analysis::defaultGridFor(DirectionKind::Interp) +
+                            "; pca: around the trajectory)",
                         "Grid", "-1:1:21,-1:1:21"},
                        [](auto& c) -> auto& { return c.grid; }));
   t.back().check = gridProblem;
-  t.push_back(field<C>({"norm", T::Choice, "", 0, 0, false, "", analysis::directionNormNames(),
-                        "random/eigen directions: filter (Li et al. 2018; the default), layer or none (eigen "
-                        "default: none)",
-                        "Normalisation"},
-                       [](auto& c) -> auto& { return c.norm; }));
-  t.push_back(field<C>({"one_dim", T::Choice, "", 0, 0, false, "", analysis::oneDimPolicyNames(),
-                        "biases and BatchNorm weights in random directions: zero (the default), weight or normalize",
-                        "1-D tensors"},
-                       [](auto& c) -> auto& { return c.oneDim; }));
+  t.push_back(settings::bindChoice<C>(
+      {"norm", T::Choice, "", 0, 0, false, "", analysis::directionNormNames(),
+       "random/eigen directions: filter (Li et al. 2018; the default), layer or none (eigen "
+       "default: none)",
+       "Normalisation"},
+      [](auto& c) -> auto& { return c.norm; }));
+  t.push_back(settings::bindChoice<C>(
+      {"one_dim", T::Choice, "", 0, 0, false, "", analysis::oneDimPolicyNames(),
+       "biases and BatchNorm weights in random directions: zero (the default), weight or normalize",
+       "1-D tensors"},
+      [](auto& c) -> auto& { return c.oneDim; }));
   t.push_back(field<C>({"to", T::Text, "", 0, 0, false, "", {}, "with --dirs interp: the second model (a model spec)",
                         "Interpolate to"},
                        [](auto& c) -> auto& { return c.to; }));

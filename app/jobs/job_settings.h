@@ -23,8 +23,9 @@ const settings::SettingsTable<RescaleJobSettings>& rescaleSettings();
 // "0.01,0.05,0.1" → the positive reals (one at least); throws InvalidArgument naming the entry.
 std::vector<double> parsePositiveReals(const std::string& text);
 
-// The curvature choices of the Hessian job: hessian, ggn (generalised Gauss-Newton). The
-// surface's choices are analysis::directionKindNames() and friends (direction_choices.h).
+// The curvature choices of the Hessian job, indexed by Curvature (jobs.h): hessian, ggn
+// (generalised Gauss-Newton). The surface's choices are analysis::directionKindNames() and
+// friends (direction_choices.h).
 const std::vector<std::string>& curvatureNames();
 
 // "2-8" or "4" → the bit widths (2 to 16); throws InvalidArgument.

@@ -18,6 +18,7 @@
 #include "flatland/errors.h"
 #include "flatland/training/device.h"
 #include "flatland/training/model_spec.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/quantization.h"
 #include "flatland/training/trainer.h"
@@ -101,26 +102,30 @@ QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl&
     nlohmann::json stored = nlohmann::json::object();
     settings::addStored(quantizeSettings(), s, stored);
     stored["bits"] = s.bits;  // the widths themselves, not the range typed
-    node.attributes = jobProvenance("quantize", s.input, loaded.device.str(), stored.dump()).toAttributes();
-    node.attributes["float_test_accuracy"] = r.floatAccuracy;
-    node.attributes["float_test_loss"] = r.floatLoss;
-    node.attributes["complete"] = int64_t(1);
-    node.datasets["bits"] = training::Array::i64(r.bits);
-    node.groups["per_tensor"].datasets["test_loss"] = training::Array::f64(r.perTensorLoss);
-    node.groups["per_tensor"].datasets["test_accuracy"] = training::Array::f64(r.perTensorAccuracy);
-    node.groups["per_channel"].datasets["test_loss"] = training::Array::f64(r.perChannelLoss);
-    node.groups["per_channel"].datasets["test_accuracy"] = training::Array::f64(r.perChannelAccuracy);
+    node.attributes =
+        jobProvenance(schema::kKindQuantize, s.input, loaded.device.str(), stored.dump())
+            .toAttributes();
+    node.attributes[schema::kFloatTestAccuracy] = r.floatAccuracy;
+    node.attributes[schema::kFloatTestLoss] = r.floatLoss;
+    node.attributes[schema::kComplete] = int64_t(1);
+    node.datasets[schema::kBits] = training::Array::i64(r.bits);
+    auto& perTensor = node.groups[schema::kPerTensor];
+    perTensor.datasets[schema::kTestLoss] = training::Array::f64(r.perTensorLoss);
+    perTensor.datasets[schema::kTestAccuracy] = training::Array::f64(r.perTensorAccuracy);
+    auto& perChannel = node.groups[schema::kPerChannel];
+    perChannel.datasets[schema::kTestLoss] = training::Array::f64(r.perChannelLoss);
+    perChannel.datasets[schema::kTestAccuracy] = training::Array::f64(r.perChannelAccuracy);
     if (!r.hawqLayers.empty()) {
-      auto& hawq = node.groups["hawq"];
-      hawq.attributes["layers"] = r.hawqLayers;
-      hawq.attributes["average_bits"] = r.hawqAverage;
-      hawq.attributes["test_accuracy"] = r.hawqAccuracy;
-      hawq.attributes["test_loss"] = r.hawqLoss;
-      hawq.datasets["bits"] = training::Array::i64(r.hawqBits);
-      hawq.datasets["trace"] = training::Array::f64(r.hawqTraces);
-      hawq.datasets["parameters"] = training::Array::i64(r.hawqParameters);
+      auto& hawq = node.groups[schema::kHawq];
+      hawq.attributes[schema::kLayers] = r.hawqLayers;
+      hawq.attributes[schema::kAverageBits] = r.hawqAverage;
+      hawq.attributes[schema::kTestAccuracy] = r.hawqAccuracy;
+      hawq.attributes[schema::kTestLoss] = r.hawqLoss;
+      hawq.datasets[schema::kBits] = training::Array::i64(r.hawqBits);
+      hawq.datasets[schema::kTrace] = training::Array::f64(r.hawqTraces);
+      hawq.datasets[schema::kParameters] = training::Array::i64(r.hawqParameters);
     }
-    r.analysisPath = analysis::newAnalysisPath(project, "quantize", s.name);
+    r.analysisPath = analysis::newAnalysisPath(project, schema::kKindQuantize, s.name);
     project.put(r.analysisPath, node);
   }
   return r;

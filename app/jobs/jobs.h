@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "flatland/analysis/direction_choices.h"
 #include "flatland/training/progress.h"
 #include "flatland/training/train_config.h"
 
@@ -17,7 +19,8 @@ namespace flatland::app {
 
 // The settings structs below are plain data. Their defaults, ranges, choices and help live in
 // the settings tables (job_settings.h); a job's defaults are settings::defaults(table), which
-// the CLI and the GUI both start from.
+// the CLI and the GUI both start from. The initialisers below agree with the tables (a test
+// says so), so that a default-constructed struct runs the same job.
 
 // The model and data a job works on.
 struct ModelDataSettings {
@@ -30,8 +33,20 @@ struct ModelDataSettings {
   std::string dataDir;
 };
 
-struct HessianJobSettings {
+// The model and data settings with a job's own default sample count and batch size.
+inline ModelDataSettings inputWith(int64_t samples, int64_t batchSize) {
   ModelDataSettings input;
+  input.samples = samples;
+  input.batchSize = batchSize;
+  return input;
+}
+
+// The curvature of the Hessian job, indexed as curvatureNames() (job_settings.h): the Hessian
+// itself, or the generalised Gauss-Newton matrix.
+enum class Curvature { Hessian, Ggn };
+
+struct HessianJobSettings {
+  ModelDataSettings input = inputWith(1000, 1000);
   int64_t topK = 1;     // 0: skip
   int64_t bottomK = 0;  // 0: skip
   double tolerance = 1e-3;          // Lanczos, on the relative residual
@@ -48,7 +63,7 @@ struct HessianJobSettings {
   std::vector<int64_t> batchSweep;  // λ_max of random mini-batches of these sizes
   int64_t sweepRepeats = 5;
   int64_t maxCached = 5000;         // keep the first-order graph up to this many samples
-  std::string curvature = "hessian";  // curvatureNames(): hessian or ggn
+  Curvature curvature = Curvature::Hessian;
   std::string projectPath = "hessian.h5";  // empty: not stored
   std::string name;                 // empty: hessian-<time>
 };
@@ -67,7 +82,7 @@ struct QuantizeJobSettings {
 // Input-space robustness: robust accuracy against attacks, input curvature, corruptions and
 // the input-space surface around one sample.
 struct RobustnessJobSettings {
-  ModelDataSettings input;
+  ModelDataSettings input = inputWith(1000, 500);
   std::string attacks = "fgsm,pgd";  // analysis::attackNames(), comma-separated; "none"
   std::string eps = "0.05,0.1,0.2";  // radii, in epsUnits
   std::string epsUnits = "data";     // data or pixel
@@ -92,16 +107,17 @@ struct RobustnessJobSettings {
 struct SurfaceJobSettings {
   // The origin and the data that fills train_loss/train_accuracy. With pca directions and an
   // empty model, the origin is the run's last checkpoint.
-  ModelDataSettings input;
+  // The batch size 0 resolves by device (resolveSurfaceBatchSize).
+  ModelDataSettings input = inputWith(0, 0);
   std::string testData;    // also fills test_loss / test_accuracy
-  // directionKindNames(): random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors)
-  // | pca (of a run's checkpoints) | interp (towards `to`); empty: random, or the kind of a reused
-  // surface.
-  std::string directions;
-  std::string grid;        // X[,Y[,Z]], each lo:hi:n; empty: -1:1:51,-1:1:51 (interp -0.5:1.5:41,
-                           // pca around the trajectory, reused directions the surface's grid)
-  std::string norm;        // directionNormNames(); empty: filter (eigen: none)
-  std::string oneDim;      // oneDimPolicyNames(); empty: zero (eigen: normalize)
+  // random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors) | pca (of a run's
+  // checkpoints) | interp (towards `to`); none: random, or the kind of a reused surface.
+  std::optional<analysis::DirectionKind> directions;
+  // X[,Y[,Z]], each lo:hi:n; empty: analysis::defaultGridFor(the kind) (pca: around the
+  // trajectory; reused directions: the surface's grid).
+  std::string grid;
+  std::optional<analysis::DirectionNorm> norm;  // none: filter (eigen: none)
+  std::optional<analysis::OneDimPolicy> oneDim;  // none: zero (eigen: normalize)
   std::string to;          // interp: the second model (a model spec)
   // NAME or OTHER.h5:NAME: a Hessian analysis (eigenvector directions) or a surface whose stored
   // directions are reused, so two minima are compared along the same vectors.

@@ -25,9 +25,11 @@ RescaleJobResult runRescaleJob(const RescaleJobSettings& s) {
   std::string base = s.input.model;
   const auto spec = training::ModelSpec::parse(s.input.model);
   if (spec.kind == training::ModelSpec::Kind::Checkpoint)
-    base = training::ProjectFile::open(spec.name).read("/runs/" + spec.run, false).text(schema::kModel);
+    base = training::ProjectFile::open(spec.name)
+               .read(schema::runPath(spec.run), false)
+               .text(schema::kModel);
   auto project = training::ProjectFile::openOrCreate(s.projectPath);
-  const std::string runPath = "/runs/" + s.run;
+  const std::string runPath = schema::runPath(s.run);
   if (project.exists(runPath))
     throw ProjectError(s.projectPath + " already has a run named '" + s.run + "': choose another --run");
 
@@ -65,9 +67,10 @@ RescaleJobResult runRescaleJob(const RescaleJobSettings& s) {
                     {schema::kRescaledFrom, s.input.model},
                     {schema::kRescaledLayer, s.layer},
                     {schema::kRescaleAlpha, s.alpha},
-                    {"created", training::isoTimestampUtc()}};
+                    {schema::kCreated, training::isoTimestampUtc()}};
   model.to(c10::Device(c10::kCPU));
-  run.groups["checkpoints"].groups[training::checkpointName(0)] = training::checkpointNode(model, 0);
+  run.groups[schema::kCheckpoints].groups[training::checkpointName(0)] =
+      training::checkpointNode(model, 0);
   project.put(runPath, run);
   r.model = s.projectPath + ":" + runPath;
   return r;

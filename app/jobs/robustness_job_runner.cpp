@@ -60,8 +60,9 @@ RobustnessJobOutput runRobustnessAnalysisJob(const RobustnessJobSettings& j, con
   nlohmann::json settings = nlohmann::json::object();
   settings::addStored(robustnessSettings(), j, settings);
   settings["dtype"] = inputs.model->dtype() == c10::kDouble ? "float64" : "float32";
-  const auto provenance = jobProvenance("robustness", j.input, out.device, settings.dump());
-  const AnalysisSlot slot(j.projectPath, "robustness", j.name, provenance);
+  const auto provenance =
+      jobProvenance(schema::kKindRobustness, j.input, out.device, settings.dump());
+  const AnalysisSlot slot(j.projectPath, schema::kKindRobustness, j.name, provenance);
   out.analysisPath = slot.path();
   out.report = analysis::runRobustnessAnalysis(*inputs.model, inputs.data, s, control);
   slot.store(analysis::robustnessNode(out.report, provenance));

@@ -11,7 +11,7 @@
 namespace flatland::app {
 
 struct SharpnessJobSettings {
-  ModelDataSettings input;      // the data is the set the measures are taken on
+  ModelDataSettings input = inputWith(1000, 1000);  // the data the measures are taken on
   std::string testData;         // empty: no generalisation gap
   std::string runs;             // NAME,NAME or P.h5:/runs/NAME,…: the generalisation table of these
   std::vector<double> rho = {0.01, 0.05, 0.1};       // worst-case and random-direction radii
@@ -41,7 +41,8 @@ std::string runSharpnessJob(const SharpnessJobSettings& settings, const JobContr
 std::vector<std::string> runModelSpecs(const std::string& runs, const std::string& project);
 
 struct RescaleJobSettings {
-  ModelDataSettings input;  // the data gives the model's input shape and the samples checked
+  // The data gives the model's input shape and the samples checked.
+  ModelDataSettings input = inputWith(100, 1000);
   std::string layer;        // a module prefix, e.g. layers.1
   double alpha = 2.0;
   std::string projectPath;  // the project the rescaled model is written to

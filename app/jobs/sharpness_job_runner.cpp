@@ -8,6 +8,7 @@
 #include "flatland/errors.h"
 #include "flatland/training/device.h"
 #include "flatland/training/project_file.h"
+#include "flatland/training/project_schema.h"
 #include "analysis_slot.h"
 #include "job_inputs.h"
 #include "job_settings.h"
@@ -62,8 +63,9 @@ SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& j, const 
   settings.update(nlohmann::json{{"loss", "cross_entropy"}, {"mode", "eval"},
                                  {"dtype", inputs.model->dtype() == c10::kDouble ? "float64" : "float32"},
                                  {"test_samples", out.testSamples}});
-  const auto provenance = jobProvenance("sharpness", j.input, out.device, settings.dump());
-  const AnalysisSlot slot(j.projectPath, "sharpness", j.name, provenance);
+  const auto provenance =
+      jobProvenance(schema::kKindSharpness, j.input, out.device, settings.dump());
+  const AnalysisSlot slot(j.projectPath, schema::kKindSharpness, j.name, provenance);
   out.analysisPath = slot.path();
   out.report = analysis::runSharpnessAnalysis(*inputs.model, inputs.data, test ? &*test : nullptr, s, control);
   slot.store(analysis::sharpnessNode(out.report, provenance));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "flatland/analysis/direction.h"
@@ -15,6 +16,8 @@
 #include "flatland/errors.h"
 #include "flatland/training/model_spec.h"
 #include "flatland/training/device.h"
+#include "flatland/training/project_schema.h"
+#include "flatland/training/specs.h"
 #include "job_inputs.h"
 #include "job_settings.h"
 #include "jobs.h"
@@ -23,8 +26,11 @@ namespace flatland::app {
 
 namespace {
 
+using analysis::DirectionKind;
+using analysis::DirectionNorm;
 using analysis::DirectionSet;
 using analysis::GridSpec;
+using analysis::OneDimPolicy;
 
 // "OTHER.h5:NAME" names an analysis in another project; "NAME" one in the output project.
 std::pair<std::string, std::string> splitAnalysisRef(const std::string& ref,
@@ -38,8 +44,10 @@ std::pair<std::string, std::string> splitAnalysisRef(const std::string& ref,
 // "P.h5:/runs/NAME" or "NAME" (in the model's project when it is a checkpoint, else `out`).
 std::pair<std::string, std::string> splitRunRef(const std::string& ref, const std::string& model,
                                                 const std::string& out) {
-  auto marker = ref.find(":/runs/");
-  if (marker != std::string::npos) return {ref.substr(0, marker), ref.substr(marker + 7)};
+  if (training::namesCheckpoint(ref)) {
+    const auto spec = training::ModelSpec::parse(ref);
+    return {spec.name, spec.run};
+  }
   if (!model.empty()) {
     auto spec = training::ModelSpec::parse(model);
     if (spec.kind == training::ModelSpec::Kind::Checkpoint)
@@ -78,9 +86,9 @@ DirectionSet eigenDirectionsOnTheFly(const SurfaceJobSettings& s, training::Mode
   analysis::EigenDirectionOptions options;
   options.eigen.seed = s.input.seed;
   options.hessian.batchSize = s.input.batchSize;
-  if (!s.norm.empty()) {
-    options.norm = analysis::parseDirectionNorm(s.norm);
-    options.oneDim = analysis::parseOneDimPolicy(s.oneDim.empty() ? "zero" : s.oneDim);
+  if (s.norm) {
+    options.norm = *s.norm;
+    options.oneDim = s.oneDim.value_or(OneDimPolicy::Zero);
   }
   auto computed = analysis::computeEigenDirections(origin, inputs.data, count, options, control);
   record = {{"computed", "on the fly"},
@@ -116,82 +124,94 @@ DirectionSet chooseDirections(const SurfaceJobSettings& s, training::Model& orig
                               const std::string& runName, std::string& grid,
                               std::vector<std::string>& notes, const JobControl& control,
                               nlohmann::json& eigenRecord) {
-  const std::string kind = s.directions.empty() ? "" : s.directions;
+  const std::optional<DirectionKind> kind = s.directions;
   if (!s.fromAnalysis.empty()) {
     auto [file, path] = splitAnalysisRef(s.fromAnalysis, s.projectPath);
     auto source = training::ProjectFile::open(file);
     if (!source.exists(path)) throw InvalidArgument(file + " has no analysis " + path);
     auto node = source.read(path, false);
-    const std::string analysisKind = node.has("kind") ? node.text("kind") : "";
-    if (analysisKind == "hessian") {
-      if (!kind.empty() && kind != "eigen")
+    const std::string analysisKind = node.has(schema::kKind) ? node.text(schema::kKind) : "";
+    if (analysisKind == schema::kKindHessian) {
+      if (kind && *kind != DirectionKind::Eigen)
         throw InvalidArgument("the directions come from a Hessian analysis: choose eigen directions");
-      if (grid.empty()) grid = "-1:1:51,-1:1:51";
-      const bool normGiven = !s.norm.empty();
+      if (grid.empty()) grid = analysis::defaultGridFor(DirectionKind::Eigen);
+      // Stored eigenvectors are unit vectors: left as they are unless a norm is asked for.
       auto dirs = analysis::eigenDirections(
-          source, path, origin, axesOf(grid, 2),
-          normGiven ? analysis::parseDirectionNorm(s.norm) : analysis::DirectionNorm::None,
-          normGiven ? analysis::parseOneDimPolicy(s.oneDim.empty() ? "zero" : s.oneDim)
-                    : analysis::OneDimPolicy::Normalize);
-      if (node.has("model") && node.text("model") != s.input.model)
-        notes.push_back("the eigenvectors were computed for " + node.text("model") +
+          source, path, origin, axesOf(grid, 2), s.norm.value_or(DirectionNorm::None),
+          s.norm ? s.oneDim.value_or(OneDimPolicy::Zero) : OneDimPolicy::Normalize);
+      if (node.has(schema::kModel) && node.text(schema::kModel) != s.input.model)
+        notes.push_back("the eigenvectors were computed for " + node.text(schema::kModel) +
                         ", the surface is around " + s.input.model);
       return dirs;
     }
-    if (analysisKind == "surface") {
+    if (analysisKind == schema::kKindSurface) {
       auto dirs = analysis::readDirections(source, path, origin);
-      if (!kind.empty() && kind != dirs.kind)
-        throw InvalidArgument(s.fromAnalysis + " has " + dirs.kind + " directions, not " + kind);
-      if (grid.empty()) grid = node.text("grid");
+      if (kind && *kind != dirs.kind)
+        throw InvalidArgument(s.fromAnalysis + " has " + toString(dirs.kind) +
+                              " directions, not " + toString(*kind));
+      if (grid.empty()) grid = node.text(schema::kGrid);
       dirs.source = file + ":" + path;
       return dirs;
     }
     throw InvalidArgument("the directions must come from a hessian or surface analysis; " + path +
                           " is of kind '" + analysisKind + "'");
   }
-  if (kind == "eigen") {
-    if (grid.empty()) grid = "-1:1:51,-1:1:51";
-    return eigenDirectionsOnTheFly(s, origin, inputs, axesOf(grid, 2), control, notes, eigenRecord);
+  switch (kind.value_or(DirectionKind::Random)) {
+    case DirectionKind::Eigen:
+      if (grid.empty()) grid = analysis::defaultGridFor(DirectionKind::Eigen);
+      return eigenDirectionsOnTheFly(s, origin, inputs, axesOf(grid, 2), control, notes,
+                                     eigenRecord);
+    case DirectionKind::Interp: {
+      if (s.to.empty())
+        throw InvalidArgument("interpolation needs the second model (--to MODEL_SPEC)");
+      training::ModelShape shape{inputs.data.sampleShape(), inputs.data.numClasses};
+      auto other = training::loadModel(s.to, shape, inputs.device, s.input.seed);
+      auto dirs = analysis::interpolationDirection(origin, *other);
+      dirs.source = s.to;
+      if (grid.empty()) grid = analysis::defaultGridFor(DirectionKind::Interp);
+      return dirs;
+    }
+    case DirectionKind::Pca: {
+      auto runFile = training::ProjectFile::open(runProject);
+      auto trajectory = analysis::loadTrajectory(runFile, runName, origin);
+      auto dirs = analysis::pcaDirections(trajectory, origin, axesOf(grid, 2));
+      dirs.source = training::checkpointSpec(runProject, runName);
+      if (grid.empty()) grid = gridAroundTrajectory(dirs.trajectory, 21);
+      return dirs;
+    }
+    case DirectionKind::Random:
+      break;
   }
-  if (kind == "interp") {
-    if (s.to.empty()) throw InvalidArgument("interpolation needs the second model (--to MODEL_SPEC)");
-    training::ModelShape shape{inputs.data.sampleShape(), inputs.data.numClasses};
-    auto other = training::loadModel(s.to, shape, inputs.device, s.input.seed);
-    auto dirs = analysis::interpolationDirection(origin, *other);
-    dirs.source = s.to;
-    if (grid.empty()) grid = "-0.5:1.5:41";
-    return dirs;
-  }
-  if (kind == "pca") {
-    auto runFile = training::ProjectFile::open(runProject);
-    auto trajectory = analysis::loadTrajectory(runFile, runName, origin);
-    auto dirs = analysis::pcaDirections(trajectory, origin, axesOf(grid, 2));
-    dirs.source = runProject + ":/runs/" + runName;
-    if (grid.empty()) grid = gridAroundTrajectory(dirs.trajectory, 21);
-    return dirs;
-  }
-  if (!kind.empty() && kind != "random")
-    throw InvalidArgument("directions must be random, eigen, pca or interp, got '" + kind + "'");
-  if (grid.empty()) grid = "-1:1:51,-1:1:51";
+  if (grid.empty()) grid = analysis::defaultGridFor(DirectionKind::Random);
   return analysis::randomDirections(origin, axesOf(grid, 2), s.input.seed,
-                                    analysis::parseDirectionNorm(s.norm.empty() ? "filter" : s.norm),
-                                    analysis::parseOneDimPolicy(s.oneDim.empty() ? "zero" : s.oneDim));
+                                    s.norm.value_or(DirectionNorm::Filter),
+                                    s.oneDim.value_or(OneDimPolicy::Zero));
+}
+
+// The stored text of a choice as its enum; none when it is not one of the choices.
+template <class Enum>
+std::optional<Enum> storedChoice(const std::string& text, Enum (*parse)(const std::string&)) {
+  try {
+    return parse(text);
+  } catch (const InvalidArgument&) {
+    return std::nullopt;
+  }
 }
 
 // An unfinished surface of the same name is resumed only with the inputs and settings it was
 // started with: every setting given that differs from the stored one is named.
 void checkResumable(const training::Node& stored, const SurfaceJobSettings& s,
                     const analysis::SurfaceSettings& settings) {
-  if (!stored.has("kind") || stored.text("kind") != "surface")
+  if (!stored.has(schema::kKind) || stored.text(schema::kKind) != schema::kKindSurface)
     throw InvalidArgument(s.projectPath + " already has an analysis named '" + s.name +
                           "' that is not a surface");
-  if (stored.has("complete") && stored.number("complete") != 0)
+  if (stored.has(schema::kComplete) && stored.number(schema::kComplete) != 0)
     throw InvalidArgument("surface '" + s.name + "' in " + s.projectPath +
                           " is complete; choose another name");
   nlohmann::json recorded = nlohmann::json::object();
-  if (stored.has("settings")) {
+  if (stored.has(schema::kSettings)) {
     try {
-      recorded = nlohmann::json::parse(stored.text("settings"));
+      recorded = nlohmann::json::parse(stored.text(schema::kSettings));
     } catch (const std::exception&) {
       recorded = nlohmann::json::object();
     }
@@ -211,28 +231,42 @@ void checkResumable(const training::Node& stored, const SurfaceJobSettings& s,
   auto compare = [&](const std::string& what, const std::string& was, const std::string& given) {
     if (was != given) differences.push_back(what + " '" + was + "' (now '" + given + "')");
   };
-  compare("model", storedText("model"), settings.modelSpec);
-  compare("data", storedText("data"), settings.dataSpec);
-  compare("test data", storedText("test_data"), settings.testDataSpec);
-  const int64_t samples = stored.has("samples") ? int64_t(stored.number("samples")) : -1;
+  // A choice given must be the stored one (a stored text that is no choice differs from all).
+  auto compareChoice = [&](const std::string& what, const std::string& was, const auto& given,
+                           auto parse) {
+    if (given && storedChoice(was, parse) != given)
+      differences.push_back(what + " '" + was + "' (now '" + toString(*given) + "')");
+  };
+  compare("model", storedText(schema::kModel), settings.modelSpec);
+  compare("data", storedText(schema::kData), settings.dataSpec);
+  compare("test data", storedText(schema::kTestData), settings.testDataSpec);
+  const int64_t samples =
+      stored.has(schema::kSamples) ? int64_t(stored.number(schema::kSamples)) : -1;
   if (samples != settings.samples)
     differences.push_back("samples " + std::to_string(samples) + " (now " +
                           std::to_string(settings.samples) + ")");
   // Settings left empty take the stored surface's own; those given must match it.
-  if (!s.grid.empty()) compare("grid", storedText("grid"), GridSpec::parse(s.grid).text());
-  const std::string dirs = storedText("dirs", "dirs");
-  if (!s.directions.empty()) compare("directions", dirs, s.directions);
-  if (!s.norm.empty()) compare("norm", storedText("norm", "norm"), s.norm);
-  if (!s.oneDim.empty()) compare("one-dim policy", storedText("one_dim", "one_dim"), s.oneDim);
+  if (!s.grid.empty()) compare("grid", storedText(schema::kGrid), GridSpec::parse(s.grid).text());
+  // The attribute, else the key of the stored settings (the same name for dirs and norm).
+  const std::string dirsText = storedText(schema::kDirs, schema::kDirs);
+  const auto dirs = storedChoice(dirsText, analysis::parseDirectionKind);
+  compareChoice("directions", dirsText, s.directions, analysis::parseDirectionKind);
+  compareChoice("norm", storedText(schema::kNorm, schema::kNorm), s.norm,
+                analysis::parseDirectionNorm);
+  compareChoice("one-dim policy", storedText("one_dim", "one_dim"), s.oneDim,
+                analysis::parseOneDimPolicy);
   if (!s.to.empty()) compare("second model (--to)", storedText("to", "to"), s.to);
   if (!s.fromAnalysis.empty())
     compare("directions from", storedText("from_analysis", "from_analysis"), s.fromAnalysis);
   if (!s.run.empty()) compare("run", storedText("run", "run"), s.run);
   // The seed draws random directions (and starts Lanczos for eigen directions computed on the fly).
-  const bool seeded = s.fromAnalysis.empty() && storedText("from_analysis", "from_analysis").empty() &&
-                      (dirs == "random" || dirs == "eigen");
-  if (seeded && stored.has("seed") && uint64_t(stored.number("seed")) != s.input.seed)
-    differences.push_back("seed " + std::to_string(uint64_t(stored.number("seed"))) + " (now " +
+  const bool seeded = s.fromAnalysis.empty() &&
+                      storedText("from_analysis", "from_analysis").empty() &&
+                      (dirs == DirectionKind::Random || dirs == DirectionKind::Eigen);
+  const uint64_t storedSeed =
+      stored.has(schema::kSeed) ? uint64_t(stored.number(schema::kSeed)) : uint64_t{0};
+  if (seeded && stored.has(schema::kSeed) && storedSeed != s.input.seed)
+    differences.push_back("seed " + std::to_string(storedSeed) + " (now " +
                           std::to_string(s.input.seed) + ")");
   if (differences.empty()) return;
   std::string list;
@@ -260,10 +294,10 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
 
   // The run (pca) and the origin model: PCA directions default to the run's last checkpoint.
   std::pair<std::string, std::string> run;
-  if (s.directions == "pca") {
+  if (s.directions == DirectionKind::Pca) {
     run = splitRunRef(s.run, s.input.model, s.projectPath);
     if (run.second.empty()) throw InvalidArgument("pca directions need a run with checkpoints (--run NAME)");
-    if (s.input.model.empty()) s.input.model = run.first + ":/runs/" + run.second;
+    if (s.input.model.empty()) s.input.model = training::checkpointSpec(run.first, run.second);
   }
   if (s.input.model.empty()) throw InvalidArgument("choose the model the surface is around");
   auto inputs = loadInputs(s.input);
@@ -307,7 +341,7 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
       auto stored = project.read(existing, false);
       checkResumable(stored, s, settings);
       out.notes.push_back("resuming " + existing + ": " +
-                          std::to_string(int64_t(stored.number("points_done"))) +
+                          std::to_string(int64_t(stored.number(schema::kPointsDone))) +
                           " of its points are done");
       result = analysis::resumeSurface(project, existing, *inputs.model, &inputs.data, test.get(),
                                        settings, control, group);
@@ -319,9 +353,9 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
       dirs = chooseDirections(s, *inputs.model, inputs, run.first, run.second, grid, out.notes,
                               control, eigenRecord);
       settings.grid = GridSpec::parse(grid);
-      if (dirs.kind == "interp" && settings.grid.dimensions() != 1)
-        throw InvalidArgument(
-            "an interpolation has one direction: give a 1-D grid such as -0.5:1.5:41");
+      if (dirs.kind == DirectionKind::Interp && settings.grid.dimensions() != 1)
+        throw InvalidArgument("an interpolation has one direction: give a 1-D grid such as " +
+                              analysis::defaultGridFor(DirectionKind::Interp));
       for (size_t k = 0; k < dirs.explainedVariance.size(); ++k) {
         char line[64];
         std::snprintf(line, sizeof line, "PC%zu explains %.1f%% of the variance", k + 1,
@@ -337,9 +371,9 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
                                      {"batch_size", s.input.batchSize},
                                      {"device", settings.device},
                                      {"seed", s.input.seed},
-                                     {"dirs", dirs.kind},
-                                     {"norm", dirs.norm},
-                                     {"one_dim", s.oneDim.empty() ? "zero" : s.oneDim},
+                                     {"dirs", toString(dirs.kind)},
+                                     {"norm", toString(dirs.norm)},
+                                     {"one_dim", toString(s.oneDim.value_or(OneDimPolicy::Zero))},
                                      {"grid", settings.grid.text()},
                                      {"to", s.to},
                                      {"from_analysis", s.fromAnalysis},
@@ -360,8 +394,8 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
   out.seconds = result.seconds;
   out.lossAtOrigin = result.lossAtOrigin;
   out.lossMin = result.lossMin;
-  out.directions = dirs.kind;
-  out.norm = dirs.norm;
+  out.directions = toString(dirs.kind);
+  out.norm = toString(dirs.norm);
   out.explainedVariance = dirs.explainedVariance;
   return out;
 }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "flatland/analysis/grid.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/progress.h"
@@ -41,15 +42,21 @@ std::string commandOutput(const std::string& command) {
   return out;
 }
 
-// Every default (and GUI start value) is a valid value, and reads back as itself.
+// Every default (and GUI start value) is a valid value, and reads back as itself; and a
+// default-constructed settings struct holds the table's defaults, so code that builds one (tests,
+// benchmarks) runs the job the CLI and the GUI run.
 template <class Config>
 void expectConsistentDefaults(const settings::SettingsTable<Config>& table) {
   const Config defaults = settings::defaults(table);
+  const Config constructed{};
   for (const auto& s : table) {
     EXPECT_EQ(s.problem(s.defaultValue), "") << s.key;
     EXPECT_EQ(s.problem(s.startValue()), "") << s.key << " (GUI start value)";
     EXPECT_FALSE(s.help.empty()) << s.key;
-    if (!s.defaultValue.empty()) EXPECT_EQ(s.get(defaults), s.defaultValue) << s.key;
+    if (!s.defaultValue.empty()) {
+      EXPECT_EQ(s.get(defaults), s.defaultValue) << s.key;
+    }
+    EXPECT_EQ(s.get(constructed), s.get(defaults)) << s.key << " (the struct's initialiser)";
   }
 }
 
@@ -60,6 +67,36 @@ TEST(SettingsTables, DefaultsAreValidAndReadBack) {
   expectConsistentDefaults(quantizeSettings());
   expectConsistentDefaults(robustnessSettings());
   expectConsistentDefaults(sharpnessSettings());
+  expectConsistentDefaults(rescaleSettings());
+}
+
+// Choices are enums in the settings structs: the table reads and writes their names, and an
+// empty text is "no choice" for the optional ones (the job picks by context).
+TEST(SettingsTables, ChoicesAreEnums) {
+  auto surface = settings::defaults(surfaceSettings());
+  EXPECT_FALSE(surface.directions.has_value());
+  const auto& dirs = *settings::find(surfaceSettings(), "dirs");
+  dirs.set(surface, "pca");
+  EXPECT_EQ(surface.directions, analysis::DirectionKind::Pca);
+  EXPECT_EQ(dirs.get(surface), "pca");
+  dirs.set(surface, "");
+  EXPECT_FALSE(surface.directions.has_value());
+  EXPECT_EQ(dirs.get(surface), "");
+  EXPECT_THROW(dirs.set(surface, "sideways"), InvalidArgument);
+  auto hessian = settings::defaults(hessianSettings());
+  EXPECT_EQ(hessian.curvature, Curvature::Hessian);
+  settings::find(hessianSettings(), "curvature")->set(hessian, "ggn");
+  EXPECT_EQ(hessian.curvature, Curvature::Ggn);
+}
+
+// The default grid the surface job uses is the one its help names.
+TEST(SettingsTables, TheSurfaceGridHelpNamesTheDefaultGrids) {
+  const auto& grid = *settings::find(surfaceSettings(), "grid");
+  for (auto kind : {analysis::DirectionKind::Random, analysis::DirectionKind::Interp})
+    EXPECT_NE(grid.help.find(analysis::defaultGridFor(kind)), std::string::npos) << grid.help;
+  EXPECT_EQ(analysis::defaultGridFor(analysis::DirectionKind::Eigen),
+            analysis::defaultGridFor(analysis::DirectionKind::Random));
+  EXPECT_EQ(analysis::defaultGridFor(analysis::DirectionKind::Pca), "");
 }
 
 TEST(SettingsTables, RangesNameTheProblem) {
@@ -86,7 +123,9 @@ void expectInHelp(const settings::SettingsTable<Config>& table, const std::strin
   const std::string help = commandOutput(std::string(FLATLAND_CLI) + " " + command + " --help");
   ASSERT_NE(help.find("--help"), std::string::npos) << help;
   for (const auto& s : table)
-    if (s.where & settings::InCli) EXPECT_NE(help.find(s.flag() + " "), std::string::npos) << command << " " << s.flag();
+    if (s.where & settings::InCli) {
+      EXPECT_NE(help.find(s.flag() + " "), std::string::npos) << command << " " << s.flag();
+    }
 }
 
 TEST(SettingsTables, EverySettingIsAnOptionOfItsSubcommand) {
@@ -108,8 +147,9 @@ void expectWidgets(const QWidget& form, const settings::SettingsTable<Config>& t
     // A choice without a default starts at its first entry (the job's own default for "").
     const std::string start =
         s.type == settings::Type::Choice && s.startValue().empty() ? s.choices.front() : s.startValue();
-    if (holdsSettingValue(widget) && s.key != "model" && s.key != "run")
+    if (holdsSettingValue(widget) && s.key != "model" && s.key != "run") {
       EXPECT_EQ(settingText(widget).toStdString(), start) << s.key;
+    }
   }
 }
 
@@ -118,7 +158,9 @@ template <class Config>
 void expectStored(const settings::SettingsTable<Config>& table, const std::string& json) {
   const auto stored = nlohmann::json::parse(json);
   for (const auto& s : table)
-    if (s.where & settings::Stored) EXPECT_TRUE(stored.contains(s.key)) << s.key << " not in " << json;
+    if (s.where & settings::Stored) {
+      EXPECT_TRUE(stored.contains(s.key)) << s.key << " not in " << json;
+    }
 }
 
 std::string storedSettings(const std::string& project, const std::string& path) {

@@ -51,6 +51,8 @@ void makeProjectOfTheIssue(const std::string& path) {
     runSurfaceJob(surface, control);
     HessianJobSettings hessian;
     hessian.input = surface.input;
+    // A surface's batch 0 means "by device"; the Hessian job needs a size.
+    hessian.input.batchSize = HessianJobSettings{}.input.batchSize;
     hessian.topK = 2;
     hessian.trace = false;
     hessian.density = true;  // the spectrum view: the CLI's defaults compute no density

@@ -122,6 +122,49 @@ TEST(StorageFaults, ErrorsOnBrokenDataFilesLeaveNoHdf5ObjectOpen) {
   EXPECT_EQ(openHdf5Objects(), 0);
 }
 
+// Attributes of types Flatland never writes (h5py or another tool added them) are refused by
+// name, not read as a placeholder value.
+TEST(StorageFaults, AttributesOfUnsupportedTypesAreProjectErrors) {
+  TempDir dir;
+  const auto path = dir.file("p.h5");
+  ProjectFile::openOrCreate(path).put("/runs/odd", someNode());
+  {
+    struct Pair {
+      int a;
+      double b;
+    };
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t group = H5Gopen2(f, "/runs/odd", H5P_DEFAULT);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t pairType = H5Tcreate(H5T_COMPOUND, sizeof(Pair));
+    H5Tinsert(pairType, "a", HOFFSET(Pair, a), H5T_NATIVE_INT);
+    H5Tinsert(pairType, "b", HOFFSET(Pair, b), H5T_NATIVE_DOUBLE);
+    const Pair pair{1, 2.0};
+    hid_t attr = H5Acreate2(group, "pair", pairType, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(attr, pairType, &pair);
+    H5Aclose(attr);
+    hid_t enumType = H5Tenum_create(H5T_NATIVE_INT);
+    const int red = 0;
+    H5Tenum_insert(enumType, "red", &red);
+    attr = H5Acreate2(group, "colour", enumType, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(attr, enumType, &red);
+    H5Aclose(attr);
+    H5Tclose(enumType);
+    H5Tclose(pairType);
+    H5Sclose(space);
+    H5Gclose(group);
+    H5Fclose(f);
+  }
+  const auto project = ProjectFile::open(path);
+  EXPECT_THROW(project.read("/runs/odd"), ProjectError);
+  const auto message = errorOf([&] { project.read("/runs/odd", false); });
+  // The first attribute by name is "colour", the enum.
+  EXPECT_NE(message.find("'colour'"), std::string::npos) << message;
+  EXPECT_NE(message.find("/runs/odd"), std::string::npos) << message;
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_EQ(openHdf5Objects(), 0);
+}
+
 // ---------------------------------------------------------------- a full disk
 
 TEST(StorageFaults, AFullDiskDuringACommitKeepsTheOldFileAndSaysSo) {

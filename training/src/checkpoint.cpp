@@ -4,26 +4,37 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "flatland/errors.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/training/tensor_array.h"
 
 namespace flatland::training {
 
 std::string checkpointName(int64_t epoch) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "epoch_%04lld", static_cast<long long>(epoch));
+  std::snprintf(buf, sizeof buf, "%s%04lld", schema::kCheckpointPrefix,
+                static_cast<long long>(epoch));
   return buf;
+}
+
+std::string checkpointsPath(const std::string& run) {
+  return schema::runPath(run) + "/" + schema::kCheckpoints;
+}
+
+std::string checkpointPath(const std::string& run, int64_t epoch) {
+  return checkpointsPath(run) + "/" + checkpointName(epoch);
 }
 
 Node checkpointNode(const Model& model, int64_t epoch) {
   Node node;
-  node.attributes["epoch"] = epoch;
-  node.attributes["model"] = model.source();
-  node.attributes["parameter_count"] = model.parameterCount();
-  Node& params = node.groups["parameters"];
+  node.attributes[schema::kEpoch] = epoch;
+  node.attributes[schema::kModel] = model.source();
+  node.attributes[schema::kParameterCount] = model.parameterCount();
+  Node& params = node.groups[schema::kParameters];
   for (auto& p : model.namedParameters()) params.datasets[p.name] = toArray(p.tensor);
-  Node& buffers = node.groups["buffers"];
+  Node& buffers = node.groups[schema::kBuffers];
   for (auto& b : model.namedBuffers()) buffers.datasets[b.name] = toArray(b.tensor);
   return node;
 }
@@ -44,15 +55,18 @@ void loadCheckpoint(Model& model, const Node& checkpoint) {
       t.tensor.copy_(value);
     }
   };
-  copyGroup(model.namedParameters(), "parameters");
-  copyGroup(model.namedBuffers(), "buffers");
+  copyGroup(model.namedParameters(), schema::kParameters);
+  copyGroup(model.namedBuffers(), schema::kBuffers);
 }
 
 std::vector<int64_t> checkpointEpochs(const ProjectFile& project, const std::string& runName) {
   std::vector<int64_t> epochs;
-  for (auto& name : project.list("/runs/" + runName + "/checkpoints")) {
+  const size_t prefix = std::strlen(schema::kCheckpointPrefix);
+  for (auto& name : project.list(checkpointsPath(runName))) {
     long long epoch = 0;
-    if (std::sscanf(name.c_str(), "epoch_%lld", &epoch) == 1) epochs.push_back(epoch);
+    if (name.compare(0, prefix, schema::kCheckpointPrefix) == 0 &&
+        std::sscanf(name.c_str() + prefix, "%lld", &epoch) == 1)
+      epochs.push_back(epoch);
   }
   std::sort(epochs.begin(), epochs.end());
   return epochs;

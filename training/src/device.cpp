@@ -36,7 +36,7 @@ std::string describeLibTorch() {
 #endif
   if (!at::hasCUDA()) out << ", CPU only";
   out << "\ndevices: cpu";
-  const auto gpus = at::hasCUDA() ? torch::cuda::device_count() : 0;
+  const size_t gpus = at::hasCUDA() ? size_t(torch::cuda::device_count()) : 0;
   for (size_t i = 0; i < gpus; ++i) out << ", cuda:" << i;
   if (at::hasCUDA() && gpus == 0) out << " (no CUDA GPU visible)";
   return out.str();

@@ -8,11 +8,12 @@
 #include "flatland/errors.h"
 #include "flatland/training/checkpoint.h"
 #include "flatland/training/project_file.h"
+#include "flatland/training/project_schema.h"
 
 namespace flatland::training {
 
 int64_t resolveCheckpointEpoch(const ProjectFile& project, const ModelSpec& spec) {
-  if (!project.exists("/runs/" + spec.run))
+  if (!project.exists(schema::runPath(spec.run)))
     throw ProjectError(spec.name + " has no run named '" + spec.run + "'");
   auto epochs = checkpointEpochs(project, spec.run);
   if (epochs.empty()) throw ProjectError("run '" + spec.run + "' in " + spec.name + " has no checkpoints");
@@ -69,16 +70,16 @@ std::unique_ptr<Model> loadModel(const std::string& text, const ModelShape& shap
       break;
     case ModelSpec::Kind::Checkpoint: {
       auto project = ProjectFile::open(spec.name);
-      const std::string runPath = "/runs/" + spec.run;
+      const std::string runPath = schema::runPath(spec.run);
       if (!project.exists(runPath))
         throw ProjectError(spec.name + " has no run named '" + spec.run + "'");
       auto run = project.read(runPath, false);
       const int64_t epoch = resolveCheckpointEpoch(project, spec);
-      auto base = run.text("model");
+      auto base = run.text(schema::kModel);
       if (ModelSpec::parse(base).kind == ModelSpec::Kind::Checkpoint)
         throw ProjectError("run '" + spec.run + "' records a checkpoint as its model; expected zoo:NAME or a .pt file");
       model = loadModel(base, shape, device, seed);
-      auto checkpoint = project.read(runPath + "/checkpoints/" + checkpointName(epoch));
+      auto checkpoint = project.read(checkpointPath(spec.run, epoch));
       model->to(c10::Device(c10::kCPU));
       loadCheckpoint(*model, checkpoint);
       model->to(device);

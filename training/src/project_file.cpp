@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "flatland/errors.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/version.h"
 #include "hdf5_handle.h"
 
@@ -249,7 +250,23 @@ void writeNode(hid_t file, const std::string& path, const Node& node) {
 
 // ---------------------------------------------------------------- low-level HDF5 reading
 
-AttributeValue readAttribute(hid_t attr, const std::string& name) {
+// The HDF5 path of an object, or of the file holding it (for messages).
+std::string objectName(hid_t object) {
+  const ssize_t size = H5Iget_name(object, nullptr, 0);
+  if (size <= 0) return "?";
+  std::string name(size_t(size), '\0');
+  H5Iget_name(object, name.data(), size_t(size) + 1);
+  return name;
+}
+std::string fileName(hid_t object) {
+  const ssize_t size = H5Fget_name(object, nullptr, 0);
+  if (size <= 0) return "?";
+  std::string name(size_t(size), '\0');
+  H5Fget_name(object, name.data(), size_t(size) + 1);
+  return name;
+}
+
+AttributeValue readAttribute(hid_t object, hid_t attr, const std::string& name) {
   auto type = h5::datatype(H5Aget_type(attr));
   auto space = h5::dataspace(H5Aget_space(attr));
   const hssize_t n = H5Sget_simple_extent_npoints(space);
@@ -288,7 +305,9 @@ AttributeValue readAttribute(hid_t attr, const std::string& name) {
       return out;
     }
     default:
-      return std::string("(unsupported attribute type)");
+      // Compound, enum, reference, …: written by another tool; a made-up value would pass for data.
+      throw ProjectError("attribute '" + name + "' of " + objectName(object) + " in " +
+                         fileName(object) + " has a type Flatland does not read");
   }
 }
 
@@ -301,7 +320,7 @@ Attributes readAttributes(hid_t object) {
     ssize_t len = H5Aget_name(attr, 0, nullptr);
     std::string name(len, '\0');
     H5Aget_name(attr, len + 1, name.data());
-    out[name] = readAttribute(attr, name);
+    out[name] = readAttribute(object, attr, name);
   }
   return out;
 }
@@ -531,9 +550,11 @@ void* imageMemcpy(void* dest, const void* src, size_t size, H5FD_file_image_op_t
 }
 void* imageRealloc(void* ptr, size_t size, H5FD_file_image_op_t, void* udata) {
   auto* capture = static_cast<ImageCapture*>(udata);
+  // Found before the realloc: the old pointer is not to be read after it (-Wuse-after-free).
+  const auto old = capture->sizes.find(ptr);
   void* p = std::realloc(ptr, size ? size : 1);
   if (p) {
-    capture->sizes.erase(ptr);
+    if (old != capture->sizes.end()) capture->sizes.erase(old);
     capture->sizes[p] = size;
   }
   return p;
@@ -589,12 +610,12 @@ void checkIsProject(const std::string& path) {
     throw ProjectError(path + " is not an HDF5 file, so it cannot be a Flatland project");
   auto f = openFile(path, H5F_ACC_RDONLY);
   auto attrs = readAttributes(f);
-  auto it = attrs.find("format");
+  auto it = attrs.find(schema::kFormat);
   if (it == attrs.end() || !std::holds_alternative<std::string>(it->second) ||
       std::get<std::string>(it->second) != kProjectFormat)
     throw ProjectError(path + " is an HDF5 file but not a Flatland project (its root has no "
                        "format='flatland-project' attribute); choose another file name");
-  auto version = attrs.find("version");
+  auto version = attrs.find(schema::kVersion);
   if (version != attrs.end() && std::holds_alternative<int64_t>(version->second) &&
       std::get<int64_t>(version->second) > kProjectVersion)
     throw ProjectError(path + " was written by a newer Flatland (schema version " +
@@ -779,12 +800,12 @@ ProjectFile ProjectFile::openOrCreate(const std::string& path) {
   // Another process may create it at the same moment: the first one wins, and both open its file.
   atomicRewrite(path, Rewrite::CreateIfMissing, [](hid_t file) {
     auto root = h5::group(H5Gopen2(file, "/", H5P_DEFAULT));
-    writeAttributes(root, {{"format", std::string(kProjectFormat)},
-                           {"version", kProjectVersion},
-                           {"created", isoTimestampUtc()},
-                           {"flatland_version", std::string(FLATLAND_VERSION)}});
-    openOrCreateGroup(file, "/runs");
-    openOrCreateGroup(file, "/analyses");
+    writeAttributes(root, {{schema::kFormat, std::string(kProjectFormat)},
+                           {schema::kVersion, kProjectVersion},
+                           {schema::kCreated, isoTimestampUtc()},
+                           {schema::kFlatlandVersion, std::string(FLATLAND_VERSION)}});
+    openOrCreateGroup(file, schema::kRunsPath);
+    openOrCreateGroup(file, schema::kAnalysesPath);
   });
   return open(path);
 }

@@ -5,6 +5,7 @@
 
 #include "flatland/errors.h"
 #include "flatland/training/learned_step_size.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/training/quantization.h"
 #include "flatland/training/tensor_array.h"
 
@@ -78,23 +79,23 @@ void QatState::clampSteps() {
 
 Node QatState::record() const {
   Node node;
-  node.attributes = {{"method", std::string(toString(m_method))},
-                     {"weight_bits", int64_t(m_weightBits)},
-                     {"activation_bits", int64_t(m_activationBits)},
-                     {"activation_sites", activationSiteCount()}};
+  node.attributes = {{schema::kMethod, std::string(toString(m_method))},
+                     {schema::kWeightBits, int64_t(m_weightBits)},
+                     {schema::kActivationBits, int64_t(m_activationBits)},
+                     {schema::kActivationSites, activationSiteCount()}};
   if (!m_activations.empty()) {
     std::vector<double> steps, clips;
     for (auto& q : m_activations) {
       steps.push_back(q.step());
       clips.push_back(q.clip());
     }
-    node.datasets["activation_steps"] = Array::f64(steps);
-    node.datasets["activation_clips"] = Array::f64(clips);
+    node.datasets[schema::kActivationSteps] = Array::f64(steps);
+    node.datasets[schema::kActivationClips] = Array::f64(clips);
   }
   auto named = m_model.namedParameters();
   for (size_t i = 0; i < m_weightSteps.size(); ++i)
     if (m_weightSteps[i].defined())
-      node.groups["weight_steps"].datasets[named[i].name] =
+      node.groups[schema::kWeightSteps].datasets[named[i].name] =
           toArray(m_weightSteps[i].detach().to(torch::kFloat64).flatten());
   return node;
 }

@@ -173,6 +173,12 @@ nlohmann::json Setting::toJson(const std::string& text) const {
   return text;
 }
 
+size_t choiceIndex(const std::vector<std::string>& choices, const std::string& text) {
+  for (size_t i = 0; i < choices.size(); ++i)
+    if (choices[i] == text) return i;
+  throw InvalidArgument("'" + text + "' is not one of " + join(choices, ", "));
+}
+
 std::string format(int64_t value) { return std::to_string(value); }
 std::string format(int value) { return std::to_string(value); }
 std::string format(uint64_t value) { return std::to_string(value); }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "flatland/errors.h"
+#include "flatland/training/project_schema.h"
 
 namespace flatland::training {
 
@@ -26,6 +27,9 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 }
 
 bool isSplit(const std::string& s) { return s == "train" || s == "test"; }
+
+// What separates the project file from the run in a checkpoint spec.
+std::string runsMarker() { return std::string(":") + schema::kRunsPath + "/"; }
 
 std::string kindList() {
   return "fashion-mnist:train|test, cifar10:DIR:train|test, h5:FILE, synthetic:spirals|blobs";
@@ -90,11 +94,11 @@ ModelSpec ModelSpec::parse(const std::string& text) {
     return spec;
   }
   // project.h5:/runs/NAME[@EPOCH]
-  auto marker = text.find(":/runs/");
+  auto marker = text.find(runsMarker());
   if (marker != std::string::npos) {
     spec.kind = Kind::Checkpoint;
     spec.name = text.substr(0, marker);
-    std::string run = text.substr(marker + 7);
+    std::string run = text.substr(marker + runsMarker().size());
     auto at = run.find('@');
     if (at != std::string::npos) {
       try {
@@ -117,6 +121,14 @@ ModelSpec ModelSpec::parse(const std::string& text) {
   spec.kind = Kind::TorchScript;
   spec.name = text;
   return spec;
+}
+
+std::string checkpointSpec(const std::string& project, const std::string& run) {
+  return project + ":" + schema::runPath(run);
+}
+
+bool namesCheckpoint(const std::string& text) {
+  return text.find(runsMarker()) != std::string::npos;
 }
 
 std::string defaultFashionMnistDir() {

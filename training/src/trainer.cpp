@@ -16,6 +16,7 @@
 #include "flatland/training/evaluate.h"
 #include "flatland/training/learning_rate.h"
 #include "flatland/training/model_spec.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/training/qat_state.h"
 #include "flatland/training/robust_objective.h"
 #include "flatland/training/sharpness_step.h"
@@ -139,7 +140,7 @@ PreparedData prepareTrainingData(const TrainConfig& config, const c10::Device& d
 
 Trainer::Trainer(Model& model, PreparedData data, TrainConfig config, const ProjectFile* project)
     : m_model(model), m_data(std::move(data)), m_config(std::move(config)), m_project(project),
-      m_runPath("/runs/" + m_config.runName) {
+      m_runPath(schema::runPath(m_config.runName)) {
   validate(m_config);
   checkRunName(m_config.runName);
   if (m_config.qatBits > 0 || m_config.qatActivationBits > 0)
@@ -186,8 +187,9 @@ TrainOutcome Trainer::run(const JobControl& control) {
   } catch (const Cancelled&) {
     if (m_recorded && m_project) {
       try {
-        m_project->setAttributes(m_runPath, {{"status", std::string("cancelled")},
-                                             {"message", std::string("cancelled by the user")}});
+        m_project->setAttributes(m_runPath,
+                                 {{schema::kStatus, std::string("cancelled")},
+                                  {schema::kMessage, std::string("cancelled by the user")}});
       } catch (const std::exception&) {
       }
     }
@@ -201,9 +203,9 @@ TrainOutcome Trainer::run(const JobControl& control) {
 void Trainer::recordFailure(const std::string& message) {
   if (!m_recorded || !m_project) return;
   try {
-    m_project->setAttributes(m_runPath, {{"status", std::string("failed")},
-                                         {"message", message},
-                                         {"seconds", nowSeconds() - m_startSeconds}});
+    m_project->setAttributes(m_runPath, {{schema::kStatus, std::string("failed")},
+                                         {schema::kMessage, message},
+                                         {schema::kSeconds, nowSeconds() - m_startSeconds}});
   } catch (const std::exception&) {
     // The file cannot be written (a full disk): the error that stopped the run is reported.
   }
@@ -334,34 +336,35 @@ void Trainer::recordStart() {
     throw InvalidArgument("run '" + m_config.runName + "' already exists in " + m_project->path() +
                           "; choose another run name");
   Node run;
-  run.attributes = {{"model", m_config.model},
-                    {"data", m_config.data},
-                    {"test_data", m_config.testData},
-                    {"optimizer", m_config.optimizerName()},
-                    {"seed", int64_t(m_config.seed)},
-                    {"device", m_config.device},
-                    {"settings", m_config.toJson()},
-                    {"status", std::string("running")},
-                    {"epochs_done", int64_t(0)},
-                    {"epochs", m_config.epochs},
-                    {"created", isoTimestampUtc()},
-                    {"class_counts", m_data.train.classCounts()},
-                    {"class_names", m_data.train.classNames},
-                    {"train_samples", m_data.train.size()}};
-  if (m_config.qatBits > 0) run.attributes["qat_bits"] = int64_t(m_config.qatBits);
+  run.attributes = {{schema::kModel, m_config.model},
+                    {schema::kData, m_config.data},
+                    {schema::kTestData, m_config.testData},
+                    {schema::kOptimizer, m_config.optimizerName()},
+                    {schema::kSeed, int64_t(m_config.seed)},
+                    {schema::kDevice, m_config.device},
+                    {schema::kSettings, m_config.toJson()},
+                    {schema::kStatus, std::string("running")},
+                    {schema::kEpochsDone, int64_t(0)},
+                    {schema::kEpochs, m_config.epochs},
+                    {schema::kCreated, isoTimestampUtc()},
+                    {schema::kClassCounts, m_data.train.classCounts()},
+                    {schema::kClassNames, m_data.train.classNames},
+                    {schema::kTrainSamples, m_data.train.size()}};
+  if (m_config.qatBits > 0) run.attributes[schema::kQatBits] = int64_t(m_config.qatBits);
   if (m_qat) {
-    run.attributes["qat_activation_bits"] = int64_t(m_config.qatActivationBits);
-    run.attributes["qat_method"] = std::string(toString(m_config.qatMethod));
-    run.attributes["qat_activation_sites"] = m_qat->activationSiteCount();
-    if (m_qat->activationsUnavailable()) run.attributes["qat_note"] = qatNote();
-    run.groups["qat"] = m_qat->record();
+    run.attributes[schema::kQatActivationBits] = int64_t(m_config.qatActivationBits);
+    run.attributes[schema::kQatMethod] = std::string(toString(m_config.qatMethod));
+    run.attributes[schema::kQatActivationSites] = m_qat->activationSiteCount();
+    if (m_qat->activationsUnavailable()) run.attributes[schema::kQatNote] = qatNote();
+    run.groups[schema::kQat] = m_qat->record();
   }
   if (m_data.flippedIndices.defined()) {
-    run.groups["label_noise"].datasets["flipped_indices"] = toArray(m_data.flippedIndices);
-    run.groups["label_noise"].datasets["original_labels"] = toArray(m_data.originalLabels);
-    run.groups["label_noise"].attributes["rate"] = m_config.labelNoise;
+    Node& labelNoise = run.groups[schema::kLabelNoise];
+    labelNoise.datasets[schema::kFlippedIndices] = toArray(m_data.flippedIndices);
+    labelNoise.datasets[schema::kOriginalLabels] = toArray(m_data.originalLabels);
+    labelNoise.attributes[schema::kRate] = m_config.labelNoise;
   }
-  run.groups["checkpoints"].groups[checkpointName(0)] = checkpointNode(m_model, 0);
+  run.groups[schema::kCheckpoints].groups[checkpointName(0)] = checkpointNode(m_model, 0);
   m_project->put(m_runPath, run);
   m_recorded = true;
 }
@@ -370,35 +373,39 @@ void Trainer::recordEpoch(const EpochMetrics& metrics, bool checkpoint, bool las
   if (checkpoint) m_checkpoints.push_back(metrics.epoch);
   if (!m_project) return;
   ProjectFile::Transaction t;
-  const std::string dir = m_runPath + "/metrics/";
+  const std::string dir = m_runPath + "/" + schema::kMetrics + "/";
   std::vector<int64_t> epochs;
   for (auto& m : m_history) epochs.push_back(m.epoch);
-  t.putDataset(dir + "epoch", Array::i64(epochs));
-  t.putDataset(dir + "train_loss", Array::f64(column(m_history, &EpochMetrics::trainLoss)));
-  t.putDataset(dir + "train_accuracy", Array::f64(column(m_history, &EpochMetrics::trainAccuracy)));
-  t.putDataset(dir + "test_loss", Array::f64(column(m_history, &EpochMetrics::testLoss)));
-  t.putDataset(dir + "test_accuracy", Array::f64(column(m_history, &EpochMetrics::testAccuracy)));
-  t.putDataset(dir + "learning_rate", Array::f64(column(m_history, &EpochMetrics::learningRate)));
-  t.putDataset(dir + "wall_time", Array::f64(column(m_history, &EpochMetrics::wallTime)));
+  const auto put = [&](const char* name, double EpochMetrics::*field) {
+    t.putDataset(dir + name, Array::f64(column(m_history, field)));
+  };
+  t.putDataset(dir + schema::kEpoch, Array::i64(epochs));
+  put(schema::kTrainLoss, &EpochMetrics::trainLoss);
+  put(schema::kTrainAccuracy, &EpochMetrics::trainAccuracy);
+  put(schema::kTestLoss, &EpochMetrics::testLoss);
+  put(schema::kTestAccuracy, &EpochMetrics::testAccuracy);
+  put(schema::kLearningRate, &EpochMetrics::learningRate);
+  put(schema::kWallTime, &EpochMetrics::wallTime);
   std::vector<double> perClass;
   for (auto& m : m_history) perClass.insert(perClass.end(), m.perClassAccuracy.begin(), m.perClassAccuracy.end());
-  t.putDataset(dir + "per_class_accuracy",
+  t.putDataset(dir + schema::kPerClassAccuracy,
                Array::f64(perClass, {int64_t(m_history.size()), int64_t(metrics.perClassAccuracy.size())}));
   if (checkpoint)
-    t.put(m_runPath + "/checkpoints/" + checkpointName(metrics.epoch), checkpointNode(m_model, metrics.epoch));
-  if (m_qat) t.put(m_runPath + "/qat", m_qat->record());  // the steps and clips after this epoch
-  t.setAttributes(m_runPath, {{"epochs_done", metrics.epoch},
-                              {"final_test_accuracy", metrics.testAccuracy},
-                              {"final_test_loss", metrics.testLoss},
-                              {"swa_applied", int64_t(last && swaStartEpoch(m_config) > 0)}});
+    t.put(checkpointPath(m_config.runName, metrics.epoch), checkpointNode(m_model, metrics.epoch));
+  // The steps and clips after this epoch.
+  if (m_qat) t.put(m_runPath + "/" + schema::kQat, m_qat->record());
+  t.setAttributes(m_runPath, {{schema::kEpochsDone, metrics.epoch},
+                              {schema::kFinalTestAccuracy, metrics.testAccuracy},
+                              {schema::kFinalTestLoss, metrics.testLoss},
+                              {schema::kSwaApplied, int64_t(last && swaStartEpoch(m_config) > 0)}});
   m_project->commit(t);
 }
 
 void Trainer::recordEnd(const TrainOutcome& outcome) {
   if (!m_project) return;
-  m_project->setAttributes(m_runPath, {{"status", std::string(toString(outcome.status))},
-                                       {"message", outcome.message},
-                                       {"seconds", nowSeconds() - m_startSeconds}});
+  m_project->setAttributes(m_runPath, {{schema::kStatus, std::string(toString(outcome.status))},
+                                       {schema::kMessage, outcome.message},
+                                       {schema::kSeconds, nowSeconds() - m_startSeconds}});
 }
 
 TrainOutcome trainRun(const TrainConfig& config, const std::string& projectPath, const JobControl& control) {

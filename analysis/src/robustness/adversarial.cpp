@@ -38,7 +38,7 @@ RobustAccuracy robustAccuracy(training::Model& model, const training::Dataset& d
       tallies[a].addLogits(model.forward(adversarial), y);
       const double fraction = double(done * int64_t(attacks.size()) + int64_t(a) + 1) /
                               double(batches * int64_t(attacks.size()));
-      control.report(ProgressEvent{fraction, "attacks"});
+      control.report(ProgressEvent{fraction, "attacks", {}});
     }
     ++done;
   }

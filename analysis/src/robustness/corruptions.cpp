@@ -106,7 +106,8 @@ CorruptionAccuracy corruptionAccuracy(training::Model& model, const training::Da
       out.accuracy.back().push_back(tally.accuracy());
       out.loss.back().push_back(tally.loss());
       sum += tally.accuracy();
-      control.report(ProgressEvent{double(k * kCorruptionSeverities + size_t(severity)) / runs, "corruptions"});
+      control.report(ProgressEvent{
+          double(k * kCorruptionSeverities + size_t(severity)) / runs, "corruptions", {}});
     }
   }
   out.meanAccuracy = sum / runs;

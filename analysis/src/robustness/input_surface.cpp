@@ -63,7 +63,7 @@ InputSurface inputSurface(training::Model& model, const training::Dataset& data,
       out.loss.push_back(losses[k].item<double>());
       out.predictions.push_back(predicted[k].item<int64_t>());
     }
-    control.report(ProgressEvent{double(end) / double(total), "input surface"});
+    control.report(ProgressEvent{double(end) / double(total), "input surface", {}});
   }
   auto image = space.dataToPixels(x).detach().to(torch::kCPU, torch::kFloat).contiguous();
   out.image.assign(image.data_ptr<float>(), image.data_ptr<float>() + image.numel());

@@ -142,17 +142,19 @@ Node curvatureNode(const InputCurvature& c, int64_t numClasses) {
   node.datasets[schema::kLanczosSteps] = Array::i64(c.steps, {k});
   node.datasets[schema::kConverged] = Array::i64(c.converged, {k});
   node.attributes[schema::kCureStep] = c.cureStep;
-  node.attributes["hvp_count"] = c.products;
+  node.attributes[schema::kHvpCount] = c.products;
   const auto lambda = summarize(c.lambdaMax, c, numClasses);
   const auto cure = summarize(c.cure, c, numClasses);
-  node.attributes["lambda_max_mean"] = lambda.mean;
-  node.attributes["lambda_max_median"] = lambda.median;
-  node.attributes["lambda_max_correct_mean"] = lambda.correctMean;
-  node.attributes["lambda_max_wrong_mean"] = lambda.wrongMean;
-  node.attributes["cure_mean"] = cure.mean;
-  node.attributes["cure_median"] = cure.median;
-  node.datasets["lambda_max_per_class_mean"] = Array::f64(lambda.perClassMean, {int64_t(lambda.perClassMean.size())});
-  node.datasets["cure_per_class_mean"] = Array::f64(cure.perClassMean, {int64_t(cure.perClassMean.size())});
+  node.attributes[schema::kLambdaMaxMean] = lambda.mean;
+  node.attributes[schema::kLambdaMaxMedian] = lambda.median;
+  node.attributes[schema::kLambdaMaxCorrectMean] = lambda.correctMean;
+  node.attributes[schema::kLambdaMaxWrongMean] = lambda.wrongMean;
+  node.attributes[schema::kCureMean] = cure.mean;
+  node.attributes[schema::kCureMedian] = cure.median;
+  node.datasets[schema::kLambdaMaxPerClassMean] =
+      Array::f64(lambda.perClassMean, {int64_t(lambda.perClassMean.size())});
+  node.datasets[schema::kCurePerClassMean] =
+      Array::f64(cure.perClassMean, {int64_t(cure.perClassMean.size())});
   return node;
 }
 
@@ -176,7 +178,7 @@ Node surfaceNode(const InputSurface& s) {
   const auto p = int64_t(s.axis.size());
   node.attributes[schema::kSample] = s.sample;
   node.attributes[schema::kLabel] = s.label;
-  node.attributes["direction_norm"] = s.directionNorm;
+  node.attributes[schema::kDirectionNorm] = s.directionNorm;
   node.datasets[schema::kAxis] = Array::f64(s.axis, {p});
   node.datasets[schema::kLoss] = Array::f64(s.loss, {p, p});
   node.datasets[schema::kPredictions] = Array::i64(s.predictions, {p, p});
@@ -193,9 +195,9 @@ training::Node robustnessNode(const RobustnessReport& report, const Provenance& 
   node.attributes[schema::kClamped] = int64_t(report.clamped);
   node.attributes[schema::kCleanAccuracy] = report.robust.cleanAccuracy;
   node.attributes[schema::kCleanLoss] = report.robust.cleanLoss;
-  node.attributes["class_names"] = report.classNames;
-  node.attributes["samples_evaluated"] = report.robust.samples;
-  node.attributes["seconds"] = report.seconds;
+  node.attributes[schema::kClassNames] = report.classNames;
+  node.attributes[schema::kSamplesEvaluated] = report.robust.samples;
+  node.attributes[schema::kSeconds] = report.seconds;
   const auto& perClass = report.robust.cleanPerClassAccuracy;
   node.datasets[schema::kCleanPerClassAccuracy] = Array::f64(perClass, {int64_t(perClass.size())});
   if (!report.robust.attacks.empty()) node.groups[schema::kAttacks] = attacksNode(report.robust);

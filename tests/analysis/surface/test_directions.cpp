@@ -117,7 +117,7 @@ TEST(Directions, EigenvectorsOfAStoredHessianAnalysis) {
   project.put("/analyses/h", node);
   auto set = eigenDirections(project, "/analyses/h", *model, 2);
   ASSERT_EQ(set.directions.size(), 2u);
-  EXPECT_EQ(set.kind, "eigen");
+  EXPECT_EQ(set.kind, DirectionKind::Eigen);
   for (int k = 0; k < 2; ++k)
     EXPECT_TRUE(torch::allclose(set.directions[k].parameters, vectors[k].to(torch::kFloat)));
   EXPECT_THROW(eigenDirections(project, "/analyses/h", *model, 4), InvalidArgument);
@@ -324,8 +324,8 @@ TEST(Directions, EigenDirectionsComputedOnTheFlyAreTheTopHessianEigenvectors) {
   };
   auto computed = computeEigenDirections(*model, data, 3, options, control);
   ASSERT_EQ(computed.set.directions.size(), 3u);
-  EXPECT_EQ(computed.set.kind, "eigen");
-  EXPECT_EQ(computed.set.norm, "none");
+  EXPECT_EQ(computed.set.kind, DirectionKind::Eigen);
+  EXPECT_EQ(computed.set.norm, DirectionNorm::None);
   EXPECT_NE(computed.set.source.find("computed on the fly"), std::string::npos);
   EXPECT_NE(computed.set.source.find("synthetic:blobs:200:3"), std::string::npos);
   EXPECT_EQ(computed.tolerance, 1e-10);
@@ -364,7 +364,7 @@ TEST(Directions, EigenDirectionsComputedOnTheFlyAreTheTopHessianEigenvectors) {
   filter.norm = DirectionNorm::Filter;
   filter.oneDim = OneDimPolicy::Zero;
   auto filtered = computeEigenDirections(*model, data, 2, filter);
-  EXPECT_EQ(filtered.set.norm, "filter");
+  EXPECT_EQ(filtered.set.norm, DirectionNorm::Filter);
   for (int k = 0; k < 2; ++k)
     EXPECT_TRUE(
         torch::allclose(filtered.set.directions[size_t(k)].parameters,

@@ -373,7 +373,7 @@ TEST(Surface, InterpolationEndpointsEqualBothModelsWithBatchNorm) {
   // The buffer directions are stored and come back.
   auto back = readDirections(project, "/analyses/interp", *a);
   ASSERT_EQ(back.directions.size(), 1u);
-  EXPECT_EQ(back.kind, "interp");
+  EXPECT_EQ(back.kind, analysis::DirectionKind::Interp);
   EXPECT_EQ(back.directions[0].buffers.size(), dirs.directions[0].buffers.size());
   EXPECT_TRUE(torch::equal(back.directions[0].parameters, dirs.directions[0].parameters));
 }

@@ -23,8 +23,8 @@ struct Direction {
 
 // The directions of one surface and what they came from.
 struct DirectionSet {
-  std::string kind = "random";  // directionKindNames(): random | eigen | pca | interp
-  std::string norm = "filter";  // directionNormNames(): filter | layer | none
+  DirectionKind kind = DirectionKind::Random;
+  DirectionNorm norm = DirectionNorm::Filter;
   std::vector<Direction> directions;
   // PCA only: explained variance ratio of each component, the checkpoints projected onto the
   // directions ([T, k], float64) and their epochs.
@@ -64,7 +64,7 @@ void addDirectionsTo(training::Node& analysis, const DirectionSet& directions);
 DirectionSet readDirections(const training::ProjectFile& project, const std::string& analysisPath,
                             const training::Model& model);
 
-// "NAME" → "/analyses/NAME"; a path starting with '/' is kept.
+// "NAME" → "/analyses/NAME" (schema::analysisPath); a path starting with '/' is kept.
 std::string analysisPathOf(const std::string& nameOrPath);
 
 }  // namespace flatland::analysis

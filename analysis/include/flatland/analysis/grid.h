@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "flatland/analysis/direction_choices.h"
+
 namespace flatland::analysis {
 
 // One axis: n equally spaced step sizes from lo to hi (both included).
@@ -36,5 +38,10 @@ struct GridSpec {
   // "X[,Y[,Z]]", each axis "lo:hi:n". Throws InvalidArgument.
   static GridSpec parse(const std::string& text);
 };
+
+// The grid a surface gets when none is given: -1:1:51,-1:1:51 for random and eigen directions,
+// -0.5:1.5:41 for an interpolation (a margin past both models); empty for PCA, whose grid frames
+// the projected trajectory instead.
+std::string defaultGridFor(DirectionKind kind);
 
 }  // namespace flatland::analysis

@@ -13,6 +13,9 @@ namespace flatland::training {
 
 // Group name of a checkpoint: epoch_0007 (zero-padded so h5ls lists them in order).
 std::string checkpointName(int64_t epoch);
+// "/runs/RUN/checkpoints" and "/runs/RUN/checkpoints/epoch_NNNN".
+std::string checkpointsPath(const std::string& run);
+std::string checkpointPath(const std::string& run, int64_t epoch);
 
 // The parameters and buffers of a model as a project-file group, one dataset per tensor.
 Node checkpointNode(const Model& model, int64_t epoch);

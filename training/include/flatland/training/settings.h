@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -92,6 +94,46 @@ BoundSetting<Config> bind(Setting setting, Access access) {
   static_cast<Setting&>(bound) = std::move(setting);
   bound.get = [access](const Config& c) { return format(access(c)); };
   bound.set = [access](Config& c, const std::string& text) { parse(text, access(c)); };
+  return bound;
+}
+
+// The position of `text` among a Choice setting's choices; throws InvalidArgument naming them.
+size_t choiceIndex(const std::vector<std::string>& choices, const std::string& text);
+
+namespace detail {
+template <class T>
+inline constexpr bool isOptional = false;
+template <class T>
+inline constexpr bool isOptional<std::optional<T>> = true;
+}  // namespace detail
+
+// A Choice setting whose field is an enum indexing the setting's choices, so the job compares
+// enums, not text. A std::optional<Enum> field holds "" (no choice: the job decides from the
+// context) as std::nullopt.
+template <class Config, class Access>
+BoundSetting<Config> bindChoice(Setting setting, Access access) {
+  BoundSetting<Config> bound;
+  static_cast<Setting&>(bound) = std::move(setting);
+  const std::vector<std::string> names = bound.choices;
+  bound.get = [access, names](const Config& c) -> std::string {
+    const auto& value = access(c);
+    if constexpr (detail::isOptional<std::decay_t<decltype(value)>>)
+      return value ? names.at(size_t(*value)) : std::string();
+    else
+      return names.at(size_t(value));
+  };
+  bound.set = [access, names](Config& c, const std::string& text) {
+    auto& value = access(c);
+    using Field = std::decay_t<decltype(value)>;
+    if constexpr (detail::isOptional<Field>) {
+      if (text.empty())
+        value.reset();
+      else
+        value = typename Field::value_type(choiceIndex(names, text));
+    } else {
+      value = Field(choiceIndex(names, text));
+    }
+  };
   return bound;
 }
 

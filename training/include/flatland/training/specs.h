@@ -32,6 +32,11 @@ struct ModelSpec {
   static ModelSpec parse(const std::string& text);  // throws InvalidArgument
 };
 
+// "PROJECT.h5:/runs/RUN": the spec of a run's latest checkpoint.
+std::string checkpointSpec(const std::string& project, const std::string& run);
+// Whether a spec names a checkpoint (has ":/runs/"); ModelSpec::parse then gives its parts.
+bool namesCheckpoint(const std::string& text);
+
 // What a model spec names, beyond its text, for an analysis's provenance (see identifyModel in
 // model_spec.h): the checkpoint epoch a PROJECT.h5:/runs/NAME spec loads (the latest when it has
 // no @EPOCH), or the size and content hash of a TorchScript file. Empty when it does not apply.
