@@ -51,7 +51,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 // CPU time of the whole process (all threads). With one intra-op thread it is the compute time,
 // robust to other jobs sharing the machine, which wall time is not.
@@ -120,7 +122,8 @@ void quickTrain(training::Model& model, int64_t steps) {
 }
 
 // One full-data gradient, batch by batch (what a training epoch's backward costs).
-std::pair<double, double> gradientSeconds(training::Model& model, const training::Dataset& data, int64_t batchSize) {
+std::pair<double, double> gradientSeconds(training::Model& model, const training::Dataset& data,
+                                          int64_t batchSize) {
   auto params = model.parameters();
   Timer timer;
   std::vector<at::Tensor> total;
@@ -130,8 +133,11 @@ std::pair<double, double> gradientSeconds(training::Model& model, const training
         model.forward(data.inputs.slice(0, b, e).to(model.device())),
         data.labels.slice(0, b, e).to(model.device()));
     auto g = torch::autograd::grad({loss}, params);
-    if (total.empty()) total = g;
-    else for (size_t i = 0; i < g.size(); ++i) total[i].add_(g[i], double(e - b) / double(data.size()));
+    if (total.empty())
+      total = g;
+    else
+      for (size_t i = 0; i < g.size(); ++i)
+        total[i].add_(g[i], double(e - b) / double(data.size()));
   }
   if (model.device().is_cuda()) torch::cuda::synchronize();
   return {timer.wallSeconds(), timer.cpuSeconds()};
@@ -149,10 +155,14 @@ std::pair<double, double> plainHvpSeconds(training::Model& model, const training
     auto loss = torch::nn::functional::cross_entropy(
         model.forward(data.inputs.slice(0, b, e).to(model.device())),
         data.labels.slice(0, b, e).to(model.device()));
-    auto g = torch::autograd::grad({loss}, params, {}, /*retain_graph=*/true, /*create_graph=*/true);
+    auto g =
+        torch::autograd::grad({loss}, params, {}, /*retain_graph=*/true, /*create_graph=*/true);
     auto hv = torch::autograd::grad(g, params, v);
-    if (total.empty()) total = hv;
-    else for (size_t i = 0; i < hv.size(); ++i) total[i].add_(hv[i], double(e - b) / double(data.size()));
+    if (total.empty())
+      total = hv;
+    else
+      for (size_t i = 0; i < hv.size(); ++i)
+        total[i].add_(hv[i], double(e - b) / double(data.size()));
   }
   if (model.device().is_cuda()) torch::cuda::synchronize();
   return {timer.wallSeconds(), timer.cpuSeconds()};
@@ -193,15 +203,24 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--samples") sampleSizes = parseList(next());
-    else if (a == "--threads") threads = std::atoi(next().c_str());
-    else if (a == "--timing-only") timingOnly = true;
-    else if (a == "--no-power5") power5 = false;
-    else if (a == "--train-steps") trainSteps = std::atoll(next().c_str());
-    else if (a == "--batch-size") batchSize = std::atoll(next().c_str());
-    else if (a == "--data") dataSpec = next();
-    else if (a == "--model") modelName = next();
-    else if (a == "--device") deviceName = next();
+    if (a == "--samples")
+      sampleSizes = parseList(next());
+    else if (a == "--threads")
+      threads = std::atoi(next().c_str());
+    else if (a == "--timing-only")
+      timingOnly = true;
+    else if (a == "--no-power5")
+      power5 = false;
+    else if (a == "--train-steps")
+      trainSteps = std::atoll(next().c_str());
+    else if (a == "--batch-size")
+      batchSize = std::atoll(next().c_str());
+    else if (a == "--data")
+      dataSpec = next();
+    else if (a == "--model")
+      modelName = next();
+    else if (a == "--device")
+      deviceName = next();
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -211,8 +230,8 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   const bool randomCifar = dataSpec == "random-cifar";
   if (randomCifar) trainSteps = 0;
-  const training::ModelShape shape = randomCifar ? training::ModelShape{{3, 32, 32}, 10}
-                                                 : training::ModelShape{{1, 28, 28}, 10};
+  const training::ModelShape shape =
+      randomCifar ? training::ModelShape{{3, 32, 32}, 10} : training::ModelShape{{1, 28, 28}, 10};
   const bool scripted = modelName.size() > 3 && modelName.substr(modelName.size() - 3) == ".pt";
   if (scripted) trainSteps = 0;
   auto model = scripted ? training::loadTorchScriptModel(modelName)
@@ -220,17 +239,19 @@ int main(int argc, char** argv) {
   quickTrain(*model, trainSteps);
   const auto device = training::parseDevice(deviceName);
   model->to(device);
-  std::printf("hessian_bench: %s%s (%lld parameters, %lld SGD steps), %s, float32, %s, "
-              "%d intra-op threads, batch %lld\n",
-              scripted ? "" : "zoo:", modelName.c_str(), static_cast<long long>(model->parameterCount()),
-              static_cast<long long>(trainSteps), dataSpec.c_str(), device.str().c_str(),
-              at::get_num_threads(), static_cast<long long>(batchSize));
+  std::printf(
+      "hessian_bench: %s%s (%lld parameters, %lld SGD steps), %s, float32, %s, "
+      "%d intra-op threads, batch %lld\n",
+      scripted ? "" : "zoo:", modelName.c_str(), static_cast<long long>(model->parameterCount()),
+      static_cast<long long>(trainSteps), dataSpec.c_str(), device.str().c_str(),
+      at::get_num_threads(), static_cast<long long>(batchSize));
 
   for (int64_t n : sampleSizes) {
     training::DataOptions options;
     options.limit = n;
     auto data = randomCifar ? randomImages(n) : training::loadDataset(dataSpec, options);
-    std::printf("\n== %lld samples ==  (RSS before: %.0f MiB)\n", static_cast<long long>(data.size()), currentMiB());
+    std::printf("\n== %lld samples ==  (RSS before: %.0f MiB)\n",
+                static_cast<long long>(data.size()), currentMiB());
     auto v = torch::randn({model->parameterCount()}).to(model->device());
     const auto vParts = model->unflatten(v);
     auto timePlain = [&] {
@@ -250,56 +271,61 @@ int main(int argc, char** argv) {
       allocatorTuned = training::keepFreedHostMemory();
     }
     {  // the operators' memory is freed before the spectra below
-    // Rounds of gradient, plain, streamed and cached products in turn, medians over rounds: on a
-    // shared machine the load drifts, and interleaving keeps it out of the ratios.
-    model->setTraining(false);
-    HessianOptions streamed;  // forward + backward with graph + double backward per batch
-    streamed.batchSize = batchSize;
-    streamed.storage = HessianOptions::Storage::Streamed;
-    HessianOperator streamedOp(*model, data, streamed);
-    streamedOp.apply(v);  // warm-up
-    const double peakStreamed = peakMiB();
-    HessianOptions cached;  // graph built once (a gradient with create_graph), then double backward
-    cached.batchSize = batchSize;
-    cached.storage = HessianOptions::Storage::Cached;
-    Timer buildTimer;
-    HessianOperator cachedOp(*model, data, cached);
-    const std::pair<double, double> build{buildTimer.wallSeconds(), buildTimer.cpuSeconds()};
-    cachedOp.apply(v);  // warm-up
-    const double peakCached = peakMiB();
-    gradientSeconds(*model, data, batchSize);       // warm-up
-    plainHvpSeconds(*model, data, batchSize, vParts);  // warm-up
-    auto timed = [&](auto&& work) {
-      Timer t;
-      work();
-      if (model->device().is_cuda()) torch::cuda::synchronize();  // kernels run asynchronously
-      return std::pair{t.wallSeconds(), t.cpuSeconds()};
-    };
-    enum { kGradient, kPlain, kStreamed, kCached, kRows };
-    std::vector<double> wall[kRows], cpu[kRows];
-    auto record = [&](int row, std::pair<double, double> t) {
-      wall[row].push_back(t.first);
-      cpu[row].push_back(t.second);
-    };
-    for (int round = 0; round < 5; ++round) {
-      record(kGradient, gradientSeconds(*model, data, batchSize));
-      record(kPlain, plainHvpSeconds(*model, data, batchSize, vParts));
-      record(kStreamed, timed([&] { streamedOp.apply(v); }));
-      record(kCached, timed([&] { cachedOp.apply(v); }));
-    }
-    auto medianOf = [&](int row) { return std::pair{median(wall[row]), median(cpu[row])}; };
-    const double gc = median(cpu[kGradient]), pc = median(cpu[kPlain]);
-    std::printf("%-34s %9s %9s %12s %12s\n", "", "wall s", "CPU s", "CPU/gradient", "CPU/plain HVP");
-    auto line = [&](const char* name, std::pair<double, double> t) {
-      std::printf("%-34s %9.4f %9.4f %12.2f %12.2f\n", name, t.first, t.second, t.second / gc, t.second / pc);
-    };
-    line("gradient (forward+backward)", medianOf(kGradient));
-    if (!std::isnan(plainSystemMalloc.first)) line("HVP, plain, glibc's default malloc", plainSystemMalloc);
-    line("HVP, plain (PyTorch's recipe)", medianOf(kPlain));
-    line("HVP, streamed", medianOf(kStreamed));
-    line("HVP, cached: build graph (once)", build);
-    line("HVP, cached: per product", medianOf(kCached));
-    std::printf("peak memory (VmHWM): %.0f MiB after streamed, %.0f MiB after cached\n", peakStreamed, peakCached);
+      // Rounds of gradient, plain, streamed and cached products in turn, medians over rounds: on a
+      // shared machine the load drifts, and interleaving keeps it out of the ratios.
+      model->setTraining(false);
+      HessianOptions streamed;  // forward + backward with graph + double backward per batch
+      streamed.batchSize = batchSize;
+      streamed.storage = HessianOptions::Storage::Streamed;
+      HessianOperator streamedOp(*model, data, streamed);
+      streamedOp.apply(v);  // warm-up
+      const double peakStreamed = peakMiB();
+      HessianOptions
+          cached;  // graph built once (a gradient with create_graph), then double backward
+      cached.batchSize = batchSize;
+      cached.storage = HessianOptions::Storage::Cached;
+      Timer buildTimer;
+      HessianOperator cachedOp(*model, data, cached);
+      const std::pair<double, double> build{buildTimer.wallSeconds(), buildTimer.cpuSeconds()};
+      cachedOp.apply(v);  // warm-up
+      const double peakCached = peakMiB();
+      gradientSeconds(*model, data, batchSize);          // warm-up
+      plainHvpSeconds(*model, data, batchSize, vParts);  // warm-up
+      auto timed = [&](auto&& work) {
+        Timer t;
+        work();
+        if (model->device().is_cuda()) torch::cuda::synchronize();  // kernels run asynchronously
+        return std::pair{t.wallSeconds(), t.cpuSeconds()};
+      };
+      enum { kGradient, kPlain, kStreamed, kCached, kRows };
+      std::vector<double> wall[kRows], cpu[kRows];
+      auto record = [&](int row, std::pair<double, double> t) {
+        wall[row].push_back(t.first);
+        cpu[row].push_back(t.second);
+      };
+      for (int round = 0; round < 5; ++round) {
+        record(kGradient, gradientSeconds(*model, data, batchSize));
+        record(kPlain, plainHvpSeconds(*model, data, batchSize, vParts));
+        record(kStreamed, timed([&] { streamedOp.apply(v); }));
+        record(kCached, timed([&] { cachedOp.apply(v); }));
+      }
+      auto medianOf = [&](int row) { return std::pair{median(wall[row]), median(cpu[row])}; };
+      const double gc = median(cpu[kGradient]), pc = median(cpu[kPlain]);
+      std::printf("%-34s %9s %9s %12s %12s\n", "", "wall s", "CPU s", "CPU/gradient",
+                  "CPU/plain HVP");
+      auto line = [&](const char* name, std::pair<double, double> t) {
+        std::printf("%-34s %9.4f %9.4f %12.2f %12.2f\n", name, t.first, t.second, t.second / gc,
+                    t.second / pc);
+      };
+      line("gradient (forward+backward)", medianOf(kGradient));
+      if (!std::isnan(plainSystemMalloc.first))
+        line("HVP, plain, glibc's default malloc", plainSystemMalloc);
+      line("HVP, plain (PyTorch's recipe)", medianOf(kPlain));
+      line("HVP, streamed", medianOf(kStreamed));
+      line("HVP, cached: build graph (once)", build);
+      line("HVP, cached: per product", medianOf(kCached));
+      std::printf("peak memory (VmHWM): %.0f MiB after streamed, %.0f MiB after cached\n",
+                  peakStreamed, peakCached);
     }
     if (timingOnly) continue;
 
@@ -313,40 +339,49 @@ int main(int argc, char** argv) {
     tight.vectors = false;
     auto reference = lanczosEigen(op, 5, SpectrumEnd::Largest, tight);
     std::printf("reference top-5 (Lanczos, tol 1e-8): %s  [%lld HVPs, %.2f s]\n",
-                values(reference.values).c_str(), static_cast<long long>(reference.products), reference.seconds);
-    std::printf("%-28s %6s %9s %9s %12s  %s\n", "method", "HVPs", "wall s", "CPU s", "max rel err", "eigenvalues");
+                values(reference.values).c_str(), static_cast<long long>(reference.products),
+                reference.seconds);
+    std::printf("%-28s %6s %9s %9s %12s  %s\n", "method", "HVPs", "wall s", "CPU s", "max rel err",
+                "eigenvalues");
     auto row = [&](const char* name, auto&& run) {
       Timer t;
       EigenResult r = run();
       const double cpu = t.cpuSeconds();
       double err = 0.0;
-      for (size_t i = 0; i < r.values.size(); ++i) err = std::max(err, relDiff(r.values[i], reference.values[i]));
-      std::printf("%-28s %6lld %9.2f %9.2f %12.2e  %s%s\n", name, static_cast<long long>(r.products), r.seconds,
-                  cpu, err, values(r.values).c_str(), r.converged ? "" : " (not converged)");
+      for (size_t i = 0; i < r.values.size(); ++i)
+        err = std::max(err, relDiff(r.values[i], reference.values[i]));
+      std::printf("%-28s %6lld %9.2f %9.2f %12.2e  %s%s\n", name,
+                  static_cast<long long>(r.products), r.seconds, cpu, err, values(r.values).c_str(),
+                  r.converged ? "" : " (not converged)");
     };
     EigenOptions lanczos;
     lanczos.tol = 1e-3;
-    row("top-1 Lanczos tol 1e-3", [&] { return lanczosEigen(op, 1, SpectrumEnd::Largest, lanczos); });
+    row("top-1 Lanczos tol 1e-3",
+        [&] { return lanczosEigen(op, 1, SpectrumEnd::Largest, lanczos); });
     row("top-1 power (PyHessian)", [&] { return powerIteration(op, 1); });
-    row("top-5 Lanczos tol 1e-3", [&] { return lanczosEigen(op, 5, SpectrumEnd::Largest, lanczos); });
+    row("top-5 Lanczos tol 1e-3",
+        [&] { return lanczosEigen(op, 5, SpectrumEnd::Largest, lanczos); });
     if (power5) row("top-5 power+deflation", [&] { return powerIteration(op, 5); });
     TraceOptions trace;  // defaults: 10..100 samples, stop at 1% relative standard error
     Timer tt;
     auto tr = hutchinsonTrace(op, trace);
-    std::printf("trace (Hutchinson)           %6lld %9.2f %9.2f  %.5g ± %.2g%s\n", static_cast<long long>(tr.samples),
-                tr.seconds, tt.cpuSeconds(), tr.mean, tr.standardError, tr.reachedTarget ? "" : " (budget reached)");
+    std::printf("trace (Hutchinson)           %6lld %9.2f %9.2f  %.5g ± %.2g%s\n",
+                static_cast<long long>(tr.samples), tr.seconds, tt.cpuSeconds(), tr.mean,
+                tr.standardError, tr.reachedTarget ? "" : " (budget reached)");
     TraceOptions plusPlus;
     plusPlus.method = TraceOptions::Method::HutchPlusPlus;
     plusPlus.maxSamples = 99;
     Timer tp;
     auto tpp = estimateTrace(op, plusPlus);
-    std::printf("trace (Hutch++, 99 HVPs)     %6lld %9.2f %9.2f  %.5g ± %.2g\n", static_cast<long long>(tpp.samples),
-                tpp.seconds, tp.cpuSeconds(), tpp.mean, tpp.standardError);
+    std::printf("trace (Hutch++, 99 HVPs)     %6lld %9.2f %9.2f  %.5g ± %.2g\n",
+                static_cast<long long>(tpp.samples), tpp.seconds, tp.cpuSeconds(), tpp.mean,
+                tpp.standardError);
     DensityOptions density;  // PyHessian's defaults: m = 100, n_v = 1, 10,000 grid points
     Timer td;
     auto d = slqDensity(op, density);
     std::printf("density (SLQ m=100, n_v=1)   %6lld %9.2f %9.2f  nodes in [%.4g, %.4g]\n",
-                static_cast<long long>(d.products), d.seconds, td.cpuSeconds(), d.nodes[0].front(), d.nodes[0].back());
+                static_cast<long long>(d.products), d.seconds, td.cpuSeconds(), d.nodes[0].front(),
+                d.nodes[0].back());
     std::printf("peak memory (VmHWM) so far: %.0f MiB\n", peakMiB());
   }
   return 0;

@@ -104,10 +104,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--repeats") repeats = std::max(1, std::atoi(next().c_str()));
-    else if (a == "--threads") threads = std::atoi(next().c_str());
-    else if (a == "--data-dir") dataDir = next();
-    else if (a == "--splits") splits = split(next());
+    if (a == "--repeats")
+      repeats = std::max(1, std::atoi(next().c_str()));
+    else if (a == "--threads")
+      threads = std::atoi(next().c_str());
+    else if (a == "--data-dir")
+      dataDir = next();
+    else if (a == "--splits")
+      splits = split(next());
     else {
       std::fprintf(stderr,
                    "usage: load_data_bench [--repeats 5] [--threads 1] [--data-dir DIR] "
@@ -117,11 +121,13 @@ int main(int argc, char** argv) {
   }
   if (threads > 0) at::set_num_threads(threads);
   namespace fs = std::filesystem;
-  const fs::path dir = dataDir.empty() ? fs::path(training::defaultFashionMnistDir()) : fs::path(dataDir);
+  const fs::path dir =
+      dataDir.empty() ? fs::path(training::defaultFashionMnistDir()) : fs::path(dataDir);
   std::printf("Fashion-MNIST from %s, %d repeats, %d intra-op thread(s)\n\n", dir.c_str(), repeats,
               at::get_num_threads());
-  std::printf("| split | step | samples | on disk (MB) | in memory (MB) | median wall s | fastest wall s "
-              "| median CPU s | wall / gunzip |\n");
+  std::printf(
+      "| split | step | samples | on disk (MB) | in memory (MB) | median wall s | fastest wall s "
+      "| median CPU s | wall / gunzip |\n");
   std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (const std::string& which : splits) {
     const std::string prefix = which == "train" ? "train" : "t10k";
@@ -139,7 +145,8 @@ int main(int argc, char** argv) {
     size_t rawBytes = 0;
     int64_t samples = 0;
     double tensorMB = 0.0;
-    const Times gunzip = repeat(repeats, [&] { rawBytes = gunzipBytes(images) + gunzipBytes(labels); });
+    const Times gunzip =
+        repeat(repeats, [&] { rawBytes = gunzipBytes(images) + gunzipBytes(labels); });
     const Times idx = repeat(repeats, [&] {
       auto data = training::readIdxPair(images, labels);
       samples = data.size();
@@ -151,9 +158,9 @@ int main(int argc, char** argv) {
     });
     const double base = median(gunzip.wall);
     const auto row = [&](const char* step, const Times& t, double memoryMB) {
-      std::printf("| %s | %s | %lld | %.1f | %.1f | %.3f | %.3f | %.3f | %.2f |\n", which.c_str(), step,
-                  static_cast<long long>(samples), diskMB, memoryMB, median(t.wall), fastest(t.wall),
-                  median(t.cpu), median(t.wall) / base);
+      std::printf("| %s | %s | %lld | %.1f | %.1f | %.3f | %.3f | %.3f | %.2f |\n", which.c_str(),
+                  step, static_cast<long long>(samples), diskMB, memoryMB, median(t.wall),
+                  fastest(t.wall), median(t.cpu), median(t.wall) / base);
     };
     row("gunzip", gunzip, double(rawBytes) / 1e6);
     row("readIdxPair", idx, tensorMB);

@@ -38,7 +38,8 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  training::keepFreedHostMemory();  // as flatland-cli does (FLATLAND_MALLOC=system: glibc's defaults)
+  training::keepFreedHostMemory();  // as flatland-cli does (FLATLAND_MALLOC=system: glibc's
+                                    // defaults)
   int64_t samples = 10000, batchSize = 256, points = 15;
   int threads = 0;
   bool full21 = false;

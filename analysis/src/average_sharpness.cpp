@@ -32,12 +32,15 @@ struct Moments {
 };
 
 void checkDraws(const AverageCaseOptions& o) {
-  if (o.draws < 1) throw InvalidArgument("average-case sharpness needs at least 1 draw, got " + std::to_string(o.draws));
+  if (o.draws < 1)
+    throw InvalidArgument("average-case sharpness needs at least 1 draw, got " +
+                          std::to_string(o.draws));
 }
 
 LossAccuracy finiteLoss(const LossAccuracy& value, const std::string& where) {
   if (!std::isfinite(value.loss))
-    throw NumericalError("the loss at weights perturbed " + where + " is not finite: choose a smaller radius");
+    throw NumericalError("the loss at weights perturbed " + where +
+                         " is not finite: choose a smaller radius");
   return value;
 }
 
@@ -48,15 +51,18 @@ at::Tensor gaussianDraw(int64_t count, uint64_t seed, int64_t k, const at::Tenso
   return torch::randn({count}, gen, torch::kFloat64).to(like);
 }
 
-GaussianSharpness gaussianSharpness(training::Model& model, const training::Dataset& data, double sigma,
-                                    const AverageCaseOptions& o, const JobControl& control) {
+GaussianSharpness gaussianSharpness(training::Model& model, const training::Dataset& data,
+                                    double sigma, const AverageCaseOptions& o,
+                                    const JobControl& control) {
   checkDraws(o);
   if (!(sigma >= 0) || !std::isfinite(sigma))
-    throw InvalidArgument("the Gaussian perturbation's sigma must be at least 0 and finite, got " + std::to_string(sigma));
+    throw InvalidArgument("the Gaussian perturbation's sigma must be at least 0 and finite, got " +
+                          std::to_string(sigma));
   PerturbationScope scope(model);
   const auto base = evaluateLoss(model, data, o.batchSize, o.loss, control);
   if (!std::isfinite(base.loss))
-    throw NumericalError("the loss of " + model.source() + " is not finite (NaN or inf) at its own weights");
+    throw NumericalError("the loss of " + model.source() +
+                         " is not finite (NaN or inf) at its own weights");
   Moments increase, accuracy;
   const int64_t n = scope.origin().numel();
   for (int64_t k = 0; k < o.draws; ++k) {
@@ -83,13 +89,16 @@ GaussianSharpness gaussianSharpness(training::Model& model, const training::Data
   return out;
 }
 
-std::vector<RandomDirectionPoint> randomDirectionProfile(training::Model& model, const training::Dataset& data,
+std::vector<RandomDirectionPoint> randomDirectionProfile(training::Model& model,
+                                                         const training::Dataset& data,
                                                          const std::vector<double>& radii,
-                                                         const AverageCaseOptions& o, const JobControl& control) {
+                                                         const AverageCaseOptions& o,
+                                                         const JobControl& control) {
   checkDraws(o);
   for (double rho : radii)
     if (!(rho >= 0) || !std::isfinite(rho))
-      throw InvalidArgument("the random-direction radii must be at least 0 and finite, got " + std::to_string(rho));
+      throw InvalidArgument("the random-direction radii must be at least 0 and finite, got " +
+                            std::to_string(rho));
   PerturbationScope scope(model);
   const auto base = evaluateLoss(model, data, o.batchSize, o.loss, control);
   std::vector<Moments> loss(radii.size()), accuracy(radii.size());
@@ -102,12 +111,14 @@ std::vector<RandomDirectionPoint> randomDirectionProfile(training::Model& model,
     for (size_t r = 0; r < radii.size(); ++r) {
       control.throwIfCancelled();
       scope.moveTo(direction * radii[r]);
-      const auto value = finiteLoss(evaluateLoss(model, data, o.batchSize, o.loss, control),
-                                    "along a filter-normalised direction at radius " + std::to_string(radii[r]));
+      const auto value =
+          finiteLoss(evaluateLoss(model, data, o.batchSize, o.loss, control),
+                     "along a filter-normalised direction at radius " + std::to_string(radii[r]));
       loss[r].add(value.loss);
       accuracy[r].add(value.accuracy);
       ProgressEvent event;
-      event.fraction = double(k * int64_t(radii.size()) + int64_t(r) + 1) / double(o.draws * int64_t(radii.size()));
+      event.fraction = double(k * int64_t(radii.size()) + int64_t(r) + 1) /
+                       double(o.draws * int64_t(radii.size()));
       event.stage = "random directions";
       control.report(event);
     }

@@ -57,7 +57,8 @@ void smoothDensity(SpectralDensity& density, int64_t gridPoints, double sigmaSqu
     for (size_t i = 0; i < density.nodes[r].size(); ++i) {
       const double x = density.nodes[r][i], w = density.weights[r][i] / rows;
       const int64_t first = std::max<int64_t>(0, int64_t(std::floor((x - cutoff - lo) / step)));
-      const int64_t last = std::min<int64_t>(gridPoints - 1, int64_t(std::ceil((x + cutoff - lo) / step)));
+      const int64_t last =
+          std::min<int64_t>(gridPoints - 1, int64_t(std::ceil((x + cutoff - lo) / step)));
       for (int64_t g = first; g <= last; ++g) {
         const double d = density.grid[size_t(g)] - x;
         density.values[size_t(g)] += w * norm * std::exp(-d * d / (2.0 * sigma2));
@@ -83,8 +84,8 @@ SpectralDensity slqDensity(const SymmetricOperator& op, const DensityOptions& op
   density.weights.resize(size_t(options.vectors));
   for (size_t k = 0; k < own.size(); ++k) {
     const int64_t r = own[k];
-    auto inner = subJob(control, double(k) / double(own.size()), 1.0 / double(own.size()),
-                        density.products);
+    auto inner =
+        subJob(control, double(k) / double(own.size()), 1.0 / double(own.size()), density.products);
     // Each step is one product; report the fraction of this vector's m steps.
     JobControl stepControl;
     stepControl.cancel = control.cancel;
@@ -111,7 +112,8 @@ SpectralDensity slqDensity(const SymmetricOperator& op, const DensityOptions& op
     }
   }
   if (shared && !group->isRoot()) {
-    density.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    density.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return density;
   }
   if (shared) {

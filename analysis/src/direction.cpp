@@ -140,13 +140,13 @@ DirectionSet eigenDirections(const training::ProjectFile& project, const std::st
                           " is not a Hessian analysis (kind=\"hessian\"); run "
                           "flatland-cli hessian first or name another analysis");
   const std::string vectorsPath = analysisPath + "/" + schema::kTopEigenvectors;
-  if (!project.exists(vectorsPath)) throw ProjectError(analysisPath + " has no " + schema::kTopEigenvectors);
+  if (!project.exists(vectorsPath))
+    throw ProjectError(analysisPath + " has no " + schema::kTopEigenvectors);
   auto vectors = training::toTensor(project.readDataset(vectorsPath));
   const int64_t p = model.parameterCount();
   if (vectors.dim() != 2 || vectors.size(1) != p)
-    throw InvalidArgument(vectorsPath + " has shape " +
-                          c10::str(vectors.sizes()) + " but the model has " + std::to_string(p) +
-                          " parameters");
+    throw InvalidArgument(vectorsPath + " has shape " + c10::str(vectors.sizes()) +
+                          " but the model has " + std::to_string(p) + " parameters");
   if (vectors.size(0) < count)
     throw InvalidArgument(analysisPath + " stores " + std::to_string(vectors.size(0)) +
                           " eigenvectors, the grid needs " + std::to_string(count));

@@ -12,20 +12,25 @@ namespace flatland::analysis {
 
 namespace {
 
-at::Tensor perSampleLosses(const LossFunction& loss, const at::Tensor& logits, const at::Tensor& labels) {
+at::Tensor perSampleLosses(const LossFunction& loss, const at::Tensor& logits,
+                           const at::Tensor& labels) {
   namespace F = torch::nn::functional;
-  if (!loss) return F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kNone));
+  if (!loss)
+    return F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kNone));
   std::vector<at::Tensor> each;
   each.reserve(size_t(logits.size(0)));
-  for (int64_t i = 0; i < logits.size(0); ++i) each.push_back(loss(logits.narrow(0, i, 1), labels.narrow(0, i, 1)));
+  for (int64_t i = 0; i < logits.size(0); ++i)
+    each.push_back(loss(logits.narrow(0, i, 1), labels.narrow(0, i, 1)));
   return torch::stack(each);
 }
 
 }  // namespace
 
-FisherRaoNorm fisherRaoNorm(training::Model& model, const training::Dataset& data, int64_t batchSize,
-                            const LossFunction& loss, const JobControl& control) {
-  if (data.size() == 0) throw InvalidArgument("the data set is empty: no Fisher-Rao norm to compute");
+FisherRaoNorm fisherRaoNorm(training::Model& model, const training::Dataset& data,
+                            int64_t batchSize, const LossFunction& loss,
+                            const JobControl& control) {
+  if (data.size() == 0)
+    throw InvalidArgument("the data set is empty: no Fisher-Rao norm to compute");
   if (batchSize < 1) throw InvalidArgument("the batch size must be at least 1");
   training::useTwiceDifferentiableAttention();
   const bool wasTraining = model.isTraining();
@@ -66,7 +71,8 @@ FisherRaoNorm fisherRaoNorm(training::Model& model, const training::Dataset& dat
   out.norm = std::sqrt(out.squared);
   out.meanProjection = sum / double(n);
   if (!std::isfinite(out.squared))
-    throw NumericalError("the Fisher-Rao norm of " + model.source() + " is not finite: the loss has diverged");
+    throw NumericalError("the Fisher-Rao norm of " + model.source() +
+                         " is not finite: the loss has diverged");
   return out;
 }
 

@@ -10,7 +10,8 @@
 namespace flatland::analysis {
 
 double kendallTau(const std::vector<double>& x, const std::vector<double>& y) {
-  if (x.size() != y.size()) throw InvalidArgument("Kendall's tau needs two lists of the same length");
+  if (x.size() != y.size())
+    throw InvalidArgument("Kendall's tau needs two lists of the same length");
   int64_t concordant = 0, discordant = 0, n = 0;
   for (size_t i = 0; i < x.size(); ++i) {
     if (!std::isfinite(x[i]) || !std::isfinite(y[i])) continue;
@@ -38,7 +39,8 @@ std::string withValue(const std::string& prefix, double value) {
 
 GeneralizationTable generalizationTable(const std::vector<std::string>& models,
                                         const std::vector<SharpnessReport>& reports) {
-  if (models.size() != reports.size()) throw InvalidArgument("one label per sharpness report is needed");
+  if (models.size() != reports.size())
+    throw InvalidArgument("one label per sharpness report is needed");
   GeneralizationTable t;
   t.models = models;
   // Columns in first-seen order; a model without a measure gets NaN there.
@@ -55,7 +57,8 @@ GeneralizationTable generalizationTable(const std::vector<std::string>& models,
   for (size_t i = 0; i < reports.size(); ++i) {
     const auto& r = reports[i];
     if (!r.hasTest)
-      throw InvalidArgument("the generalisation gap of " + models[i] + " needs test data (--test-data)");
+      throw InvalidArgument("the generalisation gap of " + models[i] +
+                            " needs test data (--test-data)");
     t.gapAccuracy.push_back(r.gapAccuracy);
     t.gapLoss.push_back(r.gapLoss);
     if (r.hasHessian) {
@@ -65,7 +68,8 @@ GeneralizationTable generalizationTable(const std::vector<std::string>& models,
     for (const auto& w : r.worstCase) put(i, withValue("worst_case_rho", w.rho), w.sharpness);
     for (const auto& p : r.randomProfile) put(i, withValue("random_rho", p.rho), p.increase);
     for (const auto& g : r.gaussian) put(i, withValue("gaussian_sigma", g.sigma), g.increase);
-    if (r.pacBayes && r.pacBayes->sigma > 0) put(i, "pac_bayes_inverse_sigma2", 1.0 / (r.pacBayes->sigma * r.pacBayes->sigma));
+    if (r.pacBayes && r.pacBayes->sigma > 0)
+      put(i, "pac_bayes_inverse_sigma2", 1.0 / (r.pacBayes->sigma * r.pacBayes->sigma));
     if (r.fisherRao) put(i, "fisher_rao_norm", r.fisherRao->norm);
     if (r.relativeFlatness) put(i, "relative_flatness", r.relativeFlatness->value);
     put(i, "weight_norm", r.weightNorms.total);
@@ -98,8 +102,10 @@ training::Node generalizationNode(const GeneralizationTable& t, const Provenance
     tauLoss.push_back(c.tauLossGap);
   }
   measures.attributes[schema::kNames] = names;
-  node.datasets[schema::kKendallTauAccuracyGap] = training::Array::f64(tauAccuracy, {int64_t(names.size())});
-  node.datasets[schema::kKendallTauLossGap] = training::Array::f64(tauLoss, {int64_t(names.size())});
+  node.datasets[schema::kKendallTauAccuracyGap] =
+      training::Array::f64(tauAccuracy, {int64_t(names.size())});
+  node.datasets[schema::kKendallTauLossGap] =
+      training::Array::f64(tauLoss, {int64_t(names.size())});
   node.attributes[schema::kComplete] = int64_t(1);
   return node;
 }

@@ -25,7 +25,9 @@ double secondsSince(Clock::time_point start) {
 // Rough product counts of each stage, used only to share out the progress bar.
 double expectedProducts(const HessianSettings& s, int64_t n) {
   double total = 0.0;
-  auto lanczos = [&](int64_t k) { return k > 0 ? 3.0 * double(std::max<int64_t>(2 * k + 1, k + 10)) : 0.0; };
+  auto lanczos = [&](int64_t k) {
+    return k > 0 ? 3.0 * double(std::max<int64_t>(2 * k + 1, k + 10)) : 0.0;
+  };
   total += lanczos(s.topK) + 2.0 * lanczos(s.bottomK);
   if (s.trace) total += double(s.traceOptions.maxSamples) / 2.0;
   if (s.density) total += double(std::min(s.densityOptions.steps, n) * s.densityOptions.vectors);
@@ -58,8 +60,10 @@ void validateHessianSettings(const HessianSettings& s, const training::Model& mo
     throw InvalidArgument("the density needs at least 1 Lanczos step and 1 start vector");
   for (int64_t b : s.batchSweep)
     if (b < 1 || b > data.size())
-      throw InvalidArgument("batch size " + std::to_string(b) + " of the batch sweep must be between "
-                            "1 and the number of samples (" + std::to_string(data.size()) + ")");
+      throw InvalidArgument("batch size " + std::to_string(b) +
+                            " of the batch sweep must be between "
+                            "1 and the number of samples (" +
+                            std::to_string(data.size()) + ")");
   if (!s.batchSweep.empty() && s.sweepRepeats < 1)
     throw InvalidArgument("the batch sweep needs at least one batch per size");
   if (s.perClass) {
@@ -124,8 +128,8 @@ SpectrumReport analyzeSpectrum(const SymmetricOperator& op, const HessianSetting
   if (s.density) {
     auto options = s.densityOptions;
     options.seed = s.seed + 3;
-    report.density = slqDensity(op, options,
-                                stage(double(std::min(options.steps, n) * options.vectors)), "density");
+    report.density = slqDensity(
+        op, options, stage(double(std::min(options.steps, n) * options.vectors)), "density");
     report.hasDensity = true;
     report.hvpCount += report.density.products;
   }
@@ -148,7 +152,8 @@ BatchSweepReport batchSweep(training::Model& model, const training::Dataset& dat
       control.throwIfCancelled();
       for (size_t i = 0; i < order.size(); ++i) order[i] = int64_t(i);
       std::shuffle(order.begin(), order.end(), rng);
-      auto indices = torch::tensor(std::vector<int64_t>(order.begin(), order.begin() + b), torch::kInt64);
+      auto indices =
+          torch::tensor(std::vector<int64_t>(order.begin(), order.begin() + b), torch::kInt64);
       auto batch = data.select(indices.to(data.labels.device()));
       HessianOptions options = s.hessian;
       options.storage = HessianOptions::Storage::Cached;  // a batch always fits
@@ -158,9 +163,9 @@ BatchSweepReport batchSweep(training::Model& model, const training::Dataset& dat
       eigen.seed = s.seed + 5 + uint64_t(r);
       char label[64];
       std::snprintf(label, sizeof label, "batch sweep B=%lld", static_cast<long long>(b));
-      auto result = lanczosEigen(op, 1, SpectrumEnd::Largest, eigen,
-                                 subJob(control, doneWork / totalWork, double(b) / totalWork, sweep.hvpCount),
-                                 label);
+      auto result = lanczosEigen(
+          op, 1, SpectrumEnd::Largest, eigen,
+          subJob(control, doneWork / totalWork, double(b) / totalWork, sweep.hvpCount), label);
       doneWork += double(b);
       sweep.hvpCount += result.products;
       values.push_back(result.values.empty() ? std::nan("") : result.values.front());
@@ -183,8 +188,10 @@ HessianReport runHessianAnalysis(training::Model& model, const training::Dataset
   const auto start = Clock::now();
   HessianReport report;
   report.parameters = model.parameterCount();
-  report.curvature = s.hessian.curvature == HessianOptions::Curvature::GaussNewton ? "ggn" : "hessian";
-  report.traceMethod = s.traceOptions.method == TraceOptions::Method::HutchPlusPlus ? "hutch++" : "hutchinson";
+  report.curvature =
+      s.hessian.curvature == HessianOptions::Curvature::GaussNewton ? "ggn" : "hessian";
+  report.traceMethod =
+      s.traceOptions.method == TraceOptions::Method::HutchPlusPlus ? "hutch++" : "hutchinson";
   // Share of the progress bar: the full set 1, per-class spectra about 1 in all (their sets add
   // up to the full set), the sweep by its samples relative to the full set.
   const double n = double(data.size());
@@ -210,7 +217,8 @@ HessianReport runHessianAnalysis(training::Model& model, const training::Dataset
       spectrum.classIndex = c;
       spectrum.className = size_t(c) < data.classNames.size() ? data.classNames[size_t(c)] : "";
       spectrum.count = counts[size_t(c)];
-      spectrum.spectrum = analyzeSpectrum(op, s, subJob(control, done / total, share / total, report.hvpCount));
+      spectrum.spectrum =
+          analyzeSpectrum(op, s, subJob(control, done / total, share / total, report.hvpCount));
       spectrum.spectrum.samples = op.samples();
       spectrum.spectrum.loss = op.loss();
       report.hvpCount += spectrum.spectrum.hvpCount;
@@ -220,7 +228,8 @@ HessianReport runHessianAnalysis(training::Model& model, const training::Dataset
   }
   const bool helper = s.densityOptions.workers && !s.densityOptions.workers->isRoot();
   if (!s.batchSweep.empty() && !helper) {
-    report.sweep = batchSweep(model, data, s, subJob(control, done / total, 1.0 - done / total, report.hvpCount));
+    report.sweep = batchSweep(model, data, s,
+                              subJob(control, done / total, 1.0 - done / total, report.hvpCount));
     if (!report.full.top.values.empty()) {
       report.sweep.lambdaMaxFull = report.full.top.values.front();
     } else {
@@ -285,7 +294,8 @@ void putSpectrum(Node& node, const SpectrumReport& r, int64_t parameters) {
     node.attributes[schema::kTrace] = r.trace.mean;
     node.attributes[schema::kTraceStderr] = r.trace.standardError;
     node.attributes[schema::kTraceSamples] = r.trace.samples;
-    node.datasets[schema::kTraceSamples] = Array::f64(r.trace.values, {int64_t(r.trace.values.size())});
+    node.datasets[schema::kTraceSamples] =
+        Array::f64(r.trace.values, {int64_t(r.trace.values.size())});
   }
   if (r.hasDensity) {
     Node density;

@@ -97,13 +97,15 @@ struct HessianOperator::State {
       throw InvalidArgument("the loss function must return a scalar (the batch mean)");
     g.outputGradient = torch::autograd::grad({g.loss}, {g.outputs}, {}, true, true)[0];
     g.dual = torch::zeros_like(g.outputs).requires_grad_(true);
-    g.jacobianTransposeDual = torch::autograd::grad({g.outputs}, params, {g.dual}, true, true, true);
+    g.jacobianTransposeDual =
+        torch::autograd::grad({g.outputs}, params, {g.dual}, true, true, true);
     g.weight = double(end - start) / double(samples);
     return g;
   }
 
   // Jᵀ (∇²_f ℓ) J v for one batch.
-  std::vector<at::Tensor> gaussNewtonProduct(const OutputGraph& g, const std::vector<at::Tensor>& v) const {
+  std::vector<at::Tensor> gaussNewtonProduct(const OutputGraph& g,
+                                             const std::vector<at::Tensor>& v) const {
     at::Tensor dot;
     for (size_t i = 0; i < v.size(); ++i) {
       const auto& jt = g.jacobianTransposeDual[i];
@@ -116,7 +118,8 @@ struct HessianOperator::State {
     if (!jv.defined()) jv = torch::zeros_like(g.outputs);
     at::Tensor hjv;
     if (g.outputGradient.requires_grad())
-      hjv = torch::autograd::grad({(g.outputGradient * jv).sum()}, {g.outputs}, {}, true, false, true)[0];
+      hjv = torch::autograd::grad({(g.outputGradient * jv).sum()}, {g.outputs}, {}, true, false,
+                                  true)[0];
     if (!hjv.defined()) hjv = torch::zeros_like(g.outputs);
     auto out = torch::autograd::grad({g.outputs}, params, {hjv}, true, false, true);
     for (size_t i = 0; i < out.size(); ++i)
@@ -139,15 +142,16 @@ HessianOperator::HessianOperator(training::Model& model, const training::Dataset
   s.rows = model.parameterCount();
   s.samples = data.size();
   if (s.samples <= 0)
-    throw InvalidArgument("the data set " + data.spec + " is empty (for a class: the class has no "
+    throw InvalidArgument("the data set " + data.spec +
+                          " is empty (for a class: the class has no "
                           "samples): the Hessian of its loss is undefined");
   if (options.batchSize <= 0) throw InvalidArgument("the batch size must be positive");
   if (options.maxCachedSamples < 0) throw InvalidArgument("maxCachedSamples must be ≥ 0");
   s.wasTraining = model.isTraining();
   model.setTraining(false);
-  s.cached = options.storage == HessianOptions::Storage::Cached ||
-             (options.storage == HessianOptions::Storage::Auto &&
-              s.samples <= options.maxCachedSamples);
+  s.cached =
+      options.storage == HessianOptions::Storage::Cached ||
+      (options.storage == HessianOptions::Storage::Auto && s.samples <= options.maxCachedSamples);
   try {
     const double n = double(s.samples);
     if (s.cached && s.gaussNewton()) {
@@ -170,7 +174,8 @@ HessianOperator::HessianOperator(training::Model& model, const training::Dataset
         if (s.gradient.empty()) {
           for (auto& g : grads) s.gradient.push_back(g * weight);
         } else {
-          for (size_t i = 0; i < grads.size(); ++i) s.gradient[i] = s.gradient[i] + grads[i] * weight;
+          for (size_t i = 0; i < grads.size(); ++i)
+            s.gradient[i] = s.gradient[i] + grads[i] * weight;
         }
       }
       s.loss = lossSum.item<double>();
@@ -207,7 +212,8 @@ at::Tensor HessianOperator::apply(const at::Tensor& vector) const {
   auto& s = *m_state;
   if (vector.dim() != 1 || vector.numel() != s.rows)
     throw InvalidArgument("a Hessian-vector product needs a flat vector of " +
-                          std::to_string(s.rows) + " entries, got shape " + c10::str(vector.sizes()));
+                          std::to_string(s.rows) + " entries, got shape " +
+                          c10::str(vector.sizes()));
   s.control.throwIfCancelled();
   auto v = s.model.unflatten(vector.to(s.model.device(), s.model.dtype()).detach());
   std::vector<at::Tensor> total;
@@ -220,7 +226,9 @@ at::Tensor HessianOperator::apply(const at::Tensor& vector) const {
   };
   if (s.gaussNewton()) {
     double lossSum = 0.0;
-    const size_t batches = s.cached ? s.outputGraphs.size() : size_t((s.samples + s.options.batchSize - 1) / s.options.batchSize);
+    const size_t batches =
+        s.cached ? s.outputGraphs.size()
+                 : size_t((s.samples + s.options.batchSize - 1) / s.options.batchSize);
     for (size_t b = 0; b < batches; ++b) {
       if (b > 0) s.control.throwIfCancelled();
       if (s.cached) {

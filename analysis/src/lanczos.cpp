@@ -1,8 +1,8 @@
 // Lanczos (Spectra) and power iteration on any SymmetricOperator.
 #include "flatland/analysis/lanczos.h"
 
-#include <Eigen/Core>
 #include <Spectra/SymEigsSolver.h>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <chrono>
@@ -29,7 +29,10 @@ class CountingOperator {
   using Scalar = double;
   CountingOperator(const SymmetricOperator& op, const JobControl& control, std::string stage,
                    int64_t expected)
-      : m_op(op), m_control(control), m_stage(std::move(stage)), m_expected(std::max<int64_t>(1, expected)) {}
+      : m_op(op),
+        m_control(control),
+        m_stage(std::move(stage)),
+        m_expected(std::max<int64_t>(1, expected)) {}
   Eigen::Index rows() const { return m_op.rows(); }
   Eigen::Index cols() const { return m_op.rows(); }
   void perform_op(const double* x, double* y) const {
@@ -63,7 +66,8 @@ class RitzSolver : public Spectra::SymEigsSolver<CountingOperator> {
 
 void checkFinite(double value, const char* what) {
   if (!std::isfinite(value))
-    throw NumericalError(std::string(what) + " is not finite (NaN or inf): the operator produced "
+    throw NumericalError(std::string(what) +
+                         " is not finite (NaN or inf): the operator produced "
                          "non-finite products");
 }
 

@@ -13,7 +13,8 @@ namespace flatland::analysis {
 
 std::vector<LayerTrace> layerTraces(const HessianOperator& hessian, const training::Model& model,
                                     int64_t samples, uint64_t seed, const JobControl& control) {
-  if (samples < 2) throw InvalidArgument("per-layer traces need at least 2 samples for a standard error");
+  if (samples < 2)
+    throw InvalidArgument("per-layer traces need at least 2 samples for a standard error");
   auto params = model.namedParameters();
   auto gen = at::detail::createCPUGenerator(seed);
   const int64_t n = model.parameterCount();
@@ -38,8 +39,10 @@ std::vector<LayerTrace> layerTraces(const HessianOperator& hessian, const traini
   for (size_t i = 0; i < params.size(); ++i) {
     if (params[i].tensor.dim() < 2) continue;
     const double mean = sum[i] / double(samples);
-    const double variance = std::max(0.0, (sumSquares[i] - double(samples) * mean * mean) / double(samples - 1));
-    out.push_back({params[i].name, params[i].tensor.numel(), mean, std::sqrt(variance / double(samples))});
+    const double variance =
+        std::max(0.0, (sumSquares[i] - double(samples) * mean * mean) / double(samples - 1));
+    out.push_back(
+        {params[i].name, params[i].tensor.numel(), mean, std::sqrt(variance / double(samples))});
   }
   return out;
 }
@@ -52,7 +55,8 @@ BitAllocation allocateBits(const training::Model& model, const std::vector<Layer
     throw InvalidArgument("an average of " + std::to_string(averageBits) + " bits is below the " +
                           std::to_string(minBits) + "-bit minimum");
   std::map<std::string, at::Tensor> weights;
-  for (auto& p : model.namedParameters()) weights[p.name] = p.tensor.detach().cpu().to(torch::kFloat64);
+  for (auto& p : model.namedParameters())
+    weights[p.name] = p.tensor.detach().cpu().to(torch::kFloat64);
   const size_t layers = traces.size();
   // cost[i][b]: HAWQ-v2's estimate of the loss increase when tensor i uses b bits. Negative
   // traces (saddle directions) are clamped at zero: they do not make quantization free.
@@ -60,7 +64,8 @@ BitAllocation allocateBits(const training::Model& model, const std::vector<Layer
   int64_t total = 0;
   for (size_t i = 0; i < layers; ++i) {
     auto it = weights.find(traces[i].name);
-    if (it == weights.end()) throw InvalidArgument("the model has no tensor '" + traces[i].name + "'");
+    if (it == weights.end())
+      throw InvalidArgument("the model has no tensor '" + traces[i].name + "'");
     const double sensitivity = std::max(0.0, traces[i].trace) / double(traces[i].parameters);
     for (int b = minBits; b <= maxBits; ++b) {
       auto q = training::fakeQuantize(it->second, b, training::QuantGranularity::PerChannel);

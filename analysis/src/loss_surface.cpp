@@ -174,11 +174,12 @@ SurfaceResult fillGrid(const training::ProjectFile* project, SurfaceState& st,
     // LibTorch's own errors (CUDA out of memory, a kernel that refuses an input) end the job
     // too, but the points computed since the last save are kept first.
     keepFinishedPoints();
-    throw Error("evaluating the surface failed in LibTorch: " + std::string(e.what_without_backtrace()) +
-                (root ? "; the " + std::to_string(doneCount) +
-                            " finished points are saved: run the same command again to resume (with "
-                            "a smaller --batch-size after running out of memory)"
-                      : ""));
+    throw Error(
+        "evaluating the surface failed in LibTorch: " + std::string(e.what_without_backtrace()) +
+        (root ? "; the " + std::to_string(doneCount) +
+                    " finished points are saved: run the same command again to resume (with "
+                    "a smaller --batch-size after running out of memory)"
+              : ""));
   }
   evaluator.restoreOrigin();
   const bool complete = doneCount == total;

@@ -9,10 +9,11 @@
 
 namespace flatland::analysis {
 
-PacBayesFlatness pacBayesFlatness(training::Model& model, const training::Dataset& data, const PacBayesOptions& o,
-                                  const JobControl& control) {
+PacBayesFlatness pacBayesFlatness(training::Model& model, const training::Dataset& data,
+                                  const PacBayesOptions& o, const JobControl& control) {
   if (!(o.threshold > 0) || !std::isfinite(o.threshold))
-    throw InvalidArgument("the PAC-Bayes threshold must be positive, got " + std::to_string(o.threshold));
+    throw InvalidArgument("the PAC-Bayes threshold must be positive, got " +
+                          std::to_string(o.threshold));
   if (!(o.sigmaStart > 0) || !(o.sigmaLimit >= o.sigmaStart))
     throw InvalidArgument("the PAC-Bayes search needs 0 < first sigma <= sigma limit");
   if (o.iterations < 1) throw InvalidArgument("the PAC-Bayes bisection needs at least 1 iteration");
@@ -26,7 +27,8 @@ PacBayesFlatness pacBayesFlatness(training::Model& model, const training::Datase
   inner.cancel = control.cancel;
   inner.onProgress = [&](const ProgressEvent& e) {
     ProgressEvent event = e;
-    reported = std::max(reported, (double(std::min<int64_t>(done, o.iterations)) + e.fraction) / totalSteps);
+    reported = std::max(reported,
+                        (double(std::min<int64_t>(done, o.iterations)) + e.fraction) / totalSteps);
     event.fraction = reported;
     event.stage = "PAC-Bayes sigma";
     control.report(event);

@@ -25,8 +25,8 @@ Trajectory loadTrajectory(const training::ProjectFile& project, const std::strin
     training::loadCheckpoint(*model, node);
     rows.push_back(model->flatParameters().to(torch::kCPU, torch::kDouble));
     if (!torch::isfinite(rows.back()).all().item<bool>())
-      throw NumericalError("checkpoint epoch " + std::to_string(epoch) + " of run '" + run + "' in " +
-                           project.path() +
+      throw NumericalError("checkpoint epoch " + std::to_string(epoch) + " of run '" + run +
+                           "' in " + project.path() +
                            " has NaN or infinite weights: PCA directions need finite checkpoints "
                            "(train the run again with a smaller learning rate)");
   }
@@ -54,7 +54,8 @@ DirectionSet pcaDirections(const Trajectory& trajectory, const training::Model& 
       if (piece.dim() <= 1) piece.zero_();
   }
   if (!torch::isfinite(points).all().item<bool>())
-    throw NumericalError("the trajectory has NaN or infinite weights: PCA directions need finite checkpoints");
+    throw NumericalError(
+        "the trajectory has NaN or infinite weights: PCA directions need finite checkpoints");
   auto diffs = (points - points[t - 1]) * mask;     // θ_i − θ_final, [T, P]
   auto centred = diffs - diffs.mean(0, true);       // sklearn's PCA centres the samples
   auto gram = torch::matmul(centred, centred.t());  // [T, T]: cheap when T ≪ P

@@ -13,8 +13,10 @@ namespace flatland::analysis {
 namespace {
 
 void checkInputs(const training::Dataset& data, int64_t batchSize) {
-  if (data.size() == 0) throw InvalidArgument("the data set is empty: nothing to measure sharpness on");
-  if (batchSize < 1) throw InvalidArgument("the batch size must be at least 1, got " + std::to_string(batchSize));
+  if (data.size() == 0)
+    throw InvalidArgument("the data set is empty: nothing to measure sharpness on");
+  if (batchSize < 1)
+    throw InvalidArgument("the batch size must be at least 1, got " + std::to_string(batchSize));
 }
 
 at::Tensor meanLoss(const LossFunction& loss, const at::Tensor& logits, const at::Tensor& labels) {
@@ -43,14 +45,16 @@ LossAccuracy evaluateLoss(training::Model& model, const training::Dataset& data,
   return {lossSum / double(n), double(correct) / double(n), n};
 }
 
-LossGradient evaluateLossGradient(training::Model& model, const training::Dataset& data, int64_t batchSize,
-                                  const LossFunction& loss, const JobControl& control) {
+LossGradient evaluateLossGradient(training::Model& model, const training::Dataset& data,
+                                  int64_t batchSize, const LossFunction& loss,
+                                  const JobControl& control) {
   checkInputs(data, batchSize);
   const auto device = model.device();
   const int64_t n = data.size();
   auto params = model.parameters();
   LossGradient out;
-  out.gradient = torch::zeros({model.parameterCount()}, torch::TensorOptions().dtype(model.dtype()).device(device));
+  out.gradient = torch::zeros({model.parameterCount()},
+                              torch::TensorOptions().dtype(model.dtype()).device(device));
   double lossSum = 0.0;
   int64_t correct = 0;
   for (int64_t start = 0; start < n; start += batchSize) {
@@ -87,7 +91,9 @@ PerturbationScope::~PerturbationScope() {
   }
 }
 
-void PerturbationScope::moveTo(const at::Tensor& delta) { m_model.setFlatParameters(m_origin + delta); }
+void PerturbationScope::moveTo(const at::Tensor& delta) {
+  m_model.setFlatParameters(m_origin + delta);
+}
 
 void PerturbationScope::restore() { m_model.setFlatParameters(m_origin); }
 

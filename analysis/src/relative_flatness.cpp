@@ -11,7 +11,8 @@ namespace flatland::analysis {
 
 RelativeFlatness relativeFlatness(training::Model& model, const training::Dataset& data,
                                   const RelativeFlatnessOptions& o, const JobControl& control) {
-  if (o.samples == 1) throw InvalidArgument("relative flatness needs 0 (exact) or at least 2 Hutchinson samples");
+  if (o.samples == 1)
+    throw InvalidArgument("relative flatness needs 0 (exact) or at least 2 Hutchinson samples");
   if (o.samples < 0) throw InvalidArgument("relative flatness samples must be at least 0");
   // Where W sits in the flat parameter vector.
   int64_t offset = 0, begin = -1;
@@ -29,10 +30,11 @@ RelativeFlatness relativeFlatness(training::Model& model, const training::Datase
     offset += p.tensor.numel();
   }
   if (begin < 0 || weight.dim() < 2)
-    throw InvalidArgument(o.parameter.empty() ? "relative flatness needs a weight matrix, and " + model.source() +
-                                                    " has none"
-                                              : "relative flatness: '" + o.parameter +
-                                                    "' is not a weight matrix of the model (one of: " + names + ")");
+    throw InvalidArgument(
+        o.parameter.empty()
+            ? "relative flatness needs a weight matrix, and " + model.source() + " has none"
+            : "relative flatness: '" + o.parameter +
+                  "' is not a weight matrix of the model (one of: " + names + ")");
   const int64_t total = offset, rows = weight.size(0), size = weight.numel();
   auto w = weight.detach().reshape({rows, -1}).to(torch::kCPU, torch::kFloat64);
   const int64_t cols = w.size(1);
@@ -41,7 +43,8 @@ RelativeFlatness relativeFlatness(training::Model& model, const training::Datase
   auto block = [&](const at::Tensor& v) {  // H_WW v for a [rows, cols] v, as [rows, cols] float64
     auto full = torch::zeros({total}, torch::kFloat64);
     full.slice(0, begin, begin + size).copy_(v.reshape({-1}));
-    auto hv = hessian.apply(full.to(model.device(), model.dtype())).to(torch::kCPU, torch::kFloat64);
+    auto hv =
+        hessian.apply(full.to(model.device(), model.dtype())).to(torch::kCPU, torch::kFloat64);
     ++out.products;
     return hv.slice(0, begin, begin + size).reshape({rows, cols});
   };
@@ -56,7 +59,8 @@ RelativeFlatness relativeFlatness(training::Model& model, const training::Datase
         e[sp][j] = 1.0;
         auto column = block(e);
         sum += (gram.select(1, sp) * column.select(1, j)).sum().item<double>();
-        control.report({double(sp * cols + j + 1) / double(size), "relative flatness", "", out.products});
+        control.report(
+            {double(sp * cols + j + 1) / double(size), "relative flatness", "", out.products});
       }
     out.value = sum;
     return out;
@@ -75,7 +79,8 @@ RelativeFlatness relativeFlatness(training::Model& model, const training::Datase
   const double n = double(o.samples), mean = sum / n;
   out.value = mean;
   out.standardError = std::sqrt(std::max(0.0, (squares - n * mean * mean) / (n - 1)) / n);
-  if (!std::isfinite(out.value)) throw NumericalError("the relative flatness of " + model.source() + " is not finite");
+  if (!std::isfinite(out.value))
+    throw NumericalError("the relative flatness of " + model.source() + " is not finite");
   return out;
 }
 

@@ -14,21 +14,28 @@ namespace flatland::analysis {
 
 namespace {
 
-void validate(const SharpnessSettings& s, const training::Model& model, const training::Dataset& data) {
-  if (data.size() == 0) throw InvalidArgument("the data set is empty: nothing to measure sharpness on");
+void validate(const SharpnessSettings& s, const training::Model& model,
+              const training::Dataset& data) {
+  if (data.size() == 0)
+    throw InvalidArgument("the data set is empty: nothing to measure sharpness on");
   if (s.batchSize < 1) throw InvalidArgument("--batch-size must be at least 1");
   for (double rho : s.radii)
-    if (!(rho > 0) || !std::isfinite(rho)) throw InvalidArgument("--rho: every radius must be positive");
+    if (!(rho > 0) || !std::isfinite(rho))
+      throw InvalidArgument("--rho: every radius must be positive");
   for (double sigma : s.sigmas)
-    if (!(sigma > 0) || !std::isfinite(sigma)) throw InvalidArgument("--sigma: every sigma must be positive");
+    if (!(sigma > 0) || !std::isfinite(sigma))
+      throw InvalidArgument("--sigma: every sigma must be positive");
   if (s.average.draws < 1) throw InvalidArgument("--draws must be at least 1");
   if (s.worstCase.steps < 1) throw InvalidArgument("--steps must be at least 1");
   if (s.worstCase.m < 0 || s.worstCase.m > data.size())
-    throw InvalidArgument("--m: the sub-batch must be 0 (the whole set) or 1 to " + std::to_string(data.size()) +
-                          " samples, got " + std::to_string(s.worstCase.m));
+    throw InvalidArgument("--m: the sub-batch must be 0 (the whole set) or 1 to " +
+                          std::to_string(data.size()) + " samples, got " +
+                          std::to_string(s.worstCase.m));
   if (s.pacBayesThreshold < 0) throw InvalidArgument("--pac-bayes-threshold must be at least 0");
-  if (s.relativeFlatnessSamples == 1) throw InvalidArgument("--relative-flatness-samples must be 0 (exact) or at least 2");
-  if (model.parameterCount() == 0) throw InvalidArgument(model.source() + " has no trainable parameters");
+  if (s.relativeFlatnessSamples == 1)
+    throw InvalidArgument("--relative-flatness-samples must be 0 (exact) or at least 2");
+  if (model.parameterCount() == 0)
+    throw InvalidArgument(model.source() + " has no trainable parameters");
 }
 
 // One progress stage of the job: fractions within it map into [begin, begin + width).
@@ -77,7 +84,8 @@ SharpnessReport runSharpnessAnalysis(training::Model& model, const training::Dat
     PerturbationScope scope(model);
     const auto base = evaluateLoss(model, data, s.batchSize, {}, control);
     if (!std::isfinite(base.loss))
-      throw NumericalError("the loss of " + model.source() + " is not finite (NaN or inf): the model has diverged");
+      throw NumericalError("the loss of " + model.source() +
+                           " is not finite (NaN or inf): the model has diverged");
     r.loss = base.loss;
     r.accuracy = base.accuracy;
     if (test) {
@@ -100,16 +108,19 @@ SharpnessReport runSharpnessAnalysis(training::Model& model, const training::Dat
       o.rho = s.radii[i];
       o.batchSize = s.batchSize;
       o.seed = s.seed;
-      r.worstCase.push_back(
-          worstCaseSharpness(model, data, o, stage(c, double(i) / double(s.radii.size()), 1.0 / double(s.radii.size()))));
+      r.worstCase.push_back(worstCaseSharpness(
+          model, data, o,
+          stage(c, double(i) / double(s.radii.size()), 1.0 / double(s.radii.size()))));
     }
   }
-  if (!s.radii.empty()) r.randomProfile = randomDirectionProfile(model, data, s.radii, average, next(wRandom));
+  if (!s.radii.empty())
+    r.randomProfile = randomDirectionProfile(model, data, s.radii, average, next(wRandom));
   {
     auto c = next(wGauss);
     for (size_t i = 0; i < s.sigmas.size(); ++i)
-      r.gaussian.push_back(gaussianSharpness(model, data, s.sigmas[i], average,
-                                             stage(c, double(i) / double(s.sigmas.size()), 1.0 / double(s.sigmas.size()))));
+      r.gaussian.push_back(gaussianSharpness(
+          model, data, s.sigmas[i], average,
+          stage(c, double(i) / double(s.sigmas.size()), 1.0 / double(s.sigmas.size()))));
   }
   if (s.pacBayesThreshold > 0) {
     PacBayesOptions o;
@@ -235,7 +246,8 @@ training::Node sharpnessNode(const SharpnessReport& r, const Provenance& provena
   auto& norms = node.groups[k::kWeightNorms];
   norms.attributes[k::kNames] = r.weightNorms.names;
   norms.datasets[k::kNorms] = f64(r.weightNorms.norms);
-  norms.datasets[k::kSizes] = training::Array::i64(r.weightNorms.sizes, {int64_t(r.weightNorms.sizes.size())});
+  norms.datasets[k::kSizes] =
+      training::Array::i64(r.weightNorms.sizes, {int64_t(r.weightNorms.sizes.size())});
   return node;
 }
 

@@ -62,7 +62,8 @@ SurfaceEvaluator::SurfaceEvaluator(training::Model& origin, const DirectionSet& 
     s.channelsLast = s.channelsLast || (device.is_cpu() && isImageKernel(p.tensor));
   for (auto& p : origin.namedParameters()) {
     // set_data swaps the storage under the module's own parameter, which the model keeps using.
-    if (s.channelsLast && isImageKernel(p.tensor)) p.tensor.set_data(inFormat(p.tensor.detach(), true));
+    if (s.channelsLast && isImageKernel(p.tensor))
+      p.tensor.set_data(inFormat(p.tensor.detach(), true));
     s.params.push_back(p.tensor);
     s.originParams.push_back(p.tensor.detach().clone());
   }

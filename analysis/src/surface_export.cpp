@@ -37,8 +37,8 @@ StoredSurface readStored(const ProjectFile& project, const std::string& path) {
     s.shape.push_back(int64_t(it->size()));
   auto doneArray = project.readDataset(path + "/" + schema::kDone);
   for (double d : doneArray.asDoubles()) s.done.push_back(int64_t(d));
-  for (const char* name : {schema::kTrainLoss, schema::kTrainAccuracy, schema::kTestLoss,
-                           schema::kTestAccuracy}) {
+  for (const char* name :
+       {schema::kTrainLoss, schema::kTrainAccuracy, schema::kTestLoss, schema::kTestAccuracy}) {
     if (!project.exists(path + "/" + name)) continue;
     auto values = project.readDataset(path + "/" + name).asDoubles();
     if (values.size() != s.done.size())
@@ -102,10 +102,10 @@ void exportLossLandscape(const ProjectFile& project, const std::string& analysis
     tx.putDataset("/" + target, Array::f64(v, shapeXY));
   }
   tx.putDataset(std::string("/") + schema::kDone, Array::i64(transposed(s.done, s.shape), shapeXY));
-  tx.setAttributes(
-      "/", {{schema::kFlatlandAnalysis, project.path() + ":" + analysisPath},
-            {schema::kLayout,
-             std::string("loss-landscape: arrays indexed [x, y], accuracy in percent")}});
+  tx.setAttributes("/",
+                   {{schema::kFlatlandAnalysis, project.path() + ":" + analysisPath},
+                    {schema::kLayout,
+                     std::string("loss-landscape: arrays indexed [x, y], accuracy in percent")}});
   out.commit(tx);
 }
 

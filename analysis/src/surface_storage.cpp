@@ -32,7 +32,8 @@ void commitState(const training::ProjectFile& project, const SurfaceState& st, b
   const auto shape = st.grid.shape();
   training::ProjectFile::Transaction tx;
   auto put = [&](const char* name, const std::vector<double>& values) {
-    if (!values.empty()) tx.putDataset(st.analysisPath + "/" + name, training::Array::f64(values, shape));
+    if (!values.empty())
+      tx.putDataset(st.analysisPath + "/" + name, training::Array::f64(values, shape));
   };
   put(schema::kTrainLoss, st.trainLoss);
   put(schema::kTrainAccuracy, st.trainAccuracy);
@@ -56,8 +57,9 @@ SurfaceResult resultOf(const SurfaceState& st, bool complete) {
   return r;
 }
 
-void writeNewSurface(const training::ProjectFile& project, const SurfaceState& st, const training::Model& origin,
-                     const DirectionSet& used, const training::Dataset* train, const training::Dataset* test,
+void writeNewSurface(const training::ProjectFile& project, const SurfaceState& st,
+                     const training::Model& origin, const DirectionSet& used,
+                     const training::Dataset* train, const training::Dataset* test,
                      const SurfaceSettings& settings) {
   const auto& grid = st.grid;
   Provenance provenance;

@@ -19,8 +19,9 @@ void commitState(const training::ProjectFile& project, const SurfaceState& st, b
 // The state as a result: complete flag and minimum filled in.
 SurfaceResult resultOf(const SurfaceState& st, bool complete);
 // Creates st.analysisPath: provenance and settings, directions, coordinates, empty values.
-void writeNewSurface(const training::ProjectFile& project, const SurfaceState& st, const training::Model& origin,
-                     const DirectionSet& used, const training::Dataset* train, const training::Dataset* test,
+void writeNewSurface(const training::ProjectFile& project, const SurfaceState& st,
+                     const training::Model& origin, const DirectionSet& used,
+                     const training::Dataset* train, const training::Dataset* test,
                      const SurfaceSettings& settings);
 // A stored surface, ready to be filled further: values, done mask and directions; train or test
 // is set to null when the surface has no values for it.

@@ -27,9 +27,11 @@ namespace {
 
 void validate(const WorstCaseOptions& o, int64_t samples) {
   if (!(o.rho > 0) || !std::isfinite(o.rho))
-    throw InvalidArgument("the worst-case radius rho must be positive and finite, got " + std::to_string(o.rho));
+    throw InvalidArgument("the worst-case radius rho must be positive and finite, got " +
+                          std::to_string(o.rho));
   if (o.steps < 1) throw InvalidArgument("worst-case sharpness needs at least 1 ascent step");
-  if (!(o.stepSize > 0)) throw InvalidArgument("the ascent step size (a fraction of rho) must be positive");
+  if (!(o.stepSize > 0))
+    throw InvalidArgument("the ascent step size (a fraction of rho) must be positive");
   if (o.eta < 0) throw InvalidArgument("ASAM's eta must be at least 0");
   if (o.m < 0 || o.m > samples)
     throw InvalidArgument("m-sharpness needs 0 (the whole set) or a sub-batch size of 1 to " +
@@ -46,7 +48,8 @@ void project(at::Tensor& z, const WorstCaseOptions& o) {
   if (norm > o.rho) z.mul_(o.rho / norm);
 }
 
-at::Tensor randomStart(int64_t n, const WorstCaseOptions& o, uint64_t seed, const at::TensorOptions& like) {
+at::Tensor randomStart(int64_t n, const WorstCaseOptions& o, uint64_t seed,
+                       const at::TensorOptions& like) {
   auto gen = at::detail::createCPUGenerator(seed);
   at::Tensor z;
   if (o.norm == PerturbationNorm::L2) {
@@ -65,8 +68,9 @@ struct Ascent {
 
 // Projected gradient ascent on the loss over `data` (one sub-batch), from a random start.
 Ascent ascend(training::Model& model, PerturbationScope& scope, const training::Dataset& data,
-              const at::Tensor& scale, const LossAccuracy& base, const WorstCaseOptions& o, uint64_t seed,
-              const std::function<void(int64_t)>& stepDone, const JobControl& control) {
+              const at::Tensor& scale, const LossAccuracy& base, const WorstCaseOptions& o,
+              uint64_t seed, const std::function<void(int64_t)>& stepDone,
+              const JobControl& control) {
   const auto like = scope.origin().options();
   at::Tensor z = randomStart(scope.origin().numel(), o, seed, like);
   Ascent out;
@@ -129,7 +133,8 @@ WorstCaseResult worstCaseSharpness(training::Model& model, const training::Datas
     scope.restore();
     const LossAccuracy base = evaluateLoss(model, part, o.batchSize, o.loss, control);
     if (!std::isfinite(base.loss))
-      throw NumericalError("the loss of " + model.source() + " is not finite (NaN or inf) at its own weights");
+      throw NumericalError("the loss of " + model.source() +
+                           " is not finite (NaN or inf) at its own weights");
     auto stepDone = [&](int64_t step) {
       ProgressEvent event;
       event.fraction = (double(b * (o.steps + 1) + step + 1)) / totalSteps;
@@ -137,7 +142,8 @@ WorstCaseResult worstCaseSharpness(training::Model& model, const training::Datas
       control.report(event);
     };
     // Each sub-batch starts from its own draw, so the result does not depend on the order.
-    const Ascent ascent = ascend(model, scope, part, scale, base, o, o.seed + uint64_t(b), stepDone, control);
+    const Ascent ascent =
+        ascend(model, scope, part, scale, base, o, o.seed + uint64_t(b), stepDone, control);
     const double weight = double(end - start) / double(n);
     baseLoss += weight * base.loss;
     baseAccuracy += weight * base.accuracy;

@@ -17,18 +17,18 @@ Command addEvalCommand(CLI::App& app, const GlobalOptions& global) {
             auto start = std::chrono::steady_clock::now();
             auto job = loadJob(*options);
             auto result = training::evaluate(*job.model, job.data, options->batchSize);
-            double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             if (global.json) {
-              nlohmann::json doc = {{"model", options->model},
-                                    {"data", options->data},
-                                    {"samples", result.samples},
-                                    {"parameters", job.model->parameterCount()},
-                                    {"loss", result.loss},
-                                    {"accuracy", result.accuracy},
-                                    {"seconds", seconds}};
+              nlohmann::json doc = {
+                  {"model", options->model},   {"data", options->data},
+                  {"samples", result.samples}, {"parameters", job.model->parameterCount()},
+                  {"loss", result.loss},       {"accuracy", result.accuracy},
+                  {"seconds", seconds}};
               doc["per_class_accuracy"] = nlohmann::json::array();
               for (double a : result.perClassAccuracy)
-                doc["per_class_accuracy"].push_back(std::isnan(a) ? nlohmann::json(nullptr) : nlohmann::json(a));
+                doc["per_class_accuracy"].push_back(std::isnan(a) ? nlohmann::json(nullptr)
+                                                                  : nlohmann::json(a));
               return printJson(doc);
             }
             std::printf("model     %s (%lld parameters)\n", options->model.c_str(),

@@ -23,18 +23,24 @@ nlohmann::json spectrumJson(const analysis::SpectrumReport& r) {
   doc["loss"] = finiteOrNull(r.loss);
   doc["top_eigenvalues"] = finiteOrNull(r.top.values);
   doc["bottom_eigenvalues"] = finiteOrNull(r.bottom.values);
-  doc["top_converged"] = r.top.products > 0 ? nlohmann::json(r.top.converged) : nlohmann::json(nullptr);
-  doc["bottom_converged"] = r.bottom.products > 0 ? nlohmann::json(r.bottom.converged) : nlohmann::json(nullptr);
+  doc["top_converged"] =
+      r.top.products > 0 ? nlohmann::json(r.top.converged) : nlohmann::json(nullptr);
+  doc["bottom_converged"] =
+      r.bottom.products > 0 ? nlohmann::json(r.bottom.converged) : nlohmann::json(nullptr);
   if (r.hasTrace)
-    doc["trace"] = {{"mean", r.trace.mean}, {"stderr", r.trace.standardError}, {"samples", r.trace.samples}};
+    doc["trace"] = {
+        {"mean", r.trace.mean}, {"stderr", r.trace.standardError}, {"samples", r.trace.samples}};
   else
     doc["trace"] = nullptr;
   if (r.hasDensity) {
     auto nodes = nlohmann::json::array(), weights = nlohmann::json::array();
     for (const auto& row : r.density.nodes) nodes.push_back(finiteOrNull(row));
     for (const auto& row : r.density.weights) weights.push_back(finiteOrNull(row));
-    doc["density"] = {{"nodes", nodes}, {"weights", weights}, {"grid", finiteOrNull(r.density.grid)},
-                      {"values", finiteOrNull(r.density.values)}, {"sigma2", r.density.sigma2}};
+    doc["density"] = {{"nodes", nodes},
+                      {"weights", weights},
+                      {"grid", finiteOrNull(r.density.grid)},
+                      {"values", finiteOrNull(r.density.values)},
+                      {"sigma2", r.density.sigma2}};
   } else {
     doc["density"] = nullptr;
   }
@@ -68,7 +74,8 @@ void printSpectrum(const char* indent, const analysis::SpectrumReport& r) {
     std::printf("%sdensity             %zu nodes over [%.4g, %.4g]\n", indent, nodes,
                 r.density.grid.front(), r.density.grid.back());
   }
-  std::printf("%sHVPs                %lld in %.2f s\n", indent, static_cast<long long>(r.hvpCount), r.seconds);
+  std::printf("%sHVPs                %lld in %.2f s\n", indent, static_cast<long long>(r.hvpCount),
+              r.seconds);
 }
 
 }  // namespace
@@ -81,8 +88,9 @@ Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
             const auto settings = o->values();
             const bool root = !global.workers || global.workers->isRoot();
             if (root && global.workers && !global.workers->alone() && !settings.density)
-              std::fprintf(stderr, "note: under mpirun only --density is shared out; the other "
-                                   "ranks have nothing to do\n");
+              std::fprintf(stderr,
+                           "note: under mpirun only --density is shared out; the other "
+                           "ranks have nothing to do\n");
             TerminalJob terminal;
             auto out = app::runHessianAnalysisJob(settings, terminal.control(), global.workers);
             terminal.finish();
@@ -108,18 +116,20 @@ Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
               if (!report.sweep.batchSizes.empty()) {
                 auto samples = nlohmann::json::array();
                 for (const auto& row : report.sweep.lambdaMax) samples.push_back(finiteOrNull(row));
-                doc["batch_sweep"] = {{"batch_sizes", report.sweep.batchSizes},
-                                      {"lambda_max_mean", finiteOrNull(report.sweep.mean)},
-                                      {"lambda_max_std", finiteOrNull(report.sweep.std)},
-                                      {"lambda_max_samples", samples},
-                                      {"lambda_max_full", finiteOrNull(report.sweep.lambdaMaxFull)}};
+                doc["batch_sweep"] = {
+                    {"batch_sizes", report.sweep.batchSizes},
+                    {"lambda_max_mean", finiteOrNull(report.sweep.mean)},
+                    {"lambda_max_std", finiteOrNull(report.sweep.std)},
+                    {"lambda_max_samples", samples},
+                    {"lambda_max_full", finiteOrNull(report.sweep.lambdaMaxFull)}};
               } else {
                 doc["batch_sweep"] = nullptr;
               }
               doc["hvp_count"] = report.hvpCount;
               doc["seconds"] = out.seconds;
               doc["analysis_seconds"] = report.seconds;
-              doc["project"] = path.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.projectPath);
+              doc["project"] =
+                  path.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.projectPath);
               doc["analysis"] = path.empty() ? nlohmann::json(nullptr) : nlohmann::json(path);
               return printJson(doc);
             }
@@ -129,18 +139,22 @@ Command addHessianCommand(CLI::App& app, const GlobalOptions& global) {
                         static_cast<long long>(report.full.samples), report.full.loss);
             printSpectrum("", report.full);
             for (const auto& c : report.perClass) {
-              std::printf("class %lld %s (%lld samples, loss %.4f)\n", static_cast<long long>(c.classIndex),
-                          c.className.c_str(), static_cast<long long>(c.count), c.spectrum.loss);
+              std::printf("class %lld %s (%lld samples, loss %.4f)\n",
+                          static_cast<long long>(c.classIndex), c.className.c_str(),
+                          static_cast<long long>(c.count), c.spectrum.loss);
               printSpectrum("  ", c.spectrum);
             }
             if (!report.sweep.batchSizes.empty()) {
               std::printf("mini-batch lambda_max (full data %.6g)\n", report.sweep.lambdaMaxFull);
               for (size_t i = 0; i < report.sweep.batchSizes.size(); ++i)
-                std::printf("  B = %-6lld %.6g ± %.3g\n", static_cast<long long>(report.sweep.batchSizes[i]),
+                std::printf("  B = %-6lld %.6g ± %.3g\n",
+                            static_cast<long long>(report.sweep.batchSizes[i]),
                             report.sweep.mean[i], report.sweep.std[i]);
             }
-            std::printf("total      %lld HVPs, %.1f s\n", static_cast<long long>(report.hvpCount), out.seconds);
-            if (!path.empty()) std::printf("saved      %s:%s\n", settings.projectPath.c_str(), path.c_str());
+            std::printf("total      %lld HVPs, %.1f s\n", static_cast<long long>(report.hvpCount),
+                        out.seconds);
+            if (!path.empty())
+              std::printf("saved      %s:%s\n", settings.projectPath.c_str(), path.c_str());
           }};
 }
 

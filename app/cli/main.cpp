@@ -34,10 +34,12 @@ int main(int argc, char** argv) {
     std::cerr << "flatland-cli: error: " << e.what() << "\n";
     return 1;
   }
-  CLI::App app{"Flatland: Hessian spectra, loss surfaces and sharpness-aware training.\n"
-               "Every subcommand takes --json to print one machine-readable JSON object on stdout."};
+  CLI::App app{
+      "Flatland: Hessian spectra, loss surfaces and sharpness-aware training.\n"
+      "Every subcommand takes --json to print one machine-readable JSON object on stdout."};
   app.set_version_flag("--version", [] {
-    return std::string("flatland-cli ") + FLATLAND_VERSION + "\n" + flatland::training::describeLibTorch();
+    return std::string("flatland-cli ") + FLATLAND_VERSION + "\n" +
+           flatland::training::describeLibTorch();
   });
   app.require_subcommand(1);
   app.fallthrough();
@@ -48,7 +50,8 @@ int main(int argc, char** argv) {
   // More threads than this only wait on each other (1000 made a 100-sample eval take 30 s).
   const int maxThreads = 4 * int(std::max(1u, std::thread::hardware_concurrency()));
   const std::string threadRange = "0 to " + std::to_string(maxThreads) + " (4 per hardware thread)";
-  app.add_option("--threads", global.threads, "LibTorch intra-op threads (0: its default) [" + threadRange + "]")
+  app.add_option("--threads", global.threads,
+                 "LibTorch intra-op threads (0: its default) [" + threadRange + "]")
       ->check(CLI::Validator(
           [maxThreads, threadRange](std::string& text) -> std::string {
             char* end = nullptr;
@@ -60,19 +63,14 @@ int main(int argc, char** argv) {
           ""));
 
   const std::vector<Command> commands = {
-      addInfoCommand(app, global),
-      addEvalCommand(app, global),
+      addInfoCommand(app, global),      addEvalCommand(app, global),
 #ifdef FLATLAND_HAVE_RENDER
       addRenderCommand(app, global),
 #endif
-      addTrainCommand(app, global),
-      addQuantizeCommand(app, global),
-      addSurfaceCommand(app, global),
-      addExportCommand(app, global),
-      addHessianCommand(app, global),
-      addRobustnessCommand(app, global),
-      addSharpnessCommand(app, global),
-      addRescaleCommand(app, global),
+      addTrainCommand(app, global),     addQuantizeCommand(app, global),
+      addSurfaceCommand(app, global),   addExportCommand(app, global),
+      addHessianCommand(app, global),   addRobustnessCommand(app, global),
+      addSharpnessCommand(app, global), addRescaleCommand(app, global),
   };
 
   try {
@@ -96,7 +94,8 @@ int main(int argc, char** argv) {
           isCommand |= command.parsed->get_name() == word;
         }
         if (isCommand) break;  // a real subcommand missing a required option: CLI11's message
-        std::cerr << "flatland-cli: error: unknown subcommand '" << word << "' (one of: " << known << "; see --help)\n";
+        std::cerr << "flatland-cli: error: unknown subcommand '" << word << "' (one of: " << known
+                  << "; see --help)\n";
         return e.get_exit_code();
       }
     }
@@ -104,8 +103,9 @@ int main(int argc, char** argv) {
   }
   if (global.threads > 0) at::set_num_threads(global.threads);
   // Messages from ranks other than 0 say which rank they come from.
-  const std::string prefix =
-      workers->alone() ? "flatland-cli" : "flatland-cli[rank " + std::to_string(workers->rank()) + "]";
+  const std::string prefix = workers->alone()
+                                 ? "flatland-cli"
+                                 : "flatland-cli[rank " + std::to_string(workers->rank()) + "]";
   // A rank that fails must not leave the others waiting for it: end them all (the root commits
   // before it throws, so what was saved stays saved). A cancelled helper has already sent the
   // root its last points and may finish normally.
@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
     if (command.parsed->parsed() && !workers->alone() && !sharesWork(command.parsed->get_name())) {
       if (workers->isRoot())
         std::cerr << "flatland-cli: error: under mpirun only 'surface' and 'hessian' share work "
-                     "between ranks; run '" << command.parsed->get_name() << "' as one process\n";
+                     "between ranks; run '"
+                  << command.parsed->get_name() << "' as one process\n";
       return 1;
     }
   }
@@ -137,7 +138,8 @@ int main(int argc, char** argv) {
     std::cerr << prefix << ": error: LibTorch error: " << reason << "\n";
     return fail(2, false);
   } catch (const std::bad_alloc&) {
-    std::cerr << prefix << ": error: out of memory (use fewer --samples or a smaller --batch-size)\n";
+    std::cerr << prefix
+              << ": error: out of memory (use fewer --samples or a smaller --batch-size)\n";
     return fail(1, false);
   } catch (const std::exception& e) {
     std::cerr << prefix << ": internal error: " << e.what() << "\n";

@@ -102,7 +102,8 @@ Command addRenderCommand(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--analysis", settings->analyses,
                   "analysis to draw; repeat to also compare them (surfaces side by side on one "
                   "colour scale, densities overlaid)");
-  cmd->add_option("--run", settings->runs, "training run whose metrics to draw against epochs; repeat to also compare their "
+  cmd->add_option("--run", settings->runs,
+                  "training run whose metrics to draw against epochs; repeat to also compare their "
                   "test accuracy and loss curves");
   cmd->add_option("--synthetic", settings->synthetic, "demo data instead of a project")
       ->check(CLI::IsMember(render::syntheticViews()));

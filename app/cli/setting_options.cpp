@@ -18,11 +18,21 @@ void SettingOptionsBase::add(CLI::App* command, const settings::Setting& s) {
     option = command->add_option(s.flag(), m_text[s.key], s.describe());
     if (!s.defaultValue.empty()) option->default_str(s.defaultValue);
     switch (s.type) {
-      case settings::Type::Integer: option->type_name("INT"); break;
-      case settings::Type::Real: option->type_name("FLOAT"); break;
-      case settings::Type::IntegerList: option->type_name("INT,…"); break;
-      case settings::Type::Choice: option->type_name("CHOICE"); break;
-      default: option->type_name("TEXT"); break;
+      case settings::Type::Integer:
+        option->type_name("INT");
+        break;
+      case settings::Type::Real:
+        option->type_name("FLOAT");
+        break;
+      case settings::Type::IntegerList:
+        option->type_name("INT,…");
+        break;
+      case settings::Type::Choice:
+        option->type_name("CHOICE");
+        break;
+      default:
+        option->type_name("TEXT");
+        break;
     }
   }
   if (s.required) option->required();

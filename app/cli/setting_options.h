@@ -58,7 +58,6 @@ class SettingOptions : public SettingOptionsBase {
   const settings::SettingsTable<Config>& m_table;
 };
 
-
 // The first "--word" of the command line that neither the program nor any subcommand knows, or
 // "" (CLI11 reports a missing required option before an unknown one; this finds the typo).
 std::string unknownOption(const CLI::App& app, int argc, const char* const* argv);

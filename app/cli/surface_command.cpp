@@ -65,7 +65,8 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
           result = app::runSurfaceJob(settings, terminal.control(), global.workers);
         } catch (const Cancelled&) {
           terminal.finish();
-          // Cancelled before the first point (while computing eigen directions, say): nothing to resume.
+          // Cancelled before the first point (while computing eigen directions, say): nothing to
+          // resume.
           const std::string name = training::sanitizeName(settings.name);
           bool saved = false;
           try {
@@ -73,7 +74,8 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
                         .exists(schema::analysisPath(name));
           } catch (const Error&) {
           }
-          if (root && !saved) std::fprintf(stderr, "cancelled before any point was computed; nothing was saved\n");
+          if (root && !saved)
+            std::fprintf(stderr, "cancelled before any point was computed; nothing was saved\n");
           if (root && saved)
             std::fprintf(stderr,
                          "the finished points are saved in %s; add --name %s to the same command "
@@ -105,15 +107,17 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
                                 {"loss_at_origin", result.lossAtOrigin},
                                 {"loss_min", result.lossMin},
                                 {"notes", result.notes}};
-          if (!result.explainedVariance.empty()) doc["explained_variance"] = result.explainedVariance;
+          if (!result.explainedVariance.empty())
+            doc["explained_variance"] = result.explainedVariance;
           return printJson(doc);
         }
-        std::printf("surface    %s:%s\n", settings.projectPath.c_str(), result.analysisPath.c_str());
+        std::printf("surface    %s:%s\n", settings.projectPath.c_str(),
+                    result.analysisPath.c_str());
         std::printf("model      %s (%lld parameters)\n", settings.input.model.c_str(),
                     static_cast<long long>(result.parameters));
         std::printf("data       %s (%lld samples)%s%s\n", settings.input.data.c_str(),
-                    static_cast<long long>(result.samples), settings.testData.empty() ? "" : ", test ",
-                    settings.testData.c_str());
+                    static_cast<long long>(result.samples),
+                    settings.testData.empty() ? "" : ", test ", settings.testData.c_str());
         std::printf("directions %s, norm %s\n", result.directions.c_str(), result.norm.c_str());
         std::printf("grid       %s (%lld points, %lld computed now)\n", result.grid.c_str(),
                     static_cast<long long>(result.points),

@@ -12,7 +12,8 @@
 namespace flatland::cli {
 
 Command addTrainCommand(CLI::App& app, const GlobalOptions& global) {
-  auto* cmd = app.add_subcommand("train", "train a model and record the run (metrics, checkpoints) in a project file");
+  auto* cmd = app.add_subcommand(
+      "train", "train a model and record the run (metrics, checkpoints) in a project file");
   struct TrainOptions {
     TrainOptions(CLI::App* cmd) : settings(cmd, training::trainSettings()) {}
     SettingOptions<training::TrainConfig> settings;
@@ -29,29 +30,35 @@ Command addTrainCommand(CLI::App& app, const GlobalOptions& global) {
             job.finish();
             for (auto& note : outcome.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
             if (global.json) {
-              nlohmann::json doc = {{"project", o->out}, {"run", c.runName},
+              nlohmann::json doc = {{"project", o->out},
+                                    {"run", c.runName},
                                     {"status", training::toString(outcome.status)},
                                     {"message", outcome.message},
                                     {"checkpoint_epochs", outcome.checkpointEpochs},
                                     {"notes", outcome.notes}};
               doc["epochs"] = nlohmann::json::array();
               for (auto& m : outcome.history)
-                doc["epochs"].push_back({{"epoch", m.epoch}, {"train_loss", m.trainLoss},
-                                         {"train_accuracy", m.trainAccuracy}, {"test_loss", m.testLoss},
-                                         {"test_accuracy", m.testAccuracy}, {"learning_rate", m.learningRate},
-                                         {"wall_time", m.wallTime}, {"per_class_accuracy", m.perClassAccuracy}});
+                doc["epochs"].push_back({{"epoch", m.epoch},
+                                         {"train_loss", m.trainLoss},
+                                         {"train_accuracy", m.trainAccuracy},
+                                         {"test_loss", m.testLoss},
+                                         {"test_accuracy", m.testAccuracy},
+                                         {"learning_rate", m.learningRate},
+                                         {"wall_time", m.wallTime},
+                                         {"per_class_accuracy", m.perClassAccuracy}});
               printJson(doc);
             } else {
-              std::printf("%-6s %-11s %-10s %-10s %-10s %-9s %s\n", "epoch", "train_loss", "train_acc",
-                          "test_loss", "test_acc", "lr", "seconds");
+              std::printf("%-6s %-11s %-10s %-10s %-10s %-9s %s\n", "epoch", "train_loss",
+                          "train_acc", "test_loss", "test_acc", "lr", "seconds");
               for (auto& m : outcome.history)
                 std::printf("%-6lld %-11.4f %-10.4f %-10.4f %-10.4f %-9.2g %.1f\n",
-                            static_cast<long long>(m.epoch), m.trainLoss, m.trainAccuracy, m.testLoss,
-                            m.testAccuracy, m.learningRate, m.wallTime);
+                            static_cast<long long>(m.epoch), m.trainLoss, m.trainAccuracy,
+                            m.testLoss, m.testAccuracy, m.learningRate, m.wallTime);
               std::printf("run '%s' %s; saved in %s\n", c.runName.c_str(),
                           training::toString(outcome.status), o->out.c_str());
             }
-            if (outcome.status == training::RunStatus::Diverged) throw NumericalError(outcome.message);
+            if (outcome.status == training::RunStatus::Diverged)
+              throw NumericalError(outcome.message);
             if (outcome.status == training::RunStatus::Cancelled) throw Cancelled();
           }};
 }

@@ -21,8 +21,9 @@ namespace {
 using training::Array;
 using training::Node;
 
-std::vector<double> values(const Node& node, const std::string& name) { return datasetValues(node, name); }
-
+std::vector<double> values(const Node& node, const std::string& name) {
+  return datasetValues(node, name);
+}
 
 std::string textOr(const Node& node, const std::string& key, const std::string& fallback) {
   return node.has(key) ? node.text(key) : fallback;
@@ -42,13 +43,14 @@ std::vector<double> maskedGrid(const Node& node, const std::string& name) {
   return v;
 }
 
-render::SurfaceFigure surfaceFigure(const Node& node, const std::string& title, const std::string& field) {
+render::SurfaceFigure surfaceFigure(const Node& node, const std::string& title,
+                                    const std::string& field) {
   render::SurfaceFigure s;
   s.grid.xs = values(node, schema::kXCoordinates);
   s.grid.ys = values(node, schema::kYCoordinates);
   s.grid.values = maskedGrid(node, field);
   s.title = title;
-  s.valueLabel = field == schema::kTrainLoss ? "train loss"
+  s.valueLabel = field == schema::kTrainLoss  ? "train loss"
                  : field == schema::kTestLoss ? "test loss"
                                               : field;
   const auto dirs = directionsOf(node);
@@ -147,13 +149,14 @@ Node withTrainingCounts(const training::ProjectFile& project, Node node) {
     const Node runNode = project.read(schema::runPath(run), false);
     if (auto it = runNode.attributes.find(schema::kClassCounts); it != runNode.attributes.end())
       node.attributes[kTrainingClassCounts] = it->second;
-    const std::string accuracyPath = schema::runPath(run) + "/" + schema::kMetrics + "/" +
-                                     schema::kPerClassAccuracy;
+    const std::string accuracyPath =
+        schema::runPath(run) + "/" + schema::kMetrics + "/" + schema::kPerClassAccuracy;
     if (project.exists(accuracyPath)) {
       const auto accuracy = project.readDataset(accuracyPath);
       if (accuracy.shape.size() == 2 && accuracy.shape[0] > 0) {
         const auto all = accuracy.asDoubles();
-        node.attributes[kRunClassAccuracy] = std::vector<double>(all.end() - accuracy.shape[1], all.end());
+        node.attributes[kRunClassAccuracy] =
+            std::vector<double>(all.end() - accuracy.shape[1], all.end());
       }
     }
   } catch (const Error&) {
@@ -181,9 +184,9 @@ PerClassByCount perClassByCount(const Node& node) {
   std::vector<std::array<double, 5>> rows;
   for (auto& [className, cls] : node.group(schema::kPerClass).groups) {
     const size_t index = size_t(std::atoi(className.c_str() + className.find('_') + 1));
-    const double count = index < training.size() ? double(training[index])
+    const double count = index < training.size()        ? double(training[index])
                          : cls.has(schema::kClassCount) ? cls.number(schema::kClassCount)
-                                                  : NAN;
+                                                        : NAN;
     if (std::isfinite(count))
       rows.push_back({count, cls.has(schema::kLambdaMax) ? cls.number(schema::kLambdaMax) : NAN,
                       cls.has(schema::kLambdaMin) ? cls.number(schema::kLambdaMin) : NAN,
@@ -242,8 +245,10 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
         d.topEigenvalues.push_back({});
       }
       bars.categories.push_back(label);
-      top.values.push_back(cls.has(schema::kLambdaMax) ? cls.number(schema::kLambdaMax) : std::nan(""));
-      bottom.values.push_back(cls.has(schema::kLambdaMin) ? cls.number(schema::kLambdaMin) : std::nan(""));
+      top.values.push_back(cls.has(schema::kLambdaMax) ? cls.number(schema::kLambdaMax)
+                                                       : std::nan(""));
+      bottom.values.push_back(cls.has(schema::kLambdaMin) ? cls.number(schema::kLambdaMin)
+                                                          : std::nan(""));
       if (cls.has(schema::kTrace)) {
         traces.categories.push_back(label);
         trace.values.push_back(cls.number(schema::kTrace));
@@ -266,9 +271,11 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
       c.leftLabel = "eigenvalue of the class's loss Hessian";
       c.left.push_back({"\u03bb_max", byCount.counts, byCount.lambdaMax, false, true});
       c.left.push_back({"\u03bb_min", byCount.counts, byCount.lambdaMin, true, true});
-      if (std::any_of(byCount.trace.begin(), byCount.trace.end(), [](double v) { return std::isfinite(v); }))
+      if (std::any_of(byCount.trace.begin(), byCount.trace.end(),
+                      [](double v) { return std::isfinite(v); }))
         c.left.push_back({"trace / 10", byCount.counts, scaled(byCount.trace, 0.1), false, true});
-      if (std::any_of(byCount.testAccuracy.begin(), byCount.testAccuracy.end(), [](double v) { return std::isfinite(v); })) {
+      if (std::any_of(byCount.testAccuracy.begin(), byCount.testAccuracy.end(),
+                      [](double v) { return std::isfinite(v); })) {
         c.rightLabel = "test accuracy (the run's last epoch)";
         c.right.push_back({"test accuracy", byCount.counts, byCount.testAccuracy, true, true});
       }
@@ -282,9 +289,12 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
     c.xLabel = "batch size";
     c.leftLabel = "\u03bb_max";
     auto sizes = values(sweep, schema::kBatchSizes);
-    c.left.push_back({"mean over batches", sizes, values(sweep, schema::kLambdaMaxMean), false, true});
+    c.left.push_back(
+        {"mean over batches", sizes, values(sweep, schema::kLambdaMaxMean), false, true});
     if (sweep.has(schema::kLambdaMaxFull))
-      c.left.push_back({"full data", sizes, std::vector<double>(sizes.size(), sweep.number(schema::kLambdaMaxFull)), true, false});
+      c.left.push_back({"full data", sizes,
+                        std::vector<double>(sizes.size(), sweep.number(schema::kLambdaMaxFull)),
+                        true, false});
     out.push_back({"batch-sweep", c});
   }
   return out;
@@ -305,8 +315,11 @@ std::vector<NamedFigure> quantizeFigures(const Node& node, const std::string& na
   if (node.groups.count(schema::kHawq)) {
     const Node& hawq = node.group(schema::kHawq);
     if (hawq.has(schema::kAverageBits) && hawq.has(schema::kTestAccuracy))
-      c.left.push_back({"HAWQ mixed precision", {hawq.number(schema::kAverageBits)},
-                        {hawq.number(schema::kTestAccuracy)}, false, true});
+      c.left.push_back({"HAWQ mixed precision",
+                        {hawq.number(schema::kAverageBits)},
+                        {hawq.number(schema::kTestAccuracy)},
+                        false,
+                        true});
   }
   return {{"accuracy-vs-bits", c}};
 }
@@ -318,7 +331,8 @@ std::vector<double> datasetValues(const Node& node, const std::string& name) {
   return it == node.datasets.end() ? std::vector<double>{} : it->second.asDoubles();
 }
 
-std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project, const std::string& run) {
+std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project,
+                                       const std::string& run) {
   auto node = project.read(schema::runPath(run));
   if (!node.groups.count(schema::kMetrics)) return {};
   const Node& m = node.group(schema::kMetrics);
@@ -348,14 +362,16 @@ std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project, con
     for (int64_t c2 = 0; c2 < classes; ++c2) {
       std::vector<double> ys;
       for (int64_t r = 0; r < rows; ++r) ys.push_back(all[r * classes + c2]);
-      pc.left.push_back({c2 < int64_t(names.size()) ? names[c2] : "class " + std::to_string(c2), epochs, ys, false, false});
+      pc.left.push_back({c2 < int64_t(names.size()) ? names[c2] : "class " + std::to_string(c2),
+                         epochs, ys, false, false});
     }
     out.push_back({"per-class-accuracy", pc});
   }
   return out;
 }
 
-std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project, const std::string& analysis) {
+std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project,
+                                            const std::string& analysis) {
   auto node = project.read(schema::analysisPath(analysis));
   auto kind = textOr(node, schema::kKind, "");
   if (kind == schema::kKindSurface) return surfaceFigures(node, analysis);
@@ -365,7 +381,8 @@ std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project
   if (kind == schema::kKindRobustness) return robustnessFigures(node, analysis);
   if (kind == schema::kKindSharpness) return sharpnessFigures(node, analysis);
   if (kind == schema::kKindGeneralization) return generalizationFigures(node, analysis);
-  throw ProjectError("analysis '" + analysis + "' has kind '" + kind + "', which Flatland cannot draw");
+  throw ProjectError("analysis '" + analysis + "' has kind '" + kind +
+                     "', which Flatland cannot draw");
 }
 
 namespace {
@@ -388,14 +405,16 @@ bool shareDirections(const std::vector<Node>& nodes) {
   return true;
 }
 
-std::vector<NamedFigure> surfaceComparison(const std::vector<Node>& nodes, const std::vector<std::string>& names) {
-  const std::string along = shareDirections(nodes) ? "along shared directions" : "each along its own directions";
+std::vector<NamedFigure> surfaceComparison(const std::vector<Node>& nodes,
+                                           const std::vector<std::string>& names) {
+  const std::string along =
+      shareDirections(nodes) ? "along shared directions" : "each along its own directions";
   const bool oneDimensional = values(nodes[0], schema::kYCoordinates).empty();
   for (size_t i = 0; i < nodes.size(); ++i)
     if (values(nodes[i], schema::kYCoordinates).empty() != oneDimensional ||
         !values(nodes[i], schema::kZCoordinates).empty())
-      throw InvalidArgument("surface '" + names[i] + "' has another number of axes than '" + names[0] +
-                            "'; compare 1-D with 1-D or 2-D with 2-D surfaces");
+      throw InvalidArgument("surface '" + names[i] + "' has another number of axes than '" +
+                            names[0] + "'; compare 1-D with 1-D or 2-D with 2-D surfaces");
   if (oneDimensional) {
     render::CurvesFigure c;
     c.title = "loss along one direction (" + along + ")";
@@ -413,7 +432,8 @@ std::vector<NamedFigure> surfaceComparison(const std::vector<Node>& nodes, const
   return {{"comparison", comparison}};
 }
 
-std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes, const std::vector<std::string>& names) {
+std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes,
+                                           const std::vector<std::string>& names) {
   render::DensityFigure d;
   d.title = "Hessian spectral densities";
   render::BarsFigure bars;
@@ -426,8 +446,10 @@ std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes, const
       d.topEigenvalues.push_back(values(nodes[i], schema::kTopEigenvalues));
     }
     bars.categories.push_back(names[i]);
-    lmax.values.push_back(nodes[i].has(schema::kLambdaMax) ? nodes[i].number(schema::kLambdaMax) : std::nan(""));
-    trace.values.push_back(nodes[i].has(schema::kTrace) ? nodes[i].number(schema::kTrace) / 100.0 : std::nan(""));
+    lmax.values.push_back(nodes[i].has(schema::kLambdaMax) ? nodes[i].number(schema::kLambdaMax)
+                                                           : std::nan(""));
+    trace.values.push_back(nodes[i].has(schema::kTrace) ? nodes[i].number(schema::kTrace) / 100.0
+                                                        : std::nan(""));
   }
   bars.series = {lmax, trace};
   std::vector<NamedFigure> out;
@@ -444,7 +466,8 @@ std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes, const
   return out;
 }
 
-std::vector<NamedFigure> quantizeComparison(const std::vector<Node>& nodes, const std::vector<std::string>& names) {
+std::vector<NamedFigure> quantizeComparison(const std::vector<Node>& nodes,
+                                            const std::vector<std::string>& names) {
   render::CurvesFigure c;
   c.title = "accuracy vs bits";
   c.xLabel = "weight bits";
@@ -478,20 +501,29 @@ std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
     const auto& [nodes, names] = byKind[kind];
     if (nodes.size() < 2) continue;
     std::vector<NamedFigure> figures;
-    if (kind == schema::kKindSurface) figures = surfaceComparison(nodes, names);
-    else if (kind == schema::kKindHessian) figures = hessianComparison(nodes, names);
-    else if (kind == schema::kKindQuantize) figures = quantizeComparison(nodes, names);
-    else if (kind == schema::kKindRobustness) figures = robustnessComparison(nodes, names);
-    else if (kind == schema::kKindSharpness) figures = sharpnessComparison(nodes, names);
-    else throw InvalidArgument("analyses of kind '" + kind + "' cannot be compared");
+    if (kind == schema::kKindSurface)
+      figures = surfaceComparison(nodes, names);
+    else if (kind == schema::kKindHessian)
+      figures = hessianComparison(nodes, names);
+    else if (kind == schema::kKindQuantize)
+      figures = quantizeComparison(nodes, names);
+    else if (kind == schema::kKindRobustness)
+      figures = robustnessComparison(nodes, names);
+    else if (kind == schema::kKindSharpness)
+      figures = sharpnessComparison(nodes, names);
+    else
+      throw InvalidArgument("analyses of kind '" + kind + "' cannot be compared");
     for (auto& f : figures) out.push_back(std::move(f));
   }
   if (out.empty())
-    throw InvalidArgument("choose two or more analyses of one kind to compare (surfaces, Hessian analyses, quantization sweeps, robustness or sharpness analyses)");
+    throw InvalidArgument(
+        "choose two or more analyses of one kind to compare (surfaces, Hessian analyses, "
+        "quantization sweeps, robustness or sharpness analyses)");
   return out;
 }
 
-std::vector<NamedFigure> runComparisonFigures(const training::ProjectFile& project, const std::vector<std::string>& runs) {
+std::vector<NamedFigure> runComparisonFigures(const training::ProjectFile& project,
+                                              const std::vector<std::string>& runs) {
   if (runs.size() < 2) throw InvalidArgument("choose two or more runs to compare");
   render::CurvesFigure accuracy, loss;
   accuracy.title = "test accuracy";
@@ -517,13 +549,15 @@ namespace {
 void seriesCsv(std::ostringstream& out, const std::vector<render::Series>& series) {
   for (auto& s : series) {
     out << "# " << s.label << "\nx,y\n";
-    for (size_t i = 0; i < s.xs.size() && i < s.ys.size(); ++i) out << s.xs[i] << "," << s.ys[i] << "\n";
+    for (size_t i = 0; i < s.xs.size() && i < s.ys.size(); ++i)
+      out << s.xs[i] << "," << s.ys[i] << "\n";
   }
 }
 void gridCsv(std::ostringstream& out, const render::SurfaceGrid& g) {
   out << "x,y,value\n";
   for (size_t iy = 0; iy < g.ny(); ++iy)
-    for (size_t ix = 0; ix < g.nx(); ++ix) out << g.xs[ix] << "," << g.ys[iy] << "," << g.at(iy, ix) << "\n";
+    for (size_t ix = 0; ix < g.nx(); ++ix)
+      out << g.xs[ix] << "," << g.ys[iy] << "," << g.at(iy, ix) << "\n";
 }
 }  // namespace
 
@@ -547,7 +581,8 @@ std::string figureCsv(const render::Figure& figure) {
           for (size_t iz = 0; iz < f.grid.nz(); ++iz)
             for (size_t iy = 0; iy < f.grid.ny(); ++iy)
               for (size_t ix = 0; ix < f.grid.nx(); ++ix)
-                out << f.grid.xs[ix] << "," << f.grid.ys[iy] << "," << f.grid.zs[iz] << "," << f.grid.at(iz, iy, ix) << "\n";
+                out << f.grid.xs[ix] << "," << f.grid.ys[iy] << "," << f.grid.zs[iz] << ","
+                    << f.grid.at(iz, iy, ix) << "\n";
         } else if constexpr (std::is_same_v<T, render::CurvesFigure>) {
           seriesCsv(out, f.left);
           seriesCsv(out, f.right);
@@ -559,7 +594,8 @@ std::string figureCsv(const render::Figure& figure) {
           out << "\n";
           for (size_t i = 0; i < f.categories.size(); ++i) {
             out << f.categories[i];
-            for (auto& s : f.series) out << "," << (i < s.values.size() ? s.values[i] : std::nan(""));
+            for (auto& s : f.series)
+              out << "," << (i < s.values.size() ? s.values[i] : std::nan(""));
             out << "\n";
           }
         }

@@ -12,7 +12,9 @@ namespace {
 
 using training::Node;
 
-std::vector<double> values(const Node& node, const std::string& name) { return datasetValues(node, name); }
+std::vector<double> values(const Node& node, const std::string& name) {
+  return datasetValues(node, name);
+}
 
 std::vector<std::string> classNames(const Node& node, size_t classes) {
   std::vector<std::string> names;
@@ -30,7 +32,10 @@ std::string epsLabel(const Node& node) {
 }
 
 std::string label(const std::string& attack) {
-  return attack == "fgsm" ? "FGSM" : attack == "pgd" ? "PGD-\u2113\u221e" : attack == "pgd-l2" ? "PGD-\u21132" : attack;
+  return attack == "fgsm"     ? "FGSM"
+         : attack == "pgd"    ? "PGD-\u2113\u221e"
+         : attack == "pgd-l2" ? "PGD-\u21132"
+                              : attack;
 }
 
 render::CurvesFigure robustCurves(const Node& node, const std::string& name) {
@@ -48,7 +53,11 @@ render::CurvesFigure robustCurves(const Node& node, const std::string& name) {
     dashed = !dashed;
   }
   if (node.has(schema::kCleanAccuracy) && std::isfinite(lo))
-    c.left.push_back({"clean", {lo, hi}, std::vector<double>(2, node.number(schema::kCleanAccuracy)), true, false});
+    c.left.push_back({"clean",
+                      {lo, hi},
+                      std::vector<double>(2, node.number(schema::kCleanAccuracy)),
+                      true,
+                      false});
   return c;
 }
 
@@ -67,7 +76,8 @@ render::BarsFigure perClassBars(const Node& node, const std::string& name) {
     const auto rows = size_t(it->second.shape[0]), classes = size_t(it->second.shape[1]);
     if (rows == 0 || classes != clean.size()) continue;
     char text[64];
-    std::snprintf(text, sizeof text, "%s, \u03b5 = %g", label(attack).c_str(), values(group, schema::kEps).back());
+    std::snprintf(text, sizeof text, "%s, \u03b5 = %g", label(attack).c_str(),
+                  values(group, schema::kEps).back());
     b.series.push_back({text, std::vector<double>(all.end() - long(classes), all.end())});
   }
   return b;
@@ -142,9 +152,11 @@ render::ContourMapFigure inputSurface(const Node& node, const std::string& name)
   const size_t n = axis.size();
   f.grid.values.resize(n * n);
   for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j < n && i * n + j < loss.size(); ++j) f.grid.values[j * n + i] = loss[i * n + j];
+    for (size_t j = 0; j < n && i * n + j < loss.size(); ++j)
+      f.grid.values[j * n + i] = loss[i * n + j];
   char title[160];
-  std::snprintf(title, sizeof title, "%s: input-space loss around sample %lld (class %lld)", name.c_str(),
+  std::snprintf(title, sizeof title, "%s: input-space loss around sample %lld (class %lld)",
+                name.c_str(),
                 static_cast<long long>(s.has(schema::kSample) ? s.number(schema::kSample) : -1),
                 static_cast<long long>(s.has(schema::kLabel) ? s.number(schema::kLabel) : -1));
   f.title = title;
@@ -162,13 +174,17 @@ std::vector<NamedFigure> robustnessFigures(const Node& node, const std::string& 
     out.push_back({"robust-accuracy", robustCurves(node, name)});
     out.push_back({"robust-accuracy-per-class", perClassBars(node, name)});
   }
-  if (node.groups.count(schema::kInputCurvature)) out.push_back({"input-curvature", curvatureHistogram(node, name)});
-  if (node.groups.count(schema::kCorruptions)) out.push_back({"corruptions", corruptionBars(node, name)});
-  if (node.groups.count(schema::kInputSurface)) out.push_back({"input-surface", inputSurface(node, name)});
+  if (node.groups.count(schema::kInputCurvature))
+    out.push_back({"input-curvature", curvatureHistogram(node, name)});
+  if (node.groups.count(schema::kCorruptions))
+    out.push_back({"corruptions", corruptionBars(node, name)});
+  if (node.groups.count(schema::kInputSurface))
+    out.push_back({"input-surface", inputSurface(node, name)});
   return out;
 }
 
-std::vector<NamedFigure> robustnessComparison(const std::vector<Node>& nodes, const std::vector<std::string>& names) {
+std::vector<NamedFigure> robustnessComparison(const std::vector<Node>& nodes,
+                                              const std::vector<std::string>& names) {
   render::CurvesFigure curves;
   curves.title = "robust accuracy";
   curves.leftLabel = "accuracy";
@@ -186,7 +202,8 @@ std::vector<NamedFigure> robustnessComparison(const std::vector<Node>& nodes, co
       if (bars.categories.empty()) bars.categories = b.categories;
       std::vector<double> means(b.categories.size(), 0.0);
       for (const auto& s : b.series)
-        for (size_t k = 0; k < means.size() && k < s.values.size(); ++k) means[k] += s.values[k] / double(b.series.size());
+        for (size_t k = 0; k < means.size() && k < s.values.size(); ++k)
+          means[k] += s.values[k] / double(b.series.size());
       bars.series.push_back({names[i], means});
     }
   }

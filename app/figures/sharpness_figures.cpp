@@ -11,10 +11,13 @@ namespace {
 
 using training::Node;
 
-std::vector<double> values(const Node& node, const std::string& name) { return datasetValues(node, name); }
+std::vector<double> values(const Node& node, const std::string& name) {
+  return datasetValues(node, name);
+}
 
 std::string ballLabel(const Node& node) {
-  const std::string norm = node.has(schema::kPerturbationNorm) ? node.text(schema::kPerturbationNorm) : "l2";
+  const std::string norm =
+      node.has(schema::kPerturbationNorm) ? node.text(schema::kPerturbationNorm) : "l2";
   const bool adaptive = node.has(schema::kAdaptive) && node.number(schema::kAdaptive) != 0;
   return std::string(adaptive ? "adaptive " : "") + (norm == "linf" ? "\u2113\u221e" : "\u21132");
 }
@@ -32,14 +35,17 @@ std::vector<NamedFigure> sharpnessFigures(const Node& node, const std::string& n
     if (node.groups.count(schema::kWorstCase)) {
       const Node& w = node.group(schema::kWorstCase);
       auto rho = values(w, schema::kRho);
-      c.left.push_back({"worst case (" + ballLabel(node) + ")", rho, values(w, schema::kLossIncrease), false, true});
+      c.left.push_back({"worst case (" + ballLabel(node) + ")", rho,
+                        values(w, schema::kLossIncrease), false, true});
       c.right.push_back({"accuracy, worst case", rho, values(w, schema::kAccuracy), true, true});
     }
     if (node.groups.count(schema::kRandomDirections)) {
       const Node& r = node.group(schema::kRandomDirections);
       auto rho = values(r, schema::kRho);
-      c.left.push_back({"random filter-normalised (mean)", rho, values(r, schema::kLossIncrease), false, true});
-      c.right.push_back({"accuracy, random (mean)", rho, values(r, schema::kAccuracyMean), true, true});
+      c.left.push_back(
+          {"random filter-normalised (mean)", rho, values(r, schema::kLossIncrease), false, true});
+      c.right.push_back(
+          {"accuracy, random (mean)", rho, values(r, schema::kAccuracyMean), true, true});
     }
     out.push_back({"sharpness-profile", c});
   }
@@ -51,7 +57,8 @@ std::vector<NamedFigure> sharpnessFigures(const Node& node, const std::string& n
     c.leftLabel = "expected loss increase";
     c.rightLabel = "accuracy";
     auto sigma = values(g, schema::kSigma);
-    c.left.push_back({"E[L(w + \u03b4)] \u2212 L(w)", sigma, values(g, schema::kLossIncrease), false, true});
+    c.left.push_back(
+        {"E[L(w + \u03b4)] \u2212 L(w)", sigma, values(g, schema::kLossIncrease), false, true});
     c.right.push_back({"accuracy", sigma, values(g, schema::kAccuracy), true, true});
     out.push_back({"average-sharpness", c});
   }
@@ -88,7 +95,8 @@ std::vector<NamedFigure> generalizationFigures(const Node& node, const std::stri
   return {{"kendall-tau", tau}, {"gap-scatter", scatter}};
 }
 
-std::vector<NamedFigure> sharpnessComparison(const std::vector<Node>& nodes, const std::vector<std::string>& names) {
+std::vector<NamedFigure> sharpnessComparison(const std::vector<Node>& nodes,
+                                             const std::vector<std::string>& names) {
   render::CurvesFigure c;
   c.title = "sharpness profiles";
   c.xLabel = "radius \u03c1";
@@ -96,11 +104,13 @@ std::vector<NamedFigure> sharpnessComparison(const std::vector<Node>& nodes, con
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (nodes[i].groups.count(schema::kWorstCase)) {
       const Node& w = nodes[i].group(schema::kWorstCase);
-      c.left.push_back({names[i] + ": worst case", values(w, schema::kRho), values(w, schema::kLossIncrease), false, true});
+      c.left.push_back({names[i] + ": worst case", values(w, schema::kRho),
+                        values(w, schema::kLossIncrease), false, true});
     }
     if (nodes[i].groups.count(schema::kRandomDirections)) {
       const Node& r = nodes[i].group(schema::kRandomDirections);
-      c.left.push_back({names[i] + ": random", values(r, schema::kRho), values(r, schema::kLossIncrease), true, true});
+      c.left.push_back({names[i] + ": random", values(r, schema::kRho),
+                        values(r, schema::kLossIncrease), true, true});
     }
   }
   if (c.left.empty()) return {};

@@ -28,7 +28,8 @@
 
 namespace flatland::app {
 
-FigureView::FigureView(render::Figure figure, QWidget* parent) : QWidget(parent), m_figure(std::move(figure)) {
+FigureView::FigureView(render::Figure figure, QWidget* parent)
+    : QWidget(parent), m_figure(std::move(figure)) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   auto* bar = new QHBoxLayout;
@@ -46,7 +47,8 @@ FigureView::FigureView(render::Figure figure, QWidget* parent) : QWidget(parent)
     m_scene = new render::VtkLandscapeWidget(this);
     m_scene->setObjectName("scene");
     m_scene->setToolTip(
-        "Drag to rotate, shift+drag or middle button to pan, wheel to zoom, R or View → Reset camera to reset");
+        "Drag to rotate, shift+drag or middle button to pan, wheel to zoom, R or View → Reset "
+        "camera to reset");
     m_scene->setMinimumSize(200, 150);
     layout->addWidget(m_scene, 1);
     // Takes the scene's place when a figure cannot be drawn (no modal box: redraws are timed).
@@ -106,7 +108,8 @@ void FigureView::redraw() {
   QTemporaryDir dir;
   const QString path = dir.filePath("view.png");
   const qreal ratio = devicePixelRatioF();
-  const int w = std::max(200, int(m_image->width() * ratio)), h = std::max(150, int(m_image->height() * ratio));
+  const int w = std::max(200, int(m_image->width() * ratio)),
+            h = std::max(150, int(m_image->height() * ratio));
   try {
     // On screen the figure is drawn at screen resolution (96 DPI) so text keeps a readable size.
     exportTo(path, w, h, 96.0 * ratio, false);
@@ -130,7 +133,8 @@ render::Figure FigureView::figureAsShown() const {
       } else if (auto* c = std::get_if<render::ComparisonFigure>(&shown)) {
         const auto& from = std::get<render::ComparisonFigure>(seen);
         for (std::size_t i = 0; i < c->panels.size() && i < from.panels.size(); ++i)
-          c->panels[i].elevation = from.panels[i].elevation, c->panels[i].azimuth = from.panels[i].azimuth;
+          c->panels[i].elevation = from.panels[i].elevation,
+          c->panels[i].azimuth = from.panels[i].azimuth;
       } else if (auto* v = std::get_if<render::VolumeFigure>(&shown)) {
         const auto& from = std::get<render::VolumeFigure>(seen);
         v->elevation = from.elevation, v->azimuth = from.azimuth;
@@ -141,7 +145,8 @@ render::Figure FigureView::figureAsShown() const {
   return m_figure;
 }
 
-void FigureView::exportTo(const QString& path, int width, int height, double dpi, bool transparent) const {
+void FigureView::exportTo(const QString& path, int width, int height, double dpi,
+                          bool transparent) const {
   render::ExportOptions options;
   options.width = width;
   options.height = height;
@@ -158,7 +163,8 @@ QString FigureView::suggestedExportPath(const QString& extension) const {
   QString folder = QSettings().value(kExportFolderKey).toString();
   if (folder.isEmpty() || !QDir(folder).exists()) folder = m_projectFolder;
   if (folder.isEmpty() || !QDir(folder).exists()) folder = QDir::homePath();
-  const QString stem = fileStemOf(m_title.isEmpty() ? QString::fromStdString(render::figureKind(m_figure)) : m_title);
+  const QString stem = fileStemOf(
+      m_title.isEmpty() ? QString::fromStdString(render::figureKind(m_figure)) : m_title);
   return QDir(folder).filePath(stem + "." + extension);
 }
 
@@ -173,8 +179,8 @@ bool FigureView::resetCamera() {
 }
 
 void FigureView::exportInteractively() {
-  const QString path = QFileDialog::getSaveFileName(this, "Export figure", suggestedExportPath("pdf"),
-                                                    "PDF (*.pdf);;SVG (*.svg);;PNG (*.png)");
+  const QString path = QFileDialog::getSaveFileName(
+      this, "Export figure", suggestedExportPath("pdf"), "PDF (*.pdf);;SVG (*.svg);;PNG (*.png)");
   if (path.isEmpty()) return;
   rememberExportFolder(path);
   QDialog dialog(this);
@@ -202,16 +208,16 @@ void FigureView::exportInteractively() {
   connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
   if (dialog.exec() != QDialog::Accepted) return;
   try {
-    exportTo(path, int(inchesW->value() * dpi->value()), int(inchesH->value() * dpi->value()), dpi->value(),
-             transparent->isChecked());
+    exportTo(path, int(inchesW->value() * dpi->value()), int(inchesH->value() * dpi->value()),
+             dpi->value(), transparent->isChecked());
   } catch (const Error& e) {
     QMessageBox::warning(this, "Export failed", e.what());
   }
 }
 
 void FigureView::exportCsvInteractively() {
-  const QString path = QFileDialog::getSaveFileName(
-      this, "Export data", suggestedExportPath("csv"), "CSV (*.csv)");
+  const QString path =
+      QFileDialog::getSaveFileName(this, "Export data", suggestedExportPath("csv"), "CSV (*.csv)");
   if (path.isEmpty()) return;
   rememberExportFolder(path);
   QFile file(path);

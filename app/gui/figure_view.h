@@ -51,9 +51,9 @@ class FigureView : public QWidget {
   render::Figure m_figure;
   QString m_title;
   QString m_projectFolder;
-  QLabel* m_image = nullptr;                          // 2-D views
-  render::VtkLandscapeWidget* m_scene = nullptr;      // 3-D views
-  QLabel* m_sceneProblem = nullptr;                   // why a 3-D view cannot be drawn
+  QLabel* m_image = nullptr;                      // 2-D views
+  render::VtkLandscapeWidget* m_scene = nullptr;  // 3-D views
+  QLabel* m_sceneProblem = nullptr;               // why a 3-D view cannot be drawn
   QTimer* m_redrawTimer = nullptr;
   // A redraw came while the view was hidden (a tab in the back): it waits until the view shows.
   // Hidden 3-D views have no GL surface to draw on, and most are never looked at again.

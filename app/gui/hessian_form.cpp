@@ -11,9 +11,11 @@
 
 namespace flatland::app {
 
-HessianForm::HessianForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchForm(std::move(projectPath), parent) {
+HessianForm::HessianForm(ProjectPathGetter projectPath, QWidget* parent)
+    : LaunchForm(std::move(projectPath), parent) {
   const auto& table = hessianSettings();
-  input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
+  input =
+      new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
   topK = createSettingWidget<QSpinBox>(table, "top_k");
   bottomK = createSettingWidget<QSpinBox>(table, "bottom_k");
   trace = createSettingWidget<QCheckBox>(table, "trace");

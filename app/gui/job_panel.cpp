@@ -112,7 +112,8 @@ void JobPanel::onFinished(int id, bool ok, bool cancelled, const QString& messag
 }
 
 void JobPanel::appendLog(int id, const QString& text) {
-  m_log->appendPlainText(QString("[%1] job %2: %3").arg(QTime::currentTime().toString("hh:mm:ss")).arg(id).arg(text));
+  m_log->appendPlainText(
+      QString("[%1] job %2: %3").arg(QTime::currentTime().toString("hh:mm:ss")).arg(id).arg(text));
 }
 
 int JobPanel::progressOf(int id) const {

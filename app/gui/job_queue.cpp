@@ -35,7 +35,8 @@ int JobQueue::enqueue(JobRequest request) {
     m_pending[id] = Entry{request, std::make_shared<CancelToken>()};
   }
   Q_EMIT jobQueued(id, request.title);
-  QMetaObject::invokeMethod(m_worker, [this, id] { runJob(id); }, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      m_worker, [this, id] { runJob(id); }, Qt::QueuedConnection);
   return id;
 }
 

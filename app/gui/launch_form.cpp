@@ -35,11 +35,16 @@ void LaunchForm::finishLayout() {
     if (problem().isEmpty()) Q_EMIT submitted(job());
   });
   // Validate as the user types: every editor of the form re-checks on change.
-  for (auto* w : findChildren<QLineEdit*>()) connect(w, &QLineEdit::textChanged, this, &LaunchForm::revalidate);
-  for (auto* w : findChildren<QComboBox*>()) connect(w, &QComboBox::currentTextChanged, this, &LaunchForm::revalidate);
-  for (auto* w : findChildren<QSpinBox*>()) connect(w, &QSpinBox::valueChanged, this, &LaunchForm::revalidate);
-  for (auto* w : findChildren<QDoubleSpinBox*>()) connect(w, &QDoubleSpinBox::valueChanged, this, &LaunchForm::revalidate);
-  for (auto* w : findChildren<QCheckBox*>()) connect(w, &QCheckBox::toggled, this, &LaunchForm::revalidate);
+  for (auto* w : findChildren<QLineEdit*>())
+    connect(w, &QLineEdit::textChanged, this, &LaunchForm::revalidate);
+  for (auto* w : findChildren<QComboBox*>())
+    connect(w, &QComboBox::currentTextChanged, this, &LaunchForm::revalidate);
+  for (auto* w : findChildren<QSpinBox*>())
+    connect(w, &QSpinBox::valueChanged, this, &LaunchForm::revalidate);
+  for (auto* w : findChildren<QDoubleSpinBox*>())
+    connect(w, &QDoubleSpinBox::valueChanged, this, &LaunchForm::revalidate);
+  for (auto* w : findChildren<QCheckBox*>())
+    connect(w, &QCheckBox::toggled, this, &LaunchForm::revalidate);
   revalidate();
 }
 

@@ -27,11 +27,15 @@ int main(int argc, char** argv) {
   parser.addHelpOption();
   parser.addVersionOption();
   parser.addPositionalArgument("project", "project file to open (created when missing)");
-  QCommandLineOption open("open", "open the views of ENTRY (runs/NAME or analyses/NAME); repeatable", "entry");
-  QCommandLineOption compare("compare",
-                             "compare entries (comma-separated: analysis NAMEs, or runs/NAME for training runs)", "names");
-  QCommandLineOption screenshot("screenshot", "save a screenshot of the window to FILE and quit", "file");
-  QCommandLineOption size("size", "window size WxH (default: 1400x900, less on a smaller screen)", "size");
+  QCommandLineOption open(
+      "open", "open the views of ENTRY (runs/NAME or analyses/NAME); repeatable", "entry");
+  QCommandLineOption compare(
+      "compare",
+      "compare entries (comma-separated: analysis NAMEs, or runs/NAME for training runs)", "names");
+  QCommandLineOption screenshot("screenshot", "save a screenshot of the window to FILE and quit",
+                                "file");
+  QCommandLineOption size("size", "window size WxH (default: 1400x900, less on a smaller screen)",
+                          "size");
   parser.addOptions({open, compare, screenshot, size});
   parser.process(app);
 
@@ -57,7 +61,8 @@ int main(int argc, char** argv) {
   problems.removeAll(QString());
   if (!problems.isEmpty()) {
     if (headless) {
-      for (const auto& problem : problems) std::fprintf(stderr, "flatland: %s\n", qPrintable(problem));
+      for (const auto& problem : problems)
+        std::fprintf(stderr, "flatland: %s\n", qPrintable(problem));
       return 1;
     }
     QMessageBox::warning(&window, "Cannot open", problems.join("\n"));
@@ -67,7 +72,8 @@ int main(int argc, char** argv) {
     // Views draw after a short pause; give them time, then save and quit.
     QTimer::singleShot(2500, &window, [&] {
       const bool ok = flatland::app::captureAsShown(window).save(parser.value(screenshot));
-      std::fprintf(stderr, "%s %s\n", ok ? "saved" : "could not save", qPrintable(parser.value(screenshot)));
+      std::fprintf(stderr, "%s %s\n", ok ? "saved" : "could not save",
+                   qPrintable(parser.value(screenshot)));
       QApplication::exit(ok ? 0 : 1);
     });
   }

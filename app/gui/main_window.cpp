@@ -5,19 +5,19 @@
 #include <QDesktopServices>
 #include <QDir>
 #include <QDockWidget>
-#include <QScreen>
-#include <QUrl>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
-#include <QPushButton>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
+#include <QUrl>
 
 #include <algorithm>
 
@@ -60,7 +60,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_views->setObjectName("views");
   m_views->setTabsClosable(true);
   m_views->setDocumentMode(true);
-  connect(m_views, &QTabWidget::tabCloseRequested, this, [this](int i) { delete m_views->widget(i); });
+  connect(m_views, &QTabWidget::tabCloseRequested, this,
+          [this](int i) { delete m_views->widget(i); });
   connect(m_views, &QTabWidget::currentChanged, this, [this] { updateViewActions(); });
   setCentralWidget(m_views);
 
@@ -93,9 +94,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   formDock->setObjectName("formDock");
   formDock->setWidget(m_forms);
   addDockWidget(Qt::RightDockWidgetArea, formDock);
-  for (LaunchForm* form : std::initializer_list<LaunchForm*>{m_trainForm, m_hessianForm, m_surfaceForm, m_quantizeForm,
-                                                           m_robustnessForm, m_sharpnessForm})
-    connect(form, &LaunchForm::submitted, this, [this](const JobRequest& job) { m_jobs->enqueue(job); });
+  for (LaunchForm* form :
+       std::initializer_list<LaunchForm*>{m_trainForm, m_hessianForm, m_surfaceForm, m_quantizeForm,
+                                          m_robustnessForm, m_sharpnessForm})
+    connect(form, &LaunchForm::submitted, this,
+            [this](const JobRequest& job) { m_jobs->enqueue(job); });
 
   m_jobPanel = new JobPanel(*m_jobs);
   auto* jobDock = new QDockWidget("Jobs", this);
@@ -134,7 +137,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   // The views get the room: the browser is a column, the job panel a strip tall enough for
   // several jobs. On a narrow screen (1280 wide) the columns give up some of their width.
   const int w = width();
-  resizeDocks({browserDock, formDock}, {std::min(340, w / 4), std::min(380, int(w * 0.29))}, Qt::Horizontal);
+  resizeDocks({browserDock, formDock}, {std::min(340, w / 4), std::min(380, int(w * 0.29))},
+              Qt::Horizontal);
   resizeDocks({jobDock}, {std::clamp(height() / 4, 150, 230)}, Qt::Vertical);
 
   buildMenus();
@@ -166,7 +170,8 @@ void MainWindow::buildMenus() {
   m_recentMenu = file->addMenu("Recent projects");
   rebuildRecentMenu();
   file->addSeparator();
-  file->addAction("&Export current figure…", QKeySequence("Ctrl+E"), this, &MainWindow::exportCurrentFigure);
+  file->addAction("&Export current figure…", QKeySequence("Ctrl+E"), this,
+                  &MainWindow::exportCurrentFigure);
   file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, qApp, &QApplication::closeAllWindows);
   auto* view = menuBar()->addMenu("&View");
@@ -175,16 +180,19 @@ void MainWindow::buildMenus() {
       if (auto p = openEntry(e); !p.isEmpty()) QMessageBox::warning(this, "Cannot open", p);
   });
   view->addAction("&Compare selected analyses", QKeySequence("Ctrl+K"), this, [this] {
-    if (auto p = compare(m_browser->selectedEntries()); !p.isEmpty()) QMessageBox::warning(this, "Cannot compare", p);
+    if (auto p = compare(m_browser->selectedEntries()); !p.isEmpty())
+      QMessageBox::warning(this, "Cannot compare", p);
   });
   view->addAction("&Refresh", QKeySequence::Refresh, this, [this] {
     refreshProject();
     refreshOpenViews();
   });
   view->addSeparator();
-  m_resetCamera = view->addAction("Reset &camera", QKeySequence("Ctrl+0"), this, &MainWindow::resetCurrentCamera);
+  m_resetCamera = view->addAction("Reset &camera", QKeySequence("Ctrl+0"), this,
+                                  &MainWindow::resetCurrentCamera);
   m_resetCamera->setObjectName("resetCamera");
-  m_resetCamera->setStatusTip("Turn the current 3-D view back to its first angle (also R in the view)");
+  m_resetCamera->setStatusTip(
+      "Turn the current 3-D view back to its first angle (also R in the view)");
   view->addSeparator();
   // Closed panels come back from here.
   auto* panels = view->addMenu("&Panels");
@@ -198,25 +206,29 @@ void MainWindow::buildMenus() {
   auto* docs = help->addAction("&Documentation", QKeySequence::HelpContents, this, [this] {
     const QString readme = documentationPath();
     if (readme.isEmpty() || !QDesktopServices::openUrl(QUrl::fromLocalFile(readme)))
-      QMessageBox::information(this, "Documentation",
-                               "The documentation is the README and the docs folder of Flatland's sources" +
-                                   (readme.isEmpty() ? QString(".") : ": " + QFileInfo(readme).absolutePath()));
+      QMessageBox::information(
+          this, "Documentation",
+          "The documentation is the README and the docs folder of Flatland's sources" +
+              (readme.isEmpty() ? QString(".") : ": " + QFileInfo(readme).absolutePath()));
   });
   docs->setObjectName("helpDocumentation");
   auto* docsFolder = help->addAction("Documentation &folder", this, [this] {
     const QString readme = documentationPath();
     const QString folder = readme.isEmpty() ? QString() : QFileInfo(readme).dir().filePath("docs");
     if (folder.isEmpty() || !QDesktopServices::openUrl(QUrl::fromLocalFile(folder)))
-      QMessageBox::information(this, "Documentation", folder.isEmpty() ? "The docs folder was not found." : folder);
+      QMessageBox::information(this, "Documentation",
+                               folder.isEmpty() ? "The docs folder was not found." : folder);
   });
   docsFolder->setObjectName("helpDocsFolder");
   auto* keys = help->addAction("&Keyboard shortcuts", this, [this] {
-    QMessageBox box(QMessageBox::NoIcon, "Keyboard shortcuts", shortcutsText(), QMessageBox::Close, this);
+    QMessageBox box(QMessageBox::NoIcon, "Keyboard shortcuts", shortcutsText(), QMessageBox::Close,
+                    this);
     box.setTextFormat(Qt::RichText);
     box.exec();
   });
   keys->setObjectName("helpShortcuts");
-  auto* about = help->addAction("&About Flatland", this, [this] { QMessageBox::about(this, "About Flatland", aboutText()); });
+  auto* about = help->addAction(
+      "&About Flatland", this, [this] { QMessageBox::about(this, "About Flatland", aboutText()); });
   about->setObjectName("helpAbout");
 }
 
@@ -229,12 +241,13 @@ QString MainWindow::documentationPath() {
 }
 
 QString MainWindow::aboutText() {
-  return QString("<h3>Flatland %1</h3>"
-                 "<p>Loss landscapes of neural networks: Hessian spectra, loss surfaces and "
-                 "sharpness-aware training.</p>"
-                 "<p>LibTorch %2<br>Qt %3<br>Devices seen: %4</p>")
-      .arg(QString::fromStdString(flatlandVersion()), QString::fromStdString(libtorchVersion()), qVersion(),
-           QString::fromStdString(devicesSeen()));
+  return QString(
+             "<h3>Flatland %1</h3>"
+             "<p>Loss landscapes of neural networks: Hessian spectra, loss surfaces and "
+             "sharpness-aware training.</p>"
+             "<p>LibTorch %2<br>Qt %3<br>Devices seen: %4</p>")
+      .arg(QString::fromStdString(flatlandVersion()), QString::fromStdString(libtorchVersion()),
+           qVersion(), QString::fromStdString(devicesSeen()));
 }
 
 QString MainWindow::shortcutsText() {
@@ -254,8 +267,9 @@ QString MainWindow::shortcutsText() {
       {"R, Home", "reset the camera"}};
   QString html = "<table cellspacing='4'>";
   for (const auto& [key, what] : keys)
-    html += what.isEmpty() ? QString("<tr><td colspan='2'><b>%1</b></td></tr>").arg(key)
-                           : QString("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(key.toHtmlEscaped(), what);
+    html += what.isEmpty()
+                ? QString("<tr><td colspan='2'><b>%1</b></td></tr>").arg(key)
+                : QString("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(key.toHtmlEscaped(), what);
   return html + "</table>";
 }
 
@@ -326,7 +340,9 @@ bool MainWindow::hasOpenView(const QString& entry) const {
   return false;
 }
 
-void MainWindow::setLiveRefreshInterval(int milliseconds) { m_liveRefresh->setInterval(milliseconds); }
+void MainWindow::setLiveRefreshInterval(int milliseconds) {
+  m_liveRefresh->setInterval(milliseconds);
+}
 
 // A run or analysis that appeared since the last look opens as soon as it has something to
 // draw, and then grows with the live refresh. One that has nothing yet is tried again next time.
@@ -336,7 +352,8 @@ void MainWindow::openNewEntries() {
     if (m_knownEntries.contains(entry)) continue;
     try {
       // A surface that has not finished a point yet would only show an empty box.
-      const auto node = training::ProjectFile::open(m_projectPath.toStdString()).read("/" + entry.toStdString(), false);
+      const auto node = training::ProjectFile::open(m_projectPath.toStdString())
+                            .read("/" + entry.toStdString(), false);
       if (node.has(schema::kPointsDone) && node.number(schema::kPointsDone) == 0) continue;
     } catch (const Error&) {
       continue;
@@ -392,7 +409,9 @@ QString MainWindow::compare(const QStringList& entries) {
     };
     int first = -1;
     for (auto& f : figures) {
-      const int index = addView(new FigureView(f.figure), comparisonTabTitle(namesOfKind(f.name), QString::fromStdString(f.name)));
+      const int index =
+          addView(new FigureView(f.figure),
+                  comparisonTabTitle(namesOfKind(f.name), QString::fromStdString(f.name)));
       if (first < 0) first = index;
     }
     m_views->setCurrentIndex(first);
@@ -423,7 +442,8 @@ void MainWindow::refreshOpenViews() {
       auto figures =
           isRunEntry(entry) ? figuresForRun(project, name) : figuresForAnalysis(project, name);
       for (auto& f : figures)
-        if (QString::fromStdString(f.name) == view->property(kFigureProperty).toString()) view->setFigure(f.figure);
+        if (QString::fromStdString(f.name) == view->property(kFigureProperty).toString())
+          view->setFigure(f.figure);
     }
   } catch (const Error&) {
     // A view whose entry vanished keeps its last picture.
@@ -448,22 +468,28 @@ void MainWindow::rebuildRecentMenu() {
 }
 
 void MainWindow::newProjectDialog() {
-  auto path = QFileDialog::getSaveFileName(this, "New project", "project.h5", "Flatland projects (*.h5)");
+  auto path =
+      QFileDialog::getSaveFileName(this, "New project", "project.h5", "Flatland projects (*.h5)");
   if (path.isEmpty()) return;
   if (QFileInfo::exists(path) &&
-      QMessageBox::question(this, "Project exists", path + " exists. Open it instead?") != QMessageBox::Yes)
+      QMessageBox::question(this, "Project exists", path + " exists. Open it instead?") !=
+          QMessageBox::Yes)
     return;
   openProject(path);
 }
 
 void MainWindow::openProjectDialog() {
-  auto path = QFileDialog::getOpenFileName(this, "Open project", QString(), "Flatland projects (*.h5)");
+  auto path =
+      QFileDialog::getOpenFileName(this, "Open project", QString(), "Flatland projects (*.h5)");
   if (!path.isEmpty()) openProject(path);
 }
 
 void MainWindow::exportCurrentFigure() {
-  if (auto* view = qobject_cast<FigureView*>(m_views->currentWidget())) view->exportInteractively();
-  else QMessageBox::information(this, "Export", "Open a view first: double-click a run or an analysis.");
+  if (auto* view = qobject_cast<FigureView*>(m_views->currentWidget()))
+    view->exportInteractively();
+  else
+    QMessageBox::information(this, "Export",
+                             "Open a view first: double-click a run or an analysis.");
 }
 
 }  // namespace flatland::app

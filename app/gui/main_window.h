@@ -36,7 +36,8 @@ class MainWindow : public QMainWindow {
   const QString& projectPath() const { return m_projectPath; }
   // Opens the views of "runs/NAME" or "analyses/NAME" in new tabs.
   QString openEntry(const QString& entry);
-  // Opens the side-by-side comparison of the given runs ("runs/NAME") and analyses ("analyses/NAME").
+  // Opens the side-by-side comparison of the given runs ("runs/NAME") and analyses
+  // ("analyses/NAME").
   QString compare(const QStringList& entries);
   // Whether a view of "runs/NAME" or "analyses/NAME" is open.
   bool hasOpenView(const QString& entry) const;

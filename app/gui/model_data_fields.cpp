@@ -38,7 +38,8 @@ QStringList zooChoices() {
   return out;
 }
 
-const settings::Setting& entry(const std::vector<settings::Setting>& table, const std::string& key) {
+const settings::Setting& entry(const std::vector<settings::Setting>& table,
+                               const std::string& key) {
   for (const auto& s : table)
     if (s.key == key) return s;
   throw InvalidArgument("the form's settings have no '" + key + "'");
@@ -53,14 +54,18 @@ QStringList knownDataSpecs() {
 QString dataProblem(const QString& text) {
   try {
     auto spec = training::DataSpec::parse(text.toStdString());
-    if (spec.kind == training::DataSpec::Kind::Hdf5 && !QFileInfo::exists(QString::fromStdString(spec.path)))
+    if (spec.kind == training::DataSpec::Kind::Hdf5 &&
+        !QFileInfo::exists(QString::fromStdString(spec.path)))
       return "data file not found: " + QString::fromStdString(spec.path);
-    if (spec.kind == training::DataSpec::Kind::Cifar10 && !QFileInfo(QString::fromStdString(spec.path)).isDir())
+    if (spec.kind == training::DataSpec::Kind::Cifar10 &&
+        !QFileInfo(QString::fromStdString(spec.path)).isDir())
       return "CIFAR-10 folder not found: " + QString::fromStdString(spec.path);
     if (spec.kind == training::DataSpec::Kind::FashionMnist) {
-      const QString dir = spec.path.empty() ? QString::fromStdString(training::defaultFashionMnistDir())
-                                            : QString::fromStdString(spec.path);
-      if (!QFileInfo(dir).isDir()) return "Fashion-MNIST not found in " + dir + " (install dataset-fashion-mnist)";
+      const QString dir = spec.path.empty()
+                              ? QString::fromStdString(training::defaultFashionMnistDir())
+                              : QString::fromStdString(spec.path);
+      if (!QFileInfo(dir).isDir())
+        return "Fashion-MNIST not found in " + dir + " (install dataset-fashion-mnist)";
     }
     return {};
   } catch (const Error& e) {
@@ -71,7 +76,8 @@ QString dataProblem(const QString& text) {
 QString modelProblem(const QString& text) {
   try {
     auto spec = training::ModelSpec::parse(text.toStdString());
-    if (spec.kind != training::ModelSpec::Kind::Zoo && !QFileInfo::exists(QString::fromStdString(spec.name)))
+    if (spec.kind != training::ModelSpec::Kind::Zoo &&
+        !QFileInfo::exists(QString::fromStdString(spec.name)))
       return "file not found: " + QString::fromStdString(spec.name);
     return {};
   } catch (const Error& e) {
@@ -79,7 +85,8 @@ QString modelProblem(const QString& text) {
   }
 }
 
-ModelDataFields::ModelDataFields(QFormLayout* form, const std::vector<settings::Setting>& table, QObject* parent)
+ModelDataFields::ModelDataFields(QFormLayout* form, const std::vector<settings::Setting>& table,
+                                 QObject* parent)
     : QObject(parent) {
   const auto& modelSetting = entry(table, "model");
   const auto& dataSetting = entry(table, "data");
@@ -107,32 +114,36 @@ ModelDataFields::ModelDataFields(QFormLayout* form, const std::vector<settings::
     return row;
   };
   form->addRow("Model", withBrowse(model, [] {
-    const QString file = QFileDialog::getOpenFileName(nullptr, "TorchScript model or project", QString(),
-                                                      "TorchScript models (*.pt *.pth);;Flatland projects (*.h5)");
-    if (file.endsWith(".h5")) return file + ":/runs/NAME";  // the user names the run
-    return file;
-  }));
+                 const QString file = QFileDialog::getOpenFileName(
+                     nullptr, "TorchScript model or project", QString(),
+                     "TorchScript models (*.pt *.pth);;Flatland projects (*.h5)");
+                 if (file.endsWith(".h5")) return file + ":/runs/NAME";  // the user names the run
+                 return file;
+               }));
   form->addRow("Data", withBrowse(data, [] {
-    QMessageBox which;
-    which.setText("Which kind of data set?");
-    auto* h5 = which.addButton("HDF5 file (/x, /y)", QMessageBox::AcceptRole);
-    auto* cifar = which.addButton("CIFAR-10 folder", QMessageBox::AcceptRole);
-    which.addButton(QMessageBox::Cancel);
-    which.exec();
-    if (which.clickedButton() == h5) {
-      const QString file = QFileDialog::getOpenFileName(nullptr, "Data set", QString(), "HDF5 (*.h5 *.hdf5)");
-      return file.isEmpty() ? QString() : "h5:" + file;
-    }
-    if (which.clickedButton() == cifar) {
-      const QString dir = QFileDialog::getExistingDirectory(nullptr, "Folder of the CIFAR-10 binary batches");
-      return dir.isEmpty() ? QString() : "cifar10:" + dir + ":train";
-    }
-    return QString();
-  }));
+                 QMessageBox which;
+                 which.setText("Which kind of data set?");
+                 auto* h5 = which.addButton("HDF5 file (/x, /y)", QMessageBox::AcceptRole);
+                 auto* cifar = which.addButton("CIFAR-10 folder", QMessageBox::AcceptRole);
+                 which.addButton(QMessageBox::Cancel);
+                 which.exec();
+                 if (which.clickedButton() == h5) {
+                   const QString file = QFileDialog::getOpenFileName(nullptr, "Data set", QString(),
+                                                                     "HDF5 (*.h5 *.hdf5)");
+                   return file.isEmpty() ? QString() : "h5:" + file;
+                 }
+                 if (which.clickedButton() == cifar) {
+                   const QString dir = QFileDialog::getExistingDirectory(
+                       nullptr, "Folder of the CIFAR-10 binary batches");
+                   return dir.isEmpty() ? QString() : "cifar10:" + dir + ":train";
+                 }
+                 return QString();
+               }));
   form->addRow("Samples", samples);
   form->addRow("Device", device);
   form->addRow("Seed", seed);
-  for (auto* combo : {model, data}) connect(combo, &QComboBox::currentTextChanged, this, &ModelDataFields::changed);
+  for (auto* combo : {model, data})
+    connect(combo, &QComboBox::currentTextChanged, this, &ModelDataFields::changed);
   connect(samples, &QSpinBox::valueChanged, this, &ModelDataFields::changed);
 }
 

@@ -60,7 +60,8 @@ void ProjectBrowser::load(const QString& projectPath) {
   // A reload (every two seconds while jobs run) keeps what the user selected and where the list
   // was scrolled to.
   const QStringList selected = selectedEntries();
-  const QString current = currentItem() ? currentItem()->data(0, Qt::UserRole).toString() : QString();
+  const QString current =
+      currentItem() ? currentItem()->data(0, Qt::UserRole).toString() : QString();
   const int scrolledTo = verticalScrollBar()->value();
   clearProject();
   m_runs = new QTreeWidgetItem(this, {"Runs"});
@@ -68,11 +69,13 @@ void ProjectBrowser::load(const QString& projectPath) {
   for (auto& name : project.list(schema::kRunsPath)) {
     auto node = project.read(schema::runPath(name), false);
     QString numbers;
-    if (auto acc = number(node, schema::kFinalTestAccuracy); !acc.isEmpty()) numbers = "test acc " + acc;
-    if (auto e = number(node, schema::kEpochsDone); !e.isEmpty()) numbers += QString(numbers.isEmpty() ? "" : ", ") + e + " epochs";
-    auto* item = new QTreeWidgetItem(m_runs, {QString::fromStdString(name),
-                                              text(node, schema::kOptimizer), numbers,
-                                              text(node, schema::kStatus)});
+    if (auto acc = number(node, schema::kFinalTestAccuracy); !acc.isEmpty())
+      numbers = "test acc " + acc;
+    if (auto e = number(node, schema::kEpochsDone); !e.isEmpty())
+      numbers += QString(numbers.isEmpty() ? "" : ", ") + e + " epochs";
+    auto* item =
+        new QTreeWidgetItem(m_runs, {QString::fromStdString(name), text(node, schema::kOptimizer),
+                                     numbers, text(node, schema::kStatus)});
     item->setData(0, Qt::UserRole, runEntry(name));
     item->setToolTip(0, text(node, schema::kModel) + " on " + text(node, schema::kData));
     item->setToolTip(2, numbers);
@@ -84,14 +87,15 @@ void ProjectBrowser::load(const QString& projectPath) {
     if (auto v = number(node, schema::kLambdaMin); !v.isEmpty()) numbers << "\u03bb_min " + v;
     if (auto v = number(node, schema::kTrace); !v.isEmpty()) numbers << "trace " + v;
     if (auto v = number(node, schema::kLossMin); !v.isEmpty()) numbers << "min loss " + v;
-    if (auto v = number(node, schema::kFloatTestAccuracy); !v.isEmpty()) numbers << "float acc " + v;
+    if (auto v = number(node, schema::kFloatTestAccuracy); !v.isEmpty())
+      numbers << "float acc " + v;
     if (auto v = number(node, schema::kCleanAccuracy); !v.isEmpty()) numbers << "clean acc " + v;
     if (auto v = number(node, schema::kPacBayesSigma); !v.isEmpty()) numbers << "PAC-Bayes σ " + v;
     if (auto v = number(node, schema::kGapAccuracy); !v.isEmpty()) numbers << "acc gap " + v;
     const bool complete = node.has(schema::kComplete) && node.number(schema::kComplete) == 1;
-    auto* item = new QTreeWidgetItem(m_analyses,
-                                     {QString::fromStdString(name), text(node, schema::kKind),
-                                      numbers.join(", "), complete ? "complete" : "partial"});
+    auto* item =
+        new QTreeWidgetItem(m_analyses, {QString::fromStdString(name), text(node, schema::kKind),
+                                         numbers.join(", "), complete ? "complete" : "partial"});
     item->setData(0, Qt::UserRole, analysisEntry(name));
     item->setToolTip(0, text(node, schema::kModel) + " on " + text(node, schema::kData));
     item->setToolTip(2, numbers.join(", "));
@@ -121,7 +125,8 @@ QStringList ProjectBrowser::entries() const {
   QStringList out;
   for (auto* group : {m_runs, m_analyses}) {
     if (!group) continue;
-    for (int i = 0; i < group->childCount(); ++i) out << group->child(i)->data(0, Qt::UserRole).toString();
+    for (int i = 0; i < group->childCount(); ++i)
+      out << group->child(i)->data(0, Qt::UserRole).toString();
   }
   return out;
 }

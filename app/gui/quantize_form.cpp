@@ -27,7 +27,8 @@ const settings::Setting& quantizeSetting(const std::string& key) {
 QuantizeForm::QuantizeForm(ProjectPathGetter projectPath, QWidget* parent)
     : LaunchForm(std::move(projectPath), parent) {
   const auto& table = quantizeSettings();
-  input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
+  input =
+      new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
   // The range of widths as two spin boxes; the row carries the setting's name and help.
   const auto widths = parseBitWidths(quantizeSetting("bits").startValue());
   auto* bits = new QWidget;
@@ -57,22 +58,26 @@ QuantizeForm::QuantizeForm(ProjectPathGetter projectPath, QWidget* parent)
 
 QString QuantizeForm::problem() const {
   if (auto p = input->problem(); !p.isEmpty()) return p;
-  if (lowBits->value() > highBits->value()) return "The lowest bit width must not exceed the highest.";
-  if (hawqBits->value() > 0 && hawqBits->value() < 2) return "HAWQ needs an average of at least 2 bits.";
+  if (lowBits->value() > highBits->value())
+    return "The lowest bit width must not exceed the highest.";
+  if (hawqBits->value() > 0 && hawqBits->value() < 2)
+    return "HAWQ needs an average of at least 2 bits.";
   return settingsProblem(this, quantizeSettings());
 }
 
 QuantizeJobSettings QuantizeForm::settings() const {
   QuantizeJobSettings s = readSettings(this, quantizeSettings());
-  s.bits = parseBitWidths(QString("%1-%2").arg(lowBits->value()).arg(highBits->value()).toStdString());
+  s.bits =
+      parseBitWidths(QString("%1-%2").arg(lowBits->value()).arg(highBits->value()).toStdString());
   s.projectPath = projectPath().toStdString();
   return s;
 }
 
 JobRequest QuantizeForm::job() const {
   const QuantizeJobSettings s = settings();
-  return {"quantization sweep of " + input->model->currentText(),
-          [s](const JobControl& control) { return "stored " + runQuantizeJob(s, control).analysisPath; }};
+  return {"quantization sweep of " + input->model->currentText(), [s](const JobControl& control) {
+            return "stored " + runQuantizeJob(s, control).analysisPath;
+          }};
 }
 
 }  // namespace flatland::app

@@ -14,7 +14,8 @@ namespace flatland::app {
 RobustnessForm::RobustnessForm(ProjectPathGetter projectPath, QWidget* parent)
     : LaunchForm(std::move(projectPath), parent) {
   const auto& table = robustnessSettings();
-  input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
+  input =
+      new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
   attacks = createSettingWidget<QLineEdit>(table, "attack");
   eps = createSettingWidget<QLineEdit>(table, "eps");
   inputCurvature = createSettingWidget<QCheckBox>(table, "input_curvature");

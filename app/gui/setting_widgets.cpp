@@ -17,7 +17,9 @@ namespace {
 
 using settings::Type;
 
-int clampToInt(double value) { return int(std::max<double>(INT_MIN, std::min<double>(INT_MAX, value))); }
+int clampToInt(double value) {
+  return int(std::max<double>(INT_MIN, std::min<double>(INT_MAX, value)));
+}
 
 }  // namespace
 
@@ -47,7 +49,8 @@ QWidget* createSettingWidget(const settings::Setting& s) {
       spin->setDecimals(s.decimals);
       spin->setRange(s.min + (s.minExclusive ? resolution : 0.0), s.max);
       const double value = start.toDouble();
-      spin->setSingleStep(value > 0 ? std::pow(10.0, std::floor(std::log10(value))) : 10 * resolution);
+      spin->setSingleStep(value > 0 ? std::pow(10.0, std::floor(std::log10(value)))
+                                    : 10 * resolution);
       spin->setValue(value);
       widget = spin;
       break;
@@ -88,7 +91,8 @@ QString settingText(const QWidget* widget) {
   if (auto* spin = qobject_cast<const QSpinBox*>(widget)) return QString::number(spin->value());
   if (auto* spin = qobject_cast<const QDoubleSpinBox*>(widget))
     return QString::fromStdString(settings::format(spin->value()));
-  if (auto* box = qobject_cast<const QCheckBox*>(widget)) return box->isChecked() ? "true" : "false";
+  if (auto* box = qobject_cast<const QCheckBox*>(widget))
+    return box->isChecked() ? "true" : "false";
   if (auto* combo = qobject_cast<const QComboBox*>(widget)) return combo->currentText().trimmed();
   if (auto* edit = qobject_cast<const QLineEdit*>(widget)) return edit->text().trimmed();
   return {};

@@ -59,7 +59,8 @@ QString settingsProblem(const QWidget* root, const settings::SettingsTable<Confi
 // Adds a labelled row to `form` for every GUI setting of `table` that has no widget under `root`
 // yet: a setting added to a table shows up in its form without further code.
 template <class Config>
-void addRemainingRows(QWidget* root, QFormLayout* form, const settings::SettingsTable<Config>& table) {
+void addRemainingRows(QWidget* root, QFormLayout* form,
+                      const settings::SettingsTable<Config>& table) {
   for (const auto& s : table) {
     if (!(s.where & settings::InGui) || settingWidget(root, s.key)) continue;
     auto* w = createSettingWidget(s);

@@ -13,7 +13,8 @@ namespace flatland::app {
 SharpnessForm::SharpnessForm(ProjectPathGetter projectPath, QWidget* parent)
     : LaunchForm(std::move(projectPath), parent) {
   const auto& table = sharpnessSettings();
-  input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
+  input =
+      new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
   testData = createSettingWidget<QLineEdit>(table, "test_data");
   runs = createSettingWidget<QLineEdit>(table, "runs");
   runs->setPlaceholderText("sgd,sam,… (several runs: the generalisation table)");

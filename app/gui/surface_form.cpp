@@ -26,15 +26,18 @@ W* make(const std::string& key) {
 
 }  // namespace
 
-SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchForm(std::move(projectPath), parent) {
+SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent)
+    : LaunchForm(std::move(projectPath), parent) {
   const auto& table = surfaceSettings();
-  input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
+  input =
+      new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
   directions = make<QComboBox>("dirs");
   grid = make<QLineEdit>("grid");
   norm = make<QComboBox>("norm");
   fromAnalysis = make<QLineEdit>("from_analysis");
-  fromAnalysis->setPlaceholderText("eigen: a Hessian analysis (empty: computed first) · random: a surface to "
-                                   "share directions with (optional)");
+  fromAnalysis->setPlaceholderText(
+      "eigen: a Hessian analysis (empty: computed first) · random: a surface to "
+      "share directions with (optional)");
   run = make<QLineEdit>("run");
   run->setPlaceholderText("a run of this project, or P.h5:/runs/NAME");
   to = make<QLineEdit>("to");
@@ -79,14 +82,16 @@ QString SurfaceForm::problem() const {
   if (dirs == DirectionKind::Pca && run->text().trimmed().isEmpty())
     return "Name the training run whose checkpoints to use (Run).";
   if (dirs == DirectionKind::Interp) {
-    if (to->text().trimmed().isEmpty()) return "Name the second model to interpolate to (Interpolate to).";
+    if (to->text().trimmed().isEmpty())
+      return "Name the second model to interpolate to (Interpolate to).";
     if (analysis::GridSpec::parse(grid->text().toStdString()).dimensions() != 1)
       return "Interpolation is one-dimensional: give one grid axis, e.g. " +
              QString::fromStdString(analysis::defaultGridFor(DirectionKind::Interp)) + ".";
     if (auto p = modelProblem(to->text().trimmed()); !p.isEmpty()) return "Interpolate to: " + p;
   }
   if (!testData->currentText().trimmed().isEmpty())
-    if (auto p = dataProblem(testData->currentText().trimmed()); !p.isEmpty()) return "Test data: " + p;
+    if (auto p = dataProblem(testData->currentText().trimmed()); !p.isEmpty())
+      return "Test data: " + p;
   return {};
 }
 

@@ -25,10 +25,11 @@ class SurfaceForm : public LaunchForm {
   QLineEdit* grid = nullptr;
   QComboBox* norm = nullptr;
   // Where the directions come from; only the one the directions read is enabled.
-  QLineEdit* fromAnalysis = nullptr;  // random: a surface to share directions with; eigen: a Hessian analysis
-  QLineEdit* run = nullptr;           // pca: the run whose checkpoints make the trajectory
-  QLineEdit* to = nullptr;            // interp: the second model
-  QComboBox* testData = nullptr;      // empty: the surface holds the data's loss only
+  QLineEdit* fromAnalysis =
+      nullptr;  // random: a surface to share directions with; eigen: a Hessian analysis
+  QLineEdit* run = nullptr;       // pca: the run whose checkpoints make the trajectory
+  QLineEdit* to = nullptr;        // interp: the second model
+  QComboBox* testData = nullptr;  // empty: the surface holds the data's loss only
   QLineEdit* name = nullptr;
 
  private:

@@ -14,11 +14,14 @@ constexpr double kMinFraction = 0.01;
 
 namespace {
 // The weight of a new value after `dt` seconds, for an exponential average of this half-life.
-double weightAfter(double dt, double halfLife) { return 1.0 - std::exp(-dt * std::log(2.0) / halfLife); }
+double weightAfter(double dt, double halfLife) {
+  return 1.0 - std::exp(-dt * std::log(2.0) / halfLife);
+}
 }  // namespace
 
 RemainingTimeEstimate::RemainingTimeEstimate(double rateHalfLife, double estimateHalfLife)
-    : m_rateHalfLife(std::max(rateHalfLife, 1e-3)), m_estimateHalfLife(std::max(estimateHalfLife, 1e-3)) {}
+    : m_rateHalfLife(std::max(rateHalfLife, 1e-3)),
+      m_estimateHalfLife(std::max(estimateHalfLife, 1e-3)) {}
 
 double RemainingTimeEstimate::update(double elapsedSeconds, double fraction) {
   fraction = std::clamp(fraction, 0.0, 1.0);

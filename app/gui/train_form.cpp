@@ -41,9 +41,11 @@ bool isSharpnessAware(const QString& name) {
 
 }  // namespace
 
-TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchForm(std::move(projectPath), parent) {
+TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent)
+    : LaunchForm(std::move(projectPath), parent) {
   const auto& table = training::trainSettings();
-  input = new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
+  input =
+      new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
   testData = new QComboBox;
   testData->setEditable(true);
   testData->addItems(knownDataSpecs());
@@ -64,11 +66,19 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchFor
   qatMethod = make<QComboBox>("qat_method");
   qatMethod->setEnabled(false);
   runName = make<QLineEdit>("run");
-  for (auto [key, widget] : std::initializer_list<std::pair<const char*, QWidget*>>{
-           {"test_data", testData}, {"optimizer", optimizer}, {"lr", learningRate}, {"epochs", epochs},
-           {"batch_size", batchSize}, {"rho", rho}, {"label_noise", labelNoise}, {"imbalance", imbalance},
-           {"qat_bits", qatBits}, {"qat_act_bits", qatActivationBits}, {"qat_method", qatMethod},
-           {"run", runName}})
+  for (auto [key, widget] :
+       std::initializer_list<std::pair<const char*, QWidget*>>{{"test_data", testData},
+                                                               {"optimizer", optimizer},
+                                                               {"lr", learningRate},
+                                                               {"epochs", epochs},
+                                                               {"batch_size", batchSize},
+                                                               {"rho", rho},
+                                                               {"label_noise", labelNoise},
+                                                               {"imbalance", imbalance},
+                                                               {"qat_bits", qatBits},
+                                                               {"qat_act_bits", qatActivationBits},
+                                                               {"qat_method", qatMethod},
+                                                               {"run", runName}})
     m_form->addRow(label(key), widget);
 
   auto section = addFoldedSection(m_form, "moreSettings");
@@ -96,10 +106,22 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchFor
   drwEpoch->setSpecialValueText("off");
   checkpointEvery = make<QSpinBox>("checkpoint_every");
   for (auto [key, widget] : std::initializer_list<std::pair<const char*, QWidget*>>{
-           {"base", base}, {"momentum", momentum}, {"nesterov", nesterov}, {"weight_decay", weightDecay},
-           {"schedule", schedule}, {"warmup", warmup}, {"milestones", milestones}, {"gamma", gamma},
-           {"asam_eta", asamEta}, {"m", mSharpness}, {"gnp_r", gnpR}, {"gnp_alpha", gnpAlpha},
-           {"hero_lambda", heroLambda}, {"swa_start", swaStart}, {"loss", loss}, {"drw_epoch", drwEpoch},
+           {"base", base},
+           {"momentum", momentum},
+           {"nesterov", nesterov},
+           {"weight_decay", weightDecay},
+           {"schedule", schedule},
+           {"warmup", warmup},
+           {"milestones", milestones},
+           {"gamma", gamma},
+           {"asam_eta", asamEta},
+           {"m", mSharpness},
+           {"gnp_r", gnpR},
+           {"gnp_alpha", gnpAlpha},
+           {"hero_lambda", heroLambda},
+           {"swa_start", swaStart},
+           {"loss", loss},
+           {"drw_epoch", drwEpoch},
            {"checkpoint_every", checkpointEvery}}) {
     if (widget == nesterov)
       section.form->addRow(widget);
@@ -123,7 +145,9 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent) : LaunchFor
     if (runName->text().isEmpty() || runName->text() == "run" || names.contains(runName->text()))
       runName->setText(name);
   });
-  auto updateQatMethod = [this] { qatMethod->setEnabled(qatBits->value() > 0 || qatActivationBits->value() > 0); };
+  auto updateQatMethod = [this] {
+    qatMethod->setEnabled(qatBits->value() > 0 || qatActivationBits->value() > 0);
+  };
   connect(qatBits, &QSpinBox::valueChanged, this, updateQatMethod);
   connect(qatActivationBits, &QSpinBox::valueChanged, this, updateQatMethod);
   runName->setText(optimizer->currentText());
@@ -173,12 +197,15 @@ QString TrainForm::problem() const {
   } catch (const Error& e) {
     return e.what();
   }
-  if (optimizer->currentText() == "swa" && epochs->value() < 2) return "SWA needs at least 2 epochs.";
-  if (qatBits->value() == 1 || qatActivationBits->value() == 1) return "QAT bit widths are 2 to 8 (0: off).";
+  if (optimizer->currentText() == "swa" && epochs->value() < 2)
+    return "SWA needs at least 2 epochs.";
+  if (qatBits->value() == 1 || qatActivationBits->value() == 1)
+    return "QAT bit widths are 2 to 8 (0: off).";
   if (auto p = settingsProblem(this, training::trainSettings()); !p.isEmpty()) return p;
   if (schedule->currentText() == "step" && milestones->text().trimmed().isEmpty())
     return "A step schedule needs milestones (More settings).";
-  if (warmup->value() >= epochs->value()) return "Warm-up must be shorter than the run (More settings).";
+  if (warmup->value() >= epochs->value())
+    return "Warm-up must be shorter than the run (More settings).";
   if (optimizer->currentText() == "msam" && mSharpness->value() > batchSize->value())
     return "m (m-sharpness) must not exceed the batch size.";
   if (optimizer->currentText() == "swa" && swaStart->value() > epochs->value())

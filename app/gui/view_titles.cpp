@@ -45,21 +45,28 @@ QString comparedNames(const QStringList& names) {
     QStringList trimmed;
     for (const QString& name : rest) trimmed << name.left(name.size() - back);
     // Names that become empty or equal say nothing: keep the full ones.
-    const bool usable = std::none_of(trimmed.begin(), trimmed.end(), [](const QString& t) { return t.isEmpty(); }) &&
+    const bool usable = std::none_of(trimmed.begin(), trimmed.end(),
+                                     [](const QString& t) { return t.isEmpty(); }) &&
                         QSet<QString>(trimmed.begin(), trimmed.end()).size() == trimmed.size();
     if (usable) shown = trimmed;
   }
-  if (shown.size() > 3) return shown.mid(0, 3).join(" vs ") + QString(" + %1 more").arg(shown.size() - 3);
+  if (shown.size() > 3)
+    return shown.mid(0, 3).join(" vs ") + QString(" + %1 more").arg(shown.size() - 3);
   return shown.join(" vs ");
 }
 
 QString comparisonSubject(const QString& figureName) {
   static const QList<QPair<QString, QString>> subjects = {
-      {"comparison", "surfaces"},           {"curve-comparison", "surface curves"},
-      {"density-comparison", "spectra"},    {"curvature-comparison", "curvature"},
-      {"quantize-comparison", "quantization"}, {"accuracy-comparison", "test accuracy"},
-      {"loss-comparison", "loss"},          {"robustness-comparison", "robust accuracy"},
-      {"corruption-comparison", "noise corruptions"}, {"sharpness-comparison", "sharpness"},
+      {"comparison", "surfaces"},
+      {"curve-comparison", "surface curves"},
+      {"density-comparison", "spectra"},
+      {"curvature-comparison", "curvature"},
+      {"quantize-comparison", "quantization"},
+      {"accuracy-comparison", "test accuracy"},
+      {"loss-comparison", "loss"},
+      {"robustness-comparison", "robust accuracy"},
+      {"corruption-comparison", "noise corruptions"},
+      {"sharpness-comparison", "sharpness"},
       {"per-class-count-comparison", "per-class curvature"}};
   for (const auto& [name, subject] : subjects)
     if (name == figureName) return subject;

@@ -8,7 +8,8 @@
 namespace flatland::app {
 
 QPixmap captureAsShown(QWidget& widget) {
-  if (auto* gl = qobject_cast<QOpenGLWidget*>(&widget)) return QPixmap::fromImage(gl->grabFramebuffer());
+  if (auto* gl = qobject_cast<QOpenGLWidget*>(&widget))
+    return QPixmap::fromImage(gl->grabFramebuffer());
   QPixmap shot = widget.grab();
   QPainter painter(&shot);
   for (auto* gl : widget.findChildren<QOpenGLWidget*>()) {

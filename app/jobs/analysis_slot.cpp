@@ -4,8 +4,8 @@
 
 namespace flatland::app {
 
-analysis::Provenance jobProvenance(const std::string& kind, const ModelDataSettings& input, const std::string& device,
-                                   const std::string& settingsJson) {
+analysis::Provenance jobProvenance(const std::string& kind, const ModelDataSettings& input,
+                                   const std::string& device, const std::string& settingsJson) {
   analysis::Provenance p;
   p.kind = kind;
   p.model = input.model;
@@ -17,8 +17,8 @@ analysis::Provenance jobProvenance(const std::string& kind, const ModelDataSetti
   return p;
 }
 
-AnalysisSlot::AnalysisSlot(const std::string& projectPath, const std::string& kind, const std::string& name,
-                           const analysis::Provenance& provenance) {
+AnalysisSlot::AnalysisSlot(const std::string& projectPath, const std::string& kind,
+                           const std::string& name, const analysis::Provenance& provenance) {
   if (projectPath.empty()) return;
   m_project = training::ProjectFile::openOrCreate(projectPath);
   m_path = analysis::newAnalysisPath(*m_project, kind, name);

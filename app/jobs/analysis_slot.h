@@ -13,8 +13,8 @@
 namespace flatland::app {
 
 // kind, the model/data/seed of `input`, the device the job runs on and its settings JSON.
-analysis::Provenance jobProvenance(const std::string& kind, const ModelDataSettings& input, const std::string& device,
-                                   const std::string& settingsJson);
+analysis::Provenance jobProvenance(const std::string& kind, const ModelDataSettings& input,
+                                   const std::string& device, const std::string& settingsJson);
 
 class AnalysisSlot {
  public:

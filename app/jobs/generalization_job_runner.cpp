@@ -28,10 +28,12 @@ std::vector<std::string> runModelSpecs(const std::string& runs, const std::strin
       continue;
     }
     if (project.empty())
-      throw InvalidArgument("run '" + item + "' names no project: give P.h5:/runs/" + item + " or --out P.h5");
+      throw InvalidArgument("run '" + item + "' names no project: give P.h5:/runs/" + item +
+                            " or --out P.h5");
     specs.push_back(training::checkpointSpec(project, item));
   }
-  if (specs.size() < 2) throw InvalidArgument("--runs needs two or more runs to rank measures against their gaps");
+  if (specs.size() < 2)
+    throw InvalidArgument("--runs needs two or more runs to rank measures against their gaps");
   return specs;
 }
 
@@ -45,7 +47,8 @@ std::string runLabel(const std::string& spec) {
 
 }  // namespace
 
-GeneralizationJobOutput runGeneralizationJob(const SharpnessJobSettings& j, const JobControl& control) {
+GeneralizationJobOutput runGeneralizationJob(const SharpnessJobSettings& j,
+                                             const JobControl& control) {
   const auto start = std::chrono::steady_clock::now();
   if (j.testData.empty())
     throw InvalidArgument("ranking measures against the generalisation gap needs --test-data");
@@ -58,9 +61,11 @@ GeneralizationJobOutput runGeneralizationJob(const SharpnessJobSettings& j, cons
     one.runs.clear();
     one.input.model = specs[i];
     labels.push_back(runLabel(specs[i]));
-    one.name = (j.name.empty() ? "sharpness" : j.name) + "-" + training::sanitizeName(labels.back());
+    one.name =
+        (j.name.empty() ? "sharpness" : j.name) + "-" + training::sanitizeName(labels.back());
     // A name already taken gets a suffix (-2, …): earlier analyses stay as they were.
-    auto sub = analysis::subJob(control, double(i) / double(specs.size()), 1.0 / double(specs.size()), 0);
+    auto sub =
+        analysis::subJob(control, double(i) / double(specs.size()), 1.0 / double(specs.size()), 0);
     auto result = runSharpnessAnalysisJob(one, sub);
     out.sharpnessPaths.push_back(result.analysisPath);
     reports.push_back(std::move(result.report));

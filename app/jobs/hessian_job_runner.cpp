@@ -3,11 +3,11 @@
 #include <chrono>
 #include <optional>
 
+#include "analysis_slot.h"
 #include "flatland/analysis/provenance.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/project_schema.h"
-#include "analysis_slot.h"
 #include "hessian_job.h"
 #include "job_inputs.h"
 #include "job_settings.h"
@@ -56,24 +56,36 @@ HessianJobOutput runHessianAnalysisJob(const HessianJobSettings& j, const JobCon
 
   nlohmann::json settings = nlohmann::json::object();
   settings::addStored(hessianSettings(), j, settings);
-  settings.update(nlohmann::json{
-      {"top_k", s.topK}, {"bottom_k", s.bottomK}, {"tol", s.eigen.tol},
-      {"ncv", s.eigen.ncv}, {"max_restarts", s.eigen.maxRestarts},
-      {"trace", s.trace}, {"trace_samples", j.traceSamples},
-      {"trace_min_samples", s.traceOptions.minSamples},
-      {"trace_rel_stderr", j.traceRelStderr}, {"trace_stderr", j.traceStderr}, {"density", s.density},
-      {"density_steps", j.densitySteps}, {"density_vectors", j.densityVectors},
-      {"grid_points", j.gridPoints}, {"sigma_squared", s.densityOptions.sigmaSquared},
-      {"per_class", s.perClass}, {"batch_sweep", s.batchSweep},
-      {"sweep_repeats", s.sweepRepeats}, {"batch_size", s.hessian.batchSize},
-      {"max_cached", s.hessian.maxCachedSamples}, {"loss", "cross_entropy"},
-      {"curvature", curvatureNames().at(size_t(j.curvature))},
-      {"trace_method", j.hutchpp ? "hutch++" : "hutchinson"},
-      {"mode", "eval"}, {"seed", s.seed}, {"samples", j.input.samples},
-      {"dtype", inputs.model->dtype() == c10::kDouble ? "float64" : "float32"},
-      {"ranks", group ? group->size() : 1}});
-  const auto provenance =
-      jobProvenance(schema::kKindHessian, j.input, out.device, settings.dump());
+  settings.update(
+      nlohmann::json{{"top_k", s.topK},
+                     {"bottom_k", s.bottomK},
+                     {"tol", s.eigen.tol},
+                     {"ncv", s.eigen.ncv},
+                     {"max_restarts", s.eigen.maxRestarts},
+                     {"trace", s.trace},
+                     {"trace_samples", j.traceSamples},
+                     {"trace_min_samples", s.traceOptions.minSamples},
+                     {"trace_rel_stderr", j.traceRelStderr},
+                     {"trace_stderr", j.traceStderr},
+                     {"density", s.density},
+                     {"density_steps", j.densitySteps},
+                     {"density_vectors", j.densityVectors},
+                     {"grid_points", j.gridPoints},
+                     {"sigma_squared", s.densityOptions.sigmaSquared},
+                     {"per_class", s.perClass},
+                     {"batch_sweep", s.batchSweep},
+                     {"sweep_repeats", s.sweepRepeats},
+                     {"batch_size", s.hessian.batchSize},
+                     {"max_cached", s.hessian.maxCachedSamples},
+                     {"loss", "cross_entropy"},
+                     {"curvature", curvatureNames().at(size_t(j.curvature))},
+                     {"trace_method", j.hutchpp ? "hutch++" : "hutchinson"},
+                     {"mode", "eval"},
+                     {"seed", s.seed},
+                     {"samples", j.input.samples},
+                     {"dtype", inputs.model->dtype() == c10::kDouble ? "float64" : "float32"},
+                     {"ranks", group ? group->size() : 1}});
+  const auto provenance = jobProvenance(schema::kKindHessian, j.input, out.device, settings.dump());
   const AnalysisSlot slot(j.projectPath, schema::kKindHessian, j.name, provenance);
   out.analysisPath = slot.path();
   out.report = analysis::runHessianAnalysis(*inputs.model, inputs.data, s, control);

@@ -10,6 +10,10 @@
 #include "flatland/errors.h"
 #include "flatland/training/train_settings.h"
 
+// The settings tables read best one setting to a line or two; clang-format would give each
+// field of a setting its own line.
+// clang-format off
+
 namespace flatland::app {
 
 namespace {
@@ -530,3 +534,4 @@ const settings::SettingsTable<RobustnessJobSettings>& robustnessSettings() {
 }
 
 }  // namespace flatland::app
+// clang-format on

@@ -1,7 +1,8 @@
-// The settings of the Hessian, surface, quantization, sharpness and rescaling jobs, one definition each (see
-// flatland/training/settings.h; the train settings are in flatland/training/train_settings.h).
-// The CLI's options, the GUI's forms and the stored settings are made from these tables; a job's
-// defaults are settings::defaults(table), not a default-constructed struct. Free of LibTorch.
+// The settings of the Hessian, surface, quantization, sharpness and rescaling jobs, one definition
+// each (see flatland/training/settings.h; the train settings are in
+// flatland/training/train_settings.h). The CLI's options, the GUI's forms and the stored settings
+// are made from these tables; a job's defaults are settings::defaults(table), not a
+// default-constructed struct. Free of LibTorch.
 #pragma once
 
 #include <string>

@@ -9,8 +9,8 @@
 #include <torch/types.h>
 
 #include <chrono>
-#include <map>
 #include <cstdio>
+#include <map>
 
 #include "flatland/analysis/hessian_analysis.h"
 #include "flatland/analysis/layer_sensitivity.h"
@@ -18,8 +18,8 @@
 #include "flatland/errors.h"
 #include "flatland/training/device.h"
 #include "flatland/training/model_spec.h"
-#include "flatland/training/project_schema.h"
 #include "flatland/training/project_file.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/training/quantization.h"
 #include "flatland/training/trainer.h"
 
@@ -41,7 +41,8 @@ LoadedInputs loadInputs(const ModelDataSettings& s) {
   options.dataDir = s.dataDir;
   if (s.samples > 0) options.limit = s.samples;
   l.data = training::loadDataset(s.data, options);
-  l.model = training::loadModel(s.model, {l.data.sampleShape(), l.data.numClasses}, l.device, s.seed);
+  l.model =
+      training::loadModel(s.model, {l.data.sampleShape(), l.data.numClasses}, l.device, s.seed);
   return l;
 }
 
@@ -51,8 +52,10 @@ std::string runTrainJob(const training::TrainConfig& config, const std::string& 
   if (outcome.status == training::RunStatus::Diverged) throw NumericalError(outcome.message);
   if (outcome.status == training::RunStatus::Cancelled) throw Cancelled();
   char summary[160];
-  std::snprintf(summary, sizeof summary, "run %s: test accuracy %.4f after %zu epochs", config.runName.c_str(),
-                outcome.history.empty() ? 0.0 : outcome.history.back().testAccuracy, outcome.history.size());
+  std::snprintf(summary, sizeof summary, "run %s: test accuracy %.4f after %zu epochs",
+                config.runName.c_str(),
+                outcome.history.empty() ? 0.0 : outcome.history.back().testAccuracy,
+                outcome.history.size());
   return summary;
 }
 
@@ -63,7 +66,8 @@ QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl&
   auto floatResult = training::evaluate(*loaded.model, loaded.data, s.input.batchSize, control);
   r.floatAccuracy = floatResult.accuracy;
   r.floatLoss = floatResult.loss;
-  auto points = training::quantizationSweep(*loaded.model, loaded.data, s.bits, s.input.batchSize, control);
+  auto points =
+      training::quantizationSweep(*loaded.model, loaded.data, s.bits, s.input.batchSize, control);
   for (auto& p : points) {
     r.bits.push_back(p.bits);
     r.perTensorLoss.push_back(p.perTensor.loss);
@@ -83,8 +87,10 @@ QuantizeJobResult runQuantizeJob(const QuantizeJobSettings& s, const JobControl&
     // Each weight tensor at its own width; a non-finite loss is a result (as in the sweep), so
     // the sweep above is stored whatever the mixed-precision model does.
     std::map<std::string, int> widthOf;
-    for (size_t i = 0; i < allocation.names.size(); ++i) widthOf[allocation.names[i]] = allocation.bits[i];
-    auto mixed = training::evaluateMixedPrecision(*loaded.model, loaded.data, widthOf, s.input.batchSize, control);
+    for (size_t i = 0; i < allocation.names.size(); ++i)
+      widthOf[allocation.names[i]] = allocation.bits[i];
+    auto mixed = training::evaluateMixedPrecision(*loaded.model, loaded.data, widthOf,
+                                                  s.input.batchSize, control);
     for (size_t i = 0; i < traces.size(); ++i) {
       r.hawqLayers.push_back(traces[i].name);
       r.hawqParameters.push_back(traces[i].parameters);

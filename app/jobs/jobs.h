@@ -26,8 +26,8 @@ namespace flatland::app {
 struct ModelDataSettings {
   std::string model = "zoo:cnn-small";
   std::string data = "fashion-mnist:test";
-  int64_t samples = 0;  // 0: all
-  int64_t batchSize = 1000;  // surfaces: 0 resolves by device (resolveSurfaceBatchSize)
+  int64_t samples = 0;          // 0: all
+  int64_t batchSize = 1000;     // surfaces: 0 resolves by device (resolveSurfaceBatchSize)
   std::string device = "auto";  // auto, cpu, cuda, cuda:N
   uint64_t seed = 0;
   std::string dataDir;
@@ -47,25 +47,25 @@ enum class Curvature { Hessian, Ggn };
 
 struct HessianJobSettings {
   ModelDataSettings input = inputWith(1000, 1000);
-  int64_t topK = 1;     // 0: skip
-  int64_t bottomK = 0;  // 0: skip
-  double tolerance = 1e-3;          // Lanczos, on the relative residual
+  int64_t topK = 1;         // 0: skip
+  int64_t bottomK = 0;      // 0: skip
+  double tolerance = 1e-3;  // Lanczos, on the relative residual
   bool trace = false;
-  int64_t traceSamples = 100;       // most Hutchinson samples
-  double traceRelStderr = 0.01;     // stop once the standard error is this fraction of |trace|
-  double traceStderr = 0.0;         // … or at most this (absolute; 0: off); either target stops it
-  bool hutchpp = false;             // Hutch++: spends every sample, lower variance
+  int64_t traceSamples = 100;    // most Hutchinson samples
+  double traceRelStderr = 0.01;  // stop once the standard error is this fraction of |trace|
+  double traceStderr = 0.0;      // … or at most this (absolute; 0: off); either target stops it
+  bool hutchpp = false;          // Hutch++: spends every sample, lower variance
   bool density = false;
-  int64_t densitySteps = 100;       // Lanczos steps per SLQ vector
+  int64_t densitySteps = 100;  // Lanczos steps per SLQ vector
   int64_t densityVectors = 1;
-  int64_t gridPoints = 10000;       // of the smoothed density
+  int64_t gridPoints = 10000;  // of the smoothed density
   bool perClass = false;
   std::vector<int64_t> batchSweep;  // λ_max of random mini-batches of these sizes
   int64_t sweepRepeats = 5;
-  int64_t maxCached = 5000;         // keep the first-order graph up to this many samples
+  int64_t maxCached = 5000;  // keep the first-order graph up to this many samples
   Curvature curvature = Curvature::Hessian;
   std::string projectPath = "hessian.h5";  // empty: not stored
-  std::string name;                 // empty: hessian-<time>
+  std::string name;                        // empty: hessian-<time>
 };
 
 struct QuantizeJobSettings {
@@ -75,7 +75,7 @@ struct QuantizeJobSettings {
   // parameter-weighted average is at most this many bits, and evaluates that model.
   double hawqAverageBits = 0.0;
   int64_t hawqSamples = 100;  // Rademacher vectors for the per-layer traces
-  std::string projectPath;  // empty: not stored
+  std::string projectPath;    // empty: not stored
   std::string name;
 };
 
@@ -87,7 +87,7 @@ struct RobustnessJobSettings {
   std::string eps = "0.05,0.1,0.2";  // radii, in epsUnits
   std::string epsUnits = "data";     // data or pixel
   int64_t pgdSteps = 10;
-  double pgdStep = 0.25;             // as a fraction of eps
+  double pgdStep = 0.25;  // as a fraction of eps
   bool noRandomStart = false;
   int64_t restarts = 1;
   bool noClamp = false;
@@ -109,22 +109,22 @@ struct SurfaceJobSettings {
   // empty model, the origin is the run's last checkpoint.
   // The batch size 0 resolves by device (resolveSurfaceBatchSize).
   ModelDataSettings input = inputWith(0, 0);
-  std::string testData;    // also fills test_loss / test_accuracy
+  std::string testData;  // also fills test_loss / test_accuracy
   // random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors) | pca (of a run's
   // checkpoints) | interp (towards `to`); none: random, or the kind of a reused surface.
   std::optional<analysis::DirectionKind> directions;
   // X[,Y[,Z]], each lo:hi:n; empty: analysis::defaultGridFor(the kind) (pca: around the
   // trajectory; reused directions: the surface's grid).
   std::string grid;
-  std::optional<analysis::DirectionNorm> norm;  // none: filter (eigen: none)
+  std::optional<analysis::DirectionNorm> norm;   // none: filter (eigen: none)
   std::optional<analysis::OneDimPolicy> oneDim;  // none: zero (eigen: normalize)
-  std::string to;          // interp: the second model (a model spec)
+  std::string to;                                // interp: the second model (a model spec)
   // NAME or OTHER.h5:NAME: a Hessian analysis (eigenvector directions) or a surface whose stored
   // directions are reused, so two minima are compared along the same vectors.
   std::string fromAnalysis;
-  std::string run;         // pca: NAME (in the model's or the output project) or P.h5:/runs/NAME
+  std::string run;  // pca: NAME (in the model's or the output project) or P.h5:/runs/NAME
   std::string projectPath = "surface.h5";
-  std::string name;        // empty: surface-<time>; an unfinished surface of this name resumes
+  std::string name;  // empty: surface-<time>; an unfinished surface of this name resumes
   // false: a surface of this name is never resumed; an existing name gets a suffix (NAME-2, …).
   // For names the user did not choose (a default made from the time).
   bool resume = true;

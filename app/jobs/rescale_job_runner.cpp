@@ -16,10 +16,12 @@
 namespace flatland::app {
 
 RescaleJobResult runRescaleJob(const RescaleJobSettings& s) {
-  if (s.projectPath.empty()) throw InvalidArgument("--out: choose the project file to write the rescaled model to");
+  if (s.projectPath.empty())
+    throw InvalidArgument("--out: choose the project file to write the rescaled model to");
   if (s.layer.empty()) throw InvalidArgument("--layer: name the layer to rescale, e.g. layers.1");
   if (s.run.empty() || training::sanitizeName(s.run) != s.run)
-    throw InvalidArgument("--run: '" + s.run + "' is not a valid run name (letters, digits, '-', '_', '.')");
+    throw InvalidArgument("--run: '" + s.run +
+                          "' is not a valid run name (letters, digits, '-', '_', '.')");
   auto inputs = loadInputs(s.input);
   // The architecture a checkpoint run records: the spec it was built from (zoo or TorchScript).
   std::string base = s.input.model;
@@ -31,7 +33,8 @@ RescaleJobResult runRescaleJob(const RescaleJobSettings& s) {
   auto project = training::ProjectFile::openOrCreate(s.projectPath);
   const std::string runPath = schema::runPath(s.run);
   if (project.exists(runPath))
-    throw ProjectError(s.projectPath + " already has a run named '" + s.run + "': choose another --run");
+    throw ProjectError(s.projectPath + " already has a run named '" + s.run +
+                       "': choose another --run");
 
   auto& model = *inputs.model;
   model.setTraining(false);
@@ -55,9 +58,10 @@ RescaleJobResult runRescaleJob(const RescaleJobSettings& s) {
   // Rounding of α·w and w/α in the model's precision, through a few layers: far below these.
   const double tolerance = model.dtype() == c10::kDouble ? 1e-10 : 1e-5;
   if (!(r.maxOutputChange <= tolerance))
-    throw ModelError("rescaling '" + s.layer + "' changed the outputs by " + std::to_string(r.maxOutputChange) +
-                     " (relative): the layer is not followed by a ReLU (and max/average pooling) before '" +
-                     change.next + "'; choose a layer that is");
+    throw ModelError(
+        "rescaling '" + s.layer + "' changed the outputs by " + std::to_string(r.maxOutputChange) +
+        " (relative): the layer is not followed by a ReLU (and max/average pooling) before '" +
+        change.next + "'; choose a layer that is");
 
   training::Node run;
   run.attributes = {{schema::kModel, base},

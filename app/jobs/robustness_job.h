@@ -13,7 +13,7 @@ struct RobustnessJobOutput {
   analysis::RobustnessReport report;
   std::string analysisPath;  // empty when not stored
   std::string device;
-  double seconds = 0.0;      // loading included
+  double seconds = 0.0;  // loading included
 };
 
 // The analysis settings the job settings stand for; throws InvalidArgument for bad lists.
@@ -21,6 +21,7 @@ analysis::RobustnessSettings robustnessSettingsOf(const RobustnessJobSettings& s
 
 // Loads the inputs, validates, marks /analyses/NAME incomplete while it runs, computes and
 // stores the report with every setting needed to reproduce it.
-RobustnessJobOutput runRobustnessAnalysisJob(const RobustnessJobSettings& settings, const JobControl& control);
+RobustnessJobOutput runRobustnessAnalysisJob(const RobustnessJobSettings& settings,
+                                             const JobControl& control);
 
 }  // namespace flatland::app

@@ -4,11 +4,11 @@
 #include <chrono>
 #include <optional>
 
+#include "analysis_slot.h"
 #include "flatland/analysis/provenance.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/project_schema.h"
-#include "analysis_slot.h"
 #include "job_inputs.h"
 #include "job_settings.h"
 #include "robustness_job.h"
@@ -49,7 +49,8 @@ analysis::RobustnessSettings robustnessSettingsOf(const RobustnessJobSettings& j
   return s;
 }
 
-RobustnessJobOutput runRobustnessAnalysisJob(const RobustnessJobSettings& j, const JobControl& control) {
+RobustnessJobOutput runRobustnessAnalysisJob(const RobustnessJobSettings& j,
+                                             const JobControl& control) {
   const auto start = std::chrono::steady_clock::now();
   const auto s = robustnessSettingsOf(j);
   auto inputs = loadInputs(j.input);

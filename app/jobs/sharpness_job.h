@@ -12,17 +12,17 @@ namespace flatland::app {
 
 struct SharpnessJobSettings {
   ModelDataSettings input = inputWith(1000, 1000);  // the data the measures are taken on
-  std::string testData;         // empty: no generalisation gap
-  std::string runs;             // NAME,NAME or P.h5:/runs/NAME,…: the generalisation table of these
+  std::string testData;                             // empty: no generalisation gap
+  std::string runs;  // NAME,NAME or P.h5:/runs/NAME,…: the generalisation table of these
   std::vector<double> rho = {0.01, 0.05, 0.1};       // worst-case and random-direction radii
   std::vector<double> sigma = {0.001, 0.005, 0.01};  // Gaussian average-case σ
-  std::string norm = "l2";      // l2 | linf
-  bool adaptive = false;        // ASAM's δ = T_w z, T_w = |w| + η
+  std::string norm = "l2";                           // l2 | linf
+  bool adaptive = false;                             // ASAM's δ = T_w z, T_w = |w| + η
   double asamEta = 0.01;
-  int64_t m = 0;                // m-sharpness sub-batch (0: the whole set)
-  int64_t steps = 10;           // ascent steps
-  double stepSize = 0.5;        // fraction of ρ per step
-  int64_t draws = 10;           // random draws per σ and ρ, and for PAC-Bayes
+  int64_t m = 0;                   // m-sharpness sub-batch (0: the whole set)
+  int64_t steps = 10;              // ascent steps
+  double stepSize = 0.5;           // fraction of ρ per step
+  int64_t draws = 10;              // random draws per σ and ρ, and for PAC-Bayes
   double pacBayesThreshold = 0.1;  // 0: skip
   int64_t pacBayesIterations = 20;
   int64_t traceSamples = 50;
@@ -43,7 +43,7 @@ std::vector<std::string> runModelSpecs(const std::string& runs, const std::strin
 struct RescaleJobSettings {
   // The data gives the model's input shape and the samples checked.
   ModelDataSettings input = inputWith(100, 1000);
-  std::string layer;        // a module prefix, e.g. layers.1
+  std::string layer;  // a module prefix, e.g. layers.1
   double alpha = 2.0;
   std::string projectPath;  // the project the rescaled model is written to
   std::string run = "rescaled";

@@ -20,17 +20,20 @@ struct SharpnessJobOutput {
 
 analysis::SharpnessSettings analysisSettingsOf(const SharpnessJobSettings& settings);
 
-SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& settings, const JobControl& control);
+SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& settings,
+                                           const JobControl& control);
 
 struct GeneralizationJobOutput {
   analysis::GeneralizationTable table;
-  std::vector<std::string> sharpnessPaths;  // one sharpness analysis per run (empty when not stored)
-  std::string analysisPath;                 // the table (kind = "generalization"); empty when not stored
+  std::vector<std::string>
+      sharpnessPaths;        // one sharpness analysis per run (empty when not stored)
+  std::string analysisPath;  // the table (kind = "generalization"); empty when not stored
   double seconds = 0.0;
 };
 
 // A sharpness analysis of each run of settings.runs (stored as sharpness-RUN, or NAME-RUN), then
 // the generalisation table over them (stored as NAME, or generalization-<time>).
-GeneralizationJobOutput runGeneralizationJob(const SharpnessJobSettings& settings, const JobControl& control);
+GeneralizationJobOutput runGeneralizationJob(const SharpnessJobSettings& settings,
+                                             const JobControl& control);
 
 }  // namespace flatland::app

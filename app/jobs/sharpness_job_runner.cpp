@@ -4,12 +4,12 @@
 #include <chrono>
 #include <optional>
 
+#include "analysis_slot.h"
 #include "flatland/analysis/provenance.h"
 #include "flatland/errors.h"
 #include "flatland/training/device.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/project_schema.h"
-#include "analysis_slot.h"
 #include "job_inputs.h"
 #include "job_settings.h"
 #include "sharpness_job_output.h"
@@ -39,7 +39,8 @@ analysis::SharpnessSettings analysisSettingsOf(const SharpnessJobSettings& j) {
   return s;
 }
 
-SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& j, const JobControl& control) {
+SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& j,
+                                           const JobControl& control) {
   const auto start = std::chrono::steady_clock::now();
   const auto s = analysisSettingsOf(j);
   auto inputs = loadInputs(j.input);
@@ -50,7 +51,8 @@ SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& j, const 
     options.dataDir = j.input.dataDir;
     if (j.input.samples > 0) options.limit = j.input.samples;
     test = training::loadDataset(j.testData, options);
-    if (test->numClasses != inputs.data.numClasses || test->sampleShape() != inputs.data.sampleShape())
+    if (test->numClasses != inputs.data.numClasses ||
+        test->sampleShape() != inputs.data.sampleShape())
       throw InvalidArgument("--test-data " + j.testData + " does not match --data " + j.input.data +
                             " (samples or classes differ): give a test set of the same task");
   }
@@ -60,21 +62,25 @@ SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& j, const 
 
   nlohmann::json settings = nlohmann::json::object();
   settings::addStored(sharpnessSettings(), j, settings);
-  settings.update(nlohmann::json{{"loss", "cross_entropy"}, {"mode", "eval"},
-                                 {"dtype", inputs.model->dtype() == c10::kDouble ? "float64" : "float32"},
-                                 {"test_samples", out.testSamples}});
+  settings.update(
+      nlohmann::json{{"loss", "cross_entropy"},
+                     {"mode", "eval"},
+                     {"dtype", inputs.model->dtype() == c10::kDouble ? "float64" : "float32"},
+                     {"test_samples", out.testSamples}});
   const auto provenance =
       jobProvenance(schema::kKindSharpness, j.input, out.device, settings.dump());
   const AnalysisSlot slot(j.projectPath, schema::kKindSharpness, j.name, provenance);
   out.analysisPath = slot.path();
-  out.report = analysis::runSharpnessAnalysis(*inputs.model, inputs.data, test ? &*test : nullptr, s, control);
+  out.report = analysis::runSharpnessAnalysis(*inputs.model, inputs.data, test ? &*test : nullptr,
+                                              s, control);
   slot.store(analysis::sharpnessNode(out.report, provenance));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 
 std::string runSharpnessJob(const SharpnessJobSettings& settings, const JobControl& control) {
-  if (settings.projectPath.empty()) throw InvalidArgument("choose a project file to store the sharpness analysis in");
+  if (settings.projectPath.empty())
+    throw InvalidArgument("choose a project file to store the sharpness analysis in");
   if (!settings.runs.empty()) return runGeneralizationJob(settings, control).analysisPath;
   return runSharpnessAnalysisJob(settings, control).analysisPath;
 }

@@ -11,11 +11,11 @@
 #include "flatland/analysis/direction.h"
 #include "flatland/analysis/directions_eigen.h"
 #include "flatland/analysis/grid.h"
-#include "flatland/analysis/pca_directions.h"
 #include "flatland/analysis/loss_surface.h"
+#include "flatland/analysis/pca_directions.h"
 #include "flatland/errors.h"
-#include "flatland/training/model_spec.h"
 #include "flatland/training/device.h"
+#include "flatland/training/model_spec.h"
 #include "flatland/training/project_schema.h"
 #include "flatland/training/specs.h"
 #include "job_inputs.h"
@@ -133,7 +133,8 @@ DirectionSet chooseDirections(const SurfaceJobSettings& s, training::Model& orig
     const std::string analysisKind = node.has(schema::kKind) ? node.text(schema::kKind) : "";
     if (analysisKind == schema::kKindHessian) {
       if (kind && *kind != DirectionKind::Eigen)
-        throw InvalidArgument("the directions come from a Hessian analysis: choose eigen directions");
+        throw InvalidArgument(
+            "the directions come from a Hessian analysis: choose eigen directions");
       if (grid.empty()) grid = analysis::defaultGridFor(DirectionKind::Eigen);
       // Stored eigenvectors are unit vectors: left as they are unless a norm is asked for.
       auto dirs = analysis::eigenDirections(
@@ -147,8 +148,8 @@ DirectionSet chooseDirections(const SurfaceJobSettings& s, training::Model& orig
     if (analysisKind == schema::kKindSurface) {
       auto dirs = analysis::readDirections(source, path, origin);
       if (kind && *kind != dirs.kind)
-        throw InvalidArgument(s.fromAnalysis + " has " + toString(dirs.kind) +
-                              " directions, not " + toString(*kind));
+        throw InvalidArgument(s.fromAnalysis + " has " + toString(dirs.kind) + " directions, not " +
+                              toString(*kind));
       if (grid.empty()) grid = node.text(schema::kGrid);
       dirs.source = file + ":" + path;
       return dirs;
@@ -223,7 +224,8 @@ void checkResumable(const training::Node& stored, const SurfaceJobSettings& s,
       } catch (const Error&) {
       }
     }
-    if (setting && recorded.is_object() && recorded.contains(setting) && recorded[setting].is_string())
+    if (setting && recorded.is_object() && recorded.contains(setting) &&
+        recorded[setting].is_string())
       return recorded[setting].get<std::string>();
     return "";
   };
@@ -287,7 +289,8 @@ int64_t resolveSurfaceBatchSize(int64_t requested, const std::string& device) {
 
 SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl& control,
                                analysis::WorkerGroup* group) {
-  if (given.projectPath.empty()) throw InvalidArgument("choose a project file to store the surface in");
+  if (given.projectPath.empty())
+    throw InvalidArgument("choose a project file to store the surface in");
   SurfaceJobSettings s = given;
   s.input.batchSize = resolveSurfaceBatchSize(s.input.batchSize, s.input.device);
   const bool helper = group && !group->isRoot();
@@ -296,7 +299,8 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
   std::pair<std::string, std::string> run;
   if (s.directions == DirectionKind::Pca) {
     run = splitRunRef(s.run, s.input.model, s.projectPath);
-    if (run.second.empty()) throw InvalidArgument("pca directions need a run with checkpoints (--run NAME)");
+    if (run.second.empty())
+      throw InvalidArgument("pca directions need a run with checkpoints (--run NAME)");
     if (s.input.model.empty()) s.input.model = training::checkpointSpec(run.first, run.second);
   }
   if (s.input.model.empty()) throw InvalidArgument("choose the model the surface is around");
@@ -331,8 +335,8 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
   if (helper) {
     // Another rank of an mpirun launch: the root says which surface; this rank evaluates the
     // blocks dealt to it and sends them over. It never writes the file.
-    result = analysis::joinSurface(s.projectPath, *inputs.model, &inputs.data, test.get(),
-                                   settings, *group, control);
+    result = analysis::joinSurface(s.projectPath, *inputs.model, &inputs.data, test.get(), settings,
+                                   *group, control);
   } else {
     auto project = training::ProjectFile::openOrCreate(s.projectPath);
     const std::string existing =
@@ -364,20 +368,21 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
       }
       nlohmann::json settingsJson = nlohmann::json::object();
       settings::addStored(surfaceSettings(), s, settingsJson);
-      settingsJson.update(nlohmann::json{{"model", s.input.model},
-                                     {"data", s.input.data},
-                                     {"test_data", s.testData},
-                                     {"samples", s.input.samples},
-                                     {"batch_size", s.input.batchSize},
-                                     {"device", settings.device},
-                                     {"seed", s.input.seed},
-                                     {"dirs", toString(dirs.kind)},
-                                     {"norm", toString(dirs.norm)},
-                                     {"one_dim", toString(s.oneDim.value_or(OneDimPolicy::Zero))},
-                                     {"grid", settings.grid.text()},
-                                     {"to", s.to},
-                                     {"from_analysis", s.fromAnalysis},
-                                     {"run", s.run}});
+      settingsJson.update(
+          nlohmann::json{{"model", s.input.model},
+                         {"data", s.input.data},
+                         {"test_data", s.testData},
+                         {"samples", s.input.samples},
+                         {"batch_size", s.input.batchSize},
+                         {"device", settings.device},
+                         {"seed", s.input.seed},
+                         {"dirs", toString(dirs.kind)},
+                         {"norm", toString(dirs.norm)},
+                         {"one_dim", toString(s.oneDim.value_or(OneDimPolicy::Zero))},
+                         {"grid", settings.grid.text()},
+                         {"to", s.to},
+                         {"from_analysis", s.fromAnalysis},
+                         {"run", s.run}});
       if (!eigenRecord.is_null()) settingsJson["eigen_directions"] = eigenRecord;
       settings.settingsJson = settingsJson.dump();
       if (settings.name.empty()) settings.name = "surface-" + training::isoTimestampUtc();

@@ -158,19 +158,22 @@ bool minimumVisible(const Panel3D& panel, const OrthoView& view) {
   // (Möller–Trumbore); the triangles around the minimum itself touch it at distance 0.
   constexpr double kMinDistance = 1e-3;  // in box units: the box floor is 1 × 1
   for (const auto& t : mesh.triangles) {
-    if (t[0] == mesh.minimumIndex || t[1] == mesh.minimumIndex || t[2] == mesh.minimumIndex) continue;
+    if (t[0] == mesh.minimumIndex || t[1] == mesh.minimumIndex || t[2] == mesh.minimumIndex)
+      continue;
     const Point3& a = mesh.points[std::size_t(t[0])];
     const Point3& b = mesh.points[std::size_t(t[1])];
     const Point3& c = mesh.points[std::size_t(t[2])];
     const Vec3 e1{b[0] - a[0], b[1] - a[1], b[2] - a[2]};
     const Vec3 e2{c[0] - a[0], c[1] - a[1], c[2] - a[2]};
-    const Vec3 p{d[1] * e2[2] - d[2] * e2[1], d[2] * e2[0] - d[0] * e2[2], d[0] * e2[1] - d[1] * e2[0]};
+    const Vec3 p{d[1] * e2[2] - d[2] * e2[1], d[2] * e2[0] - d[0] * e2[2],
+                 d[0] * e2[1] - d[1] * e2[0]};
     const double det = OrthoView::dot(e1, p);
     if (std::abs(det) < 1e-12) continue;
     const Vec3 s{from[0] - a[0], from[1] - a[1], from[2] - a[2]};
     const double u = OrthoView::dot(s, p) / det;
     if (u < 0.0 || u > 1.0) continue;
-    const Vec3 q{s[1] * e1[2] - s[2] * e1[1], s[2] * e1[0] - s[0] * e1[2], s[0] * e1[1] - s[1] * e1[0]};
+    const Vec3 q{s[1] * e1[2] - s[2] * e1[1], s[2] * e1[0] - s[0] * e1[2],
+                 s[0] * e1[1] - s[1] * e1[0]};
     const double v = OrthoView::dot(d, q) / det;
     if (v < 0.0 || u + v > 1.0) continue;
     if (OrthoView::dot(e2, q) / det > kMinDistance) return false;

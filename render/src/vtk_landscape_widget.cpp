@@ -208,8 +208,9 @@ void VtkLandscapeWidget::initializeGL() {
   releaseGraphics();
   s.surface = context()->surface();
   QObject::disconnect(s.contextGone);
-  s.contextGone = connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] { releaseGraphics(); },
-                          Qt::DirectConnection);
+  s.contextGone = connect(
+      context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] { releaseGraphics(); },
+      Qt::DirectConnection);
   // VTK asks through these events to make its context current, whether it is current, and to
   // show a finished frame. Making current calls the raw QOpenGLContext: QOpenGLWidget's
   // makeCurrent() would rebind Qt's framebuffer behind VTK's cached state (a black frame).

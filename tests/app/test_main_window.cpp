@@ -48,7 +48,9 @@ void useSmallData(ModelDataFields* fields, const QString& model = "zoo:mlp") {
 std::pair<bool, QString> waitForJobs(MainWindow& window, int timeoutMs = 240000) {
   std::pair<bool, QString> last{false, "timed out"};
   auto connection = QObject::connect(window.jobs(), &JobQueue::jobFinished,
-                                     [&](int, bool ok, bool, const QString& m) { last = {ok, m}; });
+                                     [&](int, bool ok, bool, const QString& m) {
+                                       last = {ok, m};
+                                     });
   (void)QTest::qWaitFor([&] { return !window.jobs()->busy(); }, timeoutMs);
   QTest::qWait(50);  // let the queued finished-signal reach the window
   QObject::disconnect(connection);
@@ -90,7 +92,8 @@ TEST(MainWindow, FormsRejectBadValuesWithAMessage) {
   auto* train = window.trainForm();
   train->input->data->setCurrentText("mnist:train");
   EXPECT_FALSE(train->runButton()->isEnabled());
-  EXPECT_TRUE(train->problemLabel()->text().contains("bad data spec")) << train->problemLabel()->text().toStdString();
+  EXPECT_TRUE(train->problemLabel()->text().contains("bad data spec"))
+      << train->problemLabel()->text().toStdString();
   train->input->data->setCurrentText("synthetic:blobs");
   train->testData->setCurrentText("synthetic:blobs");
   train->runName->setText("bad name!");
@@ -144,7 +147,8 @@ TEST(MainWindow, TrainFromTheFormReachesOneHundredPercentAndAppears) {
   QTest::qWait(50);
   EXPECT_TRUE(captureAsShown(window).save(QString(FLATLAND_TEST_OUTPUT_DIR) + "/train_form.png"));
   int id = -1;
-  auto c = QObject::connect(window.jobs(), &JobQueue::jobQueued, [&](int queued, const QString&) { id = queued; });
+  auto c = QObject::connect(window.jobs(), &JobQueue::jobQueued,
+                            [&](int queued, const QString&) { id = queued; });
   ASSERT_TRUE(train->runButton()->isEnabled()) << train->problemLabel()->text().toStdString();
   QTest::mouseClick(train->runButton(), Qt::LeftButton);
   QObject::disconnect(c);
@@ -155,9 +159,9 @@ TEST(MainWindow, TrainFromTheFormReachesOneHundredPercentAndAppears) {
   EXPECT_TRUE(window.browser()->entries().contains("runs/from-gui"));
   const auto run = training::ProjectFile::open(dir.file("p.h5")).read("/runs/from-gui", false);
   const std::string settings = run.text("settings");
-  for (const char* expected : {"\"optimizer\":\"asam\"", "\"asam_eta\":0.02", "\"momentum\":0.8",
-                               "\"schedule\":\"step\"", "\"milestones\":[1]", "\"loss\":\"ldam\"",
-                               "\"checkpoint_every\":2"})
+  for (const char* expected :
+       {"\"optimizer\":\"asam\"", "\"asam_eta\":0.02", "\"momentum\":0.8", "\"schedule\":\"step\"",
+        "\"milestones\":[1]", "\"loss\":\"ldam\"", "\"checkpoint_every\":2"})
     EXPECT_NE(settings.find(expected), std::string::npos) << expected << " not in " << settings;
 }
 
@@ -173,8 +177,10 @@ TEST(MainWindow, CancelStopsAJobAndKeepsWhatItSaved) {
   train->runName->setText("long");
   int id = -1;
   bool started = false;
-  QObject::connect(window.jobs(), &JobQueue::jobQueued, [&](int queued, const QString&) { id = queued; });
-  QObject::connect(window.jobs(), &JobQueue::jobProgress, [&](int, double, const QString&, const QString&) { started = true; });
+  QObject::connect(window.jobs(), &JobQueue::jobQueued,
+                   [&](int queued, const QString&) { id = queued; });
+  QObject::connect(window.jobs(), &JobQueue::jobProgress,
+                   [&](int, double, const QString&, const QString&) { started = true; });
   window.setLiveRefreshInterval(100);
   QTest::mouseClick(train->runButton(), Qt::LeftButton);
   ASSERT_TRUE(QTest::qWaitFor([&] { return started; }, 60000));
@@ -184,12 +190,14 @@ TEST(MainWindow, CancelStopsAJobAndKeepsWhatItSaved) {
   const auto epochsShown = [&] {
     for (int i = 0; i < window.views()->count(); ++i)
       if (auto* view = qobject_cast<FigureView*>(window.views()->widget(i)))
-        if (auto* curves = std::get_if<render::CurvesFigure>(&view->figure()); curves && !curves->left.empty())
+        if (auto* curves = std::get_if<render::CurvesFigure>(&view->figure());
+            curves && !curves->left.empty())
           return curves->left.front().xs.size();
     return size_t(0);
   };
   const size_t firstSeen = epochsShown();
-  EXPECT_TRUE(QTest::qWaitFor([&] { return epochsShown() > firstSeen; }, 30000)) << "the curves did not grow";
+  EXPECT_TRUE(QTest::qWaitFor([&] { return epochsShown() > firstSeen; }, 30000))
+      << "the curves did not grow";
   auto* cancel = window.jobPanel()->findChild<QPushButton*>(QString("cancelJob%1").arg(id));
   ASSERT_NE(cancel, nullptr);
   QTest::mouseClick(cancel, Qt::LeftButton);
@@ -234,10 +242,12 @@ TEST(MainWindow, SurfaceAndDensityFromTheFormsAndAScreenshot) {
   // Finished analyses open by themselves, once each; show the surface last.
   std::set<QString> titles;
   for (int i = 0; i < window.views()->count(); ++i)
-    EXPECT_TRUE(titles.insert(window.views()->tabText(i)).second) << "opened twice: " << window.views()->tabText(i).toStdString();
+    EXPECT_TRUE(titles.insert(window.views()->tabText(i)).second)
+        << "opened twice: " << window.views()->tabText(i).toStdString();
   EXPECT_TRUE(titles.count("surface-sgd: surface"));
   for (int i = 0; i < window.views()->count(); ++i)
-    if (window.views()->tabText(i).contains("surface-sgd: surface")) window.views()->setCurrentIndex(i);
+    if (window.views()->tabText(i).contains("surface-sgd: surface"))
+      window.views()->setCurrentIndex(i);
   QTest::qWait(600);  // views redraw after a short pause
   QImage shot = captureAsShown(window).toImage();
   ASSERT_FALSE(shot.isNull());
@@ -291,7 +301,9 @@ TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
     ASSERT_TRUE(waitForJobs(window).first);
   }
   while (window.views()->count() > 0) delete window.views()->widget(0);
-  const auto figureAt = [&](int i) -> const render::Figure& { return qobject_cast<FigureView*>(window.views()->widget(i))->figure(); };
+  const auto figureAt = [&](int i) -> const render::Figure& {
+    return qobject_cast<FigureView*>(window.views()->widget(i))->figure();
+  };
   EXPECT_EQ(window.compare({"analyses/surface-sgd", "analyses/surface-sam"}), "");
   ASSERT_EQ(window.views()->count(), 1);
   const auto* surfaces = std::get_if<render::ComparisonFigure>(&figureAt(0));
@@ -304,9 +316,11 @@ TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
   EXPECT_EQ(window.views()->count(), before);
   // A mixed selection compares each kind with itself; runs compare their training curves.
   EXPECT_EQ(window.compare({"runs/sgd", "runs/sam", "analyses/surface-sgd", "analyses/hessian-sgd",
-                            "analyses/surface-sam", "analyses/hessian-sam"}), "");
+                            "analyses/surface-sam", "analyses/hessian-sam"}),
+            "");
   std::set<std::string> kinds;
-  for (int i = before; i < window.views()->count(); ++i) kinds.insert(render::figureKind(figureAt(i)));
+  for (int i = before; i < window.views()->count(); ++i)
+    kinds.insert(render::figureKind(figureAt(i)));
   EXPECT_EQ(kinds, (std::set<std::string>{"curves", "comparison", "density", "bars"}));
   const auto* accuracy = std::get_if<render::CurvesFigure>(&figureAt(before));
   ASSERT_NE(accuracy, nullptr);
@@ -317,7 +331,8 @@ TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
     auto* view = qobject_cast<FigureView*>(window.views()->widget(i));
     ASSERT_NE(view, nullptr);
     for (const char* ext : {"png", "pdf", "svg"}) {
-      const QString path = QString::fromStdString(dir.file("figure" + std::to_string(i) + "." + ext));
+      const QString path =
+          QString::fromStdString(dir.file("figure" + std::to_string(i) + "." + ext));
       ASSERT_NO_THROW(view->exportTo(path, 1050, 780, 300, false)) << path.toStdString();
       EXPECT_GT(QFileInfo(path).size(), 1000) << path.toStdString();
     }

@@ -17,8 +17,8 @@
 
 #include "flatland/analysis/grid.h"
 #include "flatland/errors.h"
-#include "flatland/training/project_file.h"
 #include "flatland/training/progress.h"
+#include "flatland/training/project_file.h"
 #include "flatland/training/train_settings.h"
 #include "job_settings.h"
 #include "launch_forms.h"
@@ -145,8 +145,9 @@ void expectWidgets(const QWidget& form, const settings::SettingsTable<Config>& t
     ASSERT_NE(widget, nullptr) << s.key;
     EXPECT_EQ(widget->toolTip().toStdString(), s.describe()) << s.key;
     // A choice without a default starts at its first entry (the job's own default for "").
-    const std::string start =
-        s.type == settings::Type::Choice && s.startValue().empty() ? s.choices.front() : s.startValue();
+    const std::string start = s.type == settings::Type::Choice && s.startValue().empty()
+                                  ? s.choices.front()
+                                  : s.startValue();
     if (holdsSettingValue(widget) && s.key != "model" && s.key != "run") {
       EXPECT_EQ(settingText(widget).toStdString(), start) << s.key;
     }

@@ -86,10 +86,11 @@ void runJob(MainWindow& window, bool succeed) {
     if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) box->accept();
   });
   closer.start(50);
-  window.jobs()->enqueue({succeed ? "quick job" : "failing job", [succeed](const JobControl&) -> std::string {
-                            if (!succeed) throw InvalidArgument("this job fails on purpose");
-                            return "done quickly";
-                          }});
+  window.jobs()->enqueue(
+      {succeed ? "quick job" : "failing job", [succeed](const JobControl&) -> std::string {
+         if (!succeed) throw InvalidArgument("this job fails on purpose");
+         return "done quickly";
+       }});
   ASSERT_TRUE(QTest::qWaitFor([&] { return finished; }, 30000));
   QObject::disconnect(c);
   QTest::qWait(400);  // the views' redraw timers (150 ms) fire
@@ -160,7 +161,8 @@ TEST(ViewLifecycle, HiddenThreeDViewsSurviveAJobFinishing) {
     auto* scene = view->findChild<QWidget*>("scene");
     ASSERT_NE(scene, nullptr);
     const QImage shot = captureAsShown(*scene).toImage();
-    EXPECT_GT(colourfulPixels(shot), 200) << "tab " << window.views()->tabText(i).toStdString() << " is blank";
+    EXPECT_GT(colourfulPixels(shot), 200)
+        << "tab " << window.views()->tabText(i).toStdString() << " is blank";
   }
 }
 
@@ -203,8 +205,10 @@ TEST(ViewLifecycle, OpeningAndClosingManyThreeDViewsWhileJobsFinish) {
     if (!view || !render::isThreeDimensional(view->figure())) continue;
     window.views()->setCurrentIndex(i);
     QTest::qWait(400);
-    if (colourfulPixels(captureAsShown(*view->findChild<QWidget*>("scene")).toImage()) > 200) ++drawn;
-    else ADD_FAILURE() << "tab " << window.views()->tabText(i).toStdString() << " is blank";
+    if (colourfulPixels(captureAsShown(*view->findChild<QWidget*>("scene")).toImage()) > 200)
+      ++drawn;
+    else
+      ADD_FAILURE() << "tab " << window.views()->tabText(i).toStdString() << " is blank";
   }
   EXPECT_GT(drawn, 0);
   // Closing every tab at the end destroys the hidden and the shown views alike.

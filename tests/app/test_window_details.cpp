@@ -2,12 +2,12 @@
 // job panel and its time-left estimate (issue #13, item 5).
 #include <gtest/gtest.h>
 
-#include <QRegularExpression>
 #include <QAction>
 #include <QApplication>
 #include <QDockWidget>
 #include <QKeyEvent>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollBar>
 #include <QSettings>
 #include <QTabWidget>
@@ -63,9 +63,13 @@ void makeTwoRunsWithSurfaces(const std::string& path) {
   }
 }
 
-FigureView* viewAt(MainWindow& window, int i) { return qobject_cast<FigureView*>(window.views()->widget(i)); }
+FigureView* viewAt(MainWindow& window, int i) {
+  return qobject_cast<FigureView*>(window.views()->widget(i));
+}
 
-QAction* actionNamed(MainWindow& window, const QString& name) { return window.findChild<QAction*>(name); }
+QAction* actionNamed(MainWindow& window, const QString& name) {
+  return window.findChild<QAction*>(name);
+}
 
 // Whether `child` lies wholly inside `window`'s client area.
 bool insideWindow(QWidget& window, QWidget* child) {
@@ -82,8 +86,10 @@ TEST(ViewTitles, NameWhatIsCompared) {
   EXPECT_EQ(comparedNames({"a-x", "a-x-2"}), "x vs x-2");
   EXPECT_EQ(comparedNames({"run", "run"}), "run vs run");
   EXPECT_EQ(comparedNames({"a", "b", "c", "d", "e"}), "a vs b vs c + 2 more");
-  EXPECT_EQ(comparisonTabTitle({"surface-sgd", "surface-sam"}, "comparison"), "sgd vs sam: surfaces");
-  EXPECT_EQ(comparisonTabTitle({"hessian-sgd", "hessian-sam"}, "density-comparison"), "sgd vs sam: spectra");
+  EXPECT_EQ(comparisonTabTitle({"surface-sgd", "surface-sam"}, "comparison"),
+            "sgd vs sam: surfaces");
+  EXPECT_EQ(comparisonTabTitle({"hessian-sgd", "hessian-sam"}, "density-comparison"),
+            "sgd vs sam: spectra");
   EXPECT_EQ(comparisonTabTitle({"sgd", "sam"}, "accuracy-comparison"), "sgd vs sam: test accuracy");
   EXPECT_EQ(fileStemOf("sgd vs sam: surfaces"), "sgd-vs-sam-surfaces");
   EXPECT_EQ(fileStemOf("surface-sgd: contour"), "surface-sgd-contour");
@@ -102,7 +108,8 @@ TEST(RemainingTimeEstimate, SteadyProgressGivesTheExactTimeLeft) {
 // Progress that comes in bursts between stalls (an evaluation, a slow batch) swung the old
 // estimate, elapsed·(1−f)/f, by half its value between two reports (32 s → 1 min 34 s → 48 s).
 TEST(RemainingTimeEstimate, BurstsAndStallsDoNotSwingTheEstimate) {
-  const std::pair<double, double> cycle[] = {{1, 0.01}, {6, 0}, {0.5, 0.06}, {2, 0.005}, {1, 0}, {1, 0.03}};
+  const std::pair<double, double> cycle[] = {{1, 0.01},  {6, 0}, {0.5, 0.06},
+                                             {2, 0.005}, {1, 0}, {1, 0.03}};
   std::vector<std::pair<double, double>> reports;  // (elapsed, fraction)
   double fraction = 0.0, t = 0.0;
   for (int i = 0; fraction < 1.0 - 1e-9; ++i) {
@@ -115,14 +122,17 @@ TEST(RemainingTimeEstimate, BurstsAndStallsDoNotSwingTheEstimate) {
     double previous = -1.0, biggest = 0.0;
     for (auto [elapsed, f] : reports) {
       const double left = estimate(elapsed, f);
-      if (previous > 15.0 && left > 15.0) biggest = std::max(biggest, std::abs(left - previous) / previous);
+      if (previous > 15.0 && left > 15.0)
+        biggest = std::max(biggest, std::abs(left - previous) / previous);
       previous = left;
     }
     return biggest;
   };
   RemainingTimeEstimate smoothed;
-  const double smooth = biggestStep([&](double elapsed, double f) { return smoothed.update(elapsed, f); });
-  const double naive = biggestStep([](double elapsed, double f) { return f > 0.01 ? elapsed * (1 - f) / f : -1.0; });
+  const double smooth =
+      biggestStep([&](double elapsed, double f) { return smoothed.update(elapsed, f); });
+  const double naive =
+      biggestStep([](double elapsed, double f) { return f > 0.01 ? elapsed * (1 - f) / f : -1.0; });
   EXPECT_LT(smooth, 0.25) << "the estimate jumped by " << smooth * 100 << " % between reports";
   EXPECT_GT(naive, 2 * smooth) << "the old estimate (" << naive * 100 << " %) was not worse";
 }
@@ -172,7 +182,9 @@ TEST(WindowMenus, ResetCameraDocksAndHelp) {
   ASSERT_NE(view, nullptr);
   ASSERT_TRUE(render::isThreeDimensional(view->figure()));
   EXPECT_TRUE(reset->isEnabled());
-  const auto azimuthOf = [](const render::Figure& f) { return std::get<render::SurfaceFigure>(f).azimuth; };
+  const auto azimuthOf = [](const render::Figure& f) {
+    return std::get<render::SurfaceFigure>(f).azimuth;
+  };
   const double start = azimuthOf(view->figureAsShown());
   auto* scene = view->findChild<QWidget*>("scene");
   ASSERT_NE(scene, nullptr);
@@ -218,20 +230,25 @@ TEST(WindowViews, ComparisonTabsAndExportNames) {
   for (int i = 0; i < window.views()->count(); ++i) titles << window.views()->tabText(i);
   EXPECT_TRUE(titles.contains("sgd vs sam: surfaces")) << titles.join(" | ").toStdString();
   EXPECT_TRUE(titles.contains("sgd vs sam: test accuracy")) << titles.join(" | ").toStdString();
-  for (const QString& title : titles) EXPECT_FALSE(title.startsWith("compare:")) << title.toStdString();
+  for (const QString& title : titles)
+    EXPECT_FALSE(title.startsWith("compare:")) << title.toStdString();
 
-  // Exports are named after the view and offered in the project's folder, then in the last one used.
+  // Exports are named after the view and offered in the project's folder, then in the last one
+  // used.
   QSettings().remove("export/lastFolder");
   auto* surfaces = viewAt(window, int(titles.indexOf("sgd vs sam: surfaces")));
   ASSERT_NE(surfaces, nullptr);
-  EXPECT_EQ(surfaces->suggestedExportPath("pdf"), QString::fromStdString(dir.file("sgd-vs-sam-surfaces.pdf")));
+  EXPECT_EQ(surfaces->suggestedExportPath("pdf"),
+            QString::fromStdString(dir.file("sgd-vs-sam-surfaces.pdf")));
   const QString elsewhere = QString::fromStdString(dir.path().string()) + "/figures";
   ASSERT_TRUE(QDir().mkpath(elsewhere));
   FigureView::rememberExportFolder(elsewhere + "/mine.png");
   EXPECT_EQ(surfaces->suggestedExportPath("png"), elsewhere + "/sgd-vs-sam-surfaces.png");
   QSettings().remove("export/lastFolder");
   ASSERT_EQ(window.openEntry("analyses/surface-sgd"), "");
-  EXPECT_TRUE(viewAt(window, window.views()->currentIndex())->suggestedExportPath("svg").endsWith("/surface-sgd-surface.svg"));
+  EXPECT_TRUE(viewAt(window, window.views()->currentIndex())
+                  ->suggestedExportPath("svg")
+                  .endsWith("/surface-sgd-surface.svg"));
 }
 
 TEST(WindowBrowser, KeyNumbersHaveTooltipsAndRefreshKeepsTheSelection) {

@@ -78,8 +78,8 @@ void checkAgainstPyTorch(const std::string& name) {
   auto model = loadFloat64(r);
 
   const auto logits = model->forward(r.x);
-  const auto expected =
-      torch::tensor(r.doc["logits"].get<std::vector<double>>(), torch::kFloat64).reshape(logits.sizes());
+  const auto expected = torch::tensor(r.doc["logits"].get<std::vector<double>>(), torch::kFloat64)
+                            .reshape(logits.sizes());
   EXPECT_LT((logits - expected).abs().max().item<double>(), 1e-10);
 
   Dataset data;
@@ -111,8 +111,10 @@ class PyTorchModels : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!haveScriptedModels())
-      GTEST_SKIP() << "no PyTorch at build time (configure with FLATLAND_SCRIPTING_PYTHON) to script "
-                      "the models into " << modelsDir();
+      GTEST_SKIP()
+          << "no PyTorch at build time (configure with FLATLAND_SCRIPTING_PYTHON) to script "
+             "the models into "
+          << modelsDir();
   }
 };
 

@@ -45,7 +45,8 @@ void writeGz(const std::string& path, const std::vector<uint8_t>& bytes) {
 }
 
 void writeRaw(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 // Expects a DataError whose message contains every fragment.
@@ -55,8 +56,9 @@ void expectDataError(F&& f, std::initializer_list<std::string> fragments) {
     f();
     FAIL() << "expected a DataError";
   } catch (const DataError& e) {
-    for (auto& fragment : fragments) EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
-        << "message: " << e.what() << "\nmissing: " << fragment;
+    for (auto& fragment : fragments)
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
+          << "message: " << e.what() << "\nmissing: " << fragment;
   }
 }
 
@@ -115,7 +117,8 @@ TEST(IdxReader, RejectsTruncatedPayload) {
   bytes.resize(bytes.size() - 7);
   writeGz(dir.file("img.gz"), bytes);
   writeGz(dir.file("lab.gz"), idxLabels(10));
-  expectDataError([&] { readIdxPair(dir.file("img.gz"), dir.file("lab.gz")); }, {"truncated", "img.gz"});
+  expectDataError([&] { readIdxPair(dir.file("img.gz"), dir.file("lab.gz")); },
+                  {"truncated", "img.gz"});
 }
 
 TEST(IdxReader, RejectsTruncatedGzipStream) {
@@ -133,7 +136,8 @@ TEST(IdxReader, RejectsCountMismatch) {
   TempDir dir;
   writeGz(dir.file("img.gz"), idxImages(10, 2, 2));
   writeGz(dir.file("lab.gz"), idxLabels(9));
-  expectDataError([&] { readIdxPair(dir.file("img.gz"), dir.file("lab.gz")); }, {"10 images", "9 labels"});
+  expectDataError([&] { readIdxPair(dir.file("img.gz"), dir.file("lab.gz")); },
+                  {"10 images", "9 labels"});
 }
 
 TEST(IdxReader, RejectsMissingFile) {

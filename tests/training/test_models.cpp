@@ -99,7 +99,9 @@ TEST(ModelInterface, DoublePrecision) {
 }
 
 namespace {
-std::string modelFile(const std::string& name) { return std::string(FLATLAND_TEST_MODELS_DIR) + "/" + name; }
+std::string modelFile(const std::string& name) {
+  return std::string(FLATLAND_TEST_MODELS_DIR) + "/" + name;
+}
 }  // namespace
 
 TEST(TorchScript, LoadsAndMatchesPyTorchForward) {

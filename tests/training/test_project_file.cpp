@@ -69,7 +69,8 @@ TEST(ProjectFile, RoundTripsAttributesAndArrays) {
   EXPECT_EQ(run.number("rho"), 0.05);
   EXPECT_EQ(std::get<std::vector<std::string>>(run.attributes.at("classes")),
             (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(std::get<std::vector<int64_t>>(run.attributes.at("milestones")), (std::vector<int64_t>{3, 6}));
+  EXPECT_EQ(std::get<std::vector<int64_t>>(run.attributes.at("milestones")),
+            (std::vector<int64_t>{3, 6}));
   const auto& grid = run.group("metrics").dataset("grid");
   EXPECT_EQ(grid.shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(std::get<std::vector<float>>(grid.values)[5], 1.5f);
@@ -153,7 +154,8 @@ TEST(ProjectFile, SurvivesKillDuringWrites) {
       close(fds[0]);
       auto project = ProjectFile::open(path);
       for (int i = 0;; ++i) {
-        project.put("/runs/r" + std::to_string(round) + "_" + std::to_string(i), sampleRun(i, 20000));
+        project.put("/runs/r" + std::to_string(round) + "_" + std::to_string(i),
+                    sampleRun(i, 20000));
         if (write(fds[1], &i, sizeof i) != sizeof i) _exit(3);
       }
     }
@@ -295,5 +297,7 @@ TEST(ProjectFile, ReadableByH5py) {
       "assert r['metrics/grid'].shape == (2, 3)\n"
       "assert abs(r['metrics/train_loss'][10] - 4.01) < 1e-12\n";
   std::ofstream(dir.file("check.py")) << script;
-  EXPECT_EQ(std::system(("/usr/bin/python3 " + dir.file("check.py") + " " + dir.file("p.h5")).c_str()), 0);
+  EXPECT_EQ(
+      std::system(("/usr/bin/python3 " + dir.file("check.py") + " " + dir.file("p.h5")).c_str()),
+      0);
 }

@@ -26,16 +26,15 @@ namespace {
 // float32 arithmetic on values of order 1: 1e-6 is a few ulps.
 constexpr double kTol = 1e-6;
 
-void expectValues(const at::Tensor& actual, const std::vector<double>& expected, double tol = kTol) {
+void expectValues(const at::Tensor& actual, const std::vector<double>& expected,
+                  double tol = kTol) {
   ASSERT_EQ(actual.numel(), int64_t(expected.size()));
   auto a = actual.detach().to(torch::kFloat64).flatten();
   for (size_t i = 0; i < expected.size(); ++i)
     EXPECT_NEAR(a[int64_t(i)].item<double>(), expected[i], tol) << "element " << i;
 }
 
-at::Tensor tensor(const std::vector<double>& v) {
-  return torch::tensor(v, torch::kFloat32);
-}
+at::Tensor tensor(const std::vector<double>& v) { return torch::tensor(v, torch::kFloat32); }
 
 TrainConfig qatConfig(QatMethod method) {
   TrainConfig c = flatland::testing::blobsTrainConfig();
@@ -129,8 +128,9 @@ TEST(Lsq, InitialStepIsTwiceTheMeanMagnitudeOverRootQp) {
 // not add to them.
 TEST(QatModels, QuantizersLeaveParametersAndBuffersUnchanged) {
   const ModelShape images{{1, 28, 28}, 10};
-  const std::map<std::string, int64_t> sites = {
-      {"mlp", 2}, {"mlp-tanh", 0}, {"cnn-small", 2}, {"cnn-smooth", 0}, {"lenet5", 4}, {"resnet20", 19}};
+  const std::map<std::string, int64_t> sites = {{"mlp", 2},       {"mlp-tanh", 0},
+                                                {"cnn-small", 2}, {"cnn-smooth", 0},
+                                                {"lenet5", 4},    {"resnet20", 19}};
   for (auto& [name, count] : sites) {
     auto plain = makeZooModel(name, images, 7);
     auto quantized = makeZooModel(name, images, 7);
@@ -159,7 +159,10 @@ TEST(QatModels, QuantizersLeaveParametersAndBuffersUnchanged) {
   reference->setTraining(false);
   mlp->setTraining(false);
   auto x = torch::rand({5, 1, 28, 28});
-  { QatState qat(*mlp, 0, 2, QatMethod::Ste); mlp->forward(x); }
+  {
+    QatState qat(*mlp, 0, 2, QatMethod::Ste);
+    mlp->forward(x);
+  }
   EXPECT_TRUE(torch::equal(mlp->forward(x), reference->forward(x)));
 }
 
@@ -208,7 +211,8 @@ TEST(QatTraining, FourBitRunsLearnAndEvaluateOnTheGrid) {
     if (method == QatMethod::Lsq) {
       ASSERT_EQ(initialSteps.size(), 3u);  // the three linear weights
       for (size_t i = 0; i < initialSteps.size(); ++i)
-        EXPECT_FALSE(torch::equal(initialSteps[i], qat.weightSteps()[i])) << "step " << i << " was not learned";
+        EXPECT_FALSE(torch::equal(initialSteps[i], qat.weightSteps()[i]))
+            << "step " << i << " was not learned";
     }
 
     // Re-run the evaluation with a recorder around the trainer's quantizers.
@@ -291,7 +295,8 @@ TEST(QatTraining, TorchScriptGetsWeightQuantizationOnlyAndSaysSo) {
   auto outcome = trainRun(c, dir.file("p.h5"));
   ASSERT_EQ(outcome.status, RunStatus::Finished) << outcome.message;
   ASSERT_EQ(outcome.notes.size(), 1u);
-  EXPECT_NE(outcome.notes[0].find("only the weights are quantized"), std::string::npos) << outcome.notes[0];
+  EXPECT_NE(outcome.notes[0].find("only the weights are quantized"), std::string::npos)
+      << outcome.notes[0];
   auto run = ProjectFile::open(dir.file("p.h5")).read("/runs/ste");
   EXPECT_EQ(run.number("qat_activation_sites"), 0);
   EXPECT_TRUE(run.has("qat_note"));

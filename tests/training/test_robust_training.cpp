@@ -50,13 +50,16 @@ struct Fixture {
     return probabilities(inputs) - torch::one_hot(y, 3).to(torch::kFloat64);
   }
   // Per-sample ∇ₓℓ_i = Wᵀ(p_i − e_{y_i}).
-  at::Tensor inputGradient(const at::Tensor& inputs) const { return torch::matmul(residual(inputs), W); }
+  at::Tensor inputGradient(const at::Tensor& inputs) const {
+    return torch::matmul(residual(inputs), W);
+  }
   double meanCrossEntropy(const at::Tensor& inputs) const {
     return -probabilities(inputs).log().gather(1, y.view({-1, 1})).mean().item<double>();
   }
 };
 
-void expectNear(const at::Tensor& actual, const at::Tensor& expected, double tol, const char* what) {
+void expectNear(const at::Tensor& actual, const at::Tensor& expected, double tol,
+                const char* what) {
   EXPECT_LT((actual - expected).abs().max().item<double>(), tol) << what;
 }
 
@@ -74,7 +77,8 @@ TEST(RobustTraining, PgdAtGradientIsTheCrossEntropyGradientAtThePgdExample) {
   rc.noRandomStart = true;
   auto objective = makeTrainingObjective(rc, crossEntropy, f.space(), 0);
   auto batch = objective->prepare(*f.model, f.x, f.y);
-  for (auto& p : f.model->parameters()) EXPECT_FALSE(p.grad().defined()) << "the attack touched grad()";
+  for (auto& p : f.model->parameters())
+    EXPECT_FALSE(p.grad().defined()) << "the attack touched grad()";
   EXPECT_TRUE(f.model->isTraining()) << "train mode not restored after the attack";
 
   at::Tensor u = f.x.clone();
@@ -127,7 +131,8 @@ TEST(RobustTraining, TradesLossIsCrossEntropyPlusBetaKl) {
       auto ce = -pw.log().gather(1, f.y.view({-1, 1})).mean();
       return (ce + rc.tradesBeta * (pw * (pw.log() - qw.log())).sum(1).mean()).item<double>();
     };
-    EXPECT_NEAR(grads.view(-1)[i].item<double>(), (lossAt(h) - lossAt(-h)) / (2 * h), 1e-7) << "dL/dW " << i;
+    EXPECT_NEAR(grads.view(-1)[i].item<double>(), (lossAt(h) - lossAt(-h)) / (2 * h), 1e-7)
+        << "dL/dW " << i;
   }
 }
 
@@ -159,7 +164,8 @@ TEST(RobustTraining, CurePenaltyIsTheFiniteDifferenceOfInputGradients) {
   auto result = computeUpdateGradient(*f.model, batch, objective->function(), OptimizerConfig{});
   const double expected = cureLoss(f.W, f.b);
   EXPECT_NEAR(result.loss, expected, kTol);
-  EXPECT_GT(expected - f.meanCrossEntropy(f.x), 1e-4) << "the penalty vanished: the test would not see it";
+  EXPECT_GT(expected - f.meanCrossEntropy(f.x), 1e-4)
+      << "the penalty vanished: the test would not see it";
 
   // Central differences in float64, step 1e-6: truncation ~1e-12 × third derivative, rounding
   // ~1e-16/1e-6; 1e-7 leaves room for both.
@@ -169,15 +175,16 @@ TEST(RobustTraining, CurePenaltyIsTheFiniteDifferenceOfInputGradients) {
     auto plus = f.W.clone(), minus = f.W.clone();
     plus.view(-1)[i] += h;
     minus.view(-1)[i] -= h;
-    EXPECT_NEAR(params[0].grad().view(-1)[i].item<double>(), (cureLoss(plus, f.b) - cureLoss(minus, f.b)) / (2 * h),
-                1e-7)
+    EXPECT_NEAR(params[0].grad().view(-1)[i].item<double>(),
+                (cureLoss(plus, f.b) - cureLoss(minus, f.b)) / (2 * h), 1e-7)
         << "dL/dW " << i;
   }
   for (int64_t i = 0; i < 3; ++i) {
     auto plus = f.b.clone(), minus = f.b.clone();
     plus[i] += h;
     minus[i] -= h;
-    EXPECT_NEAR(params[1].grad()[i].item<double>(), (cureLoss(f.W, plus) - cureLoss(f.W, minus)) / (2 * h), 1e-7)
+    EXPECT_NEAR(params[1].grad()[i].item<double>(),
+                (cureLoss(f.W, plus) - cureLoss(f.W, minus)) / (2 * h), 1e-7)
         << "dL/db " << i;
   }
 }
@@ -186,15 +193,19 @@ TEST(RobustTraining, CurePenaltyIsTheFiniteDifferenceOfInputGradients) {
 TEST(RobustTraining, JensenShannonEqualsItsClosedForm) {
   auto p = torch::tensor({{0.5, 0.5}, {0.2, 0.8}}, torch::kFloat64);
   auto q = torch::tensor({{0.9, 0.1}, {0.2, 0.8}}, torch::kFloat64);
-  const double first = 0.5 * (0.5 * std::log(0.5 / 0.7) + 0.5 * std::log(0.5 / 0.3) + 0.9 * std::log(0.9 / 0.7) +
-                              0.1 * std::log(0.1 / 0.3));
+  const double first = 0.5 * (0.5 * std::log(0.5 / 0.7) + 0.5 * std::log(0.5 / 0.3) +
+                              0.9 * std::log(0.9 / 0.7) + 0.1 * std::log(0.1 / 0.3));
   const double expected = (first + 0.0) / 2.0;  // the second sample's two distributions agree
   EXPECT_NEAR(jensenShannon({p.log(), q.log()}).item<double>(), expected, kTol);
   // Three distributions: (1/3) Σ KL(p_k ‖ m), m their mean.
   auto r = torch::tensor({{0.3, 0.7}, {0.6, 0.4}}, torch::kFloat64);
   auto m = (p + q + r) / 3.0;
-  auto direct = ((p * (p / m).log()).sum(1) + (q * (q / m).log()).sum(1) + (r * (r / m).log()).sum(1)).mean() / 3.0;
-  EXPECT_NEAR(jensenShannon({p.log(), q.log(), r.log()}).item<double>(), direct.item<double>(), kTol);
+  auto direct =
+      ((p * (p / m).log()).sum(1) + (q * (q / m).log()).sum(1) + (r * (r / m).log()).sum(1))
+          .mean() /
+      3.0;
+  EXPECT_NEAR(jensenShannon({p.log(), q.log(), r.log()}).item<double>(), direct.item<double>(),
+              kTol);
   EXPECT_THROW(jensenShannon({p.log()}), flatland::InvalidArgument);
 }
 
@@ -211,12 +222,18 @@ TEST(RobustTraining, NoiseJsdIsCrossEntropyPlusLambdaJs) {
     auto objective = makeTrainingObjective(rc, crossEntropy, f.space(), 3);
     auto batch = objective->prepare(*f.model, f.x, f.y);
     ASSERT_EQ(batch.extra.size(), 2u);
-    EXPECT_LT((batch.extra[0] - f.x).abs().max().item<double>(), (batch.extra[1] - f.x).abs().max().item<double>());
-    auto p0 = f.probabilities(f.x), p1 = f.probabilities(batch.extra[0]), p2 = f.probabilities(batch.extra[1]);
+    EXPECT_LT((batch.extra[0] - f.x).abs().max().item<double>(),
+              (batch.extra[1] - f.x).abs().max().item<double>());
+    auto p0 = f.probabilities(f.x), p1 = f.probabilities(batch.extra[0]),
+         p2 = f.probabilities(batch.extra[1]);
     auto m = (p0 + p1 + p2) / 3.0;
-    auto js = ((p0 * (p0 / m).log()).sum(1) + (p1 * (p1 / m).log()).sum(1) + (p2 * (p2 / m).log()).sum(1)).mean() / 3.0;
+    auto js =
+        ((p0 * (p0 / m).log()).sum(1) + (p1 * (p1 / m).log()).sum(1) + (p2 * (p2 / m).log()).sum(1))
+            .mean() /
+        3.0;
     double ce = f.meanCrossEntropy(f.x);
-    if (noiseCe) ce = (ce + f.meanCrossEntropy(batch.extra[0]) + f.meanCrossEntropy(batch.extra[1])) / 3.0;
+    if (noiseCe)
+      ce = (ce + f.meanCrossEntropy(batch.extra[0]) + f.meanCrossEntropy(batch.extra[1])) / 3.0;
     auto result = computeUpdateGradient(*f.model, batch, objective->function(), OptimizerConfig{});
     EXPECT_NEAR(result.loss, ce + rc.jsdLambda * js.item<double>(), kTol) << "noiseCe " << noiseCe;
   }
@@ -239,7 +256,8 @@ TEST(RobustTraining, PgdAtComposesWithSam) {
   computeUpdateGradient(*f.model, batch, objective->function(), sam);
   computeUpdateGradient(*g.model, batch.inputs, g.y, crossEntropy, sam);
   for (size_t i = 0; i < 2; ++i)
-    expectNear(f.model->parameters()[i].grad(), g.model->parameters()[i].grad(), kTol, "SAM on PGD examples");
+    expectNear(f.model->parameters()[i].grad(), g.model->parameters()[i].grad(), kTol,
+               "SAM on PGD examples");
 }
 
 // Attacks are crafted in eval mode: BatchNorm's running statistics see only the update's
@@ -258,7 +276,8 @@ TEST(RobustTraining, AttacksLeaveBatchNormStatisticsAlone) {
     RobustConfig rc;
     rc.method = method;
     rc.steps = 2;
-    auto objective = makeTrainingObjective(rc, crossEntropy, InputSpace(data, InputUnits::Data, true), 0);
+    auto objective =
+        makeTrainingObjective(rc, crossEntropy, InputSpace(data, InputUnits::Data, true), 0);
     auto batch = objective->prepare(*model, x, y);
     EXPECT_TRUE(model->isTraining());
     auto a = model->namedBuffers(), b = reference->namedBuffers();

@@ -31,11 +31,13 @@ struct Fixture {
 };
 
 LossFunction halfSquare() {
-  return [](const at::Tensor& logits, const at::Tensor&) { return 0.5 * logits.pow(2).sum(1).mean(); };
+  return
+      [](const at::Tensor& logits, const at::Tensor&) { return 0.5 * logits.pow(2).sum(1).mean(); };
 }
 
 // Closed-form gradient of ½‖Wx + b‖² for one sample x (1×2).
-std::pair<at::Tensor, at::Tensor> gradient(const at::Tensor& W, const at::Tensor& b, const at::Tensor& x) {
+std::pair<at::Tensor, at::Tensor> gradient(const at::Tensor& W, const at::Tensor& b,
+                                           const at::Tensor& x) {
   auto z = torch::matmul(W, x.t()).flatten() + b;
   return {torch::outer(z, x.flatten()), z};
 }
@@ -59,7 +61,8 @@ void expectRestored(const Fixture& f) {
 TEST(SharpnessStep, PlainGradient) {
   Fixture f;
   OptimizerConfig c;
-  auto result = computeUpdateGradient(*f.model, f.x, torch::zeros({1}, torch::kInt64), halfSquare(), c);
+  auto result =
+      computeUpdateGradient(*f.model, f.x, torch::zeros({1}, torch::kInt64), halfSquare(), c);
   auto [gW, gb] = gradient(f.W, f.b, f.x);
   auto params = f.model->parameters();
   expectNear(params[0].grad(), gW, "dL/dW");
@@ -73,7 +76,8 @@ TEST(SharpnessStep, SamPerturbsAlongTheNormalisedGradientAndRestores) {
   OptimizerConfig c;
   c.method = SharpnessMethod::Sam;
   c.rho = 0.05;
-  auto result = computeUpdateGradient(*f.model, f.x, torch::zeros({1}, torch::kInt64), halfSquare(), c);
+  auto result =
+      computeUpdateGradient(*f.model, f.x, torch::zeros({1}, torch::kInt64), halfSquare(), c);
   auto [gW, gb] = gradient(f.W, f.b, f.x);
   const double scale = c.rho / (norm2(gW, gb) + 1e-12);
   auto epsW = gW * scale, epsb = gb * scale;
@@ -92,7 +96,8 @@ TEST(SharpnessStep, AsamScalesByWeightMagnitude) {
   c.method = SharpnessMethod::Asam;
   c.rho = 0.5;
   c.asamEta = 0.01;
-  auto result = computeUpdateGradient(*f.model, f.x, torch::zeros({1}, torch::kInt64), halfSquare(), c);
+  auto result =
+      computeUpdateGradient(*f.model, f.x, torch::zeros({1}, torch::kInt64), halfSquare(), c);
   auto [gW, gb] = gradient(f.W, f.b, f.x);
   auto tW = f.W.abs() + c.asamEta, tb = f.b.abs() + c.asamEta;
   const double denominator = norm2(tW * gW, tb * gb) + 1e-12;
@@ -152,7 +157,8 @@ TEST(SharpnessStep, HeroAddsTheHessianPenaltyGradient) {
     c.rho = 0.5;
     c.heroLambda = 5.0;
     c.heroAdaptive = adaptive;
-    auto result = computeUpdateGradient(*f.model, f.x, torch::zeros({1}, torch::kInt64), halfSquare(), c);
+    auto result =
+        computeUpdateGradient(*f.model, f.x, torch::zeros({1}, torch::kInt64), halfSquare(), c);
     auto [gW, gb] = gradient(f.W, f.b, f.x);
     at::Tensor epsW, epsb;
     if (adaptive) {
@@ -170,7 +176,8 @@ TEST(SharpnessStep, HeroAddsTheHessianPenaltyGradient) {
     auto D = g1W - gW;
     const double k = c.heroLambda * 2.0 / double(D.numel());
     auto Dx = torch::matmul(D, f.x.t()).flatten();
-    expectNear(f.model->parameters()[0].grad(), g1W + k * torch::outer(Dx, f.x.flatten()), "HERO dL/dW");
+    expectNear(f.model->parameters()[0].grad(), g1W + k * torch::outer(Dx, f.x.flatten()),
+               "HERO dL/dW");
     expectNear(f.model->parameters()[1].grad(), g1b + k * Dx, "HERO dL/db");
     expectRestored(f);
   }
@@ -178,7 +185,8 @@ TEST(SharpnessStep, HeroAddsTheHessianPenaltyGradient) {
 
 // BatchNorm running statistics must come from the unperturbed pass only (Foret 2021's recipe).
 TEST(SharpnessStep, BatchNormStatisticsSeeOnlyTheUnperturbedPass) {
-  for (auto method : {SharpnessMethod::Sam, SharpnessMethod::Asam, SharpnessMethod::Gnp, SharpnessMethod::Hero}) {
+  for (auto method :
+       {SharpnessMethod::Sam, SharpnessMethod::Asam, SharpnessMethod::Gnp, SharpnessMethod::Hero}) {
     auto model = makeZooModel("resnet20", ModelShape{{3, 8, 8}, 4}, 1);
     model->setTraining(true);
     auto reference = model->clone();
@@ -196,7 +204,8 @@ TEST(SharpnessStep, BatchNormStatisticsSeeOnlyTheUnperturbedPass) {
     computeUpdateGradient(*model, x, y, ce, c);
     auto a = model->namedBuffers(), b = reference->namedBuffers();
     for (size_t i = 0; i < a.size(); ++i)
-      EXPECT_TRUE(torch::allclose(a[i].tensor.to(torch::kFloat64), b[i].tensor.to(torch::kFloat64), 1e-6, 1e-7))
+      EXPECT_TRUE(torch::allclose(a[i].tensor.to(torch::kFloat64), b[i].tensor.to(torch::kFloat64),
+                                  1e-6, 1e-7))
           << a[i].name << " method " << int(method);
   }
 }
@@ -205,6 +214,7 @@ TEST(SharpnessStep, NonFiniteLossIsANumericalError) {
   Fixture f;
   auto x = torch::tensor({{std::nan(""), 1.0}}, torch::kFloat64);
   OptimizerConfig c;
-  EXPECT_THROW(computeUpdateGradient(*f.model, x, torch::zeros({1}, torch::kInt64), halfSquare(), c),
-               flatland::NumericalError);
+  EXPECT_THROW(
+      computeUpdateGradient(*f.model, x, torch::zeros({1}, torch::kInt64), halfSquare(), c),
+      flatland::NumericalError);
 }

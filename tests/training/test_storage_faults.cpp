@@ -92,7 +92,8 @@ TEST(StorageFaults, ErrorsOnBrokenProjectsLeaveNoHdf5ObjectOpen) {
   TempDir dir;
   const auto path = dir.file("p.h5");
   auto project = ProjectFile::openOrCreate(path);
-  project.commit(ProjectFile::Transaction().remove("/analyses").putDataset("/analyses", Array::i64({1, 2})));
+  project.commit(
+      ProjectFile::Transaction().remove("/analyses").putDataset("/analyses", Array::i64({1, 2})));
   ASSERT_EQ(openHdf5Objects(), 0);
 
   EXPECT_NE(errorOf([&] { project.list("/analyses"); }).find("not a group"), std::string::npos);
@@ -206,7 +207,8 @@ TEST(StorageFaults, ARealFullDiskKeepsEverySavedCommit) {
   const auto mountPoint = dir.file("small");
   fs::create_directories(mountPoint);
   if (::mount("tmpfs", mountPoint.c_str(), "tmpfs", 0, "size=1m") != 0)
-    GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno) << "); the injected-ENOSPC tests cover this";
+    GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno)
+                 << "); the injected-ENOSPC tests cover this";
   struct Unmount {
     std::string path;
     ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }

@@ -104,7 +104,8 @@ void expectOneStepByHand(const std::string& name, BaseOptimizer base, bool neste
   c.batchSize = 64;  // one step per epoch
   const c10::Device cpu(c10::kCPU);
   PreparedData data = prepareTrainingData(c, cpu);
-  auto model = loadModel(c.model, ModelShape{data.train.sampleShape(), data.train.numClasses}, cpu, c.seed);
+  auto model =
+      loadModel(c.model, ModelShape{data.train.sampleShape(), data.train.numClasses}, cpu, c.seed);
   model->to(cpu, torch::kFloat64);
   auto reference = model->clone();
   const auto theta = model->flatParameters();
@@ -245,7 +246,8 @@ TEST(Trainer, MsamWithoutMIsRefusedAndSaysToGiveM) {
   } catch (const InvalidArgument& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("--m"), std::string::npos) << message;
-    EXPECT_NE(message.find("--m 16"), std::string::npos) << message;  // a quarter of the batch of 64
+    EXPECT_NE(message.find("--m 16"), std::string::npos)
+        << message;  // a quarter of the batch of 64
   }
   TempDir dir;
   EXPECT_THROW(trainRun(c, dir.file("p.h5")), InvalidArgument);

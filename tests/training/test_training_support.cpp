@@ -81,7 +81,8 @@ TEST(ClassBalancedLoss, LdamAndVsReduceToShiftedCrossEntropy) {
 }
 
 TEST(Quantization, SymmetricRoundToNearest) {
-  // 3 bits: levels −3…3, s = max|w|/3; w/s = (−3, 1.5, 0.6, 0) rounds (half to even) to (−3, 2, 1, 0).
+  // 3 bits: levels −3…3, s = max|w|/3; w/s = (−3, 1.5, 0.6, 0) rounds (half to even) to (−3, 2, 1,
+  // 0).
   auto w = torch::tensor({-1.0, 0.5, 0.2, 0.0}, torch::kFloat64);
   auto q = fakeQuantize(w, 3, QuantGranularity::PerTensor);
   auto expected = torch::tensor({-1.0, 2.0 / 3.0, 1.0 / 3.0, 0.0}, torch::kFloat64);
@@ -89,7 +90,11 @@ TEST(Quantization, SymmetricRoundToNearest) {
   // Per channel: each row has its own scale; an all-zero row stays zero.
   auto m = torch::tensor({{1.0, -0.3}, {0.0, 0.0}, {0.01, 0.004}}, torch::kFloat64);
   auto qc = fakeQuantize(m, 2, QuantGranularity::PerChannel);
-  EXPECT_LT((qc - torch::tensor({{1.0, 0.0}, {0.0, 0.0}, {0.01, 0.0}}, torch::kFloat64)).abs().max().item<double>(), 1e-12);
+  EXPECT_LT((qc - torch::tensor({{1.0, 0.0}, {0.0, 0.0}, {0.01, 0.0}}, torch::kFloat64))
+                .abs()
+                .max()
+                .item<double>(),
+            1e-12);
   // Never more than 2^b − 1 distinct levels.
   auto r = torch::randn({1000}, torch::kFloat64);
   EXPECT_LE(std::get<0>(at::_unique(fakeQuantize(r, 4, QuantGranularity::PerTensor))).numel(), 15);

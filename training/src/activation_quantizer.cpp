@@ -10,7 +10,8 @@
 namespace flatland::training {
 
 at::Tensor fakeQuantizeActivation(const at::Tensor& x, double clip, int bits) {
-  if (bits < 2 || bits > 16) throw InvalidArgument("activation bit widths must be between 2 and 16");
+  if (bits < 2 || bits > 16)
+    throw InvalidArgument("activation bit widths must be between 2 and 16");
   if (clip <= 0) return x * 0.0;  // keeps the graph; value and gradient 0
   const double qp = double((int64_t(1) << bits) - 1);
   const double s = clip / qp;
@@ -21,7 +22,8 @@ at::Tensor fakeQuantizeActivation(const at::Tensor& x, double clip, int bits) {
   return q + (x - v) * inside;
 }
 
-ActivationQuantizer::ActivationQuantizer(int bits, QatMethod method, const c10::TensorOptions& options)
+ActivationQuantizer::ActivationQuantizer(int bits, QatMethod method,
+                                         const c10::TensorOptions& options)
     : m_bits(bits), m_method(method) {
   if (bits < 2 || bits > 8) throw InvalidArgument("activation bit widths must be between 2 and 8");
   if (method == QatMethod::Lsq) m_learnedStep = torch::ones({}, options).set_requires_grad(true);

@@ -17,11 +17,13 @@ namespace {
 
 // The loss PyTorch users attack with, F.cross_entropy with its mean, so these attacks equal a
 // direct PyTorch computation bit for bit.
-at::Tensor meanLoss(Model& model, const InputSpace& space, const at::Tensor& u, const at::Tensor& y) {
+at::Tensor meanLoss(Model& model, const InputSpace& space, const at::Tensor& u,
+                    const at::Tensor& y) {
   return torch::nn::functional::cross_entropy(model.forward(space.toData(u)), y);
 }
 
-at::Tensor inputGradient(Model& model, const InputSpace& space, const at::Tensor& u, const at::Tensor& y) {
+at::Tensor inputGradient(Model& model, const InputSpace& space, const at::Tensor& u,
+                         const at::Tensor& y) {
   auto leaf = u.detach().requires_grad_(true);
   auto loss = meanLoss(model, space, leaf, y);
   return torch::autograd::grad({loss}, {leaf})[0];
@@ -77,12 +79,14 @@ at::Tensor pgd(Model& model, const InputSpace& space, const at::Tensor& u0, cons
 
 at::Tensor adversarialBatch(Model& model, const InputSpace& space, const at::Tensor& inputs,
                             const at::Tensor& labels, const AttackOptions& o) {
-  if (!(o.eps > 0) || !std::isfinite(o.eps)) throw InvalidArgument("the attack radius eps must be positive");
+  if (!(o.eps > 0) || !std::isfinite(o.eps))
+    throw InvalidArgument("the attack radius eps must be positive");
   if (o.kind != AttackKind::Fgsm && (o.steps < 1 || !(o.stepFraction > 0) || o.restarts < 1))
     throw InvalidArgument("PGD needs at least one step, a positive step size and at least one try");
   const auto u0 = space.fromData(inputs).detach();
   if (o.kind == AttackKind::Fgsm)
-    return space.toData(space.clamp(u0 + o.eps * inputGradient(model, space, u0, labels).sign())).detach();
+    return space.toData(space.clamp(u0 + o.eps * inputGradient(model, space, u0, labels).sign()))
+        .detach();
 
   auto gen = at::detail::createCPUGenerator(o.seed);
   at::Tensor best, bestWrong, bestLoss;

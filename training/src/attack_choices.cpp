@@ -21,9 +21,12 @@ AttackKind parseAttack(const std::string& name) {
 
 std::string attackName(AttackKind kind) {
   switch (kind) {
-    case AttackKind::Fgsm: return "fgsm";
-    case AttackKind::PgdLinf: return "pgd";
-    case AttackKind::PgdL2: return "pgd-l2";
+    case AttackKind::Fgsm:
+      return "fgsm";
+    case AttackKind::PgdLinf:
+      return "pgd";
+    case AttackKind::PgdL2:
+      return "pgd-l2";
   }
   return "?";
 }
@@ -37,7 +40,8 @@ std::vector<AttackKind> parseAttackList(const std::string& text) {
   while (std::getline(stream, item, ',')) {
     const auto kind = parseAttack(item);
     for (auto k : out)
-      if (k == kind) throw InvalidArgument("attack '" + item + "' is listed twice in '" + text + "'");
+      if (k == kind)
+        throw InvalidArgument("attack '" + item + "' is listed twice in '" + text + "'");
     out.push_back(kind);
   }
   if (out.empty()) throw InvalidArgument("name at least one attack (fgsm, pgd, pgd-l2)");
@@ -57,7 +61,8 @@ std::vector<double> parsePositiveList(const std::string& text, const std::string
       used = 0;
     }
     if (used == 0 || used != item.size() || !std::isfinite(value) || value <= 0)
-      throw InvalidArgument(what + " are positive numbers separated by commas (0.05,0.1), got '" + text + "'");
+      throw InvalidArgument(what + " are positive numbers separated by commas (0.05,0.1), got '" +
+                            text + "'");
     out.push_back(value);
   }
   if (out.empty()) throw InvalidArgument("give at least one of the " + what + " (0.05,0.1)");

@@ -46,8 +46,10 @@ void loadCheckpoint(Model& model, const Node& checkpoint) {
     for (auto& t : targets) {
       auto it = stored.datasets.find(t.name);
       if (it == stored.datasets.end())
-        throw ModelError("the checkpoint has no tensor '" + t.name + "': it was made from a "
-                         "different architecture than " + model.source());
+        throw ModelError("the checkpoint has no tensor '" + t.name +
+                         "': it was made from a "
+                         "different architecture than " +
+                         model.source());
       auto value = toTensor(it->second);
       if (value.sizes() != t.tensor.sizes())
         throw ModelError("checkpoint tensor '" + t.name + "' has shape " + c10::str(value.sizes()) +

@@ -51,7 +51,8 @@ Dataset readCifar10(const std::string& dir, bool train) {
   if (!fs::is_directory(dir)) throw DataError("CIFAR-10 directory not found: " + dir);
   std::vector<uint8_t> raw;
   if (train) {
-    for (int i = 1; i <= 5; ++i) appendBatch(fs::path(dir) / ("data_batch_" + std::to_string(i) + ".bin"), raw);
+    for (int i = 1; i <= 5; ++i)
+      appendBatch(fs::path(dir) / ("data_batch_" + std::to_string(i) + ".bin"), raw);
   } else {
     appendBatch(fs::path(dir) / "test_batch.bin", raw);
   }

@@ -54,12 +54,14 @@ LossFunction makeLoss(LossKind kind, const std::vector<int64_t>& counts, bool re
       auto marginTensor = torch::tensor(margins, torch::kFloat64);
       return [marginTensor, crossEntropy](const at::Tensor& logits, const at::Tensor& y) {
         auto m = marginTensor.to(logits.device(), logits.scalar_type()).index_select(0, y);
-        auto adjusted = logits - F::one_hot(y, logits.size(1)).to(logits.scalar_type()) * m.unsqueeze(1);
+        auto adjusted =
+            logits - F::one_hot(y, logits.size(1)).to(logits.scalar_type()) * m.unsqueeze(1);
         return crossEntropy(adjusted * kLdamScale, y);
       };
     }
     case LossKind::Vs: {
-      // VS loss: multiplicative Δ_c = (n_c / n_max)^γ (γ = 0.2) and additive ι_c = τ·log π_c (τ = 1).
+      // VS loss: multiplicative Δ_c = (n_c / n_max)^γ (γ = 0.2) and additive ι_c = τ·log π_c (τ =
+      // 1).
       double nMax = 0, total = 0;
       for (auto n : counts) {
         nMax = std::max(nMax, double(n));
@@ -73,7 +75,8 @@ LossFunction makeLoss(LossKind kind, const std::vector<int64_t>& counts, bool re
       auto s = torch::tensor(scale, torch::kFloat64), o = torch::tensor(offset, torch::kFloat64);
       return [s, o, crossEntropy](const at::Tensor& logits, const at::Tensor& y) {
         auto dev = logits.device();
-        return crossEntropy(logits * s.to(dev, logits.scalar_type()) + o.to(dev, logits.scalar_type()), y);
+        return crossEntropy(
+            logits * s.to(dev, logits.scalar_type()) + o.to(dev, logits.scalar_type()), y);
       };
     }
   }

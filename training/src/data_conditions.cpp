@@ -32,13 +32,15 @@ Dataset makeLongTail(const Dataset& data, double ratio, uint64_t seed) {
   auto counts = data.classCounts();
   const int64_t classes = data.numClasses;
   const int64_t nMax = *std::min_element(counts.begin(), counts.end());
-  if (nMax == 0) throw InvalidArgument("a class of " + data.spec + " has no samples; cannot make a long tail");
+  if (nMax == 0)
+    throw InvalidArgument("a class of " + data.spec + " has no samples; cannot make a long tail");
   auto gen = at::detail::createCPUGenerator(seed);
   auto labels = data.labels.cpu();
   std::vector<at::Tensor> keep;
   for (int64_t c = 0; c < classes; ++c) {
     const double exponent = classes > 1 ? double(c) / double(classes - 1) : 0.0;
-    const auto nc = std::max<int64_t>(1, int64_t(std::floor(double(nMax) * std::pow(1.0 / ratio, exponent))));
+    const auto nc =
+        std::max<int64_t>(1, int64_t(std::floor(double(nMax) * std::pow(1.0 / ratio, exponent))));
     auto members = torch::nonzero(labels == c).flatten();
     auto order = torch::randperm(members.numel(), gen, torch::kInt64).slice(0, 0, nc);
     keep.push_back(members.index_select(0, order));

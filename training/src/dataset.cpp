@@ -20,8 +20,7 @@ constexpr float kFashionMnistMean = 0.2860f;
 constexpr float kFashionMnistStd = 0.3530f;
 
 std::string requireFile(const std::filesystem::path& path, const std::string& what) {
-  if (!std::filesystem::exists(path))
-    throw DataError(what + " not found: " + path.string());
+  if (!std::filesystem::exists(path)) throw DataError(what + " not found: " + path.string());
   return path.string();
 }
 
@@ -40,7 +39,8 @@ std::vector<int64_t> Dataset::classCounts() const {
 }
 
 Dataset Dataset::first(int64_t n) const {
-  if (n < 0) throw InvalidArgument("the sample count must not be negative, got " + std::to_string(n));
+  if (n < 0)
+    throw InvalidArgument("the sample count must not be negative, got " + std::to_string(n));
   Dataset out = *this;
   n = std::min(n, size());
   out.inputs = inputs.slice(0, 0, n);
@@ -73,7 +73,6 @@ Dataset Dataset::to(const c10::Device& device) const {
   return out;
 }
 
-
 Dataset loadDataset(const std::string& spec, const DataOptions& options) {
   return loadDataset(DataSpec::parse(spec), options);
 }
@@ -99,8 +98,8 @@ Dataset loadDataset(const DataSpec& spec, const DataOptions& options) {
         auto bad = torch::nonzero(data.labels > 9).flatten();
         if (bad.numel() > 0) {
           const int64_t record = bad[0].item<int64_t>();
-          throw DataError(labels + " is damaged: label " + std::to_string(record) + " (from 0) is " +
-                          std::to_string(data.labels[record].item<int64_t>()) +
+          throw DataError(labels + " is damaged: label " + std::to_string(record) +
+                          " (from 0) is " + std::to_string(data.labels[record].item<int64_t>()) +
                           " (Fashion-MNIST labels are 0 to 9)");
         }
       }
@@ -112,14 +111,15 @@ Dataset loadDataset(const DataSpec& spec, const DataOptions& options) {
       break;
     }
     case DataSpec::Kind::Cifar10:
-      data = readCifar10(options.dataDir.empty() ? spec.path : options.dataDir,
-                         spec.split == "train");
+      data =
+          readCifar10(options.dataDir.empty() ? spec.path : options.dataDir, spec.split == "train");
       break;
     case DataSpec::Kind::Hdf5:
       data = readHdf5Dataset(spec.path);
       break;
     case DataSpec::Kind::Synthetic: {
-      const int64_t samples = spec.syntheticSamples > 0 ? spec.syntheticSamples : options.limit.value_or(2000);
+      const int64_t samples =
+          spec.syntheticSamples > 0 ? spec.syntheticSamples : options.limit.value_or(2000);
       const uint64_t seed = spec.syntheticSeed;
       data = makeSynthetic(spec.split, samples, seed);
       break;

@@ -9,7 +9,8 @@
 
 namespace flatland::training {
 
-EvalResult evaluate(Model& model, const Dataset& data, int64_t batchSize, const JobControl& control) {
+EvalResult evaluate(Model& model, const Dataset& data, int64_t batchSize,
+                    const JobControl& control) {
   if (batchSize <= 0) throw InvalidArgument("the batch size must be positive");
   const bool wasTraining = model.isTraining();
   model.setTraining(false);
@@ -24,9 +25,10 @@ EvalResult evaluate(Model& model, const Dataset& data, int64_t batchSize, const 
     auto x = data.inputs.slice(0, start, end).to(device, model.dtype());
     auto y = data.labels.slice(0, start, end).to(device);
     auto logits = model.forward(x);
-    lossSum += torch::nn::functional::cross_entropy(
-                   logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                   .item<double>();
+    lossSum +=
+        torch::nn::functional::cross_entropy(
+            logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
     auto hit = (logits.argmax(1) == y).to(torch::kInt64);
     correctPerClass.index_add_(0, y.cpu(), hit.cpu());
   }

@@ -53,15 +53,17 @@ Dataset readHdf5Dataset(const std::string& path) {
     throw DataError(path + ": /x must have rank 2 or more (N×features or N×C×H×W), got shape " +
                     shapeText(xShape));
   if (yShape.size() != 1)
-    throw DataError(path + ": /y must be one label per sample (rank 1), got shape " + shapeText(yShape));
+    throw DataError(path + ": /y must be one label per sample (rank 1), got shape " +
+                    shapeText(yShape));
   if (xShape[0] != yShape[0])
     throw DataError(path + ": /x holds " + std::to_string(xShape[0]) + " samples but /y holds " +
                     std::to_string(yShape[0]) + " labels");
 
   auto xType = h5::datatype(H5Dget_type(x));
   if (H5Tget_class(xType) != H5T_FLOAT)
-    throw DataError(path + ": /x must be float32 (it is an integer or other type; convert it with "
-                           "x.astype('float32'))");
+    throw DataError(path +
+                    ": /x must be float32 (it is an integer or other type; convert it with "
+                    "x.astype('float32'))");
   auto yType = h5::datatype(H5Dget_type(y));
   if (H5Tget_class(yType) != H5T_INTEGER)
     throw DataError(path + ": /y must hold integer class labels (it is float or another type)");
@@ -79,7 +81,8 @@ Dataset readHdf5Dataset(const std::string& path) {
   };
   const uint64_t xBytes = bytesOf("/x", xShape, sizeof(float));
   const uint64_t yBytes = bytesOf("/y", yShape, sizeof(int64_t));
-  auto checkStored = [&](const char* name, hid_t dset, hid_t type, const std::vector<int64_t>& shape) {
+  auto checkStored = [&](const char* name, hid_t dset, hid_t type,
+                         const std::vector<int64_t>& shape) {
     // Uncompressed values take their full size in the file; more than the file holds is a
     // damaged shape. (Compressed ones can be far larger than the file: memory decides below.)
     auto dcpl = h5::plist(H5Dget_create_plist(dset));
@@ -105,10 +108,12 @@ Dataset readHdf5Dataset(const std::string& path) {
 
   Dataset data;
   data.inputs = torch::empty(xShape, torch::kFloat32);
-  if (H5Dread(x, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.inputs.data_ptr<float>()) < 0)
+  if (H5Dread(x, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.inputs.data_ptr<float>()) <
+      0)
     throw DataError("cannot read /x from " + path + ": " + h5::lastErrorMessage());
   data.labels = torch::empty(yShape, torch::kInt64);
-  if (H5Dread(y, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.labels.data_ptr<int64_t>()) < 0)
+  if (H5Dread(y, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.labels.data_ptr<int64_t>()) <
+      0)
     throw DataError("cannot read /y from " + path + ": " + h5::lastErrorMessage());
 
   if (!torch::isfinite(data.inputs).all().item<bool>())
@@ -121,7 +126,8 @@ Dataset readHdf5Dataset(const std::string& path) {
   if (highest >= kMaxClasses)
     throw DataError(path + ": /y holds the label " + std::to_string(highest) +
                     "; labels are class indices 0 … C−1 with at most " +
-                    std::to_string(kMaxClasses) + " classes (a damaged file, or not class labels?)");
+                    std::to_string(kMaxClasses) +
+                    " classes (a damaged file, or not class labels?)");
   data.numClasses = highest + 1;
   for (int64_t c = 0; c < data.numClasses; ++c) data.classNames.push_back(std::to_string(c));
   return data;

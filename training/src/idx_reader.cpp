@@ -87,7 +87,8 @@ Dataset readIdxPair(const std::string& imagesFile, const std::string& labelsFile
   const int64_t n = images.dims[0], h = images.dims[1], w = images.dims[2];
 
   Dataset data;
-  auto pixels = torch::from_blob(images.bytes.data() + images.dataOffset, {n, 1, h, w}, torch::kUInt8);
+  auto pixels =
+      torch::from_blob(images.bytes.data() + images.dataOffset, {n, 1, h, w}, torch::kUInt8);
   data.inputs = pixels.to(torch::kFloat32).div_(255.0f);
   auto raw = torch::from_blob(labels.bytes.data() + labels.dataOffset, {n}, torch::kUInt8);
   data.labels = raw.to(torch::kInt64);

@@ -21,8 +21,9 @@ InputSpace::InputSpace(const Dataset& data, InputUnits units, bool clamp) : m_un
   m_pixelKnown = !data.pixelMean.empty() && data.pixelMean.size() == data.pixelStd.size() &&
                  data.inputs.dim() >= 2 && data.inputs.size(1) == int64_t(data.pixelMean.size());
   if (units == InputUnits::Pixel && !m_pixelKnown)
-    throw InvalidArgument("pixel units need a data set with a known pixel scale (fashion-mnist, cifar10); " +
-                          data.spec + " is measured in its own units: use --eps-units data");
+    throw InvalidArgument(
+        "pixel units need a data set with a known pixel scale (fashion-mnist, cifar10); " +
+        data.spec + " is measured in its own units: use --eps-units data");
   if (m_pixelKnown) {
     m_mean = data.pixelMean;
     m_std = data.pixelStd;
@@ -44,10 +45,13 @@ InputSpace::InputSpace(const Dataset& data, InputUnits units, bool clamp) : m_un
   }
 }
 
-at::Tensor InputSpace::channelShaped(const std::vector<double>& values, const at::Tensor& like) const {
+at::Tensor InputSpace::channelShaped(const std::vector<double>& values,
+                                     const at::Tensor& like) const {
   std::vector<int64_t> shape(size_t(like.dim()), 1);
   shape[1] = int64_t(values.size());
-  return torch::tensor(values, like.options().dtype(torch::kDouble)).to(like.scalar_type()).view(shape);
+  return torch::tensor(values, like.options().dtype(torch::kDouble))
+      .to(like.scalar_type())
+      .view(shape);
 }
 
 at::Tensor InputSpace::dataToPixels(const at::Tensor& inputs) const {
@@ -70,7 +74,8 @@ at::Tensor InputSpace::toData(const at::Tensor& inputs) const {
 
 at::Tensor InputSpace::clamp(const at::Tensor& inputs) const {
   if (!clamps()) return inputs;
-  return torch::minimum(torch::maximum(inputs, m_clampLow.to(inputs.options())), m_clampHigh.to(inputs.options()));
+  return torch::minimum(torch::maximum(inputs, m_clampLow.to(inputs.options())),
+                        m_clampHigh.to(inputs.options()));
 }
 
 }  // namespace flatland::training

@@ -71,7 +71,8 @@ void Model::copyStateFrom(const Model& other) {
     for (auto& t : targets) {
       auto it = source.find(t.name);
       if (it == source.end())
-        throw ModelError("cannot copy model state: the source has no tensor named '" + t.name + "'");
+        throw ModelError("cannot copy model state: the source has no tensor named '" + t.name +
+                         "'");
       if (it->second.sizes() != t.tensor.sizes())
         throw ModelError("cannot copy model state: '" + t.name + "' has shape " +
                          c10::str(it->second.sizes()) + " in the source but " +
@@ -110,7 +111,8 @@ std::string summarizeTorchError(const std::exception& error) {
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
-    std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string line =
+        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (line.find_first_not_of(" \t") != std::string::npos) last = line;
     if (end == std::string::npos) break;
     start = end + 1;
@@ -126,7 +128,8 @@ void checkModelFitsData(Model& model, const ModelShape& shape) {
   at::Tensor out;
   try {
     torch::NoGradGuard noGrad;
-    out = model.forward(torch::zeros(batchShape, torch::dtype(model.dtype()).device(model.device())));
+    out =
+        model.forward(torch::zeros(batchShape, torch::dtype(model.dtype()).device(model.device())));
   } catch (const std::exception& e) {
     model.setTraining(wasTraining);
     const std::string why = summarizeTorchError(e);

@@ -16,12 +16,13 @@ int64_t resolveCheckpointEpoch(const ProjectFile& project, const ModelSpec& spec
   if (!project.exists(schema::runPath(spec.run)))
     throw ProjectError(spec.name + " has no run named '" + spec.run + "'");
   auto epochs = checkpointEpochs(project, spec.run);
-  if (epochs.empty()) throw ProjectError("run '" + spec.run + "' in " + spec.name + " has no checkpoints");
+  if (epochs.empty())
+    throw ProjectError("run '" + spec.run + "' in " + spec.name + " has no checkpoints");
   const int64_t epoch = spec.epoch.value_or(epochs.back());
   if (std::find(epochs.begin(), epochs.end(), epoch) == epochs.end())
-    throw ProjectError("run '" + spec.run + "' has no checkpoint at epoch " + std::to_string(epoch) +
-                       " (it has epochs " + std::to_string(epochs.front()) + " … " +
-                       std::to_string(epochs.back()) + ")");
+    throw ProjectError("run '" + spec.run + "' has no checkpoint at epoch " +
+                       std::to_string(epoch) + " (it has epochs " + std::to_string(epochs.front()) +
+                       " … " + std::to_string(epochs.back()) + ")");
   return epoch;
 }
 
@@ -49,7 +50,8 @@ ModelIdentity identifyModel(const std::string& text) {
   } else if (spec.kind == ModelSpec::Kind::TorchScript) {
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(spec.name, ec);
-    if (ec) throw ModelError("cannot read " + spec.name + " to identify the model: " + ec.message());
+    if (ec)
+      throw ModelError("cannot read " + spec.name + " to identify the model: " + ec.message());
     identity.fileBytes = int64_t(bytes);
     identity.fileFnv1a64 = fileFnv1a64(spec.name);
   }
@@ -77,7 +79,8 @@ std::unique_ptr<Model> loadModel(const std::string& text, const ModelShape& shap
       const int64_t epoch = resolveCheckpointEpoch(project, spec);
       auto base = run.text(schema::kModel);
       if (ModelSpec::parse(base).kind == ModelSpec::Kind::Checkpoint)
-        throw ProjectError("run '" + spec.run + "' records a checkpoint as its model; expected zoo:NAME or a .pt file");
+        throw ProjectError("run '" + spec.run +
+                           "' records a checkpoint as its model; expected zoo:NAME or a .pt file");
       model = loadModel(base, shape, device, seed);
       auto checkpoint = project.read(checkpointPath(spec.run, epoch));
       model->to(c10::Device(c10::kCPU));

@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -57,7 +57,8 @@ const Node& Node::group(const std::string& name) const {
 
 const Array& Node::dataset(const std::string& name) const {
   auto it = datasets.find(name);
-  if (it == datasets.end()) throw ProjectError("the project file has no dataset '" + name + "' here");
+  if (it == datasets.end())
+    throw ProjectError("the project file has no dataset '" + name + "' here");
   return it->second;
 }
 
@@ -79,7 +80,9 @@ double Node::number(const std::string& attribute) const {
 
 std::string sanitizeName(const std::string& name) {
   std::string out;
-  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_') ? c : '_';
+  for (char c : name)
+    out +=
+        (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_') ? c : '_';
   if (out.empty() || out == "." || out == "..") out = "unnamed";
   return out;
 }
@@ -134,7 +137,8 @@ h5::Handle openOrCreateGroup(hid_t file, const std::string& path) {
   auto gcpl = h5::plist(H5Pcreate(H5P_GROUP_CREATE));
   H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
   auto g = h5::group(H5Gcreate2(file, path.c_str(), lcpl, gcpl, H5P_DEFAULT));
-  if (!g.valid()) throw ProjectError("cannot create group '" + path + "': " + h5::lastErrorMessage());
+  if (!g.valid())
+    throw ProjectError("cannot create group '" + path + "': " + h5::lastErrorMessage());
   return g;
 }
 
@@ -154,7 +158,8 @@ void writeAttribute(hid_t object, const std::string& name, const AttributeValue&
   if (H5Aexists(object, name.c_str()) > 0) H5Adelete(object, name.c_str());
   auto create = [&](hid_t type, hid_t space) {
     auto a = h5::attribute(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT));
-    if (!a.valid()) throw ProjectError("cannot write attribute '" + name + "': " + h5::lastErrorMessage());
+    if (!a.valid())
+      throw ProjectError("cannot write attribute '" + name + "': " + h5::lastErrorMessage());
     return a;
   };
   auto vectorSpace = [](size_t n) {
@@ -166,10 +171,12 @@ void writeAttribute(hid_t object, const std::string& name, const AttributeValue&
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, int64_t>) {
           auto space = h5::dataspace(H5Screate(H5S_SCALAR));
-          check(H5Awrite(create(H5T_NATIVE_INT64, space), H5T_NATIVE_INT64, &v), "attribute " + name);
+          check(H5Awrite(create(H5T_NATIVE_INT64, space), H5T_NATIVE_INT64, &v),
+                "attribute " + name);
         } else if constexpr (std::is_same_v<T, double>) {
           auto space = h5::dataspace(H5Screate(H5S_SCALAR));
-          check(H5Awrite(create(H5T_NATIVE_DOUBLE, space), H5T_NATIVE_DOUBLE, &v), "attribute " + name);
+          check(H5Awrite(create(H5T_NATIVE_DOUBLE, space), H5T_NATIVE_DOUBLE, &v),
+                "attribute " + name);
         } else if constexpr (std::is_same_v<T, std::string>) {
           auto space = h5::dataspace(H5Screate(H5S_SCALAR));
           auto type = stringType();
@@ -177,10 +184,12 @@ void writeAttribute(hid_t object, const std::string& name, const AttributeValue&
           check(H5Awrite(create(type, space), type, &p), "attribute " + name);
         } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
           auto space = vectorSpace(v.size());
-          check(H5Awrite(create(H5T_NATIVE_INT64, space), H5T_NATIVE_INT64, v.data()), "attribute " + name);
+          check(H5Awrite(create(H5T_NATIVE_INT64, space), H5T_NATIVE_INT64, v.data()),
+                "attribute " + name);
         } else if constexpr (std::is_same_v<T, std::vector<double>>) {
           auto space = vectorSpace(v.size());
-          check(H5Awrite(create(H5T_NATIVE_DOUBLE, space), H5T_NATIVE_DOUBLE, v.data()), "attribute " + name);
+          check(H5Awrite(create(H5T_NATIVE_DOUBLE, space), H5T_NATIVE_DOUBLE, v.data()),
+                "attribute " + name);
         } else {
           auto space = vectorSpace(v.size());
           auto type = stringType();
@@ -205,8 +214,9 @@ void writeArray(hid_t file, const std::string& path, const Array& array) {
   if (expected != array.size())
     throw ProjectError("dataset '" + path + "' has " + std::to_string(array.size()) +
                        " values but its shape holds " + std::to_string(expected));
-  auto space = h5::dataspace(dims.empty() ? H5Screate(H5S_SCALAR)
-                                          : H5Screate_simple(int(dims.size()), dims.data(), nullptr));
+  auto space =
+      h5::dataspace(dims.empty() ? H5Screate(H5S_SCALAR)
+                                 : H5Screate_simple(int(dims.size()), dims.data(), nullptr));
   // Large arrays are chunked and compressed; small ones stay contiguous (cheaper to read).
   auto dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE));
   if (array.size() >= 4096 && !dims.empty()) {
@@ -232,9 +242,12 @@ void writeArray(hid_t file, const std::string& path, const Array& array) {
                                                  : H5T_NATIVE_INT64;
         auto lcpl = h5::plist(H5Pcreate(H5P_LINK_CREATE));
         H5Pset_create_intermediate_group(lcpl, 1);
-        auto dset = h5::dataset(H5Dcreate2(file, path.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT));
-        if (!dset.valid()) throw ProjectError("cannot create dataset '" + path + "': " + h5::lastErrorMessage());
-        check(H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "cannot write dataset '" + path + "'");
+        auto dset =
+            h5::dataset(H5Dcreate2(file, path.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT));
+        if (!dset.valid())
+          throw ProjectError("cannot create dataset '" + path + "': " + h5::lastErrorMessage());
+        check(H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
+              "cannot write dataset '" + path + "'");
       },
       array.values);
 }
@@ -316,7 +329,8 @@ Attributes readAttributes(hid_t object) {
   H5O_info_t info;
   check(H5Oget_info2(object, &info, H5O_INFO_NUM_ATTRS), "cannot inspect object");
   for (hsize_t i = 0; i < info.num_attrs; ++i) {
-    auto attr = h5::attribute(H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT));
+    auto attr = h5::attribute(
+        H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT));
     ssize_t len = H5Aget_name(attr, 0, nullptr);
     std::string name(len, '\0');
     H5Aget_name(attr, len + 1, name.data());
@@ -339,15 +353,18 @@ Array readArray(hid_t file, const std::string& path) {
   const auto cls = H5Tget_class(type);
   if (cls == H5T_INTEGER) {
     std::vector<int64_t> v(n);
-    check(H5Dread(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "cannot read " + path);
+    check(H5Dread(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
+          "cannot read " + path);
     array.values = std::move(v);
   } else if (cls == H5T_FLOAT && H5Tget_size(type) <= 4) {
     std::vector<float> v(n);
-    check(H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "cannot read " + path);
+    check(H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
+          "cannot read " + path);
     array.values = std::move(v);
   } else if (cls == H5T_FLOAT) {
     std::vector<double> v(n);
-    check(H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "cannot read " + path);
+    check(H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
+          "cannot read " + path);
     array.values = std::move(v);
   } else {
     throw ProjectError("dataset '" + path + "' has a type Flatland does not read");
@@ -376,7 +393,8 @@ ChildList children(hid_t group) {
 Node readNode(hid_t file, const std::string& path, bool recursive) {
   auto g = h5::group(H5Gopen2(file, path.c_str(), H5P_DEFAULT));
   if (!g.valid()) {
-    if (linkExists(file, path)) throw ProjectError("'" + path + "' in the project file is not a group");
+    if (linkExists(file, path))
+      throw ProjectError("'" + path + "' in the project file is not a group");
     throw ProjectError("the project file has no group '" + path + "'");
   }
   Node node;
@@ -397,14 +415,16 @@ Node readNode(hid_t file, const std::string& path, bool recursive) {
 // What an errno means for a user: a full disk must say so in words.
 std::string describeErrno(int error) {
   if (error == ENOSPC) return "the disk is full (No space left on device)";
-  if (error == EDQUOT) return "the disk quota is exceeded (" + std::string(std::strerror(error)) + ")";
+  if (error == EDQUOT)
+    return "the disk quota is exceeded (" + std::string(std::strerror(error)) + ")";
   return std::strerror(error);
 }
 
 std::string errnoText() { return describeErrno(errno); }
 
 void fsyncPath(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+  int fd =
+      ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw ProjectError("cannot open " + path + " to flush it: " + errnoText());
   int rc = ::fsync(fd);
   int saved = errno;
@@ -435,7 +455,8 @@ bool injectedFullDisk() {
   size_t pos = 0;
   while (true) {
     const size_t comma = text.find(',', pos);
-    const std::string token = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    const std::string token =
+        text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     if (!token.empty()) {
       const bool andLater = token.back() == '-';
       const int k = std::atoi(token.c_str());
@@ -472,7 +493,8 @@ std::vector<char> readWholeFile(const std::string& path) {
 // and flushes it to disk. On failure the partial file is removed and the error says why.
 void writeFileDurably(const std::string& path, const std::vector<char>& bytes, mode_t mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) throw ProjectError(errnoText() + " (while trying to create the new copy " + path + ")");
+  if (fd < 0)
+    throw ProjectError(errnoText() + " (while trying to create the new copy " + path + ")");
   auto fail = [&](const std::string& what) {
     const std::string why = errnoText();
     ::close(fd);
@@ -519,7 +541,8 @@ h5::Handle accessProperties() {
 h5::Handle openFile(const std::string& path, unsigned flags) {
   auto fapl = accessProperties();
   auto f = h5::file(H5Fopen(path.c_str(), flags, fapl));
-  if (!f.valid()) throw ProjectError("cannot open project file " + path + ": " + h5::lastErrorMessage());
+  if (!f.valid())
+    throw ProjectError("cannot open project file " + path + ": " + h5::lastErrorMessage());
   return f;
 }
 
@@ -581,11 +604,12 @@ h5::Handle inMemoryAccess(ImageCapture& capture, const std::vector<char>* image)
   auto fapl = accessProperties();
   const size_t increment = image ? std::max<size_t>(1 << 16, image->size() / 8) : (1 << 16);
   check(H5Pset_fapl_core(fapl, increment, 0), "cannot set up the in-memory copy");
-  H5FD_file_image_callbacks_t callbacks = {imageMalloc, imageMemcpy, imageRealloc, imageFree,
+  H5FD_file_image_callbacks_t callbacks = {imageMalloc,    imageMemcpy,    imageRealloc, imageFree,
                                            imageUdataCopy, imageUdataFree, &capture};
   check(H5Pset_file_image_callbacks(fapl, &callbacks), "cannot set up the in-memory copy");
-  if (image) check(H5Pset_file_image(fapl, const_cast<char*>(image->data()), image->size()),
-                   "cannot load the project file into memory");
+  if (image)
+    check(H5Pset_file_image(fapl, const_cast<char*>(image->data()), image->size()),
+          "cannot load the project file into memory");
   return fapl;
 }
 
@@ -602,7 +626,8 @@ std::vector<char> closedImage(ImageCapture& capture) {
     for (int i = 7; i >= 0; --i) eof = (eof << 8) | b[28 + i];
     if (base == 0 && eof >= 48 && eof <= size) size = size_t(eof);
   }
-  return {static_cast<const char*>(capture.closed), static_cast<const char*>(capture.closed) + size};
+  return {static_cast<const char*>(capture.closed),
+          static_cast<const char*>(capture.closed) + size};
 }
 
 void checkIsProject(const std::string& path) {
@@ -613,7 +638,8 @@ void checkIsProject(const std::string& path) {
   auto it = attrs.find(schema::kFormat);
   if (it == attrs.end() || !std::holds_alternative<std::string>(it->second) ||
       std::get<std::string>(it->second) != kProjectFormat)
-    throw ProjectError(path + " is an HDF5 file but not a Flatland project (its root has no "
+    throw ProjectError(path +
+                       " is an HDF5 file but not a Flatland project (its root has no "
                        "format='flatland-project' attribute); choose another file name");
   auto version = attrs.find(schema::kVersion);
   if (version != attrs.end() && std::holds_alternative<int64_t>(version->second) &&
@@ -633,7 +659,9 @@ constexpr const char* kTemporaryMarker = ".tmp-";
 
 std::string temporaryNameFor(const std::string& path) {
   fs::path p(path);
-  return (p.parent_path() / ("." + p.filename().string() + kTemporaryMarker + std::to_string(::getpid()))).string();
+  return (p.parent_path() /
+          ("." + p.filename().string() + kTemporaryMarker + std::to_string(::getpid())))
+      .string();
 }
 
 std::string lockNameFor(const std::string& path) {
@@ -726,7 +754,8 @@ enum class Rewrite {
 // Applies `change` to an in-memory copy of `path` (or a new file), writes it beside the file and
 // renames it into place. Any failure leaves the old file as it was, no temporary copy and no open
 // HDF5 object behind.
-void atomicRewrite(const std::string& givenPath, Rewrite mode, const std::function<void(hid_t)>& change) {
+void atomicRewrite(const std::string& givenPath, Rewrite mode,
+                   const std::function<void(hid_t)>& change) {
   h5::QuietErrors quiet;
   std::lock_guard<std::mutex> lock(writeMutex());
   const std::string path = resolveTarget(givenPath);
@@ -761,7 +790,8 @@ void atomicRewrite(const std::string& givenPath, Rewrite mode, const std::functi
       }
       change(file);
       if (H5Fclose(file.release()) < 0)
-        throw ProjectError("cannot finish the changes to the project file: " + h5::lastErrorMessage());
+        throw ProjectError("cannot finish the changes to the project file: " +
+                           h5::lastErrorMessage());
     }
     image = closedImage(capture);
     writeFileDurably(tmp, image, permissions);
@@ -778,12 +808,14 @@ void atomicRewrite(const std::string& givenPath, Rewrite mode, const std::functi
     }
   } catch (const fs::filesystem_error& e) {
     fs::remove(tmp, ec);
-    throw ProjectError("cannot save to " + givenPath + ": " + describeErrno(e.code().value()) +
-                       (creating ? "; no project file was created" : "; the project file was not changed"));
+    throw ProjectError(
+        "cannot save to " + givenPath + ": " + describeErrno(e.code().value()) +
+        (creating ? "; no project file was created" : "; the project file was not changed"));
   } catch (const ProjectError& e) {
     fs::remove(tmp, ec);
-    throw ProjectError((creating ? "cannot create " : "cannot save to ") + givenPath + ": " + e.what() +
-                       (creating ? "; no project file was created" : "; the project file was not changed"));
+    throw ProjectError(
+        (creating ? "cannot create " : "cannot save to ") + givenPath + ": " + e.what() +
+        (creating ? "; no project file was created" : "; the project file was not changed"));
   }
 }
 
@@ -837,8 +869,7 @@ std::vector<std::string> ProjectFile::list(const std::string& groupPath) const {
 Node ProjectFile::read(const std::string& groupPath, bool recursive) const {
   h5::QuietErrors quiet;
   auto f = openFile(m_path, H5F_ACC_RDONLY);
-  if (!linkExists(f, groupPath))
-    throw ProjectError(m_path + " has no group '" + groupPath + "'");
+  if (!linkExists(f, groupPath)) throw ProjectError(m_path + " has no group '" + groupPath + "'");
   return readNode(f, groupPath, recursive);
 }
 
@@ -850,7 +881,8 @@ Array ProjectFile::readDataset(const std::string& datasetPath) const {
   return readArray(f, datasetPath);
 }
 
-ProjectFile::Transaction& ProjectFile::Transaction::put(const std::string& groupPath, const Node& node) {
+ProjectFile::Transaction& ProjectFile::Transaction::put(const std::string& groupPath,
+                                                        const Node& node) {
   m_ops.push_back([groupPath, node](int64_t file) {
     removeIfPresent(file, groupPath);
     writeNode(file, groupPath, node);

@@ -16,7 +16,8 @@ QatState::QatState(Model& model, int weightBits, int activationBits, QatMethod m
   if (weightBits != 0 && (weightBits < 2 || weightBits > 8))
     throw InvalidArgument("QAT weight bit widths must be between 2 and 8 (0: float weights)");
   if (activationBits != 0 && (activationBits < 2 || activationBits > 8))
-    throw InvalidArgument("QAT activation bit widths must be between 2 and 8 (0: float activations)");
+    throw InvalidArgument(
+        "QAT activation bit widths must be between 2 and 8 (0: float activations)");
   auto params = model.parameters();
   m_weightSteps.resize(params.size());
   if (method == QatMethod::Lsq && weightBits > 0) {
@@ -48,7 +49,8 @@ at::Tensor QatState::quantizeActivation(int64_t site, const at::Tensor& x, bool 
 at::Tensor QatState::quantizedWeight(size_t i) const {
   auto p = m_model.parameters().at(i).detach();
   if (m_weightBits == 0 || p.dim() < 2) return p;
-  if (m_method == QatMethod::Ste) return fakeQuantize(p, m_weightBits, QuantGranularity::PerChannel);
+  if (m_method == QatMethod::Ste)
+    return fakeQuantize(p, m_weightBits, QuantGranularity::PerChannel);
   torch::NoGradGuard noGrad;
   return lsqFakeQuantize(p, m_weightSteps[i].detach(), weightLevels(), weightLevels(), 1.0);
 }

@@ -25,7 +25,8 @@ at::Tensor fakeQuantize(const at::Tensor& w, int bits, QuantGranularity granular
   return torch::clamp(torch::round(w.detach() / scale), -qmax, qmax) * scale;
 }
 
-std::vector<at::Tensor> quantizeWeightsInPlace(Model& model, int bits, QuantGranularity granularity) {
+std::vector<at::Tensor> quantizeWeightsInPlace(Model& model, int bits,
+                                               QuantGranularity granularity) {
   torch::NoGradGuard noGrad;
   std::vector<at::Tensor> originals;
   for (auto& p : model.parameters()) {
@@ -77,8 +78,9 @@ std::vector<QuantizationPoint> quantizationSweep(Model& model, const Dataset& te
   return points;
 }
 
-EvalResult evaluateMixedPrecision(Model& model, const Dataset& test, const std::map<std::string, int>& widths,
-                                  int64_t batchSize, const JobControl& control) {
+EvalResult evaluateMixedPrecision(Model& model, const Dataset& test,
+                                  const std::map<std::string, int>& widths, int64_t batchSize,
+                                  const JobControl& control) {
   std::vector<std::pair<at::Tensor, at::Tensor>> saved;  // parameter, its float values
   auto restore = [&] {
     torch::NoGradGuard noGrad;

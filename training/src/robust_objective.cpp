@@ -23,7 +23,8 @@ at::Tensor softmaxKl(const at::Tensor& logitsP, const at::Tensor& logitsQ) {
 }
 
 at::Tensor jensenShannon(const std::vector<at::Tensor>& logProbabilities) {
-  if (logProbabilities.size() < 2) throw InvalidArgument("a Jensen-Shannon divergence needs at least two distributions");
+  if (logProbabilities.size() < 2)
+    throw InvalidArgument("a Jensen-Shannon divergence needs at least two distributions");
   const double k = double(logProbabilities.size());
   auto logMixture = torch::logsumexp(torch::stack(logProbabilities), 0) - std::log(k);
   at::Tensor total;
@@ -34,15 +35,17 @@ at::Tensor jensenShannon(const std::vector<at::Tensor>& logProbabilities) {
   return (total / k).mean();
 }
 
-at::Tensor tradesAdversarial(Model& model, const InputSpace& space, const at::Tensor& inputs, double eps,
-                             int64_t steps, double stepFraction, at::Generator& generator) {
+at::Tensor tradesAdversarial(Model& model, const InputSpace& space, const at::Tensor& inputs,
+                             double eps, int64_t steps, double stepFraction,
+                             at::Generator& generator) {
   at::Tensor clean;
   {
     torch::NoGradGuard noGrad;
     clean = model.forward(inputs).detach();
   }
   const auto u0 = space.fromData(inputs).detach();
-  auto noise = torch::randn(u0.sizes(), generator, torch::TensorOptions().dtype(torch::kFloat64)).to(u0.options());
+  auto noise = torch::randn(u0.sizes(), generator, torch::TensorOptions().dtype(torch::kFloat64))
+                   .to(u0.options());
   auto u = space.clamp(u0 + 0.001 * noise);
   const double step = stepFraction * eps;
   for (int64_t s = 0; s < steps; ++s) {
@@ -91,7 +94,8 @@ class Standard : public TrainingObjective {
 // accuracy reported is the one on the adversarial examples.
 class PgdAt : public Standard {
  public:
-  PgdAt(const RobustConfig& c, const InputSpace& space, uint64_t seed) : m_config(c), m_space(space), m_seed(seed) {}
+  PgdAt(const RobustConfig& c, const InputSpace& space, uint64_t seed)
+      : m_config(c), m_space(space), m_seed(seed) {}
   TrainingBatch prepare(Model& model, const at::Tensor& inputs, const at::Tensor& labels) override {
     AttackOptions o;
     o.kind = AttackKind::PgdLinf;
@@ -126,7 +130,9 @@ class Trades : public TrainingObjective {
   ObjectiveValue loss(Model& model, const TrainingBatch& batch) const override {
     auto logits = model.forward(batch.inputs);
     auto adversarialLogits = model.forward(batch.extra.at(0));
-    return {m_base(logits, batch.labels) + m_config.tradesBeta * softmaxKl(logits, adversarialLogits), logits};
+    return {
+        m_base(logits, batch.labels) + m_config.tradesBeta * softmaxKl(logits, adversarialLogits),
+        logits};
   }
 
  private:
@@ -153,7 +159,8 @@ class Cure : public TrainingObjective {
     at::Tensor penalty;
     {
       EvalModeScope eval(model);
-      auto shifted = m_space.toData(m_space.fromData(batch.inputs) + m_config.cureH * batch.extra.at(0));
+      auto shifted =
+          m_space.toData(m_space.fromData(batch.inputs) + m_config.cureH * batch.extra.at(0));
       auto g0 = perSampleInputGradient(model, m_space, batch.inputs, batch.labels, true);
       auto g1 = perSampleInputGradient(model, m_space, shifted, batch.labels, true);
       penalty = (g1 - g0).pow(2).flatten(1).sum(1).mean();
@@ -172,14 +179,18 @@ class Cure : public TrainingObjective {
 class NoiseJsd : public TrainingObjective {
  public:
   NoiseJsd(const RobustConfig& c, const InputSpace& space, uint64_t seed)
-      : m_config(c), m_space(space), m_sigmas(parsePositiveList(c.noiseSigmas, "--noise-sigmas")),
+      : m_config(c),
+        m_space(space),
+        m_sigmas(parsePositiveList(c.noiseSigmas, "--noise-sigmas")),
         m_generator(at::detail::createCPUGenerator(seed)) {}
   TrainingBatch prepare(Model&, const at::Tensor& inputs, const at::Tensor& labels) override {
     TrainingBatch batch{inputs, labels, {}};
     const auto u0 = space().fromData(inputs);
     for (double sigma : m_sigmas) {
-      auto noise = torch::randn(u0.sizes(), m_generator, torch::TensorOptions().dtype(torch::kFloat64));
-      batch.extra.push_back(space().toData(space().clamp(u0 + sigma * noise.to(u0.options()))).detach());
+      auto noise =
+          torch::randn(u0.sizes(), m_generator, torch::TensorOptions().dtype(torch::kFloat64));
+      batch.extra.push_back(
+          space().toData(space().clamp(u0 + sigma * noise.to(u0.options()))).detach());
     }
     return batch;
   }
@@ -207,15 +218,26 @@ class NoiseJsd : public TrainingObjective {
 
 }  // namespace
 
-std::unique_ptr<TrainingObjective> makeTrainingObjective(const RobustConfig& config, LossFunction base,
-                                                         const InputSpace& space, uint64_t seed) {
+std::unique_ptr<TrainingObjective> makeTrainingObjective(const RobustConfig& config,
+                                                         LossFunction base, const InputSpace& space,
+                                                         uint64_t seed) {
   std::unique_ptr<TrainingObjective> objective;
   switch (config.method) {
-    case RobustMethod::None: objective = std::make_unique<Standard>(); break;
-    case RobustMethod::PgdAt: objective = std::make_unique<PgdAt>(config, space, seed); break;
-    case RobustMethod::Trades: objective = std::make_unique<Trades>(config, space, seed); break;
-    case RobustMethod::Cure: objective = std::make_unique<Cure>(config, space); break;
-    case RobustMethod::NoiseJsd: objective = std::make_unique<NoiseJsd>(config, space, seed); break;
+    case RobustMethod::None:
+      objective = std::make_unique<Standard>();
+      break;
+    case RobustMethod::PgdAt:
+      objective = std::make_unique<PgdAt>(config, space, seed);
+      break;
+    case RobustMethod::Trades:
+      objective = std::make_unique<Trades>(config, space, seed);
+      break;
+    case RobustMethod::Cure:
+      objective = std::make_unique<Cure>(config, space);
+      break;
+    case RobustMethod::NoiseJsd:
+      objective = std::make_unique<NoiseJsd>(config, space, seed);
+      break;
   }
   objective->setBaseLoss(std::move(base));
   return objective;

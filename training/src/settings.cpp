@@ -105,7 +105,8 @@ std::string Setting::problem(const std::string& text) const {
       long long value = 0;
       if (!readInteger(text, value)) {
         double real = 0;
-        if (readReal(text, real)) return outOfRange(real).empty() ? quoted + " is not a whole number" : outOfRange(real);
+        if (readReal(text, real))
+          return outOfRange(real).empty() ? quoted + " is not a whole number" : outOfRange(real);
         return quoted + " is not a whole number (" + rangeText() + ")";
       }
       if (auto p = outOfRange(double(value)); !p.empty()) return p;
@@ -125,7 +126,8 @@ std::string Setting::problem(const std::string& text) const {
       break;
     }
     case Type::Flag:
-      if (text != "true" && text != "false" && text != "1" && text != "0") return quoted + " is not true or false";
+      if (text != "true" && text != "false" && text != "1" && text != "0")
+        return quoted + " is not true or false";
       break;
     case Type::Choice: {
       bool known = text.empty() && defaultValue.empty();
@@ -138,7 +140,8 @@ std::string Setting::problem(const std::string& text) const {
         long long value = 0;
         if (!readInteger(part, value))
           return quoted + " is not a comma-separated list of whole numbers (e.g. 16,64,256)";
-        if (auto p = outOfRange(double(value)); !p.empty()) return part + " is out of range: " + rangeText();
+        if (auto p = outOfRange(double(value)); !p.empty())
+          return part + " is out of range: " + rangeText();
       }
       break;
     case Type::Text:
@@ -244,15 +247,16 @@ std::string cell(const std::string& text) {
 }  // namespace
 
 std::string markdown(const std::vector<Setting>& table) {
-  std::string out = "| Option | Type | Default | Range or choices | Meaning |\n|---|---|---|---|---|\n";
+  std::string out =
+      "| Option | Type | Default | Range or choices | Meaning |\n|---|---|---|---|---|\n";
   const char* types[] = {"integer", "real", "flag", "choice", "text", "list of integers"};
   for (const auto& s : table) {
     std::string range = s.type == Type::Choice ? join(s.choices, ", ") : s.rangeText();
     std::string where;
     if (!(s.where & InGui)) where = " (CLI only)";
     out += "| `" + s.flag() + "` | " + types[int(s.type)] + " | " +
-           (s.defaultValue.empty() ? "" : "`" + s.defaultValue + "`") + " | " + cell(range) + " | " + cell(s.help) +
-           where + (s.required ? " (required)" : "") + " |\n";
+           (s.defaultValue.empty() ? "" : "`" + s.defaultValue + "`") + " | " + cell(range) +
+           " | " + cell(s.help) + where + (s.required ? " (required)" : "") + " |\n";
   }
   return out;
 }

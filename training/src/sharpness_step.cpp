@@ -22,8 +22,8 @@ struct Pass {
 
 // Forward and first backward at the current weights. With createGraph the gradients stay
 // differentiable (HERO's penalty needs their derivative).
-Pass gradientAt(Model& model, const TrainingBatch& batch, const Objective& objective, const Tensors& aux,
-                bool createGraph = false) {
+Pass gradientAt(Model& model, const TrainingBatch& batch, const Objective& objective,
+                const Tensors& aux, bool createGraph = false) {
   if (createGraph) useTwiceDifferentiableAttention();
   Pass pass;
   auto value = objective(model, batch);
@@ -125,11 +125,12 @@ Tensors mix(const Tensors& x, double a, const Tensors& y, double b) {
 // The perturbed gradient of one (sub-)batch: g' = ∇L(w + ε(g)). The auxiliary tensors are not
 // perturbed; their gradients at w + ε come back in auxGrads.
 Pass perturbedGradient(Model& model, const TrainingBatch& batch, const Objective& lossFn,
-                       const OptimizerConfig& c, const Tensors& g,
-                       const Tensors& aux, Tensors* epsilonOut) {
+                       const OptimizerConfig& c, const Tensors& g, const Tensors& aux,
+                       Tensors* epsilonOut) {
   PerturbationScope scope(model);
-  Tensors eps = c.method == SharpnessMethod::Asam ? asamEpsilon(g, scope.weights(), c.rho, c.asamEta)
-                                                  : samEpsilon(g, c.rho);
+  Tensors eps = c.method == SharpnessMethod::Asam
+                    ? asamEpsilon(g, scope.weights(), c.rho, c.asamEta)
+                    : samEpsilon(g, c.rho);
   scope.perturb(eps);
   auto pass = gradientAt(model, batch, lossFn, aux);
   if (epsilonOut) *epsilonOut = eps;
@@ -137,8 +138,8 @@ Pass perturbedGradient(Model& model, const TrainingBatch& batch, const Objective
   return pass;
 }
 
-StepResult samStep(Model& model, const TrainingBatch& batch, const Objective& lossFn, const OptimizerConfig& c,
-                   const Tensors& aux) {
+StepResult samStep(Model& model, const TrainingBatch& batch, const Objective& lossFn,
+                   const OptimizerConfig& c, const Tensors& aux) {
   StepResult result;
   const int64_t n = batch.inputs.size(0);
   // m-sharpness (Andriushchenko & Flammarion, 2022): one ε per sub-batch of m samples, and the
@@ -152,13 +153,15 @@ StepResult samStep(Model& model, const TrainingBatch& batch, const Objective& lo
     auto pass = gradientAt(model, sub, lossFn, {});  // updates BatchNorm statistics: unperturbed
     lossSum += pass.loss.item<double>() * double(end - start);
     result.correct += correctOf(pass.logits, sub.labels);
-    auto perturbed = perturbedGradient(model, sub, lossFn, c, detached(pass.grads), aux,
-                                       &result.perturbation);
+    auto perturbed =
+        perturbedGradient(model, sub, lossFn, c, detached(pass.grads), aux, &result.perturbation);
     const double weight = double(end - start) / double(n);
     auto accumulate = [weight](Tensors& total, const Tensors& part) {
       for (size_t i = 0; i < part.size(); ++i) {
-        if (total.size() <= i) total.push_back(part[i] * weight);
-        else total[i] += part[i] * weight;
+        if (total.size() <= i)
+          total.push_back(part[i] * weight);
+        else
+          total[i] += part[i] * weight;
       }
     };
     accumulate(sum, perturbed.grads);
@@ -172,8 +175,8 @@ StepResult samStep(Model& model, const TrainingBatch& batch, const Objective& lo
 
 // Gradient norm penalty (Zhao et al., 2022): minimise L + λ‖∇L‖ with the first-order update
 // (1 − α)·g + α·∇L(w + r·g/‖g‖), α = λ/r. α = 1 is SAM with ρ = r.
-StepResult gnpStep(Model& model, const TrainingBatch& batch, const Objective& lossFn, const OptimizerConfig& c,
-                   const Tensors& aux) {
+StepResult gnpStep(Model& model, const TrainingBatch& batch, const Objective& lossFn,
+                   const OptimizerConfig& c, const Tensors& aux) {
   StepResult result;
   auto pass = gradientAt(model, batch, lossFn, aux);
   result.loss = pass.loss.item<double>();
@@ -194,8 +197,8 @@ StepResult gnpStep(Model& model, const TrainingBatch& batch, const Objective& lo
 // HERO (Yang et al., 2022): at w + ε (an adaptive SAM step of radius ρ) take g₁ with its graph;
 // the penalty R = λ·Σ_layers mean((g₁ − g₀)²) over conv/linear weights (tensors of rank ≥ 2),
 // g₀ = ∇L(w) detached, approximates λ‖Hε‖². The update is g₁ + ∇R, a double backward.
-StepResult heroStep(Model& model, const TrainingBatch& batch, const Objective& lossFn, const OptimizerConfig& c,
-                    const Tensors& aux) {
+StepResult heroStep(Model& model, const TrainingBatch& batch, const Objective& lossFn,
+                    const OptimizerConfig& c, const Tensors& aux) {
   StepResult result;
   auto first = gradientAt(model, batch, lossFn, {});
   result.loss = first.loss.item<double>();
@@ -204,8 +207,8 @@ StepResult heroStep(Model& model, const TrainingBatch& batch, const Objective& l
   Tensors update;
   {
     PerturbationScope scope(model);
-    result.perturbation = c.heroAdaptive ? asamEpsilon(g0, scope.weights(), c.rho, c.asamEta)
-                                         : samEpsilon(g0, c.rho);
+    result.perturbation =
+        c.heroAdaptive ? asamEpsilon(g0, scope.weights(), c.rho, c.asamEta) : samEpsilon(g0, c.rho);
     scope.perturb(result.perturbation);
     auto second = gradientAt(model, batch, lossFn, aux, /*createGraph=*/true);
     setGradients(aux, second.auxGrads);  // the penalty is over the weights only
@@ -216,7 +219,8 @@ StepResult heroStep(Model& model, const TrainingBatch& batch, const Objective& l
     penalty = penalty * c.heroLambda;
     Tensors penaltyGrad;
     if (penalty.requires_grad()) {
-      penaltyGrad = torch::autograd::grad({penalty}, params, {}, false, false, /*allow_unused=*/true);
+      penaltyGrad =
+          torch::autograd::grad({penalty}, params, {}, false, false, /*allow_unused=*/true);
     }
     for (size_t i = 0; i < params.size(); ++i) {
       auto g = second.grads[i].detach();
@@ -236,8 +240,9 @@ TrainingBatch TrainingBatch::slice(int64_t start, int64_t end) const {
   return out;
 }
 
-StepResult computeUpdateGradient(Model& model, const TrainingBatch& batch, const Objective& objective,
-                                 const OptimizerConfig& c, const std::vector<at::Tensor>& auxiliary) {
+StepResult computeUpdateGradient(Model& model, const TrainingBatch& batch,
+                                 const Objective& objective, const OptimizerConfig& c,
+                                 const std::vector<at::Tensor>& auxiliary) {
   switch (c.method) {
     case SharpnessMethod::Sam:
     case SharpnessMethod::Asam:

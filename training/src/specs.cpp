@@ -23,7 +23,8 @@ std::vector<std::string> splitOn(const std::string& text, char sep) {
 }
 
 bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool isSplit(const std::string& s) { return s == "train" || s == "test"; }
@@ -43,7 +44,8 @@ DataSpec DataSpec::parse(const std::string& text) {
   auto parts = splitOn(text, ':');
   const std::string& kind = parts[0];
   auto bad = [&](const std::string& why) {
-    return InvalidArgument("bad data spec '" + text + "': " + why + " (expected " + kindList() + ")");
+    return InvalidArgument("bad data spec '" + text + "': " + why + " (expected " + kindList() +
+                           ")");
   };
   if (kind == "fashion-mnist") {
     spec.kind = Kind::FashionMnist;
@@ -104,7 +106,8 @@ ModelSpec ModelSpec::parse(const std::string& text) {
       try {
         spec.epoch = std::stoll(run.substr(at + 1));
       } catch (const std::exception&) {
-        throw InvalidArgument("bad model spec '" + text + "': the epoch after '@' must be a number");
+        throw InvalidArgument("bad model spec '" + text +
+                              "': the epoch after '@' must be a number");
       }
       run = run.substr(0, at);
     }
@@ -116,8 +119,9 @@ ModelSpec ModelSpec::parse(const std::string& text) {
     throw InvalidArgument("bad model spec '" + text + "': name a run in the project, as " + text +
                           ":/runs/NAME[@EPOCH]");
   if (text.empty())
-    throw InvalidArgument("empty model spec (expected zoo:NAME, a TorchScript .pt file, or "
-                          "PROJECT.h5:/runs/NAME[@EPOCH])");
+    throw InvalidArgument(
+        "empty model spec (expected zoo:NAME, a TorchScript .pt file, or "
+        "PROJECT.h5:/runs/NAME[@EPOCH])");
   spec.kind = Kind::TorchScript;
   spec.name = text;
   return spec;

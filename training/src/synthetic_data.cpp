@@ -49,7 +49,8 @@ Dataset blobs(int64_t n, at::Generator& gen) {
 
 Dataset makeSynthetic(const std::string& name, int64_t samples, uint64_t seed) {
   if (samples <= 0)
-    throw InvalidArgument("a synthetic set needs at least one sample, got " + std::to_string(samples));
+    throw InvalidArgument("a synthetic set needs at least one sample, got " +
+                          std::to_string(samples));
   // Ten million 8-D samples take 400 MB; more is a typo rather than a study.
   constexpr int64_t kMaxSamples = 10'000'000;
   if (samples > kMaxSamples)

@@ -1,5 +1,5 @@
 // The LibTorch headers most of our translation units need, precompiled once.
 #pragma once
 #include <torch/nn.h>
-#include <torch/types.h>
 #include <torch/script.h>
+#include <torch/types.h>

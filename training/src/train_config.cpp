@@ -13,11 +13,16 @@ namespace flatland::training {
 
 std::string TrainConfig::optimizerName() const {
   switch (optimizer.method) {
-    case SharpnessMethod::Sam: return optimizer.mSharpness > 0 ? "msam" : "sam";
-    case SharpnessMethod::Asam: return "asam";
-    case SharpnessMethod::Gnp: return "gnp";
-    case SharpnessMethod::Hero: return "hero";
-    case SharpnessMethod::None: break;
+    case SharpnessMethod::Sam:
+      return optimizer.mSharpness > 0 ? "msam" : "sam";
+    case SharpnessMethod::Asam:
+      return "asam";
+    case SharpnessMethod::Gnp:
+      return "gnp";
+    case SharpnessMethod::Hero:
+      return "hero";
+    case SharpnessMethod::None:
+      break;
   }
   if (optimizer.swaStartEpoch > 0) return "swa";
   return optimizer.base == BaseOptimizer::AdamW ? "adamw" : "sgd";
@@ -25,16 +30,26 @@ std::string TrainConfig::optimizerName() const {
 
 void applyOptimizerName(const std::string& name, OptimizerConfig& config) {
   switch (parseOptimizerName(name)) {
-    case OptimizerName::Sgd: config.base = BaseOptimizer::Sgd; break;
-    case OptimizerName::AdamW: config.base = BaseOptimizer::AdamW; break;
+    case OptimizerName::Sgd:
+      config.base = BaseOptimizer::Sgd;
+      break;
+    case OptimizerName::AdamW:
+      config.base = BaseOptimizer::AdamW;
+      break;
     case OptimizerName::Sam:
     case OptimizerName::Msam:
       config.method = SharpnessMethod::Sam;
       config.mSharpnessAsked = name == "msam";
       break;
-    case OptimizerName::Asam: config.method = SharpnessMethod::Asam; break;
-    case OptimizerName::Gnp: config.method = SharpnessMethod::Gnp; break;
-    case OptimizerName::Hero: config.method = SharpnessMethod::Hero; break;
+    case OptimizerName::Asam:
+      config.method = SharpnessMethod::Asam;
+      break;
+    case OptimizerName::Gnp:
+      config.method = SharpnessMethod::Gnp;
+      break;
+    case OptimizerName::Hero:
+      config.method = SharpnessMethod::Hero;
+      break;
     case OptimizerName::Swa:
       if (config.swaStartEpoch == 0) config.swaStartEpoch = -1;  // resolved to 75% of the epochs
       break;
@@ -46,8 +61,9 @@ const char* toString(QatMethod method) { return qatMethodNames().at(size_t(metho
 QatMethod parseQatMethod(const std::string& name) {
   if (name == "ste") return QatMethod::Ste;
   if (name == "lsq") return QatMethod::Lsq;
-  throw InvalidArgument("unknown QAT method '" + name +
-                        "' (ste: fixed steps with the straight-through estimator; lsq: learned steps)");
+  throw InvalidArgument(
+      "unknown QAT method '" + name +
+      "' (ste: fixed steps with the straight-through estimator; lsq: learned steps)");
 }
 
 void validate(const TrainConfig& c) {
@@ -70,10 +86,12 @@ void validate(const TrainConfig& c) {
   require(!o.mSharpnessAsked || o.mSharpness > 0,
           "--optimizer msam needs --m, the sub-batch size for m-sharpness (e.g. --m " +
               std::to_string(std::max<int64_t>(1, c.batchSize / 4)) + " for --batch-size " +
-              std::to_string(c.batchSize) + ", a quarter of the batch); without it use --optimizer sam");
+              std::to_string(c.batchSize) +
+              ", a quarter of the batch); without it use --optimizer sam");
   require(c.labelNoise >= 0 && c.labelNoise < 1, "--label-noise must be in [0, 1)");
   require(c.imbalanceRatio >= 1, "--imbalance must be at least 1 (n_max / n_min)");
-  require(c.qatBits == 0 || (c.qatBits >= 2 && c.qatBits <= 8), "--qat-bits must be between 2 and 8");
+  require(c.qatBits == 0 || (c.qatBits >= 2 && c.qatBits <= 8),
+          "--qat-bits must be between 2 and 8");
   require(c.qatActivationBits == 0 || (c.qatActivationBits >= 2 && c.qatActivationBits <= 8),
           "--qat-act-bits must be between 2 and 8 (0 turns activation quantization off)");
   require(c.qatMethod != QatMethod::Lsq || c.qatBits > 0 || c.qatActivationBits > 0,
@@ -95,7 +113,8 @@ void validate(const TrainConfig& c) {
   // HERO differentiates the objective's weight gradient once more; CURE's penalty already holds
   // an input gradient, and a third derivative of the network is not worth its cost.
   require(!(r.method == RobustMethod::Cure && o.method == SharpnessMethod::Hero),
-          "--robust cure does not combine with --optimizer hero (a third derivative); use sam, asam or gnp");
+          "--robust cure does not combine with --optimizer hero (a third derivative); use sam, "
+          "asam or gnp");
 }
 
 std::string TrainConfig::toJson() const {

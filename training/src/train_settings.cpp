@@ -5,6 +5,10 @@
 #include "flatland/errors.h"
 #include "flatland/training/attack_choices.h"
 
+// The settings tables read best one setting to a line or two; clang-format would give each
+// field of a setting its own line.
+// clang-format off
+
 namespace flatland::training {
 
 namespace {
@@ -300,3 +304,4 @@ const settings::SettingsTable<TrainConfig>& trainSettings() {
 }
 
 }  // namespace flatland::training
+// clang-format on

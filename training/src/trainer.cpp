@@ -31,25 +31,27 @@ double nowSeconds() {
 }
 
 std::unique_ptr<torch::optim::Optimizer> makeBaseOptimizer(std::vector<at::Tensor> params,
-                                                            const OptimizerConfig& c, double weightDecay) {
+                                                           const OptimizerConfig& c,
+                                                           double weightDecay) {
   if (c.base == BaseOptimizer::AdamW) {
-    return std::make_unique<torch::optim::AdamW>(
-        std::move(params), torch::optim::AdamWOptions(c.learningRate)
-                               .betas({c.beta1, c.beta2})
-                               .eps(c.eps)
-                               .weight_decay(weightDecay));
+    return std::make_unique<torch::optim::AdamW>(std::move(params),
+                                                 torch::optim::AdamWOptions(c.learningRate)
+                                                     .betas({c.beta1, c.beta2})
+                                                     .eps(c.eps)
+                                                     .weight_decay(weightDecay));
   }
-  return std::make_unique<torch::optim::SGD>(
-      std::move(params), torch::optim::SGDOptions(c.learningRate)
-                             .momentum(c.momentum)
-                             .nesterov(c.nesterov && c.momentum > 0)
-                             .weight_decay(weightDecay));
+  return std::make_unique<torch::optim::SGD>(std::move(params),
+                                             torch::optim::SGDOptions(c.learningRate)
+                                                 .momentum(c.momentum)
+                                                 .nesterov(c.nesterov && c.momentum > 0)
+                                                 .weight_decay(weightDecay));
 }
 
 // LSQ's steps are trained with the weights' optimizer and learning-rate schedule, as Esser et al.
 // do, but without weight decay: decay would pull the quantization range towards 0 regardless of
 // the loss. Null when nothing is learned (QAT off, or the fixed-step method).
-std::unique_ptr<torch::optim::Optimizer> makeStepOptimizer(const QatState* qat, const OptimizerConfig& c) {
+std::unique_ptr<torch::optim::Optimizer> makeStepOptimizer(const QatState* qat,
+                                                           const OptimizerConfig& c) {
   if (!qat) return nullptr;
   auto steps = qat->weightSteps();
   auto activationSteps = qat->activationSteps();
@@ -66,9 +68,12 @@ void recomputeBatchNormStatistics(Model& model, const Dataset& train, int64_t ba
   torch::NoGradGuard noGrad;
   for (auto& b : buffers) {
     const auto& name = b.name;
-    if (name.size() >= 12 && name.compare(name.size() - 12, 12, "running_mean") == 0) b.tensor.zero_();
-    else if (name.size() >= 11 && name.compare(name.size() - 11, 11, "running_var") == 0) b.tensor.fill_(1);
-    else if (name.find("num_batches_tracked") != std::string::npos) b.tensor.zero_();
+    if (name.size() >= 12 && name.compare(name.size() - 12, 12, "running_mean") == 0)
+      b.tensor.zero_();
+    else if (name.size() >= 11 && name.compare(name.size() - 11, 11, "running_var") == 0)
+      b.tensor.fill_(1);
+    else if (name.find("num_batches_tracked") != std::string::npos)
+      b.tensor.zero_();
   }
   const bool wasTraining = model.isTraining();
   model.setTraining(true);
@@ -99,16 +104,20 @@ void checkRunName(const std::string& name) {
   if (safe != name)
     throw InvalidArgument("the run name '" + name +
                           "' may hold only letters, digits, '-', '_' and '.' (and not be '.' or "
-                          "'..'); use '" + safe + "', for example");
+                          "'..'); use '" +
+                          safe + "', for example");
 }
 
 }  // namespace
 
 const char* toString(RunStatus status) {
   switch (status) {
-    case RunStatus::Finished: return "finished";
-    case RunStatus::Cancelled: return "cancelled";
-    case RunStatus::Diverged: return "diverged";
+    case RunStatus::Finished:
+      return "finished";
+    case RunStatus::Cancelled:
+      return "cancelled";
+    case RunStatus::Diverged:
+      return "diverged";
   }
   return "unknown";
 }
@@ -121,13 +130,15 @@ PreparedData prepareTrainingData(const TrainConfig& config, const c10::Device& d
   DataOptions testOptions;
   if (config.testSamples > 0) testOptions.limit = config.testSamples;
   prepared.test = loadDataset(config.testData, testOptions);
-  if (prepared.test.numClasses > prepared.train.numClasses) prepared.train.numClasses = prepared.test.numClasses;
+  if (prepared.test.numClasses > prepared.train.numClasses)
+    prepared.train.numClasses = prepared.test.numClasses;
   prepared.test.numClasses = prepared.train.numClasses;
   if (prepared.train.sampleShape() != prepared.test.sampleShape())
     throw DataError("the training and test sets have different sample shapes (" +
                     c10::str(c10::IntArrayRef(prepared.train.sampleShape())) + " vs " +
                     c10::str(c10::IntArrayRef(prepared.test.sampleShape())) + ")");
-  if (config.imbalanceRatio > 1) prepared.train = makeLongTail(prepared.train, config.imbalanceRatio, config.seed);
+  if (config.imbalanceRatio > 1)
+    prepared.train = makeLongTail(prepared.train, config.imbalanceRatio, config.seed);
   if (config.labelNoise > 0) {
     auto record = applyLabelNoise(prepared.train, config.labelNoise, config.seed + 1);
     prepared.flippedIndices = record.flippedIndices;
@@ -139,7 +150,10 @@ PreparedData prepareTrainingData(const TrainConfig& config, const c10::Device& d
 }
 
 Trainer::Trainer(Model& model, PreparedData data, TrainConfig config, const ProjectFile* project)
-    : m_model(model), m_data(std::move(data)), m_config(std::move(config)), m_project(project),
+    : m_model(model),
+      m_data(std::move(data)),
+      m_config(std::move(config)),
+      m_project(project),
       m_runPath(schema::runPath(m_config.runName)) {
   validate(m_config);
   checkRunName(m_config.runName);
@@ -150,7 +164,8 @@ Trainer::Trainer(Model& model, PreparedData data, TrainConfig config, const Proj
 
 Trainer::~Trainer() = default;
 
-EpochMetrics Trainer::evaluateEpoch(int64_t epoch, double trainLoss, double trainAccuracy, double lr) {
+EpochMetrics Trainer::evaluateEpoch(int64_t epoch, double trainLoss, double trainAccuracy,
+                                    double lr) {
   EpochMetrics m;
   m.epoch = epoch;
   m.trainLoss = trainLoss;
@@ -223,9 +238,10 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
   const int64_t swaStart = swaStartEpoch(c);
   // The objective each step differentiates: the base loss, or a robust one built on it. Its
   // units matter only for robust training (plain training accepts any --eps-units).
-  const InputSpace space(train, c.robust.method == RobustMethod::None ? InputUnits::Data
-                                                                      : parseInputUnits(c.robust.epsUnits),
-                         /*clamp=*/true);
+  const InputSpace space(
+      train,
+      c.robust.method == RobustMethod::None ? InputUnits::Data : parseInputUnits(c.robust.epsUnits),
+      /*clamp=*/true);
   auto objective = makeTrainingObjective(c.robust, nullptr, space, c.seed + 3);
   at::Tensor swaAverage;
   int64_t swaCount = 0;
@@ -247,7 +263,8 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
     try {
       for (int64_t step = 0; step < steps; ++step) {
         control.throwIfCancelled();
-        lr = learningRateAt(c.optimizer, double(epoch - 1) + double(step) / double(steps), c.epochs);
+        lr =
+            learningRateAt(c.optimizer, double(epoch - 1) + double(step) / double(steps), c.epochs);
         for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
         if (stepOptimizer)
           for (auto& group : stepOptimizer->param_groups()) group.options().set_lr(lr);
@@ -287,8 +304,9 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
       break;
     } catch (const NumericalError& e) {
       outcome.status = RunStatus::Diverged;
-      outcome.message = std::string(e.what()) + " (epoch " + std::to_string(epoch) + "; epochs up to " +
-                        std::to_string(epoch - 1) + " and their checkpoints are kept)";
+      outcome.message = std::string(e.what()) + " (epoch " + std::to_string(epoch) +
+                        "; epochs up to " + std::to_string(epoch - 1) +
+                        " and their checkpoints are kept)";
       break;
     }
 
@@ -314,7 +332,8 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
     m_history.push_back(metrics);
     const bool checkpoint = last || epoch % c.checkpointEvery == 0;
     recordEpoch(metrics, checkpoint, last);
-    control.report({double(epoch) / double(c.epochs), "epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs),
+    control.report({double(epoch) / double(c.epochs),
+                    "epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs),
                     "test accuracy " + std::to_string(metrics.testAccuracy), -1, metrics.testLoss});
   }
   outcome.history = m_history;
@@ -387,9 +406,11 @@ void Trainer::recordEpoch(const EpochMetrics& metrics, bool checkpoint, bool las
   put(schema::kLearningRate, &EpochMetrics::learningRate);
   put(schema::kWallTime, &EpochMetrics::wallTime);
   std::vector<double> perClass;
-  for (auto& m : m_history) perClass.insert(perClass.end(), m.perClassAccuracy.begin(), m.perClassAccuracy.end());
-  t.putDataset(dir + schema::kPerClassAccuracy,
-               Array::f64(perClass, {int64_t(m_history.size()), int64_t(metrics.perClassAccuracy.size())}));
+  for (auto& m : m_history)
+    perClass.insert(perClass.end(), m.perClassAccuracy.begin(), m.perClassAccuracy.end());
+  t.putDataset(
+      dir + schema::kPerClassAccuracy,
+      Array::f64(perClass, {int64_t(m_history.size()), int64_t(metrics.perClassAccuracy.size())}));
   if (checkpoint)
     t.put(checkpointPath(m_config.runName, metrics.epoch), checkpointNode(m_model, metrics.epoch));
   // The steps and clips after this epoch.
@@ -408,7 +429,8 @@ void Trainer::recordEnd(const TrainOutcome& outcome) {
                                        {schema::kSeconds, nowSeconds() - m_startSeconds}});
 }
 
-TrainOutcome trainRun(const TrainConfig& config, const std::string& projectPath, const JobControl& control) {
+TrainOutcome trainRun(const TrainConfig& config, const std::string& projectPath,
+                      const JobControl& control) {
   validate(config);
   checkRunName(config.runName);
   const auto device = parseDevice(config.device);

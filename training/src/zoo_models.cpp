@@ -1,4 +1,6 @@
 // The built-in architectures: MLPs, small CNNs, LeNet-5, a CIFAR-style ResNet-20 and a tiny ViT.
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/pooling.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -7,8 +9,6 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/modules/pooling.h>
-#include <torch/nn/functional/activation.h>
-#include <torch/nn/functional/pooling.h>
 #include <torch/utils.h>
 
 #include <cmath>
@@ -40,7 +40,9 @@ using SitesPtr = std::shared_ptr<ActivationSites>;
 // index and without parameters, so parameter names ("layers.3.weight") stay what they were.
 struct SiteReluImpl : nn::Module {
   explicit SiteReluImpl(SitesPtr sites) : sites(std::move(sites)), index(this->sites->count++) {}
-  at::Tensor forward(const at::Tensor& x) { return sites->apply(index, torch::relu(x), is_training()); }
+  at::Tensor forward(const at::Tensor& x) {
+    return sites->apply(index, torch::relu(x), is_training());
+  }
   SitesPtr sites;
   int64_t index;
 };
@@ -75,8 +77,10 @@ int64_t featuresAfter(nn::Sequential& features, const std::vector<int64_t>& samp
 
 void requireImages(const std::string& name, const ModelShape& shape) {
   if (shape.sampleShape.size() != 3)
-    throw ModelError("zoo:" + name + " needs image inputs (channels × height × width), but the "
-                     "data's samples have shape " + c10::str(c10::IntArrayRef(shape.sampleShape)) +
+    throw ModelError("zoo:" + name +
+                     " needs image inputs (channels × height × width), but the "
+                     "data's samples have shape " +
+                     c10::str(c10::IntArrayRef(shape.sampleShape)) +
                      "; use zoo:mlp for tabular data");
 }
 
@@ -87,7 +91,10 @@ std::shared_ptr<Network> mlp(const ModelShape& shape, bool smooth) {
   int64_t in = product(shape.sampleShape);
   for (int64_t width : {128, 64}) {
     layers->push_back(nn::Linear(in, width));
-    if (smooth) layers->push_back(nn::Tanh()); else layers->push_back(SiteRelu(sites));
+    if (smooth)
+      layers->push_back(nn::Tanh());
+    else
+      layers->push_back(SiteRelu(sites));
     in = width;
   }
   layers->push_back(nn::Linear(in, shape.numClasses));
@@ -109,9 +116,17 @@ std::shared_ptr<Network> cnnSmall(const ModelShape& shape, bool smooth) {
   nn::Sequential layers;
   auto sites = std::make_shared<ActivationSites>();
   const int64_t channels = shape.sampleShape[0];
-  auto activation = [&] { if (smooth) layers->push_back(nn::Tanh()); else layers->push_back(SiteRelu(sites)); };
+  auto activation = [&] {
+    if (smooth)
+      layers->push_back(nn::Tanh());
+    else
+      layers->push_back(SiteRelu(sites));
+  };
   auto pool = [&] {
-    if (smooth) layers->push_back(nn::AvgPool2d(2)); else layers->push_back(nn::MaxPool2d(2));
+    if (smooth)
+      layers->push_back(nn::AvgPool2d(2));
+    else
+      layers->push_back(nn::MaxPool2d(2));
   };
   layers->push_back(nn::Conv2d(nn::Conv2dOptions(channels, 8, 3).padding(1)));
   activation();
@@ -150,21 +165,28 @@ std::shared_ptr<Network> lenet5(const ModelShape& shape) {
 // BatchNorm, 1×1 projection shortcuts where the shape changes.
 struct BasicBlock : nn::Module {
   BasicBlock(int64_t in, int64_t out, int64_t stride, const SitesPtr& sites)
-      : sites(sites), site1(sites->count++), site2(sites->count++),
-        conv1(register_module("conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
+      : sites(sites),
+        site1(sites->count++),
+        site2(sites->count++),
+        conv1(register_module(
+            "conv1",
+            nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
         bn1(register_module("bn1", nn::BatchNorm2d(out))),
-        conv2(register_module("conv2", nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)))),
+        conv2(register_module("conv2",
+                              nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)))),
         bn2(register_module("bn2", nn::BatchNorm2d(out))) {
     if (stride != 1 || in != out) {
-      shortcut = register_module("shortcut", nn::Sequential(
-          nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
-          nn::BatchNorm2d(out)));
+      shortcut = register_module(
+          "shortcut",
+          nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                         nn::BatchNorm2d(out)));
     }
   }
   at::Tensor forward(const at::Tensor& x) {
     auto y = sites->apply(site1, torch::relu(bn1->forward(conv1->forward(x))), is_training());
     y = bn2->forward(conv2->forward(y));
-    return sites->apply(site2, torch::relu(y + (shortcut ? shortcut->forward(x) : x)), is_training());
+    return sites->apply(site2, torch::relu(y + (shortcut ? shortcut->forward(x) : x)),
+                        is_training());
   }
   SitesPtr sites;
   int64_t site1, site2;
@@ -177,9 +199,12 @@ struct BasicBlock : nn::Module {
 
 struct ResNet20 : Network {
   explicit ResNet20(const ModelShape& shape)
-      : stem(register_module("conv1", nn::Conv2d(nn::Conv2dOptions(shape.sampleShape[0], 16, 3).padding(1).bias(false)))),
+      : stem(register_module(
+            "conv1",
+            nn::Conv2d(nn::Conv2dOptions(shape.sampleShape[0], 16, 3).padding(1).bias(false)))),
         bn(register_module("bn1", nn::BatchNorm2d(16))),
-        fc(register_module("fc", nn::Linear(64, shape.numClasses))), stemSite(sites->count++) {
+        fc(register_module("fc", nn::Linear(64, shape.numClasses))),
+        stemSite(sites->count++) {
     int64_t in = 16;
     int index = 0;
     for (int64_t width : {16, 32, 64}) {
@@ -243,21 +268,29 @@ int64_t vitPatchSize(const ModelShape& shape) {
   const int64_t h = shape.sampleShape[1], w = shape.sampleShape[2];
   for (int64_t patch : {7, 4, 2})
     if (h % patch == 0 && w % patch == 0 && (h / patch) * (w / patch) <= 64) return patch;
-  throw ModelError("zoo:vit-tiny needs image sides divisible by 7, 4 or 2 with at most 64 patches "
-                   "(28×28 or 32×32, say); the data's samples have shape " +
-                   c10::str(c10::IntArrayRef(shape.sampleShape)));
+  throw ModelError(
+      "zoo:vit-tiny needs image sides divisible by 7, 4 or 2 with at most 64 patches "
+      "(28×28 or 32×32, say); the data's samples have shape " +
+      c10::str(c10::IntArrayRef(shape.sampleShape)));
 }
 
 struct VitTiny : Network {
   static constexpr int64_t kDim = 64, kHeads = 4, kHidden = 128, kLayers = 2;
   explicit VitTiny(const ModelShape& shape)
       : patch(vitPatchSize(shape)),
-        embed(register_module("patch_embed", nn::Conv2d(nn::Conv2dOptions(shape.sampleShape[0], kDim, patch).stride(patch)))),
-        position(register_parameter("pos_embed", torch::randn({1, (shape.sampleShape[1] / patch) * (shape.sampleShape[2] / patch), kDim}) * 0.02)),
+        embed(register_module(
+            "patch_embed",
+            nn::Conv2d(nn::Conv2dOptions(shape.sampleShape[0], kDim, patch).stride(patch)))),
+        position(register_parameter(
+            "pos_embed",
+            torch::randn(
+                {1, (shape.sampleShape[1] / patch) * (shape.sampleShape[2] / patch), kDim}) *
+                0.02)),
         norm(register_module("norm", nn::LayerNorm(nn::LayerNormOptions({kDim})))),
         head(register_module("head", nn::Linear(kDim, shape.numClasses))) {
     for (int64_t i = 0; i < kLayers; ++i)
-      layers.push_back(register_module("layer" + std::to_string(i), std::make_shared<EncoderLayer>(kDim, kHeads, kHidden)));
+      layers.push_back(register_module("layer" + std::to_string(i),
+                                       std::make_shared<EncoderLayer>(kDim, kHeads, kHidden)));
   }
   at::Tensor forward(const at::Tensor& x) override {
     auto tokens = embed->forward(x).flatten(2).transpose(1, 2) + position;  // [n, tokens, dim]
@@ -306,7 +339,9 @@ class ZooModel final : public Model {
       if (p.tensor.requires_grad()) out.push_back(p);
     return out;
   }
-  std::vector<NamedTensor> namedBuffers() const override { return named(m_net->named_buffers(true)); }
+  std::vector<NamedTensor> namedBuffers() const override {
+    return named(m_net->named_buffers(true));
+  }
   void setTraining(bool on) override { m_net->train(on); }
   bool isTraining() const override { return m_net->is_training(); }
   void to(const c10::Device& device, c10::ScalarType dtype) override { m_net->to(device, dtype); }
@@ -335,7 +370,8 @@ std::vector<std::string> zooModelNames() {
   return {"mlp", "mlp-tanh", "linear", "cnn-small", "cnn-smooth", "lenet5", "resnet20", "vit-tiny"};
 }
 
-std::unique_ptr<Model> makeZooModel(const std::string& name, const ModelShape& shape, uint64_t seed) {
+std::unique_ptr<Model> makeZooModel(const std::string& name, const ModelShape& shape,
+                                    uint64_t seed) {
   auto names = zooModelNames();
   if (std::find(names.begin(), names.end(), name) == names.end()) {
     std::string list;

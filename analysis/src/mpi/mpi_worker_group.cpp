@@ -49,9 +49,9 @@ class MpiWorkerGroup final : public WorkerGroup {
     // The buffer must outlive the send: keep it beside its request until MPI is done with it.
     m_pending.emplace_back(MPI_REQUEST_NULL, values);
     auto& [request, buffer] = m_pending.back();
-    check(MPI_Isend(buffer.data(), int(buffer.size()), MPI_DOUBLE, 0, tag, MPI_COMM_WORLD,
-                    &request),
-          "send");
+    check(
+        MPI_Isend(buffer.data(), int(buffer.size()), MPI_DOUBLE, 0, tag, MPI_COMM_WORLD, &request),
+        "send");
   }
 
   std::optional<Message> receive(int tag, bool wait, int from) override {
@@ -69,8 +69,8 @@ class MpiWorkerGroup final : public WorkerGroup {
     Message message;
     message.from = status.MPI_SOURCE;
     message.values.resize(size_t(count));
-    check(MPI_Recv(message.values.data(), count, MPI_DOUBLE, status.MPI_SOURCE, tag,
-                   MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+    check(MPI_Recv(message.values.data(), count, MPI_DOUBLE, status.MPI_SOURCE, tag, MPI_COMM_WORLD,
+                   MPI_STATUS_IGNORE),
           "receive");
     return message;
   }

@@ -15,7 +15,8 @@ at::Tensor perSampleCrossEntropy(const at::Tensor& logits, const at::Tensor& lab
 AccuracyTally::AccuracyTally(int64_t numClasses)
     : m_numClasses(numClasses), m_correct(size_t(numClasses), 0), m_count(size_t(numClasses), 0) {}
 
-void AccuracyTally::add(const at::Tensor& labels, const at::Tensor& losses, const at::Tensor& correct) {
+void AccuracyTally::add(const at::Tensor& labels, const at::Tensor& losses,
+                        const at::Tensor& correct) {
   auto y = labels.to(torch::kCPU, torch::kInt64).contiguous();
   auto hit = correct.to(torch::kCPU, torch::kInt64).contiguous();
   m_lossSum += losses.detach().sum().item<double>();
@@ -42,14 +43,16 @@ double AccuracyTally::accuracy() const {
 double AccuracyTally::loss() const {
   const double mean = m_samples ? m_lossSum / double(m_samples) : std::nan("");
   if (!std::isfinite(mean))
-    throw NumericalError("the loss is not finite (NaN or inf): the model has diverged or the inputs hold NaN");
+    throw NumericalError(
+        "the loss is not finite (NaN or inf): the model has diverged or the inputs hold NaN");
   return mean;
 }
 
 std::vector<double> AccuracyTally::perClassAccuracy() const {
   std::vector<double> out;
   for (int64_t c = 0; c < m_numClasses; ++c)
-    out.push_back(m_count[size_t(c)] ? double(m_correct[size_t(c)]) / double(m_count[size_t(c)]) : std::nan(""));
+    out.push_back(m_count[size_t(c)] ? double(m_correct[size_t(c)]) / double(m_count[size_t(c)])
+                                     : std::nan(""));
   return out;
 }
 

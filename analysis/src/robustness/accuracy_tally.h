@@ -21,7 +21,7 @@ class AccuracyTally {
 
   int64_t samples() const { return m_samples; }
   double accuracy() const;
-  double loss() const;                       // mean; throws NumericalError when not finite
+  double loss() const;                           // mean; throws NumericalError when not finite
   std::vector<double> perClassAccuracy() const;  // NaN for classes without samples
 
  private:

@@ -10,9 +10,9 @@
 
 namespace flatland::analysis {
 
-RobustAccuracy robustAccuracy(training::Model& model, const training::Dataset& data, const InputSpace& space,
-                              const std::vector<AttackOptions>& attacks, int64_t batchSize,
-                              const JobControl& control) {
+RobustAccuracy robustAccuracy(training::Model& model, const training::Dataset& data,
+                              const InputSpace& space, const std::vector<AttackOptions>& attacks,
+                              int64_t batchSize, const JobControl& control) {
   if (batchSize <= 0) throw InvalidArgument("the batch size must be positive");
   training::EvalModeScope evalMode(model);
   const auto device = model.device();

@@ -26,13 +26,15 @@ size_t indexOf(const std::string& name) {
   const auto& names = corruptionNames();
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return i;
-  throw InvalidArgument("unknown corruption '" + name + "' (gaussian_noise, shot_noise, impulse_noise, speckle_noise)");
+  throw InvalidArgument("unknown corruption '" + name +
+                        "' (gaussian_noise, shot_noise, impulse_noise, speckle_noise)");
 }
 
 }  // namespace
 
 const std::vector<std::string>& corruptionNames() {
-  static const std::vector<std::string> names = {"gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise"};
+  static const std::vector<std::string> names = {"gaussian_noise", "shot_noise", "impulse_noise",
+                                                 "speckle_noise"};
   return names;
 }
 
@@ -43,7 +45,8 @@ double corruptionConstant(const std::string& name, int severity) {
   return constants()[i][size_t(severity - 1)];
 }
 
-at::Tensor corruptPixels(const at::Tensor& pixels, const std::string& name, int severity, at::Generator& generator) {
+at::Tensor corruptPixels(const at::Tensor& pixels, const std::string& name, int severity,
+                         at::Generator& generator) {
   const double c = corruptionConstant(name, severity);
   const auto x = pixels.to(torch::kCPU, torch::kDouble);
   const auto options = torch::TensorOptions().dtype(torch::kDouble);
@@ -100,7 +103,8 @@ CorruptionAccuracy corruptionAccuracy(training::Model& model, const training::Da
           auto y = data.labels.slice(0, start, end).to(device);
           tally.addLogits(model.forward(x), y);
           if (k == 0 && severity == 1)
-            clean.addLogits(model.forward(data.inputs.slice(0, start, end).to(device, model.dtype())), y);
+            clean.addLogits(
+                model.forward(data.inputs.slice(0, start, end).to(device, model.dtype())), y);
         }
       }
       out.accuracy.back().push_back(tally.accuracy());

@@ -23,7 +23,8 @@ struct Batch {
   at::Tensor losses, predictions;
 };
 
-Batch firstOrder(training::Model& model, const InputSpace& space, const at::Tensor& x, const at::Tensor& y) {
+Batch firstOrder(training::Model& model, const InputSpace& space, const at::Tensor& x,
+                 const at::Tensor& y) {
   Batch b;
   b.u = space.fromData(x).detach().requires_grad_(true);
   auto logits = model.forward(space.toData(b.u));
@@ -36,8 +37,9 @@ Batch firstOrder(training::Model& model, const InputSpace& space, const at::Tens
 
 // Per-sample H_i v_i for a B×n double matrix of vectors.
 at::Tensor hessianProducts(const Batch& b, const at::Tensor& v) {
-  auto product = torch::autograd::grad({b.gradient}, {b.u}, {v.to(b.u.scalar_type()).view(b.u.sizes())},
-                                       /*retain_graph=*/true)[0];
+  auto product =
+      torch::autograd::grad({b.gradient}, {b.u}, {v.to(b.u.scalar_type()).view(b.u.sizes())},
+                            /*retain_graph=*/true)[0];
   auto out = product.detach().flatten(1).to(torch::kDouble);
   if (!torch::isfinite(out).all().item<bool>())
     throw NumericalError("an input-Hessian-vector product is not finite (NaN or inf)");
@@ -45,7 +47,8 @@ at::Tensor hessianProducts(const Batch& b, const at::Tensor& v) {
 }
 
 // The largest eigenpair of the j×j tridiagonal (alpha, beta): (θ, |last component of s|).
-std::pair<double, double> topRitz(const std::vector<double>& alpha, const std::vector<double>& beta) {
+std::pair<double, double> topRitz(const std::vector<double>& alpha,
+                                  const std::vector<double>& beta) {
   const auto j = Eigen::Index(alpha.size());
   if (j == 1) return {alpha[0], 1.0};
   Eigen::VectorXd diagonal = Eigen::Map<const Eigen::VectorXd>(alpha.data(), j);
@@ -57,10 +60,12 @@ std::pair<double, double> topRitz(const std::vector<double>& alpha, const std::v
 
 }  // namespace
 
-InputCurvature inputCurvature(training::Model& model, const training::Dataset& data, const InputSpace& space,
-                              const InputCurvatureOptions& o, const JobControl& control) {
+InputCurvature inputCurvature(training::Model& model, const training::Dataset& data,
+                              const InputSpace& space, const InputCurvatureOptions& o,
+                              const JobControl& control) {
   if (o.batchSize <= 0 || o.maxSteps <= 0 || !(o.tol > 0) || !(o.cureStep > 0))
-    throw InvalidArgument("input curvature needs a positive batch size, step count, tolerance and CURE step h");
+    throw InvalidArgument(
+        "input curvature needs a positive batch size, step count, tolerance and CURE step h");
   training::useTwiceDifferentiableAttention();
   training::EvalModeScope evalMode(model);
   const auto device = model.device();
@@ -81,7 +86,8 @@ InputCurvature inputCurvature(training::Model& model, const training::Dataset& d
       auto g = batch.gradient.detach().flatten(1);
       auto z = g.sign();
       z = z / z.norm(2, 1, true).clamp_min(1e-30);
-      auto shifted = (batch.u.detach().flatten(1) + o.cureStep * z).view(batch.u.sizes()).requires_grad_(true);
+      auto shifted =
+          (batch.u.detach().flatten(1) + o.cureStep * z).view(batch.u.sizes()).requires_grad_(true);
       auto losses = perSampleCrossEntropy(model.forward(space.toData(shifted)), y);
       auto g2 = torch::autograd::grad({losses.sum()}, {shifted})[0].flatten(1);
       auto cure = ((g2 - g).to(torch::kDouble).norm(2, 1) / o.cureStep).cpu();
@@ -90,8 +96,10 @@ InputCurvature inputCurvature(training::Model& model, const training::Dataset& d
 
     auto dopt = torch::TensorOptions().dtype(torch::kDouble).device(device);
     auto Q = torch::zeros({B, m, n}, dopt);
-    auto q = (torch::randint(0, 2, {B, n}, gen, torch::TensorOptions().dtype(torch::kDouble)) * 2 - 1)
-                 .to(device) / std::sqrt(double(n));
+    auto q =
+        (torch::randint(0, 2, {B, n}, gen, torch::TensorOptions().dtype(torch::kDouble)) * 2 - 1)
+            .to(device) /
+        std::sqrt(double(n));
     at::Tensor qPrevious, betaPrevious;
     const auto batchCount = static_cast<size_t>(B);
     std::vector<std::vector<double>> alpha(batchCount), beta(batchCount);
@@ -119,7 +127,8 @@ InputCurvature inputCurvature(training::Model& model, const training::Dataset& d
         beta[size_t(i)].push_back(beta_j);
         const double residual = beta_j * lastComponent;
         const double scale = std::max(std::abs(theta), 1e-300);
-        // An invariant Krylov space (β ≈ 0 against the Ritz values seen) or the whole space is exact.
+        // An invariant Krylov space (β ≈ 0 against the Ritz values seen) or the whole space is
+        // exact.
         double largest = 0;
         for (double v : alpha[size_t(i)]) largest = std::max(largest, std::abs(v));
         const bool invariant = beta_j <= 1e-12 * std::max(largest, 1e-300) || j + 1 == n;
@@ -133,8 +142,9 @@ InputCurvature inputCurvature(training::Model& model, const training::Dataset& d
       qPrevious = q;
       betaPrevious = b;
       q = torch::where(b > 0, w / b.clamp_min(1e-300), torch::zeros_like(w));
-      control.report(ProgressEvent{(double(start) + double(B) * double(j + 1) / double(m)) / double(count),
-                                   "input curvature", "", out.products});
+      control.report(
+          ProgressEvent{(double(start) + double(B) * double(j + 1) / double(m)) / double(count),
+                        "input curvature", "", out.products});
     }
     auto losses = batch.losses.detach().to(torch::kDouble).cpu();
     auto predictions = batch.predictions.cpu();

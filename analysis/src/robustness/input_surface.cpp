@@ -11,13 +11,15 @@
 
 namespace flatland::analysis {
 
-InputSurface inputSurface(training::Model& model, const training::Dataset& data, const InputSpace& space,
-                          const InputSurfaceOptions& o, int64_t batchSize, const JobControl& control) {
+InputSurface inputSurface(training::Model& model, const training::Dataset& data,
+                          const InputSpace& space, const InputSurfaceOptions& o, int64_t batchSize,
+                          const JobControl& control) {
   if (o.sample < 0 || o.sample >= data.size())
-    throw InvalidArgument("the surface sample " + std::to_string(o.sample) + " is outside the data (0 to " +
-                          std::to_string(data.size() - 1) + ")");
+    throw InvalidArgument("the surface sample " + std::to_string(o.sample) +
+                          " is outside the data (0 to " + std::to_string(data.size() - 1) + ")");
   if (!(o.radius > 0) || o.points < 2 || batchSize <= 0)
-    throw InvalidArgument("the input surface needs a positive radius and at least 2 points per axis");
+    throw InvalidArgument(
+        "the input surface needs a positive radius and at least 2 points per axis");
   training::EvalModeScope evalMode(model);
   const auto device = model.device();
   auto x = data.inputs.slice(0, o.sample, o.sample + 1).to(device, model.dtype());

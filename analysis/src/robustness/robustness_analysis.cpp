@@ -17,15 +17,17 @@ void validateRobustnessSettings(const RobustnessSettings& s, const training::Dat
   if (s.attacks.empty() != s.eps.empty())
     throw InvalidArgument("give both the attacks and their radii (--attack and --eps), or neither");
   for (double eps : s.eps)
-    if (!(eps > 0) || !std::isfinite(eps)) throw InvalidArgument("every attack radius eps must be positive");
+    if (!(eps > 0) || !std::isfinite(eps))
+      throw InvalidArgument("every attack radius eps must be positive");
   if (s.pgdSteps < 1 || !(s.pgdStepFraction > 0) || s.restarts < 1 || s.batchSize < 1)
-    throw InvalidArgument("PGD needs at least one step, a positive step size, one try and a positive batch size");
+    throw InvalidArgument(
+        "PGD needs at least one step, a positive step size, one try and a positive batch size");
   InputSpace(data, s.units, s.clamp);  // throws for pixel units without a pixel scale
   if (s.inputCurvature && s.curvatureSamples < 1)
     throw InvalidArgument("input curvature needs at least one sample (--curvature-samples)");
   if (s.surface && (s.surface->sample < 0 || s.surface->sample >= data.size()))
-    throw InvalidArgument("the surface sample " + std::to_string(s.surface->sample) + " is outside the data (0 to " +
-                          std::to_string(data.size() - 1) + ")");
+    throw InvalidArgument("the surface sample " + std::to_string(s.surface->sample) +
+                          " is outside the data (0 to " + std::to_string(data.size() - 1) + ")");
 }
 
 RobustnessReport runRobustnessAnalysis(training::Model& model, const training::Dataset& data,
@@ -40,7 +42,8 @@ RobustnessReport runRobustnessAnalysis(training::Model& model, const training::D
   report.numClasses = data.numClasses;
 
   // Progress: attacks take most of the time; the other parts get a fixed share each.
-  const double parts = 1.0 + (s.inputCurvature ? 1 : 0) + (s.corruptions ? 1 : 0) + (s.surface ? 0.2 : 0);
+  const double parts =
+      1.0 + (s.inputCurvature ? 1 : 0) + (s.corruptions ? 1 : 0) + (s.surface ? 0.2 : 0);
   double begin = 0;
   auto next = [&](double share) {
     auto sub = subJob(control, begin / parts, share / parts, 0);
@@ -65,15 +68,19 @@ RobustnessReport runRobustnessAnalysis(training::Model& model, const training::D
   if (s.inputCurvature) {
     auto options = s.curvature;
     options.seed = s.seed;
-    report.curvature = inputCurvature(model, data.first(s.curvatureSamples), space, options, next(1.0));
+    report.curvature =
+        inputCurvature(model, data.first(s.curvatureSamples), space, options, next(1.0));
   }
-  if (s.corruptions) report.corruptions = corruptionAccuracy(model, data, space, s.batchSize, s.seed, next(1.0));
-  if (s.surface) report.surface = inputSurface(model, data, space, *s.surface, s.batchSize, next(0.2));
+  if (s.corruptions)
+    report.corruptions = corruptionAccuracy(model, data, space, s.batchSize, s.seed, next(1.0));
+  if (s.surface)
+    report.surface = inputSurface(model, data, space, *s.surface, s.batchSize, next(0.2));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 
-CurvatureSummary summarize(const std::vector<double>& values, const InputCurvature& c, int64_t numClasses) {
+CurvatureSummary summarize(const std::vector<double>& values, const InputCurvature& c,
+                           int64_t numClasses) {
   CurvatureSummary out;
   auto mean = [](const std::vector<double>& v) {
     double sum = 0;
@@ -84,11 +91,14 @@ CurvatureSummary summarize(const std::vector<double>& values, const InputCurvatu
   std::sort(sorted.begin(), sorted.end());
   out.mean = mean(values);
   const size_t n = sorted.size();
-  out.median = n == 0 ? std::nan("") : n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  out.median = n == 0  ? std::nan("")
+               : n % 2 ? sorted[n / 2]
+                       : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
   std::vector<std::vector<double>> perClass(size_t(std::max<int64_t>(numClasses, 0)));
   std::vector<double> correct, wrong;
   for (size_t i = 0; i < values.size(); ++i) {
-    if (c.labels[i] >= 0 && c.labels[i] < numClasses) perClass[size_t(c.labels[i])].push_back(values[i]);
+    if (c.labels[i] >= 0 && c.labels[i] < numClasses)
+      perClass[size_t(c.labels[i])].push_back(values[i]);
     (c.labels[i] == c.predictions[i] ? correct : wrong).push_back(values[i]);
   }
   for (const auto& v : perClass) out.perClassMean.push_back(mean(v));
@@ -167,7 +177,8 @@ Node corruptionsNode(const CorruptionAccuracy& c) {
   std::vector<std::vector<double>> constants;
   for (const auto& name : c.names) {
     constants.emplace_back();
-    for (int s = 1; s <= kCorruptionSeverities; ++s) constants.back().push_back(corruptionConstant(name, s));
+    for (int s = 1; s <= kCorruptionSeverities; ++s)
+      constants.back().push_back(corruptionConstant(name, s));
   }
   node.datasets[schema::kSeverityConstants] = matrix(constants);
   return node;

@@ -1,4 +1,5 @@
-// The one exception hierarchy of Flatland: every error a user can meet derives from flatland::Error.
+// The one exception hierarchy of Flatland: every error a user can meet derives from
+// flatland::Error.
 #pragma once
 
 #include <stdexcept>

@@ -81,7 +81,8 @@ Eigen::MatrixXd closedFormClassHessian(const Model& model, const Dataset& data, 
   for (int64_t i = 0; i < n; ++i) {
     Eigen::MatrixXd jacobian = Eigen::MatrixXd::Zero(classes, offset);
     for (int64_t k = 0; k < classes; ++k) {
-      for (int64_t j = 0; j < d; ++j) jacobian(k, weightOffset + k * d + j) = x[i][j].item<double>();
+      for (int64_t j = 0; j < d; ++j)
+        jacobian(k, weightOffset + k * d + j) = x[i][j].item<double>();
       jacobian(k, biasOffset + k) = 1.0;
     }
     Eigen::VectorXd p(classes);
@@ -109,7 +110,8 @@ TEST(HessianAnalysis, PerClassSpectraMatchTheClosedFormOfSoftmaxRegression) {
       // The closed form is the Hessian the operator applies (to rounding).
       auto classData = f.data.ofClass(c.classIndex);
       HessianOperator op(*f.model, classData);
-      EXPECT_LT((denseHessian(op) - h).cwiseAbs().maxCoeff(), 1e-12 * (1.0 + h.cwiseAbs().maxCoeff()))
+      EXPECT_LT((denseHessian(op) - h).cwiseAbs().maxCoeff(),
+                1e-12 * (1.0 + h.cwiseAbs().maxCoeff()))
           << "class " << c.classIndex;
     }
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> dense(h);
@@ -118,19 +120,23 @@ TEST(HessianAnalysis, PerClassSpectraMatchTheClosedFormOfSoftmaxRegression) {
     const double scale = exact.cwiseAbs().maxCoeff();
     ASSERT_EQ(c.spectrum.top.values.size(), 3u);
     for (int i = 0; i < 3; ++i)
-      EXPECT_NEAR(c.spectrum.top.values[size_t(i)], exact[n - 1 - i], 1e-8 * scale) << "class " << c.classIndex;
+      EXPECT_NEAR(c.spectrum.top.values[size_t(i)], exact[n - 1 - i], 1e-8 * scale)
+          << "class " << c.classIndex;
     ASSERT_EQ(c.spectrum.bottom.values.size(), 2u);
     // One class's softmax Hessian has a large exact nullspace, a degenerate cluster at 0 that
     // Lanczos need not resolve within its budget. Ritz values never leave the spectrum
     // (Cauchy interlacing): λ_min ≤ θ always; equal to 1e-8 once the pairs converged.
     for (int i = 0; i < 2; ++i) {
-      EXPECT_GE(c.spectrum.bottom.values[size_t(i)], exact[0] - 1e-8 * scale) << "class " << c.classIndex;
+      EXPECT_GE(c.spectrum.bottom.values[size_t(i)], exact[0] - 1e-8 * scale)
+          << "class " << c.classIndex;
       if (c.spectrum.bottom.converged) {
-        EXPECT_NEAR(c.spectrum.bottom.values[size_t(i)], exact[i], 1e-8 * scale) << "class " << c.classIndex;
+        EXPECT_NEAR(c.spectrum.bottom.values[size_t(i)], exact[i], 1e-8 * scale)
+            << "class " << c.classIndex;
       }
     }
     ASSERT_TRUE(c.spectrum.hasTrace);
-    EXPECT_LT(std::abs(c.spectrum.trace.mean - h.trace()), 4.0 * c.spectrum.trace.standardError + 1e-12)
+    EXPECT_LT(std::abs(c.spectrum.trace.mean - h.trace()),
+              4.0 * c.spectrum.trace.standardError + 1e-12)
         << "class " << c.classIndex;
   }
 }
@@ -156,9 +162,11 @@ TEST(HessianAnalysis, FullJobMatchesDenseReferences) {
   EXPECT_EQ(report.parameters, n);
   const double scale = exact.cwiseAbs().maxCoeff();
   ASSERT_EQ(report.full.top.values.size(), 3u);
-  for (int i = 0; i < 3; ++i) EXPECT_NEAR(report.full.top.values[size_t(i)], exact[n - 1 - i], 1e-8 * scale);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_NEAR(report.full.top.values[size_t(i)], exact[n - 1 - i], 1e-8 * scale);
   ASSERT_EQ(report.full.bottom.values.size(), 2u);
-  for (int i = 0; i < 2; ++i) EXPECT_NEAR(report.full.bottom.values[size_t(i)], exact[i], 1e-8 * scale);
+  for (int i = 0; i < 2; ++i)
+    EXPECT_NEAR(report.full.bottom.values[size_t(i)], exact[i], 1e-8 * scale);
   // Trace within 4 standard errors (fixed seed: deterministic).
   EXPECT_LT(std::abs(report.full.trace.mean - h.trace()), 4.0 * report.full.trace.standardError);
   // SLQ with m = dimension: every eigenvalue of H that the start vector sees is a node.
@@ -230,7 +238,9 @@ TEST(HessianAnalysis, StoredGroupFollowsTheSchema) {
   EXPECT_EQ(weights.shape[0], 2);
   const auto w = weights.asDoubles();
   for (int64_t r = 0; r < weights.shape[0]; ++r)
-    EXPECT_NEAR(std::accumulate(w.begin() + r * weights.shape[1], w.begin() + (r + 1) * weights.shape[1], 0.0), 1.0, 1e-6);
+    EXPECT_NEAR(std::accumulate(w.begin() + r * weights.shape[1],
+                                w.begin() + (r + 1) * weights.shape[1], 0.0),
+                1.0, 1e-6);
   EXPECT_GT(density.number("sigma2"), 0.0);
   const auto& perClass = node.group("per_class");
   ASSERT_EQ(perClass.groups.size(), 4u);

@@ -76,7 +76,8 @@ at::Tensor denseFromOperator(const HessianOperator& op) {
   return torch::stack(columns, 1);
 }
 
-at::Tensor denseFromFiniteDifferences(Model& model, const Dataset& data, const LossFunction& loss = {}) {
+at::Tensor denseFromFiniteDifferences(Model& model, const Dataset& data,
+                                      const LossFunction& loss = {}) {
   const int64_t n = model.parameterCount();
   std::vector<at::Tensor> columns;
   for (int64_t j = 0; j < n; ++j) {
@@ -177,7 +178,8 @@ TEST(HessianOperator, ResNetWithBatchNormInEvalModeMatchesDirectionalFiniteDiffe
     // Non-trivial running statistics, so eval mode differs from train mode.
     torch::NoGradGuard noGrad;
     model->setTraining(true);
-    for (int i = 0; i < 3; ++i) model->forward(torch::randn({8, 3, 8, 8}, torch::kFloat64) * 2.0 + 0.3);
+    for (int i = 0; i < 3; ++i)
+      model->forward(torch::randn({8, 3, 8, 8}, torch::kFloat64) * 2.0 + 0.3);
   }
   model->setTraining(false);
   at::Tensor v = randomUnit(model->parameterCount(), 20), hv;
@@ -265,7 +267,8 @@ TEST(HessianOperator, SoftmaxRegressionClosedForm) {
       for (int64_t j = 0; j < c; ++j) {
         const double a = ((i == j) ? pr[k][i] : 0.0) - pr[k][i] * pr[k][j];
         for (int64_t u = 0; u <= d; ++u)
-          for (int64_t w = 0; w <= d; ++w) e[index(i, u)][index(j, w)] += a * xs[k][u] * xs[k][w] / double(n);
+          for (int64_t w = 0; w <= d; ++w)
+            e[index(i, u)][index(j, w)] += a * xs[k][u] * xs[k][w] / double(n);
       }
   EXPECT_LT(maxAbs(h - expected), 1e-10 * maxAbs(expected));
 }
@@ -309,7 +312,8 @@ TEST(HessianOperator, ClassHessiansWeightedByFrequencySumToTheFullHessian) {
   for (int64_t c = 0; c < data.numClasses; ++c) {
     ASSERT_GT(counts[size_t(c)], 0);
     auto classData = data.ofClass(c);
-    sum += double(counts[size_t(c)]) / double(data.size()) * HessianOperator(*model, classData).apply(v);
+    sum += double(counts[size_t(c)]) / double(data.size()) *
+           HessianOperator(*model, classData).apply(v);
   }
   EXPECT_LT(relativeError(sum, full), 1e-11);
 }
@@ -374,7 +378,8 @@ TEST(HessianOperator, BadInputIsAClearError) {
   } catch (const InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("class 2"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(HessianOperator(*model, data.select(torch::zeros({0}, torch::kInt64))), InvalidArgument);
+  EXPECT_THROW(HessianOperator(*model, data.select(torch::zeros({0}, torch::kInt64))),
+               InvalidArgument);
   // Batch sweep larger than the set.
   settings.perClass = false;
   settings.batchSweep = {64};

@@ -1,6 +1,6 @@
 // Per-layer Hessian traces against exact block traces, and HAWQ bit allocation under a budget.
-#include <gtest/gtest.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
 #include <torch/types.h>
 
 #include <cmath>
@@ -26,7 +26,8 @@ struct SpiralMlp {
 
 // The rows of H that belong to tensor `name` ([block size, all parameters], float64), one
 // Hessian-vector product per entry, and where the block starts.
-std::pair<at::Tensor, int64_t> blockRows(const HessianOperator& h, const Model& model, const std::string& name) {
+std::pair<at::Tensor, int64_t> blockRows(const HessianOperator& h, const Model& model,
+                                         const std::string& name) {
   int64_t offset = 0;
   for (auto& p : model.namedParameters()) {
     if (p.name == name) {
@@ -71,18 +72,20 @@ TEST(LayerSensitivity, TracesMatchExactBlockTraces) {
     double sum = 0.0, sumSquares = 0.0;
     for (int64_t k = 0; k < samples; ++k) {
       auto v = torch::randint(0, 2, {n}, gen, torch::kFloat64) * 2.0 - 1.0;
-      const double estimate = (v.slice(0, offset, offset + size) * rows.matmul(v)).sum().item<double>();
+      const double estimate =
+          (v.slice(0, offset, offset + size) * rows.matmul(v)).sum().item<double>();
       sum += estimate;
       sumSquares += estimate * estimate;
     }
     const double mean = sum / double(samples);
-    const double sampleStderr =
-        std::sqrt((sumSquares - double(samples) * mean * mean) / double(samples - 1) / double(samples));
+    const double sampleStderr = std::sqrt((sumSquares - double(samples) * mean * mean) /
+                                          double(samples - 1) / double(samples));
     EXPECT_NEAR(byName[name].trace, mean, 1e-9 * (1.0 + std::abs(mean))) << name;
     EXPECT_NEAR(byName[name].stderrOfTrace, sampleStderr, 1e-9 * (1.0 + sampleStderr)) << name;
 
     // Var = 4·Σ_{j<k in B} H_jk² + Σ_{j in B, k outside} H_jk².
-    const double offDiagonalInside = block.pow(2).sum().item<double>() - block.diagonal().pow(2).sum().item<double>();
+    const double offDiagonalInside =
+        block.pow(2).sum().item<double>() - block.diagonal().pow(2).sum().item<double>();
     const double outside = rows.pow(2).sum().item<double>() - block.pow(2).sum().item<double>();
     const double trueStderr = std::sqrt((2.0 * offDiagonalInside + outside) / double(samples));
     EXPECT_GT(byName[name].stderrOfTrace, 0.75 * trueStderr) << name;

@@ -34,7 +34,8 @@ void addRun(const ProjectFile& project, const std::string& name, std::vector<int
   Node run;
   run.attributes["model"] = std::string("zoo:mlp");
   for (auto epoch : epochs)
-    run.groups["checkpoints"].groups[training::checkpointName(epoch)] = training::checkpointNode(*model, epoch);
+    run.groups["checkpoints"].groups[training::checkpointName(epoch)] =
+        training::checkpointNode(*model, epoch);
   project.put("/runs/" + name, run);
 }
 
@@ -56,7 +57,8 @@ TEST(Provenance, RecordsTheCheckpointEpochALatestSpecResolvedTo) {
   auto attributes = latest.toAttributes();
   ASSERT_TRUE(attributes.count("model_epoch"));
   EXPECT_EQ(std::get<int64_t>(attributes.at("model_epoch")), 2);
-  EXPECT_EQ(std::get<std::string>(attributes.at("model")), spec);  // the spec itself is kept as given
+  EXPECT_EQ(std::get<std::string>(attributes.at("model")),
+            spec);  // the spec itself is kept as given
   EXPECT_FALSE(attributes.count("model_file_fnv1a64"));
 
   // Training goes on: the analysis keeps the epoch it resolved when it started, a new one sees 3.

@@ -226,11 +226,13 @@ TEST(Hutchinson, AbsoluteTargetStopsEarlierWhenEitherTargetIsMet) {
 }
 
 TEST(Slq, UniformSpectrumIntegratesToOne) {
-  DenseOperator op(withSpectrum([] {
-    std::vector<double> s;
-    for (int i = 0; i < 50; ++i) s.push_back(1.0 + 4.0 * i / 49.0);
-    return s;
-  }(), 12));
+  DenseOperator op(withSpectrum(
+      [] {
+        std::vector<double> s;
+        for (int i = 0; i < 50; ++i) s.push_back(1.0 + 4.0 * i / 49.0);
+        return s;
+      }(),
+      12));
   DensityOptions options;
   options.steps = 30;
   options.vectors = 4;
@@ -298,7 +300,8 @@ TEST(Slq, FullLengthLanczosGivesTheExactEigenvalues) {
   // Full re-orthogonalisation keeps the basis orthogonal, so the 40 Ritz values are the
   // eigenvalues up to rounding (~1e-13 here; 1e-8 leaves room).
   for (int i = 0; i < 40; ++i) EXPECT_NEAR(density.nodes[0][size_t(i)], s[size_t(i)], 1e-8) << i;
-  EXPECT_NEAR(std::accumulate(density.weights[0].begin(), density.weights[0].end(), 0.0), 1.0, 1e-6);
+  EXPECT_NEAR(std::accumulate(density.weights[0].begin(), density.weights[0].end(), 0.0), 1.0,
+              1e-6);
 }
 
 TEST(Slq, InvariantSubspaceStopsEarlyWithExactNodes) {

@@ -15,7 +15,8 @@ inline training::Dataset gaussianInputs(int64_t n, int64_t dims, int64_t classes
                                         c10::ScalarType dtype = torch::kFloat) {
   auto gen = at::detail::createCPUGenerator(seed);
   training::Dataset data;
-  data.inputs = torch::randn({n, dims}, gen, torch::TensorOptions().dtype(torch::kDouble)).to(dtype);
+  data.inputs =
+      torch::randn({n, dims}, gen, torch::TensorOptions().dtype(torch::kDouble)).to(dtype);
   data.labels = torch::randint(0, classes, {n}, gen, torch::TensorOptions().dtype(torch::kLong));
   data.numClasses = classes;
   data.spec = "test:gaussian";
@@ -37,8 +38,8 @@ inline training::Dataset pixelImages(int64_t n, uint64_t seed) {
   return data;
 }
 
-inline std::unique_ptr<training::Model> zoo(const std::string& name, const training::Dataset& data, uint64_t seed,
-                                            c10::ScalarType dtype = torch::kFloat) {
+inline std::unique_ptr<training::Model> zoo(const std::string& name, const training::Dataset& data,
+                                            uint64_t seed, c10::ScalarType dtype = torch::kFloat) {
   auto model = training::makeZooModel(name, {data.sampleShape(), data.numClasses}, seed);
   model->to(c10::Device(c10::kCPU), dtype);
   model->setTraining(false);

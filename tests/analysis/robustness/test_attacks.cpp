@@ -23,8 +23,8 @@ at::Tensor gradientOf(training::Model& model, const at::Tensor& x, const at::Ten
 
 // PGD as PyTorch users write it (Madry et al.; torchattacks' PGD and PGDL2), without random
 // start and without clamping.
-at::Tensor directPgd(training::Model& model, const at::Tensor& x, const at::Tensor& y, double eps, double alpha,
-                     int steps, bool l2) {
+at::Tensor directPgd(training::Model& model, const at::Tensor& x, const at::Tensor& y, double eps,
+                     double alpha, int steps, bool l2) {
   auto adv = x.clone();
   for (int s = 0; s < steps; ++s) {
     auto g = gradientOf(model, adv, y);
@@ -99,7 +99,8 @@ TEST(Attacks, StayInsideTheirBallAndRaiseTheLoss) {
     else
       EXPECT_LE(delta.abs().max().item<double>(), 0.3 * (1 + 1e-6)) << attackName(kind);
     torch::NoGradGuard noGrad;
-    const double clean = F::cross_entropy(s.model->forward(s.data.inputs), s.data.labels).item<double>();
+    const double clean =
+        F::cross_entropy(s.model->forward(s.data.inputs), s.data.labels).item<double>();
     const double attacked = F::cross_entropy(s.model->forward(adv), s.data.labels).item<double>();
     EXPECT_GT(attacked, clean) << attackName(kind);
   }
@@ -132,10 +133,13 @@ TEST(Attacks, PixelUnitsScaleTheRadiusByTheStandardDeviation) {
   AttackOptions o;
   o.kind = AttackKind::Fgsm;
   o.eps = 0.02;
-  auto pixel = adversarialBatch(*model, InputSpace(data, InputUnits::Pixel, false), data.inputs, data.labels, o);
+  auto pixel = adversarialBatch(*model, InputSpace(data, InputUnits::Pixel, false), data.inputs,
+                                data.labels, o);
   o.eps = 0.02 / 0.4;
-  auto direct = adversarialBatch(*model, InputSpace(data, InputUnits::Data, false), data.inputs, data.labels, o);
-  EXPECT_LT((pixel - direct).abs().max().item<double>(), 1e-5);  // float32 rounding of the unit change
+  auto direct = adversarialBatch(*model, InputSpace(data, InputUnits::Data, false), data.inputs,
+                                 data.labels, o);
+  EXPECT_LT((pixel - direct).abs().max().item<double>(),
+            1e-5);  // float32 rounding of the unit change
 }
 
 TEST(Attacks, PixelUnitsNeedAPixelScale) {

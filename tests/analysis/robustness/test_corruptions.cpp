@@ -1,7 +1,7 @@
 // The noise corruptions follow their CIFAR-10-C definitions: checked by their statistics on
 // large constant images (tolerances: several standard errors of the sample statistics).
-#include <gtest/gtest.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
 #include <torch/types.h>
 
 #include <cmath>
@@ -15,17 +15,21 @@ namespace {
 using namespace flatland;
 using namespace flatland::analysis;
 
-at::Tensor constantImage(double value) { return torch::full({1, 1, 400, 500}, value, torch::kFloat); }
+at::Tensor constantImage(double value) {
+  return torch::full({1, 1, 400, 500}, value, torch::kFloat);
+}
 
 TEST(Corruptions, GaussianAndSpeckleNoiseHaveTheirStandardDeviations) {
   auto gen = at::detail::createCPUGenerator(1);
   for (int severity = 1; severity <= 5; ++severity) {
     const double c = corruptionConstant("gaussian_noise", severity);
-    auto noisy = corruptPixels(constantImage(0.5), "gaussian_noise", severity, gen).to(torch::kDouble);
+    auto noisy =
+        corruptPixels(constantImage(0.5), "gaussian_noise", severity, gen).to(torch::kDouble);
     EXPECT_NEAR(noisy.mean().item<double>(), 0.5, 1e-3);  // standard error c/√2e5 ≤ 2.3e-4
     EXPECT_NEAR(noisy.std().item<double>(), c, 0.02 * c);
     const double s = corruptionConstant("speckle_noise", severity);
-    auto speckled = corruptPixels(constantImage(0.5), "speckle_noise", severity, gen).to(torch::kDouble);
+    auto speckled =
+        corruptPixels(constantImage(0.5), "speckle_noise", severity, gen).to(torch::kDouble);
     EXPECT_NEAR(speckled.std().item<double>(), 0.5 * s, 0.02 * 0.5 * s);  // x + x·N(0, s²)
   }
 }

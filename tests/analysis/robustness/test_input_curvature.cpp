@@ -19,7 +19,8 @@ using namespace flatland::analysis;
 namespace F = torch::nn::functional;
 
 // ∇²ₓ ℓ(x_i, y_i) of one sample, dense, by one double-backward per column.
-Eigen::MatrixXd denseInputHessian(training::Model& model, const training::Dataset& data, int64_t i) {
+Eigen::MatrixXd denseInputHessian(training::Model& model, const training::Dataset& data,
+                                  int64_t i) {
   auto x = data.inputs.slice(0, i, i + 1).clone().requires_grad_(true);
   auto loss = F::cross_entropy(model.forward(x), data.labels.slice(0, i, i + 1));
   auto g = torch::autograd::grad({loss}, {x}, {}, true, true)[0].flatten();
@@ -55,7 +56,8 @@ TEST_P(InputCurvatureTest, LanczosTopEigenvalueMatchesTheDenseInputHessian) {
     const double exact = solver.eigenvalues().maxCoeff();
     // Residual tolerance 1e-4 bounds the eigenvalue error by (1e-4 λ)²/gap: 1e-6 relative holds
     // with a wide margin unless the top two eigenvalues nearly coincide.
-    EXPECT_NEAR(c.lambdaMax[size_t(i)], exact, 1e-6 * std::abs(exact)) << GetParam() << " sample " << i;
+    EXPECT_NEAR(c.lambdaMax[size_t(i)], exact, 1e-6 * std::abs(exact))
+        << GetParam() << " sample " << i;
     EXPECT_EQ(c.converged[size_t(i)], 1);
     EXPECT_LE(c.steps[size_t(i)], 20);
   }
@@ -90,7 +92,8 @@ TEST(InputCurvature, CureApproachesTheHessianAlongItsDirectionForSmoothModels) {
   o.cureStep = 1e-5;
   auto c = inputCurvature(*model, data, space, o);
   for (int64_t i = 0; i < 4; ++i) {
-    Eigen::VectorXd g = gradientOf(*model, data.inputs.slice(0, i, i + 1), data.labels.slice(0, i, i + 1));
+    Eigen::VectorXd g =
+        gradientOf(*model, data.inputs.slice(0, i, i + 1), data.labels.slice(0, i, i + 1));
     Eigen::VectorXd z = g.array().sign().matrix();
     z /= z.norm();
     const double exact = (denseInputHessian(*model, data, i) * z).norm();

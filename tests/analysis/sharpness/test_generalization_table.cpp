@@ -44,7 +44,8 @@ SharpnessReport report(double gapAccuracy, double lambdaMax, double worst) {
 }
 
 TEST(GeneralizationTable, RanksEveryMeasureAgainstBothGaps) {
-  auto t = generalizationTable({"a", "b", "c"}, {report(0.01, 1, 0.3), report(0.02, 2, 0.2), report(0.03, 3, 0.1)});
+  auto t = generalizationTable({"a", "b", "c"},
+                               {report(0.01, 1, 0.3), report(0.02, 2, 0.2), report(0.03, 3, 0.1)});
   ASSERT_EQ(t.gapAccuracy, (std::vector<double>{0.01, 0.02, 0.03}));
   auto find = [&](const std::string& name) -> const MeasureColumn& {
     for (const auto& m : t.measures)

@@ -50,7 +50,8 @@ TEST(FisherRaoNorm, SoftmaxRegressionClosedForm) {
   const auto r = fisherRaoNorm(*model, data, 17);  // batches of 17: checks the accumulation
   EXPECT_NEAR(r.squared, expected, 1e-10 * expected);
   EXPECT_NEAR(r.norm, std::sqrt(expected), 1e-10 * std::sqrt(expected));
-  EXPECT_NEAR(r.meanProjection, s.mean().item<double>(), 1e-10 * std::abs(s.mean().item<double>()) + 1e-14);
+  EXPECT_NEAR(r.meanProjection, s.mean().item<double>(),
+              1e-10 * std::abs(s.mean().item<double>()) + 1e-14);
   EXPECT_EQ(r.samples, 60);
 }
 
@@ -70,7 +71,8 @@ TEST(FisherRaoNorm, CustomLossPerSample) {
 }
 
 // κ_Tr = Σ_{s,s'} ⟨w_s, w_s'⟩ Tr H_{s,s'} with the softmax-regression Hessian
-// H[(s,j),(s',j')] = mean_k (diag p_k − p_k p_kᵀ)_{ss'} x_kj x_kj': Tr H_{s,s'} = mean_k A_k,ss' ‖x_k‖².
+// H[(s,j),(s',j')] = mean_k (diag p_k − p_k p_kᵀ)_{ss'} x_kj x_kj': Tr H_{s,s'} = mean_k A_k,ss'
+// ‖x_k‖².
 double softmaxRelativeFlatness(Model& model, const Dataset& data) {
   auto x = data.inputs.to(torch::kFloat64);
   auto p = torch::softmax(logitsOf(model, data), 1);
@@ -175,7 +177,8 @@ TEST(Rescale, RelativeFlatnessIsInvariantWhenTheFeatureLayerIsRescaled) {
   rescaleLayer(*rescaled, "layers.3", 0.25);  // the features ×0.25, the output weights ×4
   RelativeFlatnessOptions o;
   o.samples = 0;
-  const double k0 = relativeFlatness(*model, data, o).value, k1 = relativeFlatness(*rescaled, data, o).value;
+  const double k0 = relativeFlatness(*model, data, o).value,
+               k1 = relativeFlatness(*rescaled, data, o).value;
   EXPECT_NEAR(k1, k0, 1e-9 * k0);
 }
 
@@ -217,7 +220,8 @@ TEST(SharpnessAnalysis, RunsEveryMeasureAndStoresThem) {
   EXPECT_TRUE(r.hasHessian);
   EXPECT_GT(r.lambdaMax, 0.0);
   ASSERT_TRUE(r.hasTest);
-  const auto trainEval = evaluateLoss(*model, train, 1000), testEval = evaluateLoss(*model, test, 1000);
+  const auto trainEval = evaluateLoss(*model, train, 1000),
+             testEval = evaluateLoss(*model, test, 1000);
   EXPECT_NEAR(r.gapLoss, testEval.loss - trainEval.loss, 1e-12);
   EXPECT_NEAR(r.gapAccuracy, trainEval.accuracy - testEval.accuracy, 1e-12);
   ASSERT_FALSE(fractions.empty());

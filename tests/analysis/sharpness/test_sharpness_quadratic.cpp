@@ -61,7 +61,8 @@ Quadratic makeQuadratic() {
   auto weight = y.t().mm(xd) / (double(kSamples) * scales.pow(2));
   auto bias = y.mean(0);
   q.model->setFlatParameters(torch::cat({weight.reshape({-1}), bias}));
-  q.hessianDiagonal = torch::cat({(2.0 * scales.pow(2)).repeat({kClasses}), torch::full({kClasses}, 2.0, torch::kFloat64)});
+  q.hessianDiagonal = torch::cat(
+      {(2.0 * scales.pow(2)).repeat({kClasses}), torch::full({kClasses}, 2.0, torch::kFloat64)});
   q.lambdaMax = q.hessianDiagonal.max().item<double>();
   q.trace = q.hessianDiagonal.sum().item<double>();
   q.traceOfSquare = q.hessianDiagonal.pow(2).sum().item<double>();
@@ -72,7 +73,9 @@ TEST(QuadraticSharpness, TheModelIsAtTheMinimum) {
   auto q = makeQuadratic();
   // The loss on a random δ is ½δᵀHδ to rounding: checks the set-up every other test relies on.
   torch::NoGradGuard noGrad;
-  auto lossNow = [&] { return q.mse(q.model->forward(q.data.inputs.to(torch::kFloat64)), q.data.labels).item<double>(); };
+  auto lossNow = [&] {
+    return q.mse(q.model->forward(q.data.inputs.to(torch::kFloat64)), q.data.labels).item<double>();
+  };
   auto w = q.model->flatParameters();
   const double base = lossNow();
   torch::manual_seed(1);
@@ -143,7 +146,8 @@ TEST(QuadraticSharpness, MSharpnessAveragesTheMaximaOfTheSubBatches) {
   // their maxima is the m-sharpness.
   double expected = 0, expectedLoss = 0;
   for (int64_t b = 0; b < 3; ++b) {
-    auto part = q.data.select(torch::arange(b * 6, std::min<int64_t>(16, b * 6 + 6), torch::kInt64));
+    auto part =
+        q.data.select(torch::arange(b * 6, std::min<int64_t>(16, b * 6 + 6), torch::kInt64));
     auto alone = o;
     alone.m = 0;
     alone.seed = o.seed + uint64_t(b);
@@ -189,7 +193,8 @@ TEST(QuadraticSharpness, GaussianAverageIsHalfSigmaSquaredTrace) {
   // E[½σ²εᵀHε] = σ² tr H / 2; Var[½σ²εᵀHε] = σ⁴ tr(H²)/2 for Gaussian ε. The mean of 400 draws
   // lies within 4 of its true standard errors with probability > 0.9999.
   const double expected = 0.5 * sigma * sigma * q.trace;
-  const double trueStderr = sigma * sigma * std::sqrt(q.traceOfSquare / 2.0) / std::sqrt(double(o.draws));
+  const double trueStderr =
+      sigma * sigma * std::sqrt(q.traceOfSquare / 2.0) / std::sqrt(double(o.draws));
   EXPECT_NEAR(r.increase, expected, 4.0 * trueStderr);
   // The reported standard error estimates the true one: within 30% for 400 draws (the sample
   // standard deviation of a χ²-like variable varies by ~√(κ/4n) ≈ 10% here).
@@ -210,14 +215,16 @@ TEST(QuadraticSharpness, PacBayesSigmaMatchesTheClosedFormOnItsOwnDraws) {
   // With the same draws the mean increase is σ²·Q/2, Q = mean_k ε_kᵀHε_k, read off at any σ₀:
   // σ* = sqrt(2·threshold / Q). Bisection halves a bracket of at most 2σ* 45 times.
   const double sigma0 = 0.01;
-  const double q0 = 2.0 * gaussianSharpness(*q.model, q.data, sigma0, o.average).increase / (sigma0 * sigma0);
+  const double q0 =
+      2.0 * gaussianSharpness(*q.model, q.data, sigma0, o.average).increase / (sigma0 * sigma0);
   const double exact = std::sqrt(2.0 * o.threshold / q0);
   EXPECT_NEAR(r.sigma, exact, 1e-10 * exact);
   EXPECT_LE(r.increase, o.threshold);
   // And in expectation Q = tr H: σ*² = 2·threshold / tr H, within 4 standard deviations of Q's
   // mean over 50 draws (Var[εᵀHε] = 2 tr H²), propagated to σ*².
   const double closedForm = 2.0 * o.threshold / q.trace;
-  const double relativeSpread = std::sqrt(2.0 * q.traceOfSquare / double(o.average.draws)) / q.trace;
+  const double relativeSpread =
+      std::sqrt(2.0 * q.traceOfSquare / double(o.average.draws)) / q.trace;
   EXPECT_NEAR(r.sigma * r.sigma, closedForm, 4.0 * relativeSpread * closedForm);
 }
 
@@ -233,7 +240,9 @@ TEST(QuadraticSharpness, RandomFilterNormalisedProfileIsHalfRhoSquaredDHD) {
   // Draw k is randomDirections(model, 1, seed + k): its increase at ρ is ρ²·dᵀHd/2 exactly.
   double meanCurvature = 0;
   for (int64_t k = 0; k < o.draws; ++k) {
-    auto d = randomDirections(*q.model, 1, o.seed + uint64_t(k)).directions.front().parameters.to(torch::kFloat64);
+    auto d = randomDirections(*q.model, 1, o.seed + uint64_t(k))
+                 .directions.front()
+                 .parameters.to(torch::kFloat64);
     meanCurvature += (d.pow(2) * q.hessianDiagonal).sum().item<double>() / double(o.draws);
   }
   for (size_t r = 0; r < radii.size(); ++r) {

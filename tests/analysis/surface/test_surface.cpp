@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "flatland/analysis/direction.h"
+#include "flatland/analysis/loss_surface.h"
 #include "flatland/analysis/surface_evaluator.h"
 #include "flatland/analysis/surface_export.h"
-#include "flatland/analysis/loss_surface.h"
 #include "flatland/errors.h"
 #include "flatland/training/evaluate.h"
 #include "flatland/training/model.h"

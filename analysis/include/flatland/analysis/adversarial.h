@@ -18,14 +18,14 @@
 
 namespace flatland::analysis {
 
-using training::AttackOptions;
 using training::adversarialBatch;
+using training::AttackOptions;
 
 struct AttackResult {
   AttackKind kind = AttackKind::Fgsm;
   double eps = 0.0;
-  double accuracy = 0.0;  // on the adversarial examples
-  double loss = 0.0;      // mean cross-entropy on them
+  double accuracy = 0.0;                 // on the adversarial examples
+  double loss = 0.0;                     // mean cross-entropy on them
   std::vector<double> perClassAccuracy;  // NaN for classes without samples
 };
 
@@ -37,8 +37,8 @@ struct RobustAccuracy {
 };
 
 // Robust accuracy of the model in eval mode (its mode is restored) against every attack.
-RobustAccuracy robustAccuracy(training::Model& model, const training::Dataset& data, const InputSpace& space,
-                              const std::vector<AttackOptions>& attacks, int64_t batchSize,
-                              const JobControl& control = {});
+RobustAccuracy robustAccuracy(training::Model& model, const training::Dataset& data,
+                              const InputSpace& space, const std::vector<AttackOptions>& attacks,
+                              int64_t batchSize, const JobControl& control = {});
 
 }  // namespace flatland::analysis

@@ -26,7 +26,8 @@ struct AverageCaseOptions {
 };
 
 // ε_k ∼ N(0, I) over `count` entries, the k-th Gaussian draw of the measures seeded with `seed`
-// (generated on the CPU in float64, so any device gives the same draw), in `like`'s dtype and device.
+// (generated on the CPU in float64, so any device gives the same draw), in `like`'s dtype and
+// device.
 at::Tensor gaussianDraw(int64_t count, uint64_t seed, int64_t k, const at::TensorOptions& like);
 
 struct GaussianSharpness {
@@ -38,10 +39,11 @@ struct GaussianSharpness {
   int64_t draws = 0;
 };
 
-// Throws InvalidArgument (σ < 0, draws < 1), NumericalError (a non-finite loss: choose a smaller σ),
-// Cancelled between draws. The weights are put back before returning or throwing.
-GaussianSharpness gaussianSharpness(training::Model& model, const training::Dataset& data, double sigma,
-                                    const AverageCaseOptions& options, const JobControl& control = {});
+// Throws InvalidArgument (σ < 0, draws < 1), NumericalError (a non-finite loss: choose a smaller
+// σ), Cancelled between draws. The weights are put back before returning or throwing.
+GaussianSharpness gaussianSharpness(training::Model& model, const training::Dataset& data,
+                                    double sigma, const AverageCaseOptions& options,
+                                    const JobControl& control = {});
 
 // The loss and accuracy at w + ρ·d_k for draws d_k = randomDirections(model, 1, seed + k)
 // (filter-normalised, 1-D tensors zero).
@@ -52,7 +54,8 @@ struct RandomDirectionPoint {
   double increase = 0.0;  // lossMean − L(w)
 };
 
-std::vector<RandomDirectionPoint> randomDirectionProfile(training::Model& model, const training::Dataset& data,
+std::vector<RandomDirectionPoint> randomDirectionProfile(training::Model& model,
+                                                         const training::Dataset& data,
                                                          const std::vector<double>& radii,
                                                          const AverageCaseOptions& options,
                                                          const JobControl& control = {});

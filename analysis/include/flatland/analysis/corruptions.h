@@ -24,16 +24,17 @@ inline constexpr int kCorruptionSeverities = 5;
 // generator; the noise is drawn on the CPU so results do not depend on the device).
 //  gaussian_noise: x + N(0, c²),        c = 0.04, 0.06, 0.08, 0.09, 0.10
 //  shot_noise:     Poisson(c x) / c,    c = 500, 250, 100, 75, 50
-//  impulse_noise:  a fraction c of the values set to 0 or 1 (half each), c = 0.01, 0.02, 0.03, 0.05, 0.07
-//  speckle_noise:  x + x · N(0, c²),    c = 0.06, 0.10, 0.12, 0.16, 0.20
+//  impulse_noise:  a fraction c of the values set to 0 or 1 (half each), c = 0.01, 0.02, 0.03,
+//  0.05, 0.07 speckle_noise:  x + x · N(0, c²),    c = 0.06, 0.10, 0.12, 0.16, 0.20
 // severity is 1 to 5; throws InvalidArgument for an unknown name or severity.
-at::Tensor corruptPixels(const at::Tensor& pixels, const std::string& name, int severity, at::Generator& generator);
+at::Tensor corruptPixels(const at::Tensor& pixels, const std::string& name, int severity,
+                         at::Generator& generator);
 double corruptionConstant(const std::string& name, int severity);
 
 struct CorruptionAccuracy {
-  std::vector<std::string> names;        // corruptionNames()
+  std::vector<std::string> names;                   // corruptionNames()
   std::vector<std::vector<double>> accuracy, loss;  // [corruption][severity − 1]
-  double meanAccuracy = 0.0;             // over every corruption and severity
+  double meanAccuracy = 0.0;                        // over every corruption and severity
   double cleanAccuracy = 0.0;
 };
 

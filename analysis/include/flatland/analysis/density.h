@@ -11,8 +11,8 @@
 namespace flatland::analysis {
 
 struct DensityOptions {
-  int64_t steps = 100;      // m, Lanczos steps per vector (capped at the dimension)
-  int64_t vectors = 1;      // n_v, random start vectors
+  int64_t steps = 100;  // m, Lanczos steps per vector (capped at the dimension)
+  int64_t vectors = 1;  // n_v, random start vectors
   int64_t gridPoints = 10000;
   double sigmaSquared = 1e-5;  // kernel variance = sigmaSquared · max(1, grid range)
   uint64_t seed = 0;

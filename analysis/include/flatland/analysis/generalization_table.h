@@ -22,7 +22,7 @@ struct MeasureColumn {
 };
 
 struct GeneralizationTable {
-  std::vector<std::string> models;  // a label each (run names)
+  std::vector<std::string> models;           // a label each (run names)
   std::vector<double> gapAccuracy, gapLoss;  // train − test accuracy, test − train loss
   std::vector<MeasureColumn> measures;
 };

@@ -66,8 +66,8 @@ struct BatchSweepReport {
 
 struct HessianReport {
   int64_t parameters = 0;
-  std::string curvature = "hessian";         // or "ggn"
-  std::string traceMethod = "hutchinson";    // or "hutch++"
+  std::string curvature = "hessian";       // or "ggn"
+  std::string traceMethod = "hutchinson";  // or "hutch++"
   SpectrumReport full;
   std::vector<ClassSpectrum> perClass;
   BatchSweepReport sweep;  // empty batchSizes when not requested

@@ -57,7 +57,7 @@ class HessianOperator final : public SymmetricOperator {
   at::Tensor apply(const at::Tensor& v) const;
 
   int64_t products() const;
-  double loss() const;      // the mean loss over the set, at construction
+  double loss() const;  // the mean loss over the set, at construction
   int64_t samples() const;
   bool cached() const;
 

@@ -19,8 +19,8 @@ struct InputCurvatureOptions {
   // Stop a sample once its top Ritz pair's residual β_j |s_j| ≤ tol · |θ|; the eigenvalue's
   // error is then below (tol θ)² / gap, far below tol.
   double tol = 1e-4;
-  double cureStep = 0.01;   // h, in the input space's units
-  uint64_t seed = 0;        // Lanczos start vectors (Rademacher)
+  double cureStep = 0.01;  // h, in the input space's units
+  uint64_t seed = 0;       // Lanczos start vectors (Rademacher)
 };
 
 struct InputCurvature {
@@ -40,7 +40,8 @@ struct InputCurvature {
 // mode is restored): per-sample losses do not depend on each other, so one product of the
 // batch's summed loss gives every sample's own Hessian-vector product at once.
 // Throws NumericalError when a loss or product is not finite, Cancelled between products.
-InputCurvature inputCurvature(training::Model& model, const training::Dataset& data, const InputSpace& space,
-                              const InputCurvatureOptions& options = {}, const JobControl& control = {});
+InputCurvature inputCurvature(training::Model& model, const training::Dataset& data,
+                              const InputSpace& space, const InputCurvatureOptions& options = {},
+                              const JobControl& control = {});
 
 }  // namespace flatland::analysis

@@ -7,8 +7,8 @@
 namespace flatland::analysis {
 
 using training::InputSpace;
-using training::InputUnits;
 using training::inputUnitNames;
+using training::InputUnits;
 using training::parseInputUnits;
 
 }  // namespace flatland::analysis

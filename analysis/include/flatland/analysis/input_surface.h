@@ -21,9 +21,9 @@ struct InputSurfaceOptions {
 
 struct InputSurface {
   int64_t sample = 0, label = 0;
-  std::vector<double> axis;               // points values in [−radius, radius]
-  std::vector<double> loss;               // points × points, row-major: [adversarial][random]
-  std::vector<int64_t> predictions;       // the predicted class at each point
+  std::vector<double> axis;          // points values in [−radius, radius]
+  std::vector<double> loss;          // points × points, row-major: [adversarial][random]
+  std::vector<int64_t> predictions;  // the predicted class at each point
   // The sample (pixels in [0, 1] when the data has a pixel scale, else as loaded), its shape.
   std::vector<float> image;
   std::vector<int64_t> imageShape;
@@ -34,7 +34,8 @@ struct InputSurface {
 
 // Points on the plane u + a·d₁ + b·d₂ (u: the sample in the space's units; not clamped, so the
 // shape of the loss shows beyond the valid range too), in eval mode.
-InputSurface inputSurface(training::Model& model, const training::Dataset& data, const InputSpace& space,
-                          const InputSurfaceOptions& options, int64_t batchSize, const JobControl& control = {});
+InputSurface inputSurface(training::Model& model, const training::Dataset& data,
+                          const InputSpace& space, const InputSurfaceOptions& options,
+                          int64_t batchSize, const JobControl& control = {});
 
 }  // namespace flatland::analysis

@@ -36,8 +36,8 @@ struct EigenOptions {
   // or a cluster at 0, did not converge with the small basis.
   int64_t ncv = 0;
   int64_t maxRestarts = 100;  // Spectra's maxit
-  uint64_t seed = 0;        // start vector (Rademacher)
-  bool vectors = true;      // keep eigenvectors
+  uint64_t seed = 0;          // start vector (Rademacher)
+  bool vectors = true;        // keep eigenvectors
 };
 
 struct EigenResult {
@@ -46,10 +46,10 @@ struct EigenResult {
   std::vector<double> values;
   std::vector<double> vectors;  // k × n, row-major, unit rows (empty unless requested)
   int64_t n = 0;
-  bool converged = false;       // all k pairs met the tolerance
+  bool converged = false;  // all k pairs met the tolerance
   int64_t convergedCount = 0;
-  int64_t products = 0;         // operator applications
-  int64_t iterations = 0;       // restarts (Lanczos) or sweeps (power iteration)
+  int64_t products = 0;    // operator applications
+  int64_t iterations = 0;  // restarts (Lanczos) or sweeps (power iteration)
   double seconds = 0.0;
 };
 

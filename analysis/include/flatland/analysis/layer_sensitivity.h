@@ -13,9 +13,9 @@
 namespace flatland::analysis {
 
 struct LayerTrace {
-  std::string name;      // the parameter's name
+  std::string name;  // the parameter's name
   int64_t parameters = 0;
-  double trace = 0.0;    // Hutchinson estimate of tr(H_ii), the diagonal block of this tensor
+  double trace = 0.0;  // Hutchinson estimate of tr(H_ii), the diagonal block of this tensor
   double stderrOfTrace = 0.0;
 };
 

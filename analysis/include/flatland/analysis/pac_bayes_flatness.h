@@ -12,15 +12,16 @@ namespace flatland::analysis {
 struct PacBayesOptions {
   double threshold = 0.1;   // on the mean loss increase
   int64_t iterations = 20;  // bisection halvings of the bracket after it is found
-  double sigmaStart = 0.01; // the first upper guess; doubled until the increase exceeds the threshold
-  double sigmaLimit = 100;  // give up doubling here (the loss barely depends on the weights)
+  double sigmaStart =
+      0.01;  // the first upper guess; doubled until the increase exceeds the threshold
+  double sigmaLimit = 100;     // give up doubling here (the loss barely depends on the weights)
   AverageCaseOptions average;  // draws, seed, batch size, loss
 };
 
 struct PacBayesFlatness {
   double threshold = 0.0;
-  double sigma = 0.0;     // the largest σ of the final bracket whose increase is ≤ threshold
-  double increase = 0.0;  // the mean increase at sigma
+  double sigma = 0.0;       // the largest σ of the final bracket whose increase is ≤ threshold
+  double increase = 0.0;    // the mean increase at sigma
   double sigmaUpper = 0.0;  // the bracket's other end (increase > threshold), or sigmaLimit
   bool bracketed = false;   // false: even sigmaLimit stays under the threshold
   int64_t evaluations = 0;  // σ values tried

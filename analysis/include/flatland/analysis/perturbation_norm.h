@@ -8,7 +8,7 @@
 namespace flatland::analysis {
 
 enum class PerturbationNorm { L2, Linf };
-const std::vector<std::string>& perturbationNormNames();  // l2, linf
+const std::vector<std::string>& perturbationNormNames();          // l2, linf
 PerturbationNorm parsePerturbationNorm(const std::string& text);  // throws InvalidArgument
 const char* toString(PerturbationNorm norm);
 

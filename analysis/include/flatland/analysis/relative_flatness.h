@@ -32,13 +32,14 @@ struct RelativeFlatness {
   std::string parameter;
   double value = 0.0;
   double standardError = 0.0;  // 0 when exact
-  int64_t products = 0;  // Hessian-vector products
+  int64_t products = 0;        // Hessian-vector products
   bool exact = false;
 };
 
 // Throws InvalidArgument (no such parameter, fewer than 2 samples), NumericalError, Cancelled
 // between products.
 RelativeFlatness relativeFlatness(training::Model& model, const training::Dataset& data,
-                                  const RelativeFlatnessOptions& options, const JobControl& control = {});
+                                  const RelativeFlatnessOptions& options,
+                                  const JobControl& control = {});
 
 }  // namespace flatland::analysis

@@ -51,7 +51,8 @@ void validateRobustnessSettings(const RobustnessSettings& settings, const traini
 
 // Runs every part asked for; progress runs over the whole analysis.
 RobustnessReport runRobustnessAnalysis(training::Model& model, const training::Dataset& data,
-                                       const RobustnessSettings& settings, const JobControl& control = {});
+                                       const RobustnessSettings& settings,
+                                       const JobControl& control = {});
 
 // Summaries of the per-sample curvature: mean and median overall, per class (NaN without
 // samples), and over correctly and wrongly classified samples.
@@ -61,7 +62,8 @@ struct CurvatureSummary {
   double correctMean = 0, wrongMean = 0;
   int64_t correct = 0, wrong = 0;
 };
-CurvatureSummary summarize(const std::vector<double>& values, const InputCurvature& curvature, int64_t numClasses);
+CurvatureSummary summarize(const std::vector<double>& values, const InputCurvature& curvature,
+                           int64_t numClasses);
 
 training::Node robustnessNode(const RobustnessReport& report, const Provenance& provenance);
 

@@ -23,13 +23,14 @@ namespace flatland::analysis {
 // The defaults serve direct callers; a job's defaults, ranges and help are the rows of
 // sharpnessSettings() (app/jobs/sharpness_settings.cpp).
 struct SharpnessSettings {
-  std::vector<double> radii = {0.01, 0.05, 0.1};  // worst case and random directions; empty: skip both
+  std::vector<double> radii = {0.01, 0.05,
+                               0.1};  // worst case and random directions; empty: skip both
   std::vector<double> sigmas = {0.001, 0.005, 0.01};  // Gaussian; empty: skip
-  WorstCaseOptions worstCase;  // its rho is set per radius
-  AverageCaseOptions average;  // draws, seed
-  double pacBayesThreshold = 0.1;  // 0: skip
+  WorstCaseOptions worstCase;                         // its rho is set per radius
+  AverageCaseOptions average;                         // draws, seed
+  double pacBayesThreshold = 0.1;                     // 0: skip
   int64_t pacBayesIterations = 20;
-  bool hessian = true;              // λ_max (Lanczos) and the trace (Hutchinson)
+  bool hessian = true;  // λ_max (Lanczos) and the trace (Hutchinson)
   int64_t traceSamples = 50;
   bool fisherRao = true;
   bool relativeFlatness = true;
@@ -41,7 +42,7 @@ struct SharpnessSettings {
 struct SharpnessReport {
   int64_t parameters = 0, samples = 0;
   double loss = 0.0, accuracy = 0.0;
-  std::vector<WorstCaseResult> worstCase;          // one per radius
+  std::vector<WorstCaseResult> worstCase;           // one per radius
   std::vector<RandomDirectionPoint> randomProfile;  // one per radius
   std::vector<GaussianSharpness> gaussian;          // one per σ
   std::optional<PacBayesFlatness> pacBayes;
@@ -63,7 +64,8 @@ struct SharpnessReport {
 // Validates before any work (InvalidArgument naming the setting); reports progress by stage and
 // can be cancelled between evaluations. `test` (may be null) gives the generalisation gap.
 SharpnessReport runSharpnessAnalysis(training::Model& model, const training::Dataset& data,
-                                     const training::Dataset* test, const SharpnessSettings& settings,
+                                     const training::Dataset* test,
+                                     const SharpnessSettings& settings,
                                      const JobControl& control = {});
 
 training::Node sharpnessNode(const SharpnessReport& report, const Provenance& provenance);

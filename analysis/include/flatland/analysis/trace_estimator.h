@@ -27,7 +27,7 @@ struct TraceOptions {
 struct TraceResult {
   double mean = 0.0;
   double standardError = 0.0;  // standard error of the mean (sample sd / √samples)
-  int64_t samples = 0;    // = products (all of them, for Hutch++)
+  int64_t samples = 0;         // = products (all of them, for Hutch++)
   bool reachedTarget = false;
   std::vector<double> values;  // vᵀAv of each sample (Hutch++: of the residual samples)
   double seconds = 0.0;

@@ -10,10 +10,10 @@
 namespace flatland::analysis {
 
 struct WeightNorms {
-  double total = 0.0;                // ‖w‖₂ over every trainable parameter
-  std::vector<std::string> names;    // parameter tensors, in namedParameters() order
-  std::vector<double> norms;         // ‖w_t‖₂ (Frobenius for matrices and kernels)
-  std::vector<int64_t> sizes;        // entries of each tensor
+  double total = 0.0;              // ‖w‖₂ over every trainable parameter
+  std::vector<std::string> names;  // parameter tensors, in namedParameters() order
+  std::vector<double> norms;       // ‖w_t‖₂ (Frobenius for matrices and kernels)
+  std::vector<int64_t> sizes;      // entries of each tensor
 };
 
 WeightNorms weightNorms(const training::Model& model);

@@ -38,8 +38,8 @@ class ActivationQuantizer {
   int bits() const { return m_bits; }
   double levels() const;  // Q_P = 2^b − 1
   bool calibrated() const { return m_calibrated; }
-  double step() const;    // s: α/Q_P for Ste, the learned value for Lsq
-  double clip() const;    // the top of the grid, s·Q_P
+  double step() const;  // s: α/Q_P for Ste, the learned value for Lsq
+  double clip() const;  // the top of the grid, s·Q_P
   // Lsq: the step tensor the optimizer trains (shape [], requires grad); undefined for Ste.
   const at::Tensor& learnedStep() const { return m_learnedStep; }
   // Ste: sets the clip α and marks the quantizer calibrated.

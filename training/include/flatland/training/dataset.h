@@ -32,7 +32,7 @@ struct Dataset {
 
   Dataset first(int64_t n) const;
   Dataset select(const at::Tensor& indices) const;  // int64 indices, keeps numClasses
-  Dataset ofClass(int64_t cls) const;                // throws InvalidArgument when empty
+  Dataset ofClass(int64_t cls) const;               // throws InvalidArgument when empty
   Dataset to(const c10::Device& device) const;
 };
 
@@ -42,7 +42,6 @@ struct DataOptions {
   std::string dataDir;           // overrides the default directory of a named set
   c10::Device device = c10::Device(c10::kCPU);
 };
-
 
 // Loads a data set by spec. Throws DataError naming the file and the problem.
 Dataset loadDataset(const std::string& spec, const DataOptions& options = {});

@@ -11,8 +11,8 @@
 namespace flatland::training {
 
 struct EvalResult {
-  double loss = 0.0;      // mean cross-entropy
-  double accuracy = 0.0;  // fraction in [0, 1]
+  double loss = 0.0;                     // mean cross-entropy
+  double accuracy = 0.0;                 // fraction in [0, 1]
   std::vector<double> perClassAccuracy;  // NaN for classes with no samples
   int64_t samples = 0;
 };

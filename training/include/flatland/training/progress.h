@@ -10,10 +10,10 @@
 namespace flatland {
 
 struct ProgressEvent {
-  double fraction = 0.0;     // 0 … 1 of the whole job
-  std::string stage;         // short label: "epoch 3/10", "lanczos", "grid"
-  std::string message;       // one line for a log; may be empty
-  int64_t hvpCount = -1;     // Hessian-vector products so far, -1 when not applicable
+  double fraction = 0.0;  // 0 … 1 of the whole job
+  std::string stage;      // short label: "epoch 3/10", "lanczos", "grid"
+  std::string message;    // one line for a log; may be empty
+  int64_t hvpCount = -1;  // Hessian-vector products so far, -1 when not applicable
   double loss = std::numeric_limits<double>::quiet_NaN();  // latest loss, NaN when none
 };
 

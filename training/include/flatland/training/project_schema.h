@@ -61,8 +61,8 @@ inline constexpr const char* kSwaApplied = "swa_applied";
 inline constexpr const char* kClassCounts = "class_counts";
 inline constexpr const char* kClassNames = "class_names";  // also of robustness analyses
 inline constexpr const char* kTrainSamples = "train_samples";
-inline constexpr const char* kMetrics = "metrics";  // group
-inline constexpr const char* kEpoch = "epoch";      // metrics/epoch; a checkpoint's attribute
+inline constexpr const char* kMetrics = "metrics";       // group
+inline constexpr const char* kEpoch = "epoch";           // metrics/epoch; a checkpoint's attribute
 inline constexpr const char* kTrainLoss = "train_loss";  // also the values of a surface
 inline constexpr const char* kTrainAccuracy = "train_accuracy";
 inline constexpr const char* kTestLoss = "test_loss";
@@ -97,8 +97,8 @@ inline constexpr const char* kRescaleAlpha = "rescale_alpha";
 // Checkpoints (/runs/NAME/checkpoints/epoch_NNNN; training/checkpoint.h names and reads them).
 inline constexpr const char* kCheckpoints = "checkpoints";  // group of a run
 inline constexpr const char* kCheckpointPrefix = "epoch_";  // + the epoch, zero-padded to 4
-inline constexpr const char* kParameters = "parameters";  // group of tensors; elsewhere a count
-inline constexpr const char* kBuffers = "buffers";        // group of tensors
+inline constexpr const char* kParameters = "parameters";    // group of tensors; elsewhere a count
+inline constexpr const char* kBuffers = "buffers";          // group of tensors
 inline constexpr const char* kParameterCount = "parameter_count";  // also of surfaces
 
 // Hessian analyses (/analyses/NAME, and each per_class/class_NN group); kLoss and kConverged
@@ -113,8 +113,9 @@ inline constexpr const char* kTopConverged = "top_converged";
 inline constexpr const char* kBottomConverged = "bottom_converged";
 inline constexpr const char* kTrace = "trace";
 inline constexpr const char* kTraceStderr = "trace_stderr";
-inline constexpr const char* kTraceSamples = "trace_samples";  // attribute (count) and dataset (values)
-inline constexpr const char* kDensity = "density";             // group: nodes, weights, grid, values
+inline constexpr const char* kTraceSamples =
+    "trace_samples";                                // attribute (count) and dataset (values)
+inline constexpr const char* kDensity = "density";  // group: nodes, weights, grid, values
 inline constexpr const char* kNodes = "nodes";
 inline constexpr const char* kWeights = "weights";
 inline constexpr const char* kValues = "values";  // and kGrid (surfaces, below)
@@ -126,7 +127,7 @@ inline constexpr const char* kPerClass = "per_class";          // group of class
 inline constexpr const char* kClassGroupPrefix = "class_";     // + the class index, 2 digits
 inline constexpr const char* kClassCount = "class_count";
 inline constexpr const char* kClassName = "class_name";
-inline constexpr const char* kBatchSweep = "batch_sweep";      // group
+inline constexpr const char* kBatchSweep = "batch_sweep";  // group
 inline constexpr const char* kBatchSizes = "batch_sizes";
 inline constexpr const char* kLambdaMaxMean = "lambda_max_mean";
 inline constexpr const char* kLambdaMaxStd = "lambda_max_std";
@@ -164,13 +165,13 @@ inline constexpr const char* kCoordinates = "coordinates";
 inline constexpr const char* kExplainedVariance = "explained_variance";  // also on the analysis
 
 // Robustness analyses (kind = "robustness").
-inline constexpr const char* kUnits = "units";                 // "data" or "pixel"
+inline constexpr const char* kUnits = "units";  // "data" or "pixel"
 inline constexpr const char* kClamped = "clamped";
 inline constexpr const char* kCleanAccuracy = "clean_accuracy";
 inline constexpr const char* kCleanLoss = "clean_loss";
 inline constexpr const char* kCleanPerClassAccuracy = "clean_per_class_accuracy";
-inline constexpr const char* kAttacks = "attacks";             // group of one group per attack
-inline constexpr const char* kNorm = "norm";                   // "linf" or "l2"
+inline constexpr const char* kAttacks = "attacks";  // group of one group per attack
+inline constexpr const char* kNorm = "norm";        // "linf" or "l2"
 inline constexpr const char* kEps = "eps";
 inline constexpr const char* kAccuracy = "accuracy";
 inline constexpr const char* kLoss = "loss";
@@ -188,7 +189,7 @@ inline constexpr const char* kLabels = "labels";
 inline constexpr const char* kPredictions = "predictions";
 inline constexpr const char* kLanczosSteps = "lanczos_steps";
 inline constexpr const char* kConverged = "converged";
-inline constexpr const char* kCorruptions = "corruptions";     // group
+inline constexpr const char* kCorruptions = "corruptions";  // group
 inline constexpr const char* kNames = "names";
 inline constexpr const char* kSeverityConstants = "severity_constants";
 inline constexpr const char* kMeanAccuracy = "mean_accuracy";
@@ -250,7 +251,8 @@ inline constexpr const char* kSizes = "sizes";
 // kTestData (above), the runs' model specs and the sharpness analyses made of each, and
 inline constexpr const char* kModels = "models";
 inline constexpr const char* kSharpnessAnalyses = "sharpness_analyses";
-inline constexpr const char* kMeasures = "measures";  // group: one dataset per measure, attribute names
+inline constexpr const char* kMeasures =
+    "measures";  // group: one dataset per measure, attribute names
 inline constexpr const char* kKendallTauAccuracyGap = "kendall_tau_accuracy_gap";
 inline constexpr const char* kKendallTauLossGap = "kendall_tau_loss_gap";
 

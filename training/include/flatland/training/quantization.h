@@ -23,7 +23,8 @@ at::Tensor fakeQuantize(const at::Tensor& w, int bits, QuantGranularity granular
 // Replaces the model's weights of rank ≥ 2 (conv and linear weights; biases and BatchNorm stay in
 // float, as is usual) by their fake-quantized values and returns the float originals, in
 // parameter order (undefined tensors for the ones left alone).
-std::vector<at::Tensor> quantizeWeightsInPlace(Model& model, int bits, QuantGranularity granularity);
+std::vector<at::Tensor> quantizeWeightsInPlace(Model& model, int bits,
+                                               QuantGranularity granularity);
 // Puts the originals returned by quantizeWeightsInPlace back.
 void restoreWeights(Model& model, const std::vector<at::Tensor>& originals);
 
@@ -35,14 +36,15 @@ struct QuantizationPoint {
 
 // Post-training quantization sweep: test loss and accuracy at each bit width.
 std::vector<QuantizationPoint> quantizationSweep(Model& model, const Dataset& test,
-                                                 const std::vector<int>& bits,
-                                                 int64_t batchSize, const JobControl& control = {});
+                                                 const std::vector<int>& bits, int64_t batchSize,
+                                                 const JobControl& control = {});
 
 // Test loss and accuracy with each named weight tensor fake-quantized per channel at its own width
 // (HAWQ's mixed precision); the float weights are back in place afterwards, also on an error. As
 // in the sweep, a model whose quantized loss is not finite is a result (loss inf, accuracy 0),
 // not an error.
-EvalResult evaluateMixedPrecision(Model& model, const Dataset& test, const std::map<std::string, int>& widths,
-                                  int64_t batchSize, const JobControl& control = {});
+EvalResult evaluateMixedPrecision(Model& model, const Dataset& test,
+                                  const std::map<std::string, int>& widths, int64_t batchSize,
+                                  const JobControl& control = {});
 
 }  // namespace flatland::training

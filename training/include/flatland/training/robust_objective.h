@@ -38,7 +38,8 @@ class TrainingObjective {
   // The base loss (cross-entropy, LDAM, VS, with or without DRW weights); changes by epoch.
   void setBaseLoss(LossFunction loss) { m_base = std::move(loss); }
   // Once per step at the current weights: the batch with what the loss needs (batch.extra).
-  virtual TrainingBatch prepare(Model& model, const at::Tensor& inputs, const at::Tensor& labels) = 0;
+  virtual TrainingBatch prepare(Model& model, const at::Tensor& inputs,
+                                const at::Tensor& labels) = 0;
   // The differentiable loss of a prepared batch at the model's current weights.
   virtual ObjectiveValue loss(Model& model, const TrainingBatch& batch) const = 0;
   Objective function() const {
@@ -52,8 +53,9 @@ class TrainingObjective {
 // The objective of config.robust (RobustMethod::None: the base loss on the batch as loaded).
 // space: the training data's input space in config.robust.epsUnits. seed: of the random starts
 // and the noise (each step draws afresh).
-std::unique_ptr<TrainingObjective> makeTrainingObjective(const RobustConfig& config, LossFunction base,
-                                                         const InputSpace& space, uint64_t seed);
+std::unique_ptr<TrainingObjective> makeTrainingObjective(const RobustConfig& config,
+                                                         LossFunction base, const InputSpace& space,
+                                                         uint64_t seed);
 
 // KL(p ‖ q) between the softmax of two logit batches, summed over classes, mean over samples
 // (TRADES' KL with reduction batchmean). Differentiable in both.
@@ -64,8 +66,9 @@ at::Tensor jensenShannon(const std::vector<at::Tensor>& logProbabilities);
 // TRADES' adversarial inputs (data units): PGD-ℓ∞ steps of options.stepFraction·eps on
 // KL(f(x) ‖ f(x')) from x + 0.001·N(0, I) (in the space's units), within the ε ball and clamped.
 // The model as it is (the caller sets eval mode); parameters' gradients untouched.
-at::Tensor tradesAdversarial(Model& model, const InputSpace& space, const at::Tensor& inputs, double eps,
-                             int64_t steps, double stepFraction, at::Generator& generator);
+at::Tensor tradesAdversarial(Model& model, const InputSpace& space, const at::Tensor& inputs,
+                             double eps, int64_t steps, double stepFraction,
+                             at::Generator& generator);
 // CURE's per-sample input gradients of the cross-entropy, in the space's units (N×…), with the
 // graph kept (createGraph) for a derivative w.r.t. the weights.
 at::Tensor perSampleInputGradient(Model& model, const InputSpace& space, const at::Tensor& inputs,

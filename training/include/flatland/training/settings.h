@@ -24,12 +24,20 @@ enum Where : unsigned { InCli = 1, InGui = 2, Stored = 4, Everywhere = InCli | I
 
 struct Setting {
   Setting() = default;
-  Setting(std::string key_, Type type_, std::string defaultValue_, double min_, double max_, bool minExclusive_,
-          std::string unit_, std::vector<std::string> choices_, std::string help_, std::string label_ = {},
-          std::string guiDefault_ = {})
-      : key(std::move(key_)), type(type_), defaultValue(std::move(defaultValue_)), min(min_), max(max_),
-        minExclusive(minExclusive_), unit(std::move(unit_)), choices(std::move(choices_)), help(std::move(help_)),
-        label(std::move(label_)), guiDefault(std::move(guiDefault_)) {}
+  Setting(std::string key_, Type type_, std::string defaultValue_, double min_, double max_,
+          bool minExclusive_, std::string unit_, std::vector<std::string> choices_,
+          std::string help_, std::string label_ = {}, std::string guiDefault_ = {})
+      : key(std::move(key_)),
+        type(type_),
+        defaultValue(std::move(defaultValue_)),
+        min(min_),
+        max(max_),
+        minExclusive(minExclusive_),
+        unit(std::move(unit_)),
+        choices(std::move(choices_)),
+        help(std::move(help_)),
+        label(std::move(label_)),
+        guiDefault(std::move(guiDefault_)) {}
 
   // The key in the stored settings JSON and the objectName of the GUI widget; the CLI option is
   // "--" + key with '_' spelt '-' (flag()).
@@ -38,7 +46,7 @@ struct Setting {
   std::string defaultValue;  // as typed on the command line; empty: none
   double min = 0, max = 0;   // Integer and Real: the allowed range (inclusive unless minExclusive)
   bool minExclusive = false;
-  std::string unit;  // of the range, in words ("samples", "epochs", "bits")
+  std::string unit;                  // of the range, in words ("samples", "epochs", "bits")
   std::vector<std::string> choices;  // Choice: every accepted spelling, the default first or not
   std::string help;
   std::string label;       // the GUI's row label

@@ -50,7 +50,8 @@ StepResult computeUpdateGradient(Model& model, const at::Tensor& inputs, const a
                                  const LossFunction& loss, const OptimizerConfig& config,
                                  const std::vector<at::Tensor>& auxiliary = {});
 // The same rules for any objective: each (perturbed) pass evaluates objective(model, batch).
-StepResult computeUpdateGradient(Model& model, const TrainingBatch& batch, const Objective& objective,
-                                 const OptimizerConfig& config, const std::vector<at::Tensor>& auxiliary = {});
+StepResult computeUpdateGradient(Model& model, const TrainingBatch& batch,
+                                 const Objective& objective, const OptimizerConfig& config,
+                                 const std::vector<at::Tensor>& auxiliary = {});
 
 }  // namespace flatland::training

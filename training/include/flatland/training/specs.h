@@ -12,9 +12,9 @@ namespace flatland::training {
 struct DataSpec {
   enum class Kind { FashionMnist, Cifar10, Hdf5, Synthetic };
   Kind kind = Kind::Synthetic;
-  std::string path;   // directory (cifar10, fashion-mnist override) or file (h5)
-  std::string split;  // "train" or "test" for named sets; generator name for synthetic
-  std::string text;   // the original string
+  std::string path;              // directory (cifar10, fashion-mnist override) or file (h5)
+  std::string split;             // "train" or "test" for named sets; generator name for synthetic
+  std::string text;              // the original string
   int64_t syntheticSamples = 0;  // synthetic:NAME:SAMPLES (0: not given)
   uint64_t syntheticSeed = 0;    // synthetic:NAME:SAMPLES:SEED
 

@@ -33,7 +33,7 @@ struct RobustConfig {
   double cureH = 0.1;             // CURE's finite-difference step h
   double jsdLambda = 12.0;        // weight of the Jensen–Shannon consistency (AugMix: 12)
   std::string noiseSigmas = "0.1,0.2,0.3";  // Gaussian noise levels, one noisy copy each
-  bool noiseCe = false;           // noise-jsd: the base loss on the noisy copies as well
+  bool noiseCe = false;                     // noise-jsd: the base loss on the noisy copies as well
 };
 
 struct OptimizerConfig {
@@ -45,14 +45,14 @@ struct OptimizerConfig {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // AdamW
 
   SharpnessMethod method = SharpnessMethod::None;
-  double rho = 0.05;        // SAM/ASAM/HERO neighbourhood radius (Foret 2021: 0.05 for SGD)
-  double asamEta = 0.01;    // ASAM's T_w = |w| + η (Kwon 2021)
-  int64_t mSharpness = 0;   // sub-batch size m for m-sharpness; 0 = the whole batch
+  double rho = 0.05;             // SAM/ASAM/HERO neighbourhood radius (Foret 2021: 0.05 for SGD)
+  double asamEta = 0.01;         // ASAM's T_w = |w| + η (Kwon 2021)
+  int64_t mSharpness = 0;        // sub-batch size m for m-sharpness; 0 = the whole batch
   bool mSharpnessAsked = false;  // "msam" was chosen: validate() then requires mSharpness > 0
-  double gnpR = 0.1;        // gradient norm penalty step r (Zhao 2022)
-  double gnpAlpha = 0.8;    // α = λ / r; α = 1 is SAM
-  double heroLambda = 5.0;  // HERO's Hessian-penalty weight (Yang 2022)
-  bool heroAdaptive = true; // HERO perturbs adaptively, like ASAM
+  double gnpR = 0.1;             // gradient norm penalty step r (Zhao 2022)
+  double gnpAlpha = 0.8;         // α = λ / r; α = 1 is SAM
+  double heroLambda = 5.0;       // HERO's Hessian-penalty weight (Yang 2022)
+  bool heroAdaptive = true;      // HERO perturbs adaptively, like ASAM
 
   int64_t swaStartEpoch = 0;  // 0: no SWA; else average weights from this epoch (1-based) on
 
@@ -77,10 +77,10 @@ struct TrainConfig {
   double imbalanceRatio = 1.0;  // long tail n_max / n_min; 1 = as loaded
   LossKind loss = LossKind::CrossEntropy;
   RobustConfig robust;
-  int64_t drwEpoch = 0;         // deferred re-weighting from this epoch (1-based); 0 = off
+  int64_t drwEpoch = 0;  // deferred re-weighting from this epoch (1-based); 0 = off
 
-  int qatBits = 0;              // fake-quantize weights to this many bits while training; 0 = off
-  int qatActivationBits = 0;    // fake-quantize post-ReLU activations (unsigned); 0 = off
+  int qatBits = 0;            // fake-quantize weights to this many bits while training; 0 = off
+  int qatActivationBits = 0;  // fake-quantize post-ReLU activations (unsigned); 0 = off
   QatMethod qatMethod = QatMethod::Ste;
   int64_t checkpointEvery = 1;  // epochs between checkpoints (epoch 0 and the last always kept)
   uint64_t seed = 0;

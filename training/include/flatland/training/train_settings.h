@@ -12,7 +12,7 @@ namespace flatland::training {
 
 // Every method the optimizer setting names, as the CLI spells it.
 enum class OptimizerName { Sgd, AdamW, Sam, Msam, Asam, Gnp, Hero, Swa };
-const std::vector<std::string>& optimizerNames();  // indexed by OptimizerName
+const std::vector<std::string>& optimizerNames();           // indexed by OptimizerName
 OptimizerName parseOptimizerName(const std::string& name);  // throws InvalidArgument
 const char* toString(OptimizerName name);
 
