@@ -44,9 +44,9 @@ QuantizeForm::QuantizeForm(ProjectPathGetter projectPath, QWidget* parent)
   row->addWidget(lowBits);
   row->addWidget(new QLabel("to"));
   row->addWidget(highBits);
-  hawqBits = static_cast<QDoubleSpinBox*>(createSettingWidget(quantizeSetting("hawq_bits")));
+  hawqBits = createSettingWidget<QDoubleSpinBox>(table, "hawq_bits");
   hawqBits->setSpecialValueText("off");
-  name = static_cast<QLineEdit*>(createSettingWidget(quantizeSetting("name")));
+  name = createSettingWidget<QLineEdit>(table, "name");
   name->setPlaceholderText("quantize-<time>");
   m_form->addRow("Bit widths", bits);
   m_form->addRow("HAWQ average bits", hawqBits);

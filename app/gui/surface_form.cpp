@@ -19,11 +19,6 @@ const settings::Setting& surfaceSetting(const std::string& key) {
   return *s;
 }
 
-template <class W>
-W* make(const std::string& key) {
-  return static_cast<W*>(createSettingWidget(surfaceSetting(key)));
-}
-
 }  // namespace
 
 SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent)
@@ -31,18 +26,18 @@ SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent)
   const auto& table = surfaceSettings();
   input =
       new ModelDataFields(m_form, std::vector<settings::Setting>(table.begin(), table.end()), this);
-  directions = make<QComboBox>("dirs");
-  grid = make<QLineEdit>("grid");
-  norm = make<QComboBox>("norm");
-  fromAnalysis = make<QLineEdit>("from_analysis");
+  directions = createSettingWidget<QComboBox>(table, "dirs");
+  grid = createSettingWidget<QLineEdit>(table, "grid");
+  norm = createSettingWidget<QComboBox>(table, "norm");
+  fromAnalysis = createSettingWidget<QLineEdit>(table, "from_analysis");
   fromAnalysis->setPlaceholderText(
       "eigen: a Hessian analysis (empty: computed first) · random: a surface to "
       "share directions with (optional)");
-  run = make<QLineEdit>("run");
+  run = createSettingWidget<QLineEdit>(table, "run");
   run->setPlaceholderText("a run of this project, or P.h5:/runs/NAME");
-  to = make<QLineEdit>("to");
+  to = createSettingWidget<QLineEdit>(table, "to");
   to->setPlaceholderText("the second model (a model spec)");
-  name = make<QLineEdit>("name");
+  name = createSettingWidget<QLineEdit>(table, "name");
   name->setPlaceholderText("surface-<time>");
   testData = new QComboBox;
   testData->setEditable(true);

@@ -27,12 +27,6 @@ const settings::Setting& trainSetting(const std::string& key) {
   throw InvalidArgument("no train setting '" + key + "'");
 }
 
-// The widget of a train setting, as the type its setting makes.
-template <class W>
-W* make(const std::string& key) {
-  return static_cast<W*>(createSettingWidget(trainSetting(key)));
-}
-
 QString label(const std::string& key) { return QString::fromStdString(trainSetting(key).label); }
 
 bool isSharpnessAware(const QString& name) {
@@ -52,20 +46,20 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent)
   testData->setInsertPolicy(QComboBox::NoInsert);
   testData->setCurrentText(QString::fromStdString(trainSetting("test_data").startValue()));
   describeWidget(testData, trainSetting("test_data"));
-  optimizer = make<QComboBox>("optimizer");
-  learningRate = make<QDoubleSpinBox>("lr");
-  epochs = make<QSpinBox>("epochs");
-  batchSize = make<QSpinBox>("batch_size");
-  rho = make<QDoubleSpinBox>("rho");
-  labelNoise = make<QDoubleSpinBox>("label_noise");
-  imbalance = make<QDoubleSpinBox>("imbalance");
-  qatBits = make<QSpinBox>("qat_bits");
+  optimizer = createSettingWidget<QComboBox>(table, "optimizer");
+  learningRate = createSettingWidget<QDoubleSpinBox>(table, "lr");
+  epochs = createSettingWidget<QSpinBox>(table, "epochs");
+  batchSize = createSettingWidget<QSpinBox>(table, "batch_size");
+  rho = createSettingWidget<QDoubleSpinBox>(table, "rho");
+  labelNoise = createSettingWidget<QDoubleSpinBox>(table, "label_noise");
+  imbalance = createSettingWidget<QDoubleSpinBox>(table, "imbalance");
+  qatBits = createSettingWidget<QSpinBox>(table, "qat_bits");
   qatBits->setSpecialValueText("off");
-  qatActivationBits = make<QSpinBox>("qat_act_bits");
+  qatActivationBits = createSettingWidget<QSpinBox>(table, "qat_act_bits");
   qatActivationBits->setSpecialValueText("off");
-  qatMethod = make<QComboBox>("qat_method");
+  qatMethod = createSettingWidget<QComboBox>(table, "qat_method");
   qatMethod->setEnabled(false);
-  runName = make<QLineEdit>("run");
+  runName = createSettingWidget<QLineEdit>(table, "run");
   for (auto [key, widget] :
        std::initializer_list<std::pair<const char*, QWidget*>>{{"test_data", testData},
                                                                {"optimizer", optimizer},
@@ -84,27 +78,27 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent)
   auto section = addFoldedSection(m_form, "moreSettings");
   more = section.body;
   moreToggle = section.toggle;
-  base = make<QComboBox>("base");
-  momentum = make<QDoubleSpinBox>("momentum");
-  nesterov = make<QCheckBox>("nesterov");
-  weightDecay = make<QDoubleSpinBox>("weight_decay");
-  schedule = make<QComboBox>("schedule");
-  warmup = make<QSpinBox>("warmup");
-  milestones = make<QLineEdit>("milestones");
+  base = createSettingWidget<QComboBox>(table, "base");
+  momentum = createSettingWidget<QDoubleSpinBox>(table, "momentum");
+  nesterov = createSettingWidget<QCheckBox>(table, "nesterov");
+  weightDecay = createSettingWidget<QDoubleSpinBox>(table, "weight_decay");
+  schedule = createSettingWidget<QComboBox>(table, "schedule");
+  warmup = createSettingWidget<QSpinBox>(table, "warmup");
+  milestones = createSettingWidget<QLineEdit>(table, "milestones");
   milestones->setPlaceholderText("e.g. 30,60 (step schedule)");
-  gamma = make<QDoubleSpinBox>("gamma");
-  asamEta = make<QDoubleSpinBox>("asam_eta");
-  mSharpness = make<QSpinBox>("m");
+  gamma = createSettingWidget<QDoubleSpinBox>(table, "gamma");
+  asamEta = createSettingWidget<QDoubleSpinBox>(table, "asam_eta");
+  mSharpness = createSettingWidget<QSpinBox>(table, "m");
   mSharpness->setSpecialValueText("batch/4");
-  gnpR = make<QDoubleSpinBox>("gnp_r");
-  gnpAlpha = make<QDoubleSpinBox>("gnp_alpha");
-  heroLambda = make<QDoubleSpinBox>("hero_lambda");
-  swaStart = make<QSpinBox>("swa_start");
+  gnpR = createSettingWidget<QDoubleSpinBox>(table, "gnp_r");
+  gnpAlpha = createSettingWidget<QDoubleSpinBox>(table, "gnp_alpha");
+  heroLambda = createSettingWidget<QDoubleSpinBox>(table, "hero_lambda");
+  swaStart = createSettingWidget<QSpinBox>(table, "swa_start");
   swaStart->setSpecialValueText("75% of the epochs");
-  loss = make<QComboBox>("loss");
-  drwEpoch = make<QSpinBox>("drw_epoch");
+  loss = createSettingWidget<QComboBox>(table, "loss");
+  drwEpoch = createSettingWidget<QSpinBox>(table, "drw_epoch");
   drwEpoch->setSpecialValueText("off");
-  checkpointEvery = make<QSpinBox>("checkpoint_every");
+  checkpointEvery = createSettingWidget<QSpinBox>(table, "checkpoint_every");
   for (auto [key, widget] : std::initializer_list<std::pair<const char*, QWidget*>>{
            {"base", base},
            {"momentum", momentum},
