@@ -9,8 +9,8 @@ the trace at its whole budget (100 samples, tol 0), for an equal standard error.
 
   python pyhessian_run.py PYHESSIAN_DIR OUT.pt [--arpack]
 """
-import gzip
 import json
+import os
 import sys
 import time
 
@@ -18,6 +18,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import fashion_mnist, quick_train  # noqa: E402
 
 pyhessian_dir, model_path = sys.argv[1], sys.argv[2]
 sys.path.insert(0, pyhessian_dir)
@@ -28,17 +31,6 @@ ph = sys.modules["pyhessian.hessian"]  # the module (the package exports a class
 torch.set_num_threads(1)
 torch.manual_seed(0)
 
-
-def idx(path, offset):
-    return np.frombuffer(gzip.open(path).read(), np.uint8, offset=offset)
-
-
-def fashion_mnist(split, n):
-    root = "/usr/share/datasets/fashion-mnist/"
-    images = idx(root + split + "-images-idx3-ubyte.gz", 16)[: n * 784].reshape(n, 1, 28, 28)
-    labels = idx(root + split + "-labels-idx1-ubyte.gz", 8)[:n]
-    x = (torch.tensor(images, dtype=torch.float32) / 255 - 0.2860) / 0.3530  # as Flatland loads it
-    return x, torch.tensor(labels, dtype=torch.int64)
 
 
 class Net(nn.Module):
@@ -54,14 +46,7 @@ class Net(nn.Module):
 
 
 net = Net()
-train_x, train_y = fashion_mnist("train", 20000)
-sgd = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
-for step in range(300):
-    start = (step * 64) % (20000 - 64)
-    sgd.zero_grad()
-    F.cross_entropy(net(train_x[start:start + 64]), train_y[start:start + 64]).backward()
-    sgd.step()
-net.eval()
+quick_train(net)
 torch.jit.script(net).save(model_path)
 
 x, y = fashion_mnist("t10k", 1000)
