@@ -121,9 +121,12 @@ void quickTrain(training::Model& model, int64_t steps) {
   model.setTraining(false);
 }
 
-// One full-data gradient, batch by batch (what a training epoch's backward costs).
-std::pair<double, double> gradientSeconds(training::Model& model, const training::Dataset& data,
-                                          int64_t batchSize) {
+// One pass over the data, batch by batch: with `v` null, the full-data gradient (what a training
+// epoch's backward costs); with `v`, PyTorch's HVP as PyHessian computes it (forward, backward
+// with graph, double backward of g·v), the baseline every Flatland product is compared with.
+std::pair<double, double> fullDataSeconds(training::Model& model, const training::Dataset& data,
+                                          int64_t batchSize,
+                                          const std::vector<at::Tensor>* v = nullptr) {
   auto params = model.parameters();
   Timer timer;
   std::vector<at::Tensor> total;
@@ -132,37 +135,14 @@ std::pair<double, double> gradientSeconds(training::Model& model, const training
     auto loss = torch::nn::functional::cross_entropy(
         model.forward(data.inputs.slice(0, b, e).to(model.device())),
         data.labels.slice(0, b, e).to(model.device()));
-    auto g = torch::autograd::grad({loss}, params);
+    auto part = torch::autograd::grad({loss}, params, {}, /*retain_graph=*/v != nullptr,
+                                      /*create_graph=*/v != nullptr);
+    if (v) part = torch::autograd::grad(part, params, *v);
+    const double weight = double(e - b) / double(data.size());
     if (total.empty())
-      total = g;
+      for (auto& t : part) total.push_back(t * weight);
     else
-      for (size_t i = 0; i < g.size(); ++i)
-        total[i].add_(g[i], double(e - b) / double(data.size()));
-  }
-  if (model.device().is_cuda()) torch::cuda::synchronize();
-  return {timer.wallSeconds(), timer.cpuSeconds()};
-}
-
-// PyTorch's HVP as PyHessian computes it, one batch at a time: forward, backward with graph,
-// double backward of g·v. The baseline every Flatland product is compared with.
-std::pair<double, double> plainHvpSeconds(training::Model& model, const training::Dataset& data,
-                                          int64_t batchSize, const std::vector<at::Tensor>& v) {
-  auto params = model.parameters();
-  Timer timer;
-  std::vector<at::Tensor> total;
-  for (int64_t b = 0; b < data.size(); b += batchSize) {
-    const int64_t e = std::min(data.size(), b + batchSize);
-    auto loss = torch::nn::functional::cross_entropy(
-        model.forward(data.inputs.slice(0, b, e).to(model.device())),
-        data.labels.slice(0, b, e).to(model.device()));
-    auto g =
-        torch::autograd::grad({loss}, params, {}, /*retain_graph=*/true, /*create_graph=*/true);
-    auto hv = torch::autograd::grad(g, params, v);
-    if (total.empty())
-      total = hv;
-    else
-      for (size_t i = 0; i < hv.size(); ++i)
-        total[i].add_(hv[i], double(e - b) / double(data.size()));
+      for (size_t i = 0; i < part.size(); ++i) total[i].add_(part[i], weight);
   }
   if (model.device().is_cuda()) torch::cuda::synchronize();
   return {timer.wallSeconds(), timer.cpuSeconds()};
@@ -255,10 +235,10 @@ int main(int argc, char** argv) {
     auto v = torch::randn({model->parameterCount()}).to(model->device());
     const auto vParts = model->unflatten(v);
     auto timePlain = [&] {
-      plainHvpSeconds(*model, data, batchSize, vParts);  // warm-up
+      fullDataSeconds(*model, data, batchSize, &vParts);  // warm-up
       std::vector<double> w, c;
       for (int r = 0; r < 3; ++r) {
-        auto [wall, cpu] = plainHvpSeconds(*model, data, batchSize, vParts);
+        auto [wall, cpu] = fullDataSeconds(*model, data, batchSize, &vParts);
         w.push_back(wall);
         c.push_back(cpu);
       }
@@ -289,8 +269,8 @@ int main(int argc, char** argv) {
       const std::pair<double, double> build{buildTimer.wallSeconds(), buildTimer.cpuSeconds()};
       cachedOp.apply(v);  // warm-up
       const double peakCached = peakMiB();
-      gradientSeconds(*model, data, batchSize);          // warm-up
-      plainHvpSeconds(*model, data, batchSize, vParts);  // warm-up
+      fullDataSeconds(*model, data, batchSize);           // warm-up
+      fullDataSeconds(*model, data, batchSize, &vParts);  // warm-up
       auto timed = [&](auto&& work) {
         Timer t;
         work();
@@ -304,8 +284,8 @@ int main(int argc, char** argv) {
         cpu[row].push_back(t.second);
       };
       for (int round = 0; round < 5; ++round) {
-        record(kGradient, gradientSeconds(*model, data, batchSize));
-        record(kPlain, plainHvpSeconds(*model, data, batchSize, vParts));
+        record(kGradient, fullDataSeconds(*model, data, batchSize));
+        record(kPlain, fullDataSeconds(*model, data, batchSize, &vParts));
         record(kStreamed, timed([&] { streamedOp.apply(v); }));
         record(kCached, timed([&] { cachedOp.apply(v); }));
       }
