@@ -43,16 +43,16 @@ void smoothDensity(SpectralDensity& density, int64_t gridPoints, double sigmaSqu
   // PyHessian's grid and kernel width (Yao et al., 2020).
   lo -= 0.01;
   hi += 0.01;
-  const double sigma2 = sigmaSquared * std::max(1.0, hi - lo);
-  density.sigma2 = sigma2;
+  const double variance = sigmaSquared * std::max(1.0, hi - lo);
+  density.kernelVariance = variance;
   density.grid.resize(size_t(gridPoints));
   density.values.assign(size_t(gridPoints), 0.0);
   const double step = (hi - lo) / double(gridPoints - 1);
   for (int64_t g = 0; g < gridPoints; ++g) density.grid[size_t(g)] = lo + step * double(g);
-  const double norm = 1.0 / std::sqrt(2.0 * M_PI * sigma2);
+  const double norm = 1.0 / std::sqrt(2.0 * M_PI * variance);
   const double rows = double(std::max<size_t>(1, density.nodes.size()));
   // Only grid points within 8σ of a node get a contribution (exp(−32) ≈ 1e-14).
-  const double cutoff = 8.0 * std::sqrt(sigma2);
+  const double cutoff = 8.0 * std::sqrt(variance);
   for (size_t r = 0; r < density.nodes.size(); ++r) {
     for (size_t i = 0; i < density.nodes[r].size(); ++i) {
       const double x = density.nodes[r][i], w = density.weights[r][i] / rows;
@@ -61,7 +61,7 @@ void smoothDensity(SpectralDensity& density, int64_t gridPoints, double sigmaSqu
           std::min<int64_t>(gridPoints - 1, int64_t(std::ceil((x + cutoff - lo) / step)));
       for (int64_t g = first; g <= last; ++g) {
         const double d = density.grid[size_t(g)] - x;
-        density.values[size_t(g)] += w * norm * std::exp(-d * d / (2.0 * sigma2));
+        density.values[size_t(g)] += w * norm * std::exp(-d * d / (2.0 * variance));
       }
     }
   }

@@ -47,7 +47,8 @@ Enum parseChoice(const std::vector<std::string>& names, const std::string& text,
 }  // namespace
 
 const std::vector<std::string>& directionKindNames() {
-  static const std::vector<std::string> names = {"random", "eigen", "pca", "interp"};
+  static const std::vector<std::string> names = {"random", "eigen",          "pca",
+                                                 "interp", "loss-landscape", "plane"};
   return names;
 }
 const std::vector<std::string>& directionNormNames() {
@@ -214,8 +215,10 @@ void addDirectionsTo(training::Node& analysis, const DirectionSet& set) {
         training::toArray(set.trajectory.to(torch::kCPU, torch::kDouble).contiguous());
     trajectory.datasets[schema::kEpochs] =
         training::Array::i64(set.trajectoryEpochs, {int64_t(set.trajectoryEpochs.size())});
-    trajectory.attributes[schema::kExplainedVariance] = set.explainedVariance;
-    analysis.attributes[schema::kExplainedVariance] = set.explainedVariance;
+    if (!set.explainedVariance.empty()) {  // PCA's; a plane's curve has none
+      trajectory.attributes[schema::kExplainedVariance] = set.explainedVariance;
+      analysis.attributes[schema::kExplainedVariance] = set.explainedVariance;
+    }
   }
 }
 

@@ -62,17 +62,20 @@ GeneralizationTable generalizationTable(const std::vector<std::string>& models,
     t.gapAccuracy.push_back(r.gapAccuracy);
     t.gapLoss.push_back(r.gapLoss);
     if (r.hasHessian) {
-      put(i, "lambda_max", r.lambdaMax);
-      put(i, "trace", r.trace);
+      put(i, schema::kLambdaMax, r.lambdaMax);
+      put(i, schema::kTrace, r.trace);
     }
-    for (const auto& w : r.worstCase) put(i, withValue("worst_case_rho", w.rho), w.sharpness);
-    for (const auto& p : r.randomProfile) put(i, withValue("random_rho", p.rho), p.increase);
-    for (const auto& g : r.gaussian) put(i, withValue("gaussian_sigma", g.sigma), g.increase);
+    for (const auto& w : r.worstCase)
+      put(i, withValue(schema::kWorstCaseRhoPrefix, w.rho), w.sharpness);
+    for (const auto& p : r.randomProfile)
+      put(i, withValue(schema::kRandomRhoPrefix, p.rho), p.increase);
+    for (const auto& g : r.gaussian)
+      put(i, withValue(schema::kGaussianSigmaPrefix, g.sigma), g.increase);
     if (r.pacBayes && r.pacBayes->sigma > 0)
-      put(i, "pac_bayes_inverse_sigma2", 1.0 / (r.pacBayes->sigma * r.pacBayes->sigma));
-    if (r.fisherRao) put(i, "fisher_rao_norm", r.fisherRao->norm);
-    if (r.relativeFlatness) put(i, "relative_flatness", r.relativeFlatness->value);
-    put(i, "weight_norm", r.weightNorms.total);
+      put(i, schema::kPacBayesInverseSigma2, 1.0 / (r.pacBayes->sigma * r.pacBayes->sigma));
+    if (r.fisherRao) put(i, schema::kFisherRaoNorm, r.fisherRao->norm);
+    if (r.relativeFlatness) put(i, schema::kRelativeFlatness, r.relativeFlatness->value);
+    put(i, schema::kWeightNorm, r.weightNorms.total);
   }
   for (const auto& name : order) {
     MeasureColumn c;

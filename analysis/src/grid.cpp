@@ -98,9 +98,12 @@ std::string defaultGridFor(DirectionKind kind) {
   switch (kind) {
     case DirectionKind::Random:
     case DirectionKind::Eigen:
+    case DirectionKind::LossLandscape:  // its plot_surface.py's default (1-D files: one axis)
       return "-1:1:51,-1:1:51";
     case DirectionKind::Interp:
       return "-0.5:1.5:41";
+    case DirectionKind::Plane:  // A at (0, 0), B at (1, 0), the bend at (0, 1)
+      return "-0.25:1.25:31,-0.25:1.25:31";
     case DirectionKind::Pca:
       break;
   }

@@ -308,7 +308,7 @@ void putSpectrum(Node& node, const SpectrumReport& r, int64_t parameters) {
     density.datasets[schema::kGrid] = Array::f64(r.density.grid, {int64_t(r.density.grid.size())});
     density.datasets[schema::kValues] =
         Array::f64(r.density.values, {int64_t(r.density.values.size())});
-    density.attributes[schema::kSigma2] = r.density.sigma2;
+    density.attributes[schema::kSigma2] = r.density.kernelVariance;
     node.groups[schema::kDensity] = std::move(density);
   }
   node.attributes[schema::kConverged] = int64_t(converged);

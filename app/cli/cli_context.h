@@ -51,6 +51,8 @@ Command addTrainCommand(CLI::App& app, const GlobalOptions& global);
 Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global);
 Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global);
 Command addExportCommand(CLI::App& app, const GlobalOptions& global);
+Command addImportSurfaceCommand(CLI::App& app, const GlobalOptions& global);
+Command addConnectCommand(CLI::App& app, const GlobalOptions& global);
 Command addHessianCommand(CLI::App& app, const GlobalOptions& global);
 Command addRobustnessCommand(CLI::App& app, const GlobalOptions& global);
 Command addSharpnessCommand(CLI::App& app, const GlobalOptions& global);

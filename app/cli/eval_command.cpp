@@ -5,7 +5,7 @@
 
 #include "cli_context.h"
 #include "flatland/training/evaluate.h"
-#include "job_setup.h"
+#include "job_inputs.h"
 
 namespace flatland::cli {
 
@@ -15,7 +15,7 @@ Command addEvalCommand(CLI::App& app, const GlobalOptions& global) {
   options->addTo(cmd);
   return {cmd, [options, &global] {
             auto start = std::chrono::steady_clock::now();
-            auto job = loadJob(*options);
+            auto job = app::loadInputs(*options);
             auto result = training::evaluate(*job.model, job.data, options->batchSize);
             double seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -40,7 +40,7 @@ nlohmann::json spectrumJson(const analysis::SpectrumReport& r) {
                       {"weights", weights},
                       {"grid", finiteOrNull(r.density.grid)},
                       {"values", finiteOrNull(r.density.values)},
-                      {"sigma2", r.density.sigma2}};
+                      {"sigma2", r.density.kernelVariance}};
   } else {
     doc["density"] = nullptr;
   }

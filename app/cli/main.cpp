@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
       addSurfaceCommand(app, global),   addExportCommand(app, global),
       addHessianCommand(app, global),   addRobustnessCommand(app, global),
       addSharpnessCommand(app, global), addRescaleCommand(app, global),
+      addConnectCommand(app, global),   addImportSurfaceCommand(app, global),
   };
 
   try {

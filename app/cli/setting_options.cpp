@@ -1,5 +1,7 @@
 #include "setting_options.h"
 
+#include <iostream>
+
 #include "flatland/errors.h"
 
 namespace flatland::cli {
@@ -37,6 +39,18 @@ void SettingOptionsBase::add(CLI::App* command, const settings::Setting& s) {
   }
   if (s.required) option->required();
   m_options[s.key] = option;
+}
+
+void SettingOptionsBase::noteIfNotRead(const settings::Setting& setting,
+                                       const std::string& controlFlag,
+                                       const std::string& controlValue) {
+  if (setting.readWhen->holds(controlValue)) return;
+  std::string values;
+  for (const auto& v : setting.readWhen->values) values += (values.empty() ? "" : "|") + v;
+  std::cerr << "note: " << setting.flag() << " is not read "
+            << (controlValue.empty() ? "without " + controlFlag
+                                     : "with " + controlFlag + " " + controlValue)
+            << " (only with " << controlFlag << " " << values << ")\n";
 }
 
 const std::string* SettingOptionsBase::given(const std::string& key) const {

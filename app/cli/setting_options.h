@@ -28,6 +28,13 @@ class SettingOptionsBase {
   // (A flag gives "true".)
   const std::string* given(const std::string& key) const;
 
+ protected:
+  // Tells the user on stderr that an option they gave is not read with the value given (or the
+  // default) of the setting it depends on (--rho with --optimizer sgd), so a forgotten method
+  // does not pass unnoticed.
+  static void noteIfNotRead(const settings::Setting& setting, const std::string& controlFlag,
+                            const std::string& controlValue);
+
  private:
   CLI::App* m_command = nullptr;
   std::map<std::string, std::string> m_text;
@@ -51,6 +58,12 @@ class SettingOptions : public SettingOptionsBase {
         check(s, *text);
         s.set(config, *text);
       }
+    for (const auto& s : m_table)
+      if (s.readWhen && given(s.key))
+        if (const auto* control = settings::find(m_table, s.readWhen->key)) {
+          const std::string* chosen = given(control->key);
+          noteIfNotRead(s, control->flag(), chosen ? *chosen : control->defaultValue);
+        }
     return config;
   }
 

@@ -1,5 +1,6 @@
 #include "project_figures.h"
 
+#include "connectivity_figures.h"
 #include "robustness_figures.h"
 #include "sharpness_figures.h"
 
@@ -10,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "flatland/analysis/direction_choices.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_schema.h"
 #include "flatland/training/specs.h"
@@ -29,9 +31,15 @@ std::string textOr(const Node& node, const std::string& key, const std::string& 
   return node.has(key) ? node.text(key) : fallback;
 }
 
-// The directions of a surface as stored (analysis::directionKindNames(); figures do not link
-// the analysis library): random when not recorded.
-std::string directionsOf(const Node& node) { return textOr(node, schema::kDirs, "random"); }
+// The directions of a surface as stored: random when not recorded (files before the key) or not
+// known to this version.
+analysis::DirectionKind directionsOf(const Node& node) {
+  try {
+    if (node.has(schema::kDirs)) return analysis::parseDirectionKind(node.text(schema::kDirs));
+  } catch (const InvalidArgument&) {
+  }
+  return analysis::DirectionKind::Random;
+}
 
 // Unfinished grid points (done = 0) become NaN, which the views leave out.
 std::vector<double> maskedGrid(const Node& node, const std::string& name) {
@@ -54,10 +62,13 @@ render::SurfaceFigure surfaceFigure(const Node& node, const std::string& title,
                  : field == schema::kTestLoss ? "test loss"
                                               : field;
   const auto dirs = directionsOf(node);
-  if (dirs == "eigen") {
+  if (dirs == analysis::DirectionKind::Eigen) {
     s.xLabel = "\u03b1 (eigenvector 1)";
     s.yLabel = "\u03b2 (eigenvector 2)";
-  } else if (dirs == "pca") {
+  } else if (dirs == analysis::DirectionKind::Plane) {
+    s.xLabel = "toward the second model (1: B)";
+    s.yLabel = "toward the bend (1: \u03b8)";
+  } else if (dirs == analysis::DirectionKind::Pca) {
     s.xLabel = "PC 1";
     s.yLabel = "PC 2";
   }
@@ -110,8 +121,9 @@ std::vector<NamedFigure> surfaceFigures(const Node& node, const std::string& nam
     render::CurvesFigure c;
     auto xs = values(node, schema::kXCoordinates);
     c.title = name;
-    c.xLabel = directionsOf(node) == "interp" ? "interpolation \u03b1 (0: first model, 1: second)"
-                                              : "step \u03b1";
+    c.xLabel = directionsOf(node) == analysis::DirectionKind::Interp
+                   ? "interpolation \u03b1 (0: first model, 1: second)"
+                   : "step \u03b1";
     c.leftLabel = "loss";
     c.rightLabel = "accuracy";
     for (auto [field, label, right, dashed] :
@@ -381,6 +393,7 @@ std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project
   if (kind == schema::kKindRobustness) return robustnessFigures(node, analysis);
   if (kind == schema::kKindSharpness) return sharpnessFigures(node, analysis);
   if (kind == schema::kKindGeneralization) return generalizationFigures(node, analysis);
+  if (kind == schema::kKindConnectivity) return connectivityFigures(node, analysis);
   throw ProjectError("analysis '" + analysis + "' has kind '" + kind +
                      "', which Flatland cannot draw");
 }
@@ -418,7 +431,8 @@ std::vector<NamedFigure> surfaceComparison(const std::vector<Node>& nodes,
   if (oneDimensional) {
     render::CurvesFigure c;
     c.title = "loss along one direction (" + along + ")";
-    c.xLabel = directionsOf(nodes[0]) == "interp" ? "interpolation \u03b1" : "step \u03b1";
+    c.xLabel = directionsOf(nodes[0]) == analysis::DirectionKind::Interp ? "interpolation \u03b1"
+                                                                         : "step \u03b1";
     c.leftLabel = "loss";
     for (size_t i = 0; i < nodes.size(); ++i)
       c.left.push_back({names[i], values(nodes[i], schema::kXCoordinates),
@@ -511,6 +525,8 @@ std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
       figures = robustnessComparison(nodes, names);
     else if (kind == schema::kKindSharpness)
       figures = sharpnessComparison(nodes, names);
+    else if (kind == schema::kKindConnectivity)
+      figures = connectivityComparison(nodes, names);
     else
       throw InvalidArgument("analyses of kind '" + kind + "' cannot be compared");
     for (auto& f : figures) out.push_back(std::move(f));
@@ -518,7 +534,7 @@ std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
   if (out.empty())
     throw InvalidArgument(
         "choose two or more analyses of one kind to compare (surfaces, Hessian analyses, "
-        "quantization sweeps, robustness or sharpness analyses)");
+        "quantization sweeps, robustness, sharpness or connectivity analyses)");
   return out;
 }
 

@@ -24,9 +24,9 @@ std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project,
 
 // The views of /analyses/NAME by its kind: surface (3-D surface, contour map, or curves for 1-D,
 // volume for 3-D), hessian (density, per-class densities and bars, batch sweep), quantize
-// (accuracy against bits), robustness (robustness_figures.h),
-// sharpness (sharpness_figures.h). Throws ProjectError when the analysis is missing or of unknown
-// kind.
+// (accuracy against bits), robustness (robustness_figures.h), sharpness (sharpness_figures.h),
+// connectivity (connectivity_figures.h). Throws ProjectError when the analysis is missing or of
+// unknown kind.
 std::vector<NamedFigure> figuresForAnalysis(const training::ProjectFile& project,
                                             const std::string& analysis);
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "flatland/training/attack_choices.h"
 #include "flatland/training/project_schema.h"
 
 namespace flatland::app {
@@ -27,8 +28,9 @@ std::vector<std::string> classNames(const Node& node, size_t classes) {
 }
 
 std::string epsLabel(const Node& node) {
-  const std::string units = node.has(schema::kUnits) ? node.text(schema::kUnits) : "data";
-  return units == "pixel" ? "\u03b5 (pixels in [0, 1])" : "\u03b5 (data units)";
+  const bool pixels = node.has(schema::kUnits) &&
+                      node.text(schema::kUnits) == training::toString(training::InputUnits::Pixel);
+  return pixels ? "\u03b5 (pixels in [0, 1])" : "\u03b5 (data units)";
 }
 
 std::string label(const std::string& attack) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "flatland/analysis/perturbation_norm.h"
 #include "flatland/training/project_schema.h"
 
 namespace flatland::app {
@@ -16,10 +17,11 @@ std::vector<double> values(const Node& node, const std::string& name) {
 }
 
 std::string ballLabel(const Node& node) {
-  const std::string norm =
-      node.has(schema::kPerturbationNorm) ? node.text(schema::kPerturbationNorm) : "l2";
+  const bool linf =
+      node.has(schema::kPerturbationNorm) &&
+      node.text(schema::kPerturbationNorm) == analysis::toString(analysis::PerturbationNorm::Linf);
   const bool adaptive = node.has(schema::kAdaptive) && node.number(schema::kAdaptive) != 0;
-  return std::string(adaptive ? "adaptive " : "") + (norm == "linf" ? "\u2113\u221e" : "\u21132");
+  return std::string(adaptive ? "adaptive " : "") + (linf ? "\u2113\u221e" : "\u21132");
 }
 
 }  // namespace

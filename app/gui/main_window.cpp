@@ -82,6 +82,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_quantizeForm = new QuantizeForm(path);
   m_robustnessForm = new RobustnessForm(path);
   m_sharpnessForm = new SharpnessForm(path);
+  m_connectForm = new ConnectForm(path);
   m_forms = new QTabWidget;
   m_forms->setObjectName("forms");
   m_forms->addTab(scrollable(m_trainForm), "Train");
@@ -90,13 +91,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_forms->addTab(scrollable(m_quantizeForm), "Quantize");
   m_forms->addTab(scrollable(m_robustnessForm), "Robustness");
   m_forms->addTab(scrollable(m_sharpnessForm), "Sharpness");
+  m_forms->addTab(scrollable(m_connectForm), "Connect");
   auto* formDock = new QDockWidget("Run a job", this);
   formDock->setObjectName("formDock");
   formDock->setWidget(m_forms);
   addDockWidget(Qt::RightDockWidgetArea, formDock);
   for (LaunchForm* form :
        std::initializer_list<LaunchForm*>{m_trainForm, m_hessianForm, m_surfaceForm, m_quantizeForm,
-                                          m_robustnessForm, m_sharpnessForm})
+                                          m_robustnessForm, m_sharpnessForm, m_connectForm})
     connect(form, &LaunchForm::submitted, this,
             [this](const JobRequest& job) { m_jobs->enqueue(job); });
 

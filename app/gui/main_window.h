@@ -23,6 +23,7 @@ class SurfaceForm;
 class QuantizeForm;
 class RobustnessForm;
 class SharpnessForm;
+class ConnectForm;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -66,6 +67,7 @@ class MainWindow : public QMainWindow {
   QuantizeForm* quantizeForm() const { return m_quantizeForm; }
   RobustnessForm* robustnessForm() const { return m_robustnessForm; }
   SharpnessForm* sharpnessForm() const { return m_sharpnessForm; }
+  ConnectForm* connectForm() const { return m_connectForm; }
 
  private:
   void buildMenus();
@@ -94,6 +96,7 @@ class MainWindow : public QMainWindow {
   QuantizeForm* m_quantizeForm = nullptr;
   RobustnessForm* m_robustnessForm = nullptr;
   SharpnessForm* m_sharpnessForm = nullptr;
+  ConnectForm* m_connectForm = nullptr;
   QMenu* m_recentMenu = nullptr;
   QAction* m_resetCamera = nullptr;
   QList<QDockWidget*> m_docks;

@@ -28,6 +28,20 @@ void describeWidget(QWidget* widget, const settings::Setting& s) {
   widget->setToolTip(QString::fromStdString(s.describe()));
 }
 
+void enableByReadConditions(QWidget* root, const std::vector<const settings::Setting*>& table) {
+  for (const settings::Setting* s : table) {
+    if (!s->readWhen) continue;
+    QWidget* widget = settingWidget(root, s->key);
+    auto* control = qobject_cast<QComboBox*>(settingWidget(root, s->readWhen->key));
+    if (!widget || !control) continue;
+    auto update = [widget, control, condition = *s->readWhen] {
+      widget->setEnabled(condition.holds(control->currentText().toStdString()));
+    };
+    QObject::connect(control, &QComboBox::currentTextChanged, widget, update);
+    update();
+  }
+}
+
 void throwUnknownSetting(const std::string& key) {
   throw InvalidArgument("no setting '" + key + "' in the form's settings table");
 }

@@ -56,6 +56,17 @@ QString settingsProblem(const QWidget* root, const settings::SettingsTable<Confi
   return {};
 }
 
+// Greys out each widget under `root` whose setting is read only with certain values of another
+// setting (Setting::readWhen: --rho only with the SAM family), and keeps that up to date as that
+// setting's combo box changes.
+void enableByReadConditions(QWidget* root, const std::vector<const settings::Setting*>& table);
+template <class Config>
+void enableByReadConditions(QWidget* root, const settings::SettingsTable<Config>& table) {
+  std::vector<const settings::Setting*> settings;
+  for (const auto& s : table) settings.push_back(&s);
+  enableByReadConditions(root, settings);
+}
+
 // Adds a labelled row to `form` for every GUI setting of `table` that has no widget under `root`
 // yet: a setting added to a table shows up in its form without further code.
 template <class Config>

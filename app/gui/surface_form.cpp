@@ -32,11 +32,13 @@ SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent)
   fromAnalysis = createSettingWidget<QLineEdit>(table, "from_analysis");
   fromAnalysis->setPlaceholderText(
       "eigen: a Hessian analysis (empty: computed first) · random: a surface to "
-      "share directions with (optional)");
+      "share directions with (optional) · plane: a connectivity analysis");
   run = createSettingWidget<QLineEdit>(table, "run");
   run->setPlaceholderText("a run of this project, or P.h5:/runs/NAME");
   to = createSettingWidget<QLineEdit>(table, "to");
   to->setPlaceholderText("the second model (a model spec)");
+  dirFile = createSettingWidget<QLineEdit>(table, "dir_file");
+  dirFile->setPlaceholderText("a loss-landscape direction file (.h5)");
   name = createSettingWidget<QLineEdit>(table, "name");
   name->setPlaceholderText("surface-<time>");
   testData = new QComboBox;
@@ -52,19 +54,22 @@ SurfaceForm::SurfaceForm(ProjectPathGetter projectPath, QWidget* parent)
   m_form->addRow("From analysis", fromAnalysis);
   m_form->addRow("Run (PCA)", run);
   m_form->addRow("Interpolate to", to);
+  m_form->addRow(QString::fromStdString(surfaceSetting("dir_file").label), dirFile);
   m_form->addRow("Test data", testData);
   m_form->addRow("Name", name);
   auto more = addFoldedSection(m_form, "moreSettings");
   addRemainingRows(this, more.form, table);
   connect(directions, &QComboBox::currentTextChanged, this, &SurfaceForm::enableForDirections);
   enableForDirections(directions->currentText());
+  enableByReadConditions(this, table);
   finishLayout();
 }
 
 void SurfaceForm::enableForDirections(const QString& kind) {
   using analysis::DirectionKind;
   const auto is = [&](DirectionKind k) { return kind.toStdString() == analysis::toString(k); };
-  fromAnalysis->setEnabled(is(DirectionKind::Random) || is(DirectionKind::Eigen));
+  fromAnalysis->setEnabled(is(DirectionKind::Random) || is(DirectionKind::Eigen) ||
+                           is(DirectionKind::Plane));
   run->setEnabled(is(DirectionKind::Pca));
   to->setEnabled(is(DirectionKind::Interp));
 }
@@ -84,6 +89,10 @@ QString SurfaceForm::problem() const {
              QString::fromStdString(analysis::defaultGridFor(DirectionKind::Interp)) + ".";
     if (auto p = modelProblem(to->text().trimmed()); !p.isEmpty()) return "Interpolate to: " + p;
   }
+  if (dirs == DirectionKind::Plane && fromAnalysis->text().trimmed().isEmpty())
+    return "Name the connectivity analysis whose models span the plane (From analysis).";
+  if (dirs == DirectionKind::LossLandscape && dirFile->text().trimmed().isEmpty())
+    return "Name the loss-landscape direction file (Direction file).";
   if (!testData->currentText().trimmed().isEmpty())
     if (auto p = dataProblem(testData->currentText().trimmed()); !p.isEmpty())
       return "Test data: " + p;

@@ -29,6 +29,7 @@ class SurfaceForm : public LaunchForm {
       nullptr;  // random: a surface to share directions with; eigen: a Hessian analysis
   QLineEdit* run = nullptr;       // pca: the run whose checkpoints make the trajectory
   QLineEdit* to = nullptr;        // interp: the second model
+  QLineEdit* dirFile = nullptr;   // loss-landscape: its direction file
   QComboBox* testData = nullptr;  // empty: the surface holds the data's loss only
   QLineEdit* name = nullptr;
 

@@ -29,10 +29,6 @@ const settings::Setting& trainSetting(const std::string& key) {
 
 QString label(const std::string& key) { return QString::fromStdString(trainSetting(key).label); }
 
-bool isSharpnessAware(const QString& name) {
-  return QStringList({"sam", "asam", "msam", "gnp", "hero"}).contains(name);
-}
-
 }  // namespace
 
 TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent)
@@ -124,16 +120,10 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent)
   }
   // Whatever the table has beyond the rows above (a setting added later) lands here too.
   addRemainingRows(this, section.form, table);
-
-  connect(schedule, &QComboBox::currentTextChanged, this, [this](const QString& name) {
-    milestones->setEnabled(name == "step");
-    gamma->setEnabled(name == "step");
-  });
-  milestones->setEnabled(schedule->currentText() == "step");
-  gamma->setEnabled(schedule->currentText() == "step");
+  // Only the settings the chosen optimizer, schedule and robust method read are editable.
+  enableByReadConditions(this, table);
 
   connect(optimizer, &QComboBox::currentTextChanged, this, [this](const QString& name) {
-    enableForOptimizer(name);
     QStringList names;
     for (const auto& n : training::optimizerNames()) names << QString::fromStdString(n);
     if (runName->text().isEmpty() || runName->text() == "run" || names.contains(runName->text()))
@@ -145,21 +135,7 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent)
   connect(qatBits, &QSpinBox::valueChanged, this, updateQatMethod);
   connect(qatActivationBits, &QSpinBox::valueChanged, this, updateQatMethod);
   runName->setText(optimizer->currentText());
-  enableForOptimizer(optimizer->currentText());
   finishLayout();
-}
-
-// Only the settings the chosen method reads are editable.
-void TrainForm::enableForOptimizer(const QString& name) {
-  const bool sharpness = isSharpnessAware(name);
-  rho->setEnabled(sharpness && name != "gnp");
-  base->setEnabled(sharpness || name == "swa");
-  asamEta->setEnabled(name == "asam" || name == "hero");
-  mSharpness->setEnabled(name == "msam");
-  gnpR->setEnabled(name == "gnp");
-  gnpAlpha->setEnabled(name == "gnp");
-  heroLambda->setEnabled(name == "hero");
-  swaStart->setEnabled(name == "swa");
 }
 
 void TrainForm::suggestFreeRunName() {

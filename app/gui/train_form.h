@@ -63,9 +63,6 @@ class TrainForm : public LaunchForm {
   QComboBox* loss = nullptr;
   QSpinBox* drwEpoch = nullptr;
   QSpinBox* checkpointEvery = nullptr;
-
- private:
-  void enableForOptimizer(const QString& name);
 };
 
 }  // namespace flatland::app

@@ -67,6 +67,7 @@ QString comparisonSubject(const QString& figureName) {
       {"robustness-comparison", "robust accuracy"},
       {"corruption-comparison", "noise corruptions"},
       {"sharpness-comparison", "sharpness"},
+      {"path-comparison", "paths between minima"},
       {"per-class-count-comparison", "per-class curvature"}};
   for (const auto& [name, subject] : subjects)
     if (name == figureName) return subject;

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "connect_job.h"
 #include "flatland/analysis/attack_choices.h"
+#include "flatland/analysis/curve_choices.h"
 #include "flatland/analysis/direction_choices.h"
 #include "flatland/analysis/grid.h"
 #include "flatland/analysis/perturbation_norm.h"
@@ -163,7 +165,8 @@ settings::SettingsTable<SurfaceJobSettings> makeSurfaceTable() {
       {"dirs", T::Choice, "", 0, 0, false, "", analysis::directionKindNames(),
        "random (filter-normalised Gaussian; the default), eigen (top Hessian eigenvectors: of "
        "--from-analysis, else computed first), pca (of a run's checkpoints, --run), interp "
-       "(to --to)",
+       "(to --to), loss-landscape (a direction file of the loss-landscape project, --dir-file), plane "
+       "(through the models and the bend of a connectivity analysis, --from-analysis)",
        "Directions"},
       [](auto& c) -> auto& { return c.directions; }));
   using analysis::DirectionKind;
@@ -189,9 +192,16 @@ settings::SettingsTable<SurfaceJobSettings> makeSurfaceTable() {
   t.push_back(field<C>({"to", T::Text, "", 0, 0, false, "", {}, "with --dirs interp: the second model (a model spec)",
                         "Interpolate to"},
                        [](auto& c) -> auto& { return c.to; }));
+  t.push_back(field<C>({"dir_file", T::Text, "", 0, 0, false, "", {},
+                        "with --dirs loss-landscape: its direction file (xdirection/, ydirection/ with one array "
+                        "per parameter, --dir_type weights, or per state_dict entry, states), used as written",
+                        "Direction file"},
+                       [](auto& c) -> auto& { return c.dirFile; }));
+  t.back().readWhen = settings::Setting::Condition{"dirs", {analysis::toString(DirectionKind::LossLandscape)}};
   t.push_back(field<C>({"from_analysis", T::Text, "", 0, 0, false, "", {},
                         "an analysis NAME (or OTHER.h5:NAME): a hessian analysis gives eigenvector directions, a "
-                        "surface analysis lends its stored directions (to compare minima on the same footing)",
+                        "surface analysis lends its stored directions (to compare minima on the same footing), a "
+                        "connectivity analysis the plane through its models and bend",
                         "From analysis"},
                        [](auto& c) -> auto& { return c.fromAnalysis; }));
   t.push_back(field<C>({"run", T::Text, "", 0, 0, false, "", {},
@@ -305,9 +315,9 @@ settings::SettingsTable<SharpnessJobSettings> makeSharpnessTable() {
                            "standard deviations of the Gaussian (average-case) perturbations N(0, sigma^2 I)",
                            "Gaussian sigma"},
                           &C::sigma));
-  t.push_back(field<C>({"norm", T::Choice, "l2", 0, 0, false, "", analysis::perturbationNormNames(),
-                        "ball of the worst-case perturbation: l2 or linf", "Worst-case norm"},
-                       [](auto& c) -> auto& { return c.norm; }));
+  t.push_back(settings::bindChoice<C>({"norm", T::Choice, "l2", 0, 0, false, "", analysis::perturbationNormNames(),
+                                       "ball of the worst-case perturbation", "Worst-case norm"},
+                                      [](auto& c) -> auto& { return c.norm; }));
   t.push_back(field<C>({"adaptive", T::Flag, "false", 0, 0, false, "", {},
                         "adaptive worst case (ASAM, Kwon 2021): delta = T_w z with T_w = |w| + eta, ||z|| <= rho",
                         "Adaptive (ASAM)"},
@@ -390,6 +400,65 @@ settings::SettingsTable<RescaleJobSettings> makeRescaleTable() {
   return t;
 }
 
+settings::SettingsTable<ConnectJobSettings> makeConnectTable() {
+  using C = ConnectJobSettings;
+  using T = Type;
+  settings::SettingsTable<C> t;
+  addInputSettings(t, "5000", "", {"batch_size", T::Integer, "128", 1, 1 << 20, false, "samples", {},
+                                   "samples per step of the bend's training", "Batch size"});
+  t[0].help = "the first model A: " + t[0].help;
+  t[0].label = "First model";
+  t[1].defaultValue = "fashion-mnist:train";
+  t[1].help = "the data the curve is trained on and both paths are evaluated on (train_loss): " + t[1].help;
+  t.push_back(field<C>({"to", T::Text, "", 0, 0, false, "", {},
+                        "the second model B, of the same architecture (a model spec)", "Second model"},
+                       [](auto& c) -> auto& { return c.to; }));
+  t.back().required = true;
+  t.push_back(field<C>({"test_data", T::Text, "", 0, 0, false, "", {},
+                        "a second data set also evaluated along both paths (test_loss / test_accuracy)",
+                        "Test data"},
+                       [](auto& c) -> auto& { return c.testData; }));
+  t.push_back(settings::bindChoice<C>(
+      {"curve", T::Choice, "bezier", 0, 0, false, "", analysis::curveTypeNames(),
+       "linear: the straight line only; bezier: (1-t)^2 A + 2t(1-t) theta + t^2 B; polychain: A -> theta -> B "
+       "(Garipov et al. 2018). The bend theta is trained; the straight line is evaluated too",
+       "Curve"},
+      [](auto& c) -> auto& { return c.curve; }));
+  const Setting::Condition trainedCurve{"curve", {analysis::toString(analysis::CurveType::Bezier),
+                                                  analysis::toString(analysis::CurveType::Polychain)}};
+  t.push_back(field<C>({"epochs", T::Integer, "10", 1, 100000, false, "epochs", {},
+                        "epochs of the bend's training, a uniformly drawn t per step", "Epochs"},
+                       [](auto& c) -> auto& { return c.epochs; }));
+  t.back().readWhen = trainedCurve;
+  auto lr = field<C>({"lr", T::Real, "0.01", 0, 10, true, "", {}, "learning rate of the bend (SGD)", "Learning rate"},
+                     [](auto& c) -> auto& { return c.learningRate; });
+  lr.decimals = 5;
+  lr.readWhen = trainedCurve;
+  t.push_back(lr);
+  t.push_back(field<C>({"momentum", T::Real, "0.9", 0, 0.999, false, "", {}, "SGD momentum of the bend", "Momentum"},
+                       [](auto& c) -> auto& { return c.momentum; }));
+  t.back().readWhen = trainedCurve;
+  auto decay = field<C>({"weight_decay", T::Real, "0.0005", 0, 1, false, "", {}, "weight decay on the bend",
+                         "Weight decay"},
+                        [](auto& c) -> auto& { return c.weightDecay; });
+  decay.decimals = 6;
+  decay.readWhen = trainedCurve;
+  t.push_back(decay);
+  t.push_back(field<C>({"points", T::Integer, "21", 2, 100001, false, "points", {},
+                        "points t = 0 … 1 evaluated along each path (with BatchNorm, statistics are recomputed at "
+                        "each)",
+                        "Points"},
+                       [](auto& c) -> auto& { return c.points; }));
+  t.push_back(cliOnly(field<C>({"out", T::Text, "connect.h5", 0, 0, false, "", {}, "project file (created when missing)"},
+                               [](auto& c) -> auto& { return c.projectPath; })));
+  auto name = field<C>({"name", T::Text, "", 0, 0, false, "", {}, "analysis name (default connectivity-<time>)",
+                        "Name"},
+                       [](auto& c) -> auto& { return c.name; });
+  name.where = settings::InCli | settings::InGui;
+  t.push_back(name);
+  return t;
+}
+
 // A check made of a parser that throws: "" or its message.
 template <class Parse>
 std::function<std::string(const std::string&)> checkedBy(Parse parse) {
@@ -419,7 +488,7 @@ settings::SettingsTable<RobustnessJobSettings> makeRobustnessTable() {
                         "attack radii, comma-separated, in --eps-units", "Radii (eps)"},
                        [](auto& c) -> auto& { return c.eps; }));
   t.back().check = checkedBy([](const std::string& text) { analysis::parsePositiveList(text, "radii"); });
-  t.push_back(field<C>({"eps_units", T::Choice, "data", 0, 0, false, "", {"data", "pixel"},
+  t.push_back(settings::bindChoice<C>({"eps_units", T::Choice, "data", 0, 0, false, "", training::inputUnitNames(),
                         "data: the units the data is loaded in (standardised for built-in sets); pixel: [0, 1] "
                         "pixels before normalisation (fashion-mnist, cifar10)",
                         "Units of eps"},
@@ -488,6 +557,11 @@ const settings::SettingsTable<SharpnessJobSettings>& sharpnessSettings() {
 }
 const settings::SettingsTable<RescaleJobSettings>& rescaleSettings() {
   static const auto table = makeRescaleTable();
+  return table;
+}
+
+const settings::SettingsTable<ConnectJobSettings>& connectSettings() {
+  static const auto table = makeConnectTable();
   return table;
 }
 

@@ -1,5 +1,5 @@
-// The settings of the Hessian, surface, quantization, sharpness and rescaling jobs, one definition
-// each (see flatland/training/settings.h; the train settings are in
+// The settings of the Hessian, surface, quantization, sharpness, rescaling and mode-connectivity
+// jobs, one definition each (see flatland/training/settings.h; the train settings are in
 // flatland/training/train_settings.h). The CLI's options, the GUI's forms and the stored settings
 // are made from these tables; a job's defaults are settings::defaults(table), not a
 // default-constructed struct. Free of LibTorch.
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "connect_job.h"
 #include "flatland/training/settings.h"
 #include "jobs.h"
 #include "sharpness_job.h"
@@ -20,6 +21,7 @@ const settings::SettingsTable<QuantizeJobSettings>& quantizeSettings();
 const settings::SettingsTable<RobustnessJobSettings>& robustnessSettings();
 const settings::SettingsTable<SharpnessJobSettings>& sharpnessSettings();
 const settings::SettingsTable<RescaleJobSettings>& rescaleSettings();
+const settings::SettingsTable<ConnectJobSettings>& connectSettings();
 
 // "0.01,0.05,0.1" → the positive reals (one at least); throws InvalidArgument naming the entry.
 std::vector<double> parsePositiveReals(const std::string& text);

@@ -46,6 +46,20 @@ LoadedInputs loadInputs(const ModelDataSettings& s) {
   return l;
 }
 
+std::optional<training::Dataset> loadTestData(const std::string& spec, const ModelDataSettings& s,
+                                              const LoadedInputs& inputs) {
+  if (spec.empty()) return std::nullopt;
+  training::DataOptions options;
+  options.device = inputs.device;
+  options.dataDir = s.dataDir;
+  if (s.samples > 0) options.limit = s.samples;
+  auto test = training::loadDataset(spec, options);
+  if (test.numClasses != inputs.data.numClasses || test.sampleShape() != inputs.data.sampleShape())
+    throw InvalidArgument("--test-data " + spec + " does not match --data " + s.data +
+                          " (samples or classes differ): give a test set of the same task");
+  return test;
+}
+
 std::string runTrainJob(const training::TrainConfig& config, const std::string& projectPath,
                         const JobControl& control) {
   auto outcome = training::trainRun(config, projectPath, control);

@@ -85,7 +85,7 @@ struct RobustnessJobSettings {
   ModelDataSettings input = inputWith(1000, 500);
   std::string attacks = "fgsm,pgd";  // analysis::attackNames(), comma-separated; "none"
   std::string eps = "0.05,0.1,0.2";  // radii, in epsUnits
-  std::string epsUnits = "data";     // data or pixel
+  training::InputUnits epsUnits = training::InputUnits::Data;
   int64_t pgdSteps = 10;
   double pgdStep = 0.25;  // as a fraction of eps
   bool noRandomStart = false;
@@ -111,7 +111,8 @@ struct SurfaceJobSettings {
   ModelDataSettings input = inputWith(0, 0);
   std::string testData;  // also fills test_loss / test_accuracy
   // random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors) | pca (of a run's
-  // checkpoints) | interp (towards `to`); none: random, or the kind of a reused surface.
+  // checkpoints) | interp (towards `to`) | loss-landscape (`dirFile`); none: random, or the kind
+  // of a reused surface.
   std::optional<analysis::DirectionKind> directions;
   // X[,Y[,Z]], each lo:hi:n; empty: analysis::defaultGridFor(the kind) (pca: around the
   // trajectory; reused directions: the surface's grid).
@@ -119,6 +120,7 @@ struct SurfaceJobSettings {
   std::optional<analysis::DirectionNorm> norm;   // none: filter (eigen: none)
   std::optional<analysis::OneDimPolicy> oneDim;  // none: zero (eigen: normalize)
   std::string to;                                // interp: the second model (a model spec)
+  std::string dirFile;                           // loss-landscape: its direction file
   // NAME or OTHER.h5:NAME: a Hessian analysis (eigenvector directions) or a surface whose stored
   // directions are reused, so two minima are compared along the same vectors.
   std::string fromAnalysis;

@@ -28,7 +28,7 @@ analysis::RobustnessSettings robustnessSettingsOf(const RobustnessJobSettings& j
   s.pgdStepFraction = j.pgdStep;
   s.randomStart = !j.noRandomStart;
   s.restarts = j.restarts;
-  s.units = analysis::parseInputUnits(j.epsUnits);
+  s.units = j.epsUnits;
   s.clamp = !j.noClamp;
   s.batchSize = j.input.batchSize;
   s.inputCurvature = j.inputCurvature;

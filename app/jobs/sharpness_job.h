@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "flatland/analysis/perturbation_norm.h"
 #include "jobs.h"
 
 namespace flatland::app {
@@ -16,8 +17,8 @@ struct SharpnessJobSettings {
   std::string runs;  // NAME,NAME or P.h5:/runs/NAME,…: the generalisation table of these
   std::vector<double> rho = {0.01, 0.05, 0.1};       // worst-case and random-direction radii
   std::vector<double> sigma = {0.001, 0.005, 0.01};  // Gaussian average-case σ
-  std::string norm = "l2";                           // l2 | linf
-  bool adaptive = false;                             // ASAM's δ = T_w z, T_w = |w| + η
+  analysis::PerturbationNorm norm = analysis::PerturbationNorm::L2;  // of the worst-case ball
+  bool adaptive = false;  // ASAM's δ = T_w z, T_w = |w| + η
   double asamEta = 0.01;
   int64_t m = 0;                   // m-sharpness sub-batch (0: the whole set)
   int64_t steps = 10;              // ascent steps

@@ -20,7 +20,7 @@ analysis::SharpnessSettings analysisSettingsOf(const SharpnessJobSettings& j) {
   analysis::SharpnessSettings s;
   s.radii = j.rho;
   s.sigmas = j.sigma;
-  s.worstCase.norm = analysis::parsePerturbationNorm(j.norm);
+  s.worstCase.norm = j.norm;
   s.worstCase.adaptive = j.adaptive;
   s.worstCase.eta = j.asamEta;
   s.worstCase.m = j.m;
@@ -44,18 +44,7 @@ SharpnessJobOutput runSharpnessAnalysisJob(const SharpnessJobSettings& j,
   const auto start = std::chrono::steady_clock::now();
   const auto s = analysisSettingsOf(j);
   auto inputs = loadInputs(j.input);
-  std::optional<training::Dataset> test;
-  if (!j.testData.empty()) {
-    training::DataOptions options;
-    options.device = inputs.device;
-    options.dataDir = j.input.dataDir;
-    if (j.input.samples > 0) options.limit = j.input.samples;
-    test = training::loadDataset(j.testData, options);
-    if (test->numClasses != inputs.data.numClasses ||
-        test->sampleShape() != inputs.data.sampleShape())
-      throw InvalidArgument("--test-data " + j.testData + " does not match --data " + j.input.data +
-                            " (samples or classes differ): give a test set of the same task");
-  }
+  const auto test = loadTestData(j.testData, j.input, inputs);
   SharpnessJobOutput out;
   out.device = inputs.device.str();
   out.testSamples = test ? test->size() : 0;

@@ -1,5 +1,6 @@
 // runSurfaceJob: from the settings a user gives (CLI flags or the GUI's form) to a stored surface:
 // the origin, the directions, the grid, a new surface or the resumption of an unfinished one.
+#include <torch/types.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -11,9 +12,12 @@
 #include "flatland/analysis/direction.h"
 #include "flatland/analysis/directions_eigen.h"
 #include "flatland/analysis/grid.h"
+#include "flatland/analysis/loss_landscape_files.h"
 #include "flatland/analysis/loss_surface.h"
+#include "flatland/analysis/mode_connectivity.h"
 #include "flatland/analysis/pca_directions.h"
 #include "flatland/errors.h"
+#include "flatland/training/checkpoint.h"
 #include "flatland/training/device.h"
 #include "flatland/training/model_spec.h"
 #include "flatland/training/project_schema.h"
@@ -118,6 +122,46 @@ DirectionSet eigenDirectionsOnTheFly(const SurfaceJobSettings& s, training::Mode
   return computed.set;
 }
 
+// The plane through the ends A, B and the bend θ of a connectivity analysis: directions B − A and
+// θ − A (parameters and BatchNorm buffers), so A is (0, 0), B (1, 0) and θ (0, 1), and the curve
+// drawn as the surface's trajectory.
+DirectionSet planeDirections(const training::ProjectFile& source, const std::string& path,
+                             const training::Node& node, const SurfaceJobSettings& s,
+                             training::Model& origin, const LoadedInputs& inputs, std::string& grid,
+                             std::vector<std::string>& notes) {
+  const std::string bendPath = path + "/" + schema::kBend;
+  if (!source.exists(bendPath))
+    throw InvalidArgument(path +
+                          " connects its models by a straight line: the plane needs a "
+                          "trained bend (connect --curve bezier or polychain)");
+  const std::string from = node.text(schema::kFromModel);
+  if (from != s.input.model)
+    notes.push_back("the plane is spanned from " + from + ", the surface is centred on " +
+                    s.input.model);
+  const training::ModelShape shape{inputs.data.sampleShape(), inputs.data.numClasses};
+  auto to = training::loadModel(node.text(schema::kToModel), shape, inputs.device, s.input.seed);
+  auto bend = origin.clone();
+  training::loadCheckpoint(*bend, source.read(bendPath));
+  DirectionSet set;
+  set.kind = DirectionKind::Plane;
+  set.norm = DirectionNorm::None;
+  set.source = source.path() + ":" + path;
+  set.directions.push_back(analysis::interpolationDirection(origin, *to).directions.at(0));
+  set.directions.push_back(analysis::interpolationDirection(origin, *bend).directions.at(0));
+  const auto curve = analysis::parseCurveType(node.text(schema::kCurveType));
+  const int64_t points = 41;
+  std::vector<double> coordinates;
+  for (int64_t i = 0; i < points; ++i) {
+    const auto w = analysis::curveWeights(curve, double(i) / double(points - 1));
+    coordinates.push_back(w.to);
+    coordinates.push_back(w.bend);
+    set.trajectoryEpochs.push_back(i);  // the point's index along the curve
+  }
+  set.trajectory = torch::tensor(coordinates, torch::kDouble).reshape({points, 2});
+  if (grid.empty()) grid = analysis::defaultGridFor(DirectionKind::Plane);
+  return set;
+}
+
 // The directions the settings ask for, and the grid to use with them.
 DirectionSet chooseDirections(const SurfaceJobSettings& s, training::Model& origin,
                               const LoadedInputs& inputs, const std::string& runProject,
@@ -154,8 +198,16 @@ DirectionSet chooseDirections(const SurfaceJobSettings& s, training::Model& orig
       dirs.source = file + ":" + path;
       return dirs;
     }
-    throw InvalidArgument("the directions must come from a hessian or surface analysis; " + path +
-                          " is of kind '" + analysisKind + "'");
+    if (analysisKind == schema::kKindConnectivity) {
+      if (kind && *kind != DirectionKind::Plane)
+        throw InvalidArgument(
+            "a connectivity analysis gives the plane through its two models and the bend: "
+            "choose --dirs plane");
+      return planeDirections(source, path, node, s, origin, inputs, grid, notes);
+    }
+    throw InvalidArgument(
+        "the directions must come from a hessian, surface or connectivity analysis; " + path +
+        " is of kind '" + analysisKind + "'");
   }
   switch (kind.value_or(DirectionKind::Random)) {
     case DirectionKind::Eigen:
@@ -180,6 +232,21 @@ DirectionSet chooseDirections(const SurfaceJobSettings& s, training::Model& orig
       if (grid.empty()) grid = gridAroundTrajectory(dirs.trajectory, 21);
       return dirs;
     }
+    case DirectionKind::LossLandscape: {
+      if (s.dirFile.empty())
+        throw InvalidArgument("--dirs loss-landscape needs its direction file (--dir-file FILE)");
+      auto dirs = analysis::readLossLandscapeDirections(s.dirFile, origin);
+      if (grid.empty()) {
+        auto spec =
+            analysis::GridSpec::parse(analysis::defaultGridFor(DirectionKind::LossLandscape));
+        spec.axes.resize(std::min(spec.axes.size(), dirs.directions.size()));
+        grid = spec.text();
+      }
+      return dirs;
+    }
+    case DirectionKind::Plane:
+      throw InvalidArgument(
+          "--dirs plane: name the connectivity analysis whose models span it (--from-analysis)");
     case DirectionKind::Random:
       break;
   }

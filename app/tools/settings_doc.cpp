@@ -23,6 +23,7 @@ int main() {
       << settings::markdown(app::quantizeSettings()) << "\n## flatland-cli robustness\n\n"
       << settings::markdown(app::robustnessSettings()) << "\n## flatland-cli sharpness\n\n"
       << settings::markdown(app::sharpnessSettings()) << "\n## flatland-cli rescale\n\n"
-      << settings::markdown(app::rescaleSettings());
+      << settings::markdown(app::rescaleSettings()) << "\n## flatland-cli connect\n\n"
+      << settings::markdown(app::connectSettings());
   return 0;
 }

@@ -4,6 +4,7 @@ import gzip
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 
@@ -31,3 +32,18 @@ def quick_train(net, steps=300):
         F.cross_entropy(net(x[start:start + 64]), y[start:start + 64]).backward()
         sgd.step()
     net.eval()
+
+
+class BNNet(nn.Module):
+    """A small BatchNorm CNN for 28×28 images (23k parameters)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16)
+        self.c2, self.b2 = nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32)
+        self.fc = nn.Linear(32 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.b1(self.c1(x))), 2)
+        x = F.max_pool2d(F.relu(self.b2(self.c2(x))), 2)
+        return self.fc(x.flatten(1))

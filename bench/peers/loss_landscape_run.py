@@ -17,10 +17,9 @@ import types
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import fashion_mnist, quick_train  # noqa: E402
+from common import BNNet, fashion_mnist, quick_train  # noqa: E402
 
 root, model_path = sys.argv[1], sys.argv[2]
 samples = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
@@ -34,21 +33,6 @@ import net_plotter  # noqa: E402
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
-
-
-
-class BNNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.c1, self.b1 = nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16)
-        self.c2, self.b2 = nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32)
-        self.fc = nn.Linear(32 * 7 * 7, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.b1(self.c1(x))), 2)
-        x = F.max_pool2d(F.relu(self.b2(self.c2(x))), 2)
-        return self.fc(x.flatten(1))
-
 
 net = BNNet()
 quick_train(net)

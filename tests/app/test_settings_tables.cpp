@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -68,6 +69,7 @@ TEST(SettingsTables, DefaultsAreValidAndReadBack) {
   expectConsistentDefaults(robustnessSettings());
   expectConsistentDefaults(sharpnessSettings());
   expectConsistentDefaults(rescaleSettings());
+  expectConsistentDefaults(connectSettings());
 }
 
 // Choices are enums in the settings structs: the table reads and writes their names, and an
@@ -87,6 +89,73 @@ TEST(SettingsTables, ChoicesAreEnums) {
   EXPECT_EQ(hessian.curvature, Curvature::Hessian);
   settings::find(hessianSettings(), "curvature")->set(hessian, "ggn");
   EXPECT_EQ(hessian.curvature, Curvature::Ggn);
+}
+
+// A setting read only with some values of another names a Choice setting of its own table and
+// choices that setting has; its help says when it is read.
+template <class Config>
+void expectValidReadConditions(const settings::SettingsTable<Config>& table) {
+  for (const auto& s : table) {
+    if (!s.readWhen) continue;
+    const auto* control = settings::find(table, s.readWhen->key);
+    ASSERT_NE(control, nullptr) << s.key << " depends on " << s.readWhen->key;
+    EXPECT_EQ(control->type, settings::Type::Choice) << s.key;
+    EXPECT_FALSE(s.readWhen->values.empty()) << s.key;
+    for (const auto& v : s.readWhen->values)
+      EXPECT_NE(std::find(control->choices.begin(), control->choices.end(), v),
+                control->choices.end())
+          << s.key << ": " << v << " is no choice of " << control->key;
+    EXPECT_NE(s.describe().find("read only with " + control->flag()), std::string::npos)
+        << s.describe();
+  }
+}
+
+TEST(SettingsTables, ReadConditionsNameChoicesOfTheirTable) {
+  expectValidReadConditions(training::trainSettings());
+  expectValidReadConditions(hessianSettings());
+  expectValidReadConditions(surfaceSettings());
+  expectValidReadConditions(quantizeSettings());
+  expectValidReadConditions(robustnessSettings());
+  expectValidReadConditions(sharpnessSettings());
+  expectValidReadConditions(rescaleSettings());
+  expectValidReadConditions(connectSettings());
+  // The train table's: each method's own settings.
+  const auto& rho = *settings::find(training::trainSettings(), "rho");
+  ASSERT_TRUE(rho.readWhen);
+  EXPECT_TRUE(rho.readWhen->holds("sam"));
+  EXPECT_TRUE(rho.readWhen->holds("hero"));
+  EXPECT_FALSE(rho.readWhen->holds("gnp"));
+  EXPECT_FALSE(rho.readWhen->holds("sgd"));
+}
+
+// The form greys out exactly the settings the chosen values do not read, for every choice of
+// every controlling setting, and a greyed-out setting does not reach the job.
+TEST(SettingsTables, TheTrainFormEnablesWhatTheChosenMethodReads) {
+  REQUIRE_DISPLAY();
+  TrainForm train([] { return QString(); });
+  const auto& table = training::trainSettings();
+  int checked = 0;
+  for (const auto& s : table) {
+    if (!s.readWhen) continue;
+    auto* control = qobject_cast<QComboBox*>(settingWidget(&train, s.readWhen->key));
+    QWidget* widget = settingWidget(&train, s.key);
+    ASSERT_TRUE(control && widget) << s.key;
+    for (int i = 0; i < control->count(); ++i) {
+      control->setCurrentIndex(i);
+      const std::string value = control->currentText().toStdString();
+      EXPECT_EQ(widget->isEnabled(), s.readWhen->holds(value))
+          << s.key << " with " << s.readWhen->key << " " << value;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 20);
+  train.optimizer->setCurrentText("sgd");
+  train.rho->setValue(0.5);
+  EXPECT_FALSE(train.rho->isEnabled());
+  EXPECT_DOUBLE_EQ(readSettings(&train, table).optimizer.rho, 0.05)
+      << "the default, not the greyed-out value";
+  train.optimizer->setCurrentText("sam");
+  EXPECT_DOUBLE_EQ(readSettings(&train, table).optimizer.rho, 0.5);
 }
 
 // The default grid the surface job uses is the one its help names.
@@ -135,6 +204,7 @@ TEST(SettingsTables, EverySettingIsAnOptionOfItsSubcommand) {
   expectInHelp(quantizeSettings(), "quantize");
   expectInHelp(robustnessSettings(), "robustness");
   expectInHelp(sharpnessSettings(), "sharpness");
+  expectInHelp(connectSettings(), "connect");
 }
 
 template <class Config>
@@ -238,6 +308,17 @@ TEST(SettingsTables, EverySettingIsAWidgetOfItsFormAndStoredByItsJob) {
   ASSERT_EQ(sharpness.problem(), "");
   sharpness.job().work(control);
   expectStored(sharpnessSettings(), storedSettings(project, "/analyses/sh"));
+
+  ConnectForm connect(path);
+  expectWidgets(connect, connectSettings());
+  useSmallData(connect.input);
+  connect.to->setText("zoo:mlp");
+  connect.curve->setCurrentText("linear");
+  connect.name->setText("c");
+  ASSERT_EQ(connect.problem(), "");
+  EXPECT_FALSE(settingWidget(&connect, "epochs")->isEnabled()) << "a straight line trains nothing";
+  connect.job().work(control);
+  expectStored(connectSettings(), storedSettings(project, "/analyses/c"));
 }
 
 // The drift bug: the GUI chose the surface batch by comparing the device text with "cuda", so

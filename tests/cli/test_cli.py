@@ -72,6 +72,15 @@ class Train(unittest.TestCase):
             self.assertEqual(run.attrs["optimizer"], "sam")
             self.assertEqual(run.attrs["epochs_done"], 2)
 
+    def test_an_option_the_method_does_not_read_is_noted(self):
+        done = subprocess.run([CLI, "train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data", TEST, "--epochs", "1",
+                               "--optimizer", "sgd", "--rho", "0.1", "--out", "note.h5",
+                               "--run", "note"],
+                              cwd=WORK, env=ENV, capture_output=True, text=True, timeout=300)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("note: --rho is not read with --optimizer sgd (only with --optimizer "
+                      "sam|msam|asam|hero)", done.stderr)
+
     def test_an_existing_run_name_is_refused_and_kept(self):
         before = os.path.getmtime(project("base.h5"))
         err = cli("train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data", TEST,
@@ -384,6 +393,103 @@ class Surface(unittest.TestCase):
                                        rtol=1e-6)
             self.assertEqual(len(g["xcoordinates"]), 7)
 
+    def test_loss_landscape_direction_and_surface_files(self):
+        # A direction file as loss-landscape's h5_util.write_list writes it: one array per
+        # parameter, in model order (zoo:mlp's layers.K.weight, layers.K.bias).
+        shutil.copy(project("base.h5"), project("moved.h5"))
+        with h5py.File(project("moved.h5"), "r+") as f:
+            checkpoints = f["runs/sgd/checkpoints"]
+            params = checkpoints[sorted(checkpoints)[-1]]["parameters"]
+            names = sorted(params, key=lambda n: (int(n.split(".")[1]), n.split(".")[2] != "weight"))
+            rng = np.random.default_rng(0)
+            dx = [0.3 * rng.standard_normal(params[n].shape).astype(np.float32) for n in names]
+            with h5py.File(project("dirs.h5"), "w") as g:
+                for i, d in enumerate(dx):
+                    g[f"xdirection/{i}"] = d
+            for n, d in zip(names, dx):  # the model at α = 1, for a direct evaluation
+                params[n][...] = params[n][()] + d
+        doc = cli("surface", "--model", "base.h5:/runs/sgd", "--data", TEST, "--dirs",
+                  "loss-landscape", "--dir-file", "dirs.h5", "--grid", "-1:1:3", "--out", "ll.h5",
+                  "--name", "ll")
+        self.assertEqual(doc["shape"], [3])
+        moved = cli("eval", "--model", "moved.h5:/runs/sgd", "--data", TEST)["loss"]
+        origin = cli("eval", "--model", "base.h5:/runs/sgd", "--data", TEST)["loss"]
+        with h5py.File(project("ll.h5")) as f:
+            loss = f["analyses/ll/train_loss"][()]
+            self.assertEqual(f["analyses/ll"].attrs["dirs"], "loss-landscape")
+        self.assertAlmostEqual(loss[1], origin, delta=1e-6 * origin)
+        self.assertAlmostEqual(loss[2], moved, delta=1e-5 * moved)
+        self.assertNotAlmostEqual(moved, origin, delta=1e-3)
+        # A file of another shape is refused, naming the entry.
+        with h5py.File(project("bad.h5"), "w") as g:
+            g["xdirection/0"] = np.zeros((3, 3), np.float32)
+        err = cli("surface", "--model", "base.h5:/runs/sgd", "--data", TEST, "--dirs",
+                  "loss-landscape", "--dir-file", "bad.h5", "--out", "bad-out.h5", expect=1)
+        self.assertIn("entries", err)
+
+        # Its surface files come in as surface analyses: export, import, the same grid.
+        cli(*self.ARGS, "--test-data", TRAIN, "--out", "i.h5", "--name", "i")
+        subprocess.run([CLI, "export", "--project", "i.h5", "--analysis", "i", "--out",
+                        "i-ll.h5"], cwd=WORK, env=ENV, check=True, capture_output=True)
+        with h5py.File(project("i-ll.h5"), "r+") as g:
+            g["dir_file"] = "dirs.h5"  # plot_surface.py records its direction file as a string
+        doc = cli("import-surface", "i-ll.h5", "--out", "i.h5", "--name", "back")
+        self.assertEqual(doc["grid"], "-1:1:7,-0.5:0.5:5")
+        with h5py.File(project("i.h5")) as f:
+            for name in ("train_loss", "test_loss", "xcoordinates", "ycoordinates", "done"):
+                np.testing.assert_array_equal(f["analyses/back"][name][()],
+                                              f["analyses/i"][name][()], err_msg=name)
+            np.testing.assert_allclose(f["analyses/back/test_accuracy"][()],
+                                       f["analyses/i/test_accuracy"][()], rtol=1e-15)
+        cli("import-surface", "i-ll.h5", "--out", "i.h5", "--name", "back", expect=1)
+        cli("import-surface", "dirs.h5", "--out", "i.h5", "--name", "dirs", expect=1)
+
+
+class Connect(unittest.TestCase):
+    def test_paths_between_two_runs_are_stored_with_their_barriers(self):
+        cli("train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data", TEST, "--epochs", "3",
+            "--lr", "0.05", "--seed", "7", "--out", "c.h5", "--run", "other")
+        doc = cli("connect", "--model", "base.h5:/runs/sgd", "--to", "c.h5:/runs/other",
+                  "--data", TRAIN, "--test-data", TEST, "--epochs", "2", "--points", "5",
+                  "--out", "c.h5", "--name", "ab")
+        self.assertEqual(doc["t"], [0, 0.25, 0.5, 0.75, 1])
+        self.assertEqual(doc["curve"], "bezier")
+        ends = [cli("eval", "--model", m, "--data", TRAIN)["loss"]
+                for m in ("base.h5:/runs/sgd", "c.h5:/runs/other")]
+        for path in ("linear_loss", "curve_loss"):
+            self.assertAlmostEqual(doc[path][0], ends[0], delta=1e-5 * ends[0])
+            self.assertAlmostEqual(doc[path][-1], ends[1], delta=1e-5 * ends[1])
+        self.assertAlmostEqual(doc["linear_barrier"],
+                               max(doc["linear_loss"]) - sum(ends) / 2, delta=1e-9)
+        self.assertEqual(len(doc["training_loss"]), 2)
+        with h5py.File(project("c.h5")) as f:
+            a = f["analyses/ab"]
+            self.assertEqual(a.attrs["kind"], "connectivity")
+            self.assertEqual(a.attrs["curve_type"], "bezier")
+            np.testing.assert_allclose(a["linear/train_loss"][()], doc["linear_loss"], rtol=1e-12)
+            self.assertEqual(len(a["curve/test_accuracy"]), 5)
+            self.assertAlmostEqual(a["curve"].attrs["barrier"], doc["curve_barrier"])
+            self.assertIn("layers.1.weight", a["bend/parameters"])
+        self.assertIn("ab", json.dumps(cli("info", "c.h5")))
+        # The plane through A, B and the bend: A at (0, 0), B at (1, 0), the curve drawn on it.
+        plane = cli("surface", "--model", "base.h5:/runs/sgd", "--data", TRAIN, "--from-analysis",
+                    "ab", "--grid", "0:1:2,0:1:2", "--out", "c.h5", "--name", "plane")
+        self.assertEqual(plane["dirs"], "plane")
+        with h5py.File(project("c.h5")) as f:
+            loss = f["analyses/plane/train_loss"][()]
+            self.assertAlmostEqual(loss[0, 0], ends[0], delta=1e-5 * ends[0])
+            self.assertAlmostEqual(loss[0, 1], ends[1], delta=1e-5 * ends[1])
+            curve = f["analyses/plane/trajectory/coordinates"][()]
+            np.testing.assert_allclose(curve[20], [0.25, 0.5])  # Bézier at t = 1/2
+
+    def test_models_of_different_architectures_are_refused(self):
+        err = cli("connect", "--model", "zoo:mlp", "--to", "zoo:linear", "--data", TRAIN,
+                  "--out", "bad.h5", expect=1)
+        self.assertIn("different architectures", err)
+        # A missing required option is CLI11's error (exit status 106), naming it.
+        err = cli("connect", "--model", "zoo:mlp", "--data", TRAIN, "--out", "bad.h5", expect=106)
+        self.assertIn("--to", err)
+
 
 class Quantize(unittest.TestCase):
     def test_sweep_reports_each_width_and_is_stored(self):
@@ -536,6 +642,14 @@ class Render(unittest.TestCase):
         self.assertAlmostEqual(png300["dpi"], 300, delta=0.1)
         self.assertNotEqual(png300["pixels"], png["pixels"])
         self.check_vectors("density300", 640, 480, 300)
+
+    def test_connectivity_paths_render(self):
+        cli("connect", "--model", "base.h5:/runs/sgd", "--to", "zoo:mlp", "--data", TEST,
+            "--test-data", TRAIN, "--epochs", "1", "--points", "5", "--out", "fig.h5", "--name", "c")
+        doc = cli("render", "--project", "fig.h5", "--analysis", "c", "--view", "path-loss",
+                  "--out", "paths.png", "--width", "400", "--height", "300")
+        self.assertEqual([f["view"] for f in doc["files"]], ["path-loss"])
+        self.assertGreater(len(set(read_png(project("paths.png"))["pixels"])), 10)
 
     def test_surface_views_to_png_pdf_and_svg(self):
         doc = cli("render", "--project", "fig.h5", "--analysis", "s", "--view", "contour",

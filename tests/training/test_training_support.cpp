@@ -1,10 +1,12 @@
-// Learning-rate schedules, label noise, long tails, class-balanced losses and fake quantization.
+// Learning-rate schedules, label noise, long tails, class-balanced losses, fake quantization and
+// recomputed BatchNorm statistics.
 #include <gtest/gtest.h>
 #include <torch/types.h>
 
 #include <cmath>
 
 #include "flatland/errors.h"
+#include "flatland/training/batch_norm.h"
 #include "flatland/training/class_balanced_loss.h"
 #include "flatland/training/data_conditions.h"
 #include "flatland/training/evaluate.h"
@@ -151,4 +153,38 @@ TEST(Quantization, SweepRestoresTheFloatWeightsAndDegradesAtLowBits) {
   // 8 bits is nearly lossless on this model; 2 bits is not better than 8.
   EXPECT_NEAR(points[1].perChannel.loss, floatResult.loss, 0.02);
   EXPECT_GE(points[0].perTensor.loss, points[1].perTensor.loss - 1e-9);
+}
+
+// After the recomputation, the stem's BatchNorm holds the mean over the batches of its input's
+// per-channel batch mean and unbiased variance (what PyTorch's update_bn computes), computed
+// here directly from conv1's weights; the model's mode comes back. float32 statistics of 24·64
+// values per channel: 1e-5.
+TEST(BatchNormStatistics, AreTheBatchAveragesOfWhatEachLayerSees) {
+  auto model = makeZooModel("resnet20", {{3, 8, 8}, 10}, 3);
+  torch::manual_seed(4);
+  Dataset data;
+  data.inputs = torch::randn({48, 3, 8, 8}) * 2 + 0.5;
+  data.labels = torch::zeros({48}, torch::kInt64);
+  data.numClasses = 10;
+  model->setTraining(false);
+  recomputeBatchNormStatistics(*model, data, 16);
+  EXPECT_FALSE(model->isTraining());
+  at::Tensor conv, mean, var, count;
+  for (auto& p : model->namedParameters())
+    if (p.name == "conv1.weight") conv = p.tensor.detach();
+  for (auto& b : model->namedBuffers()) {
+    if (b.name == "bn1.running_mean") mean = b.tensor;
+    if (b.name == "bn1.running_var") var = b.tensor;
+    if (b.name == "bn1.num_batches_tracked") count = b.tensor;
+  }
+  ASSERT_TRUE(conv.defined() && mean.defined() && var.defined() && count.defined());
+  at::Tensor expectedMean = torch::zeros({16}), expectedVar = torch::zeros({16});
+  for (int64_t start = 0; start < 48; start += 16) {
+    auto y = at::conv2d(data.inputs.slice(0, start, start + 16), conv, {}, 1, 1);
+    expectedMean += y.mean({0, 2, 3}) / 3;
+    expectedVar += y.transpose(0, 1).reshape({16, -1}).var(1, /*unbiased=*/true) / 3;
+  }
+  EXPECT_TRUE(torch::allclose(mean, expectedMean, 1e-5, 1e-5)) << mean - expectedMean;
+  EXPECT_TRUE(torch::allclose(var, expectedVar, 1e-5, 1e-5)) << var - expectedVar;
+  EXPECT_EQ(count.item<int64_t>(), 3);
 }

@@ -7,6 +7,19 @@
 
 namespace flatland::training {
 
+const std::vector<std::string>& inputUnitNames() {
+  static const std::vector<std::string> names = {"data", "pixel"};
+  return names;
+}
+
+InputUnits parseInputUnits(const std::string& name) {
+  if (name == inputUnitNames()[0]) return InputUnits::Data;
+  if (name == inputUnitNames()[1]) return InputUnits::Pixel;
+  throw InvalidArgument("input units are data or pixel, got '" + name + "'");
+}
+
+const char* toString(InputUnits units) { return inputUnitNames().at(size_t(units)).c_str(); }
+
 const std::vector<std::string>& attackNames() {
   static const std::vector<std::string> names = {"fgsm", "pgd", "pgd-l2"};
   return names;

@@ -6,17 +6,6 @@
 
 namespace flatland::training {
 
-const std::vector<std::string>& inputUnitNames() {
-  static const std::vector<std::string> names = {"data", "pixel"};
-  return names;
-}
-
-InputUnits parseInputUnits(const std::string& name) {
-  if (name == "data") return InputUnits::Data;
-  if (name == "pixel") return InputUnits::Pixel;
-  throw InvalidArgument("input units are data or pixel, got '" + name + "'");
-}
-
 InputSpace::InputSpace(const Dataset& data, InputUnits units, bool clamp) : m_units(units) {
   m_pixelKnown = !data.pixelMean.empty() && data.pixelMean.size() == data.pixelStd.size() &&
                  data.inputs.dim() >= 2 && data.inputs.size(1) == int64_t(data.pixelMean.size());

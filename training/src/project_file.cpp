@@ -117,6 +117,13 @@ ProjectFile ProjectFile::open(const std::string& path) {
   return ProjectFile(path);
 }
 
+ProjectFile ProjectFile::openForeign(const std::string& path) {
+  h5::QuietErrors quiet;
+  if (!fs::exists(path)) throw ProjectError("file not found: " + path);
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw ProjectError(path + " is not an HDF5 file");
+  return ProjectFile(path);
+}
+
 bool ProjectFile::exists(const std::string& objectPath) const {
   h5::QuietErrors quiet;
   auto f = openFile(m_path, H5F_ACC_RDONLY);

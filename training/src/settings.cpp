@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +14,13 @@
 namespace flatland::settings {
 
 namespace {
+
+std::string flagOf(const std::string& key) {
+  std::string flag = "--" + key;
+  for (auto& c : flag)
+    if (c == '_') c = '-';
+  return flag;
+}
 
 // Whole numbers below a billion in full (1048576, not 1.04858e+06), others as %g.
 std::string number(double value) {
@@ -67,14 +75,13 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
   return out;
 }
 
+std::string readWhenText(const Setting::Condition& condition) {
+  return "read only with " + flagOf(condition.key) + " " + join(condition.values, "|");
+}
+
 }  // namespace
 
-std::string Setting::flag() const {
-  std::string flag = "--" + key;
-  for (auto& c : flag)
-    if (c == '_') c = '-';
-  return flag;
-}
+std::string Setting::flag() const { return flagOf(key); }
 
 std::string Setting::rangeText() const {
   if (type != Type::Integer && type != Type::Real && type != Type::IntegerList) return {};
@@ -90,7 +97,12 @@ std::string Setting::describe() const {
   } else if (!rangeText().empty()) {
     text += " [" + rangeText() + "]";
   }
+  if (readWhen) text += "; " + readWhenText(*readWhen);
   return text;
+}
+
+bool Setting::Condition::holds(const std::string& value) const {
+  return std::find(values.begin(), values.end(), value) != values.end();
 }
 
 std::string Setting::problem(const std::string& text) const {
@@ -253,7 +265,8 @@ std::string markdown(const std::vector<Setting>& table) {
   for (const auto& s : table) {
     std::string range = s.type == Type::Choice ? join(s.choices, ", ") : s.rangeText();
     std::string where;
-    if (!(s.where & InGui)) where = " (CLI only)";
+    if (s.readWhen) where = " (" + readWhenText(*s.readWhen) + ")";
+    if (!(s.where & InGui)) where += " (CLI only)";
     out += "| `" + s.flag() + "` | " + types[int(s.type)] + " | " +
            (s.defaultValue.empty() ? "" : "`" + s.defaultValue + "`") + " | " + cell(range) +
            " | " + cell(s.help) + where + (s.required ? " (required)" : "") + " |\n";

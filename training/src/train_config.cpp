@@ -14,22 +14,24 @@ namespace flatland::training {
 std::string TrainConfig::optimizerName() const {
   switch (optimizer.method) {
     case SharpnessMethod::Sam:
-      return optimizer.mSharpness > 0 ? "msam" : "sam";
+      return toString(optimizer.mSharpness > 0 ? OptimizerName::Msam : OptimizerName::Sam);
     case SharpnessMethod::Asam:
-      return "asam";
+      return toString(OptimizerName::Asam);
     case SharpnessMethod::Gnp:
-      return "gnp";
+      return toString(OptimizerName::Gnp);
     case SharpnessMethod::Hero:
-      return "hero";
+      return toString(OptimizerName::Hero);
     case SharpnessMethod::None:
       break;
   }
-  if (optimizer.swaStartEpoch > 0) return "swa";
-  return optimizer.base == BaseOptimizer::AdamW ? "adamw" : "sgd";
+  if (optimizer.swaStartEpoch > 0) return toString(OptimizerName::Swa);
+  return toString(optimizer.base == BaseOptimizer::AdamW ? OptimizerName::AdamW
+                                                         : OptimizerName::Sgd);
 }
 
 void applyOptimizerName(const std::string& name, OptimizerConfig& config) {
-  switch (parseOptimizerName(name)) {
+  const OptimizerName parsed = parseOptimizerName(name);
+  switch (parsed) {
     case OptimizerName::Sgd:
       config.base = BaseOptimizer::Sgd;
       break;
@@ -39,7 +41,7 @@ void applyOptimizerName(const std::string& name, OptimizerConfig& config) {
     case OptimizerName::Sam:
     case OptimizerName::Msam:
       config.method = SharpnessMethod::Sam;
-      config.mSharpnessAsked = name == "msam";
+      config.mSharpnessAsked = parsed == OptimizerName::Msam;
       break;
     case OptimizerName::Asam:
       config.method = SharpnessMethod::Asam;
@@ -101,7 +103,6 @@ void validate(const TrainConfig& c) {
   require(o.warmupEpochs >= 0 && o.warmupEpochs < c.epochs, "--warmup must be below --epochs");
   require(!c.runName.empty(), "--run must name the run");
   const auto& r = c.robust;
-  require(r.epsUnits == "data" || r.epsUnits == "pixel", "--eps-units must be data or pixel");
   require(r.eps > 0, "--adv-eps must be positive");
   require(r.steps >= 1, "--adv-steps must be at least 1");
   require(r.stepFraction > 0, "--adv-step must be positive");

@@ -35,18 +35,22 @@ settings::BoundSetting<TrainConfig> field(Setting s, Access access) {
 }
 
 // A choice stored as an enum: the names are the table's choices, the enum its index.
-template <class Enum, class Access>
+template <class Access>
 settings::BoundSetting<TrainConfig> choice(Setting s, const std::vector<std::string>& names, Access access) {
   s.type = Type::Choice;
   s.choices = names;
-  settings::BoundSetting<TrainConfig> bound;
-  static_cast<Setting&>(bound) = std::move(s);
-  bound.get = [access, &names](const TrainConfig& c) { return names.at(size_t(access(c))); };
-  bound.set = [access, &names](TrainConfig& c, const std::string& text) {
-    access(c) = parseName<Enum>(names, text, "choice");
-  };
-  return bound;
+  return settings::bindChoice<TrainConfig>(std::move(s), access);
 }
+
+// The settings only some methods read, and those methods' names (the GUI greys the rest out).
+template <class Enum>
+Setting::Condition when(const char* key, const std::vector<Enum>& values) {
+  Setting::Condition condition{key, {}};
+  for (Enum v : values) condition.values.push_back(toString(v));
+  return condition;
+}
+Setting::Condition whenOptimizer(const std::vector<OptimizerName>& names) { return when("optimizer", names); }
+Setting::Condition whenRobust(const std::vector<RobustMethod>& methods) { return when("robust", methods); }
 
 const std::string kDataHelp = "fashion-mnist:train|test, cifar10:DIR:train|test, h5:FILE, synthetic:spirals|blobs";
 
@@ -83,13 +87,17 @@ settings::SettingsTable<TrainConfig> makeTable() {
 
   settings::BoundSetting<TrainConfig> base;
   static_cast<Setting&>(base) =
-      Setting{"base", T::Choice, "", 0, 0, false, "", {"sgd", "adamw"},
+      Setting{"base", T::Choice, "", 0, 0, false, "", {toString(OptimizerName::Sgd), toString(OptimizerName::AdamW)},
               "base optimizer under sam/asam/gnp/hero/swa: the step the method's gradient takes",
               "Base optimizer"};
-  base.get = [](const TrainConfig& c) { return std::string(c.optimizer.base == BaseOptimizer::Sgd ? "sgd" : "adamw"); };
+  base.get = [](const TrainConfig& c) {
+    return std::string(toString(c.optimizer.base == BaseOptimizer::Sgd ? OptimizerName::Sgd : OptimizerName::AdamW));
+  };
   base.set = [](TrainConfig& c, const std::string& text) {
     if (!text.empty()) applyOptimizerName(text, c.optimizer);
   };
+  base.readWhen = whenOptimizer({OptimizerName::Sam, OptimizerName::Msam, OptimizerName::Asam, OptimizerName::Gnp,
+                                 OptimizerName::Hero, OptimizerName::Swa});
   t.push_back(base);
 
   // The GUI starts at 3 epochs: a first Run gives a curve in a minute.
@@ -112,7 +120,7 @@ settings::SettingsTable<TrainConfig> makeTable() {
                            [](auto& c) -> auto& { return c.optimizer.weightDecay; });
   weightDecay.decimals = 6;
   t.push_back(weightDecay);
-  t.push_back(choice<Schedule>({"schedule", T::Choice, "cosine", 0, 0, false, "", {}, "learning-rate schedule",
+  t.push_back(choice({"schedule", T::Choice, "cosine", 0, 0, false, "", {}, "learning-rate schedule",
                                 "Schedule"},
                                scheduleNames(), [](auto& c) -> auto& { return c.optimizer.schedule; }));
   t.push_back(field({"warmup", T::Integer, "0", 0, 100000, false, "epochs", {},
@@ -121,28 +129,36 @@ settings::SettingsTable<TrainConfig> makeTable() {
   t.push_back(field({"milestones", T::IntegerList, "", 1, 100000, false, "epochs", {},
                      "epochs where a step schedule multiplies the rate by --gamma, e.g. 30,60", "Milestones"},
                     [](auto& c) -> auto& { return c.optimizer.milestones; }));
+  t.back().readWhen = when("schedule", std::vector{Schedule::Step});
   t.push_back(field({"gamma", T::Real, "0.1", 0, 1, false, "", {}, "factor of a step schedule at each milestone",
                      "\u03b3 (step schedule)"},
                     [](auto& c) -> auto& { return c.optimizer.gamma; }));
+  t.back().readWhen = when("schedule", std::vector{Schedule::Step});
   t.push_back(field({"rho", T::Real, "0.05", 0, 10, true, "", {},
                      "SAM/ASAM/HERO neighbourhood radius (Foret 2021: 0.05 for SGD)", "\u03c1 (SAM family)"},
                     [](auto& c) -> auto& { return c.optimizer.rho; }));
+  t.back().readWhen = whenOptimizer({OptimizerName::Sam, OptimizerName::Msam, OptimizerName::Asam, OptimizerName::Hero});
   t.push_back(field({"asam_eta", T::Real, "0.01", 0, 1, false, "", {}, "ASAM's T_w = |w| + \u03b7 (Kwon 2021)",
                      "ASAM \u03b7"},
                     [](auto& c) -> auto& { return c.optimizer.asamEta; }));
+  t.back().readWhen = whenOptimizer({OptimizerName::Asam, OptimizerName::Hero});
   t.push_back(field({"m", T::Integer, "0", 0, 1 << 20, false, "samples", {},
                      "m-sharpness sub-batch size, required by --optimizer msam (e.g. a quarter of --batch-size; "
                      "the GUI's 0 means that quarter)",
                      "m (m-sharpness)"},
                     [](auto& c) -> auto& { return c.optimizer.mSharpness; }));
+  t.back().readWhen = whenOptimizer({OptimizerName::Msam});
   t.push_back(field({"gnp_r", T::Real, "0.1", 0, 10, true, "", {}, "gradient norm penalty step r (Zhao 2022)", "GNP r"},
                     [](auto& c) -> auto& { return c.optimizer.gnpR; }));
+  t.back().readWhen = whenOptimizer({OptimizerName::Gnp});
   t.push_back(field({"gnp_alpha", T::Real, "0.8", 0, 1, false, "", {},
                      "gradient norm penalty: \u03b1 = \u03bb / r; \u03b1 = 1 is SAM (Zhao 2022)", "GNP \u03b1"},
                     [](auto& c) -> auto& { return c.optimizer.gnpAlpha; }));
+  t.back().readWhen = whenOptimizer({OptimizerName::Gnp});
   t.push_back(field({"hero_lambda", T::Real, "5", 0, 1000, false, "", {}, "HERO's Hessian-penalty weight (Yang 2022)",
                      "HERO \u03bb"},
                     [](auto& c) -> auto& { return c.optimizer.heroLambda; }));
+  t.back().readWhen = whenOptimizer({OptimizerName::Hero});
   auto swaStart = field({"swa_start", T::Integer, "0", 0, 100000, false, "epochs", {},
                          "first epoch averaged by SWA (0: 75% of the epochs)", "SWA from epoch"},
                         [](auto& c) -> auto& { return c.optimizer.swaStartEpoch; });
@@ -152,6 +168,7 @@ settings::SettingsTable<TrainConfig> makeTable() {
     settings::parse(text, epoch);
     if (epoch > 0 || c.optimizer.swaStartEpoch >= 0) c.optimizer.swaStartEpoch = epoch;
   };
+  swaStart.readWhen = whenOptimizer({OptimizerName::Swa});
   t.push_back(swaStart);
   t.push_back(field({"label_noise", T::Real, "0", 0, 0.99, false, "", {},
                      "fraction of training labels flipped to another class", "Label noise"},
@@ -159,12 +176,12 @@ settings::SettingsTable<TrainConfig> makeTable() {
   t.push_back(field({"imbalance", T::Real, "1", 1, 1000, false, "", {}, "long-tail ratio n_max/n_min (1: as loaded)",
                      "Long tail ratio"},
                     [](auto& c) -> auto& { return c.imbalanceRatio; }));
-  t.push_back(choice<LossKind>({"loss", T::Choice, "ce", 0, 0, false, "", {},
+  t.push_back(choice({"loss", T::Choice, "ce", 0, 0, false, "", {},
                                 "ce: cross-entropy; ldam: label-distribution-aware margins (Cao 2019); vs: vector "
                                 "scaling (Kini 2021)",
                                 "Loss"},
                                lossNames(), [](auto& c) -> auto& { return c.loss; }));
-  t.push_back(choice<RobustMethod>(
+  t.push_back(choice(
       {"robust", T::Choice, "none", 0, 0, false, "", {},
        "robust training, on top of --loss (the base loss) and any --optimizer: pgd-at: train on PGD-linf "
        "adversarial examples (Madry 2018); trades: base loss + beta KL(f(x) || f(x')), x' by PGD on the KL "
@@ -173,42 +190,52 @@ settings::SettingsTable<TrainConfig> makeTable() {
        "Gaussian-noise copies (AugMix-style). Attacks are crafted in eval mode",
        "Robust training"},
       robustMethodNames(), [](auto& c) -> auto& { return c.robust.method; }));
-  t.push_back(field({"eps_units", T::Choice, "data", 0, 0, false, "", {"data", "pixel"},
+  t.push_back(choice({"eps_units", T::Choice, "data", 0, 0, false, "", {},
                      "units of --adv-eps, --cure-h and --noise-sigmas: data (the units the data is loaded in, "
                      "standardised for built-in sets) or pixel ([0, 1] before normalisation; fashion-mnist, "
                      "cifar10), as flatland-cli robustness has them. Perturbed images are clamped to [0, 1] pixels",
                      "Units of eps"},
-                    [](auto& c) -> auto& { return c.robust.epsUnits; }));
+                    inputUnitNames(), [](auto& c) -> auto& { return c.robust.epsUnits; }));
+  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades, RobustMethod::Cure, RobustMethod::NoiseJsd});
   t.push_back(field({"adv_eps", T::Real, "0.1", 0, 1e6, true, "", {},
                      "pgd-at/trades: linf radius of the training attack, in --eps-units", "Attack eps"},
                     [](auto& c) -> auto& { return c.robust.eps; }));
+  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades});
   t.push_back(field({"adv_steps", T::Integer, "10", 1, 100000, false, "steps", {},
                      "pgd-at/trades: PGD steps of the training attack", "Attack steps"},
                     [](auto& c) -> auto& { return c.robust.steps; }));
+  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades});
   t.push_back(field({"adv_step", T::Real, "0.25", 0, 10, true, "", {},
                      "pgd-at/trades: PGD step size as a fraction of --adv-eps", "Attack step (× eps)"},
                     [](auto& c) -> auto& { return c.robust.stepFraction; }));
+  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades});
   t.push_back(field({"adv_no_random_start", T::Flag, "false", 0, 0, false, "", {},
                      "pgd-at: start PGD at the sample instead of a uniformly random point of the ball",
                      "Attack without random start"},
                     [](auto& c) -> auto& { return c.robust.noRandomStart; }));
+  t.back().readWhen = whenRobust({RobustMethod::PgdAt});
   t.push_back(field({"trades_beta", T::Real, "6", 0, 1e6, false, "", {},
                      "trades: weight of KL(f(x) || f(x')) (Zhang 2019: 6)", "TRADES β"},
                     [](auto& c) -> auto& { return c.robust.tradesBeta; }));
+  t.back().readWhen = whenRobust({RobustMethod::Trades});
   t.push_back(field({"cure_gamma", T::Real, "4", 0, 1e6, false, "", {},
                      "cure: weight of the curvature penalty ||grad l(x + h z) - grad l(x)||^2 (mean over the batch)",
                      "CURE γ"},
                     [](auto& c) -> auto& { return c.robust.cureGamma; }));
+  t.back().readWhen = whenRobust({RobustMethod::Cure});
   t.push_back(field({"cure_h", T::Real, "0.1", 0, 1e6, true, "", {},
                      "cure: finite-difference step h along z, in --eps-units", "CURE h"},
                     [](auto& c) -> auto& { return c.robust.cureH; }));
+  t.back().readWhen = whenRobust({RobustMethod::Cure});
   t.push_back(field({"jsd_lambda", T::Real, "12", 0, 1e6, false, "", {},
                      "noise-jsd: weight of the Jensen-Shannon consistency (AugMix: 12)", "JSD λ"},
                     [](auto& c) -> auto& { return c.robust.jsdLambda; }));
+  t.back().readWhen = whenRobust({RobustMethod::NoiseJsd});
   t.push_back(field({"noise_sigmas", T::Text, "0.1,0.2,0.3", 0, 0, false, "", {},
                      "noise-jsd: Gaussian noise levels, comma-separated, in --eps-units; one noisy copy each",
                      "Noise σs"},
                     [](auto& c) -> auto& { return c.robust.noiseSigmas; }));
+  t.back().readWhen = whenRobust({RobustMethod::NoiseJsd});
   t.back().check = [](const std::string& text) -> std::string {
     try {
       parsePositiveList(text, "noise levels");
@@ -221,6 +248,7 @@ settings::SettingsTable<TrainConfig> makeTable() {
                      "noise-jsd: add the base loss on the noisy copies (averaged with the clean one)",
                      "Loss on noisy copies too"},
                     [](auto& c) -> auto& { return c.robust.noiseCe; }));
+  t.back().readWhen = whenRobust({RobustMethod::NoiseJsd});
   t.push_back(field({"drw_epoch", T::Integer, "0", 0, 100000, false, "epochs", {},
                      "deferred re-weighting by class frequency from this epoch (0: off)", "DRW from epoch"},
                     [](auto& c) -> auto& { return c.drwEpoch; }));
@@ -233,7 +261,7 @@ settings::SettingsTable<TrainConfig> makeTable() {
                      "zoo models only)",
                      "QAT activation bits"},
                     [](auto& c) -> auto& { return c.qatActivationBits; }));
-  t.push_back(choice<QatMethod>({"qat_method", T::Choice, "ste", 0, 0, false, "", {},
+  t.push_back(choice({"qat_method", T::Choice, "ste", 0, 0, false, "", {},
                                  "ste: fixed steps (max|w|, running max of activations), lsq: learned steps "
                                  "(Esser et al. 2020)",
                                  "QAT method"},

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "flatland/errors.h"
+#include "flatland/training/batch_norm.h"
 #include "flatland/training/checkpoint.h"
 #include "flatland/training/class_balanced_loss.h"
 #include "flatland/training/data_conditions.h"
@@ -58,30 +59,6 @@ std::unique_ptr<torch::optim::Optimizer> makeStepOptimizer(const QatState* qat,
   steps.insert(steps.end(), activationSteps.begin(), activationSteps.end());
   if (steps.empty()) return nullptr;
   return makeBaseOptimizer(std::move(steps), c, 0.0);
-}
-
-// SWA (Izmailov et al., 2018) averages weights; BatchNorm statistics of the average are not the
-// average of statistics, so they are recomputed with one pass over the training data.
-void recomputeBatchNormStatistics(Model& model, const Dataset& train, int64_t batchSize) {
-  auto buffers = model.namedBuffers();
-  if (buffers.empty()) return;
-  torch::NoGradGuard noGrad;
-  for (auto& b : buffers) {
-    const auto& name = b.name;
-    if (name.size() >= 12 && name.compare(name.size() - 12, 12, "running_mean") == 0)
-      b.tensor.zero_();
-    else if (name.size() >= 11 && name.compare(name.size() - 11, 11, "running_var") == 0)
-      b.tensor.fill_(1);
-    else if (name.find("num_batches_tracked") != std::string::npos)
-      b.tensor.zero_();
-  }
-  const bool wasTraining = model.isTraining();
-  model.setTraining(true);
-  for (int64_t start = 0; start < train.size(); start += batchSize) {
-    auto x = train.inputs.slice(0, start, std::min(train.size(), start + batchSize));
-    model.forward(x.to(model.device(), model.dtype()));
-  }
-  model.setTraining(wasTraining);
 }
 
 int64_t swaStartEpoch(const TrainConfig& c) {
@@ -239,8 +216,7 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
   // The objective each step differentiates: the base loss, or a robust one built on it. Its
   // units matter only for robust training (plain training accepts any --eps-units).
   const InputSpace space(
-      train,
-      c.robust.method == RobustMethod::None ? InputUnits::Data : parseInputUnits(c.robust.epsUnits),
+      train, c.robust.method == RobustMethod::None ? InputUnits::Data : c.robust.epsUnits,
       /*clamp=*/true);
   auto objective = makeTrainingObjective(c.robust, nullptr, space, c.seed + 3);
   at::Tensor swaAverage;

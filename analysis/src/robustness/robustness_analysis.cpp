@@ -36,7 +36,7 @@ RobustnessReport runRobustnessAnalysis(training::Model& model, const training::D
   const auto start = std::chrono::steady_clock::now();
   const InputSpace space(data, s.units, s.clamp);
   RobustnessReport report;
-  report.units = s.units == InputUnits::Pixel ? "pixel" : "data";
+  report.units = toString(s.units);
   report.clamped = space.clamps();
   report.classNames = data.classNames;
   report.numClasses = data.numClasses;

@@ -243,7 +243,7 @@ TEST(Slq, UniformSpectrumIntegratesToOne) {
   // on the grid: Σ w·[Φ((hi − x)/σ) − Φ((lo − x)/σ)] (the extreme nodes sit only 0.01 ≈ 1.6σ
   // from the ends, so that is visibly below 1). The trapezoid rule on 10000 points (step σ/16)
   // matches it to far better than 1e-3.
-  const double sigma = std::sqrt(density.sigma2);
+  const double sigma = std::sqrt(density.kernelVariance);
   const double lo = density.grid.front(), hi = density.grid.back();
   auto phi = [](double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); };
   double onGrid = 0.0;
@@ -262,7 +262,7 @@ TEST(Slq, UniformSpectrumIntegratesToOne) {
     }
   }
   // PyHessian's kernel variance: 1e-5 · max(1, range).
-  EXPECT_NEAR(density.sigma2, 1e-5 * (density.grid.back() - density.grid.front()), 1e-12);
+  EXPECT_NEAR(density.kernelVariance, 1e-5 * (density.grid.back() - density.grid.front()), 1e-12);
 }
 
 TEST(Slq, TwoClustersHoldHalfTheMassEach) {

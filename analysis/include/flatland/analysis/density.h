@@ -30,8 +30,8 @@ struct SpectralDensity {
   std::vector<std::vector<double>> nodes;
   std::vector<std::vector<double>> weights;
   std::vector<double> grid;
-  std::vector<double> values;  // smoothed density on the grid
-  double sigma2 = 0.0;
+  std::vector<double> values;   // smoothed density on the grid
+  double kernelVariance = 0.0;  // of each Gaussian kernel: sigmaSquared · max(1, grid range)
   int64_t products = 0;
   double seconds = 0.0;
 };
@@ -46,8 +46,8 @@ void quadratureFromTridiagonal(const Tridiagonal& t, std::vector<double>& nodes,
 
 // Smooths nodes/weights (averaged over rows) with Gaussian kernels on gridPoints points over
 // [min node − 0.01, max node + 0.01]. The kernel variance is PyHessian's sigmaSquared·max(1, grid
-// range) (DensityOptions::sigmaSquared), stored as density.sigma2. Each kernel integrates to 1,
-// so the curve does too, up to the tails cut by the grid. Fills grid, values and sigma2.
+// range) (DensityOptions::sigmaSquared), stored as kernelVariance. Each kernel integrates to 1,
+// so the curve does too, up to the tails cut by the grid. Fills grid, values and kernelVariance.
 void smoothDensity(SpectralDensity& density, int64_t gridPoints, double sigmaSquared);
 
 }  // namespace flatland::analysis

@@ -8,8 +8,10 @@
 namespace flatland::analysis {
 
 // Where the directions of a surface come from: random (filter-normalised Gaussian), eigen (top
-// Hessian eigenvectors), pca (of a run's checkpoints), interp (towards a second model).
-enum class DirectionKind { Random, Eigen, Pca, Interp };
+// Hessian eigenvectors), pca (of a run's checkpoints), interp (towards a second model),
+// loss-landscape (a direction file of Li et al.'s loss-landscape project, as it wrote them),
+// plane (through the two ends and the bend of a mode-connectivity analysis: B − A and θ − A).
+enum class DirectionKind { Random, Eigen, Pca, Interp, LossLandscape, Plane };
 // How a random direction is scaled against the weights (Li et al., 2018):
 // Filter: each slice along dim 0 of a weight (conv output filter, Linear row) gets the norm of
 // the matching weight slice; Layer: each tensor gets the norm of its weight tensor; None: as drawn.
@@ -20,7 +22,8 @@ enum class DirectionNorm { Filter, Layer, None };
 enum class OneDimPolicy { Zero, Weight, Normalize };
 
 // The names, indexed by the enum.
-const std::vector<std::string>& directionKindNames();  // random, eigen, pca, interp
+// random, eigen, pca, interp, loss-landscape, plane
+const std::vector<std::string>& directionKindNames();
 const std::vector<std::string>& directionNormNames();  // filter, layer, none
 const std::vector<std::string>& oneDimPolicyNames();   // zero, weight, normalize
 

@@ -9,6 +9,13 @@ namespace flatland::training {
 
 enum class AttackKind { Fgsm, PgdLinf, PgdL2 };
 
+// The units of radii and noise levels (input_space.h): the data's own or [0, 1] pixels.
+enum class InputUnits { Data, Pixel };
+// "data", "pixel", indexed by InputUnits.
+const std::vector<std::string>& inputUnitNames();
+InputUnits parseInputUnits(const std::string& name);  // throws InvalidArgument
+const char* toString(InputUnits units);
+
 // "fgsm", "pgd" (ℓ∞), "pgd-l2".
 const std::vector<std::string>& attackNames();
 AttackKind parseAttack(const std::string& name);  // throws InvalidArgument

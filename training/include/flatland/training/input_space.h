@@ -8,15 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "flatland/training/attack_choices.h"
 #include "flatland/training/dataset.h"
 
 namespace flatland::training {
-
-enum class InputUnits { Data, Pixel };
-
-// "data", "pixel".
-const std::vector<std::string>& inputUnitNames();
-InputUnits parseInputUnits(const std::string& name);  // throws InvalidArgument
 
 class InputSpace {
  public:

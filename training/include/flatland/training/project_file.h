@@ -55,6 +55,9 @@ class ProjectFile {
   static ProjectFile openOrCreate(const std::string& path);
   // Opens an existing project; throws ProjectError when missing or not a project.
   static ProjectFile open(const std::string& path);
+  // Any existing HDF5 file (another tool's, such as a loss-landscape direction file), to read
+  // with exists(), list() and readDataset(); not to commit to. Throws ProjectError when missing.
+  static ProjectFile openForeign(const std::string& path);
 
   const std::string& path() const { return m_path; }
 

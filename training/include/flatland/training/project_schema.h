@@ -48,6 +48,7 @@ inline constexpr const char* kKindQuantize = "quantize";
 inline constexpr const char* kKindRobustness = "robustness";
 inline constexpr const char* kKindSharpness = "sharpness";
 inline constexpr const char* kKindGeneralization = "generalization";
+inline constexpr const char* kKindConnectivity = "connectivity";
 
 // Runs (/runs/NAME): attributes, metrics/ (one entry per epoch) and checkpoints/.
 inline constexpr const char* kStatus = "status";
@@ -145,6 +146,8 @@ inline constexpr const char* kDone = "done";  // int64 mask of the grid's shape
 inline constexpr const char* kDirs = "dirs";  // directionKindNames(); the norm is kNorm
 inline constexpr const char* kOrigin = "origin";
 inline constexpr const char* kDirectionsSource = "directions_source";
+// A surface imported from another tool's file (flatland-cli import-surface): that file.
+inline constexpr const char* kImportedFrom = "imported_from";
 inline constexpr const char* kXCoordinates = "xcoordinates";
 inline constexpr const char* kYCoordinates = "ycoordinates";
 inline constexpr const char* kZCoordinates = "zcoordinates";
@@ -255,5 +258,27 @@ inline constexpr const char* kMeasures =
     "measures";  // group: one dataset per measure, attribute names
 inline constexpr const char* kKendallTauAccuracyGap = "kendall_tau_accuracy_gap";
 inline constexpr const char* kKendallTauLossGap = "kendall_tau_loss_gap";
+// The datasets of kMeasures: kLambdaMax, kTrace, kFisherRaoNorm, kRelativeFlatness, kWeightNorm
+// (above), these, and per radius or σ a prefix with "_<value>" ("worst_case_rho_0.05").
+inline constexpr const char* kPacBayesInverseSigma2 = "pac_bayes_inverse_sigma2";
+inline constexpr const char* kWorstCaseRhoPrefix = "worst_case_rho";
+inline constexpr const char* kRandomRhoPrefix = "random_rho";
+inline constexpr const char* kGaussianSigmaPrefix = "gaussian_sigma";
+
+// Mode connectivity (kind = "connectivity"): paths between two models evaluated at the same
+// points kPathT of [0, 1]. The group linear/ is the straight line, curve/ the trained curve
+// (attribute kCurveType); each holds kTrainLoss, kTrainAccuracy, kTestLoss, kTestAccuracy [T] and
+// the attribute kBarrier. bend/ holds the curve's bend as a checkpoint holds a model (kParameters,
+// kBuffers). Attributes kFromModel, kToModel; the curve's training in kCurveLoss [epochs].
+inline constexpr const char* kFromModel = "from_model";
+inline constexpr const char* kToModel = "to_model";
+inline constexpr const char* kPathT = "t";
+inline constexpr const char* kLinearPath = "linear";     // group
+inline constexpr const char* kCurvePath = "curve";       // group
+inline constexpr const char* kCurveType = "curve_type";  // linear | bezier | polychain
+// Of a path: the largest train loss along it minus the mean of the endpoints' (Garipov 2018).
+inline constexpr const char* kBarrier = "barrier";
+inline constexpr const char* kBend = "bend";  // group
+inline constexpr const char* kCurveLoss = "curve_training_loss";
 
 }  // namespace flatland::schema

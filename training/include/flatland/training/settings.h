@@ -56,11 +56,19 @@ struct Setting {
   bool required = false;  // the CLI refuses to run without it
   // A check beyond type and range (a grid's syntax, a list of bit widths): "" or the problem.
   std::function<std::string(const std::string&)> check;
+  // Read only while the Choice setting `key` has one of `values` (--rho only by the SAM family):
+  // the GUI greys the widget out otherwise, and the help says when it applies.
+  struct Condition {
+    std::string key;
+    std::vector<std::string> values;
+    bool holds(const std::string& value) const;
+  };
+  std::optional<Condition> readWhen;
 
   std::string flag() const;
   // "1 to 1048576 samples", "above 0 and at most 1e+06"; empty for types without a range.
   std::string rangeText() const;
-  // The help, the choices or range and the default: for --help, tooltips and the docs.
+  // The help, the choices or range and when it is read: for --help, tooltips and the docs.
   std::string describe() const;
   // Empty when `text` is a valid value; otherwise what is wrong, naming the range or the choices.
   std::string problem(const std::string& text) const;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "flatland/training/attack_choices.h"
+
 namespace flatland::training {
 
 enum class BaseOptimizer { Sgd, AdamW };
@@ -23,15 +25,15 @@ enum class RobustMethod { None, PgdAt, Trades, Cure, NoiseJsd };
 
 struct RobustConfig {
   RobustMethod method = RobustMethod::None;
-  std::string epsUnits = "data";  // units of eps, CURE's h and the noise sigmas: data or pixel
-  double eps = 0.1;               // PGD-AT and TRADES: ℓ∞ radius of the attack
-  int64_t steps = 10;             // PGD steps
-  double stepFraction = 0.25;     // PGD step size as a fraction of eps
-  bool noRandomStart = false;     // PGD-AT: start at x instead of uniformly in the ball
-  double tradesBeta = 6.0;        // TRADES' weight of KL(f(x) ‖ f(x')) (Zhang 2019: 6)
-  double cureGamma = 4.0;         // CURE's weight γ of ‖∇ℓ(x + h z) − ∇ℓ(x)‖²
-  double cureH = 0.1;             // CURE's finite-difference step h
-  double jsdLambda = 12.0;        // weight of the Jensen–Shannon consistency (AugMix: 12)
+  InputUnits epsUnits = InputUnits::Data;  // units of eps, CURE's h and the noise sigmas
+  double eps = 0.1;                        // PGD-AT and TRADES: ℓ∞ radius of the attack
+  int64_t steps = 10;                      // PGD steps
+  double stepFraction = 0.25;              // PGD step size as a fraction of eps
+  bool noRandomStart = false;              // PGD-AT: start at x instead of uniformly in the ball
+  double tradesBeta = 6.0;                 // TRADES' weight of KL(f(x) ‖ f(x')) (Zhang 2019: 6)
+  double cureGamma = 4.0;   // CURE's weight γ of ‖∇ℓ(x + h z) − ∇ℓ(x)‖²
+  double cureH = 0.1;       // CURE's finite-difference step h
+  double jsdLambda = 12.0;  // weight of the Jensen–Shannon consistency (AugMix: 12)
   std::string noiseSigmas = "0.1,0.2,0.3";  // Gaussian noise levels, one noisy copy each
   bool noiseCe = false;                     // noise-jsd: the base loss on the noisy copies as well
 };

@@ -22,10 +22,10 @@ const char* toString(Schedule schedule);
 const std::vector<std::string>& lossNames();  // indexed by LossKind
 LossKind parseLoss(const std::string& name);
 const char* toString(LossKind loss);
-const std::vector<std::string>& qatMethodNames();
 const std::vector<std::string>& robustMethodNames();  // indexed by RobustMethod
 RobustMethod parseRobustMethod(const std::string& name);
-const char* toString(RobustMethod method);  // indexed by QatMethod
+const char* toString(RobustMethod method);
+const std::vector<std::string>& qatMethodNames();  // indexed by QatMethod
 
 // The devices a job can run on: auto (CUDA when LibTorch sees a GPU, else the CPU), cpu, cuda,
 // cuda:N. A choice list for the settings tables (cuda:N stands for any index).
