@@ -34,7 +34,7 @@ for pair in "sgd-1 sgd-2" "sgd-1 sam-1"; do
       --data fashion-mnist:train --samples "$samples" --test-data fashion-mnist:test \
       --curve "$curve" --epochs "$curve_epochs" --points "$points" --out "$project" \
       --name "$1-$2-$curve" > "/tmp/connectivity-$1-$2-$curve.json"
-    python3 - "$project" "$1-$2-$curve" "/tmp/connectivity-$1-$2-$curve.json" <<'PY'
+    /usr/bin/python3 - "$project" "$1-$2-$curve" "/tmp/connectivity-$1-$2-$curve.json" <<'PY'
 import json, sys
 import h5py
 project, name, doc = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))

@@ -2,8 +2,9 @@
 
 Trains the small BatchNorm CNN of common.py for a few SGD steps and saves it as TorchScript; makes
 two filter-normalised random directions with its net_plotter.create_random_direction (DIR_TYPE
-weights or states; biases and BatchNorm ignored) and writes them with its h5_util.write_list, as
-its plot_surface.py does; evaluates the grid with its set_weights / set_states and
+weights or states; biases and BatchNorm ignored; target: x towards the network trained further
+by create_target_direction with states, which moves the BatchNorm statistics too) and writes them
+with its h5_util.write_list, as its plot_surface.py does; evaluates the grid with its set_weights / set_states and
 evaluation.eval_loss on the first N Fashion-MNIST test images; writes the surface file in its
 layout (xcoordinates, ycoordinates, train_loss, train_acc [x, y], accuracy in percent).
 
@@ -37,7 +38,18 @@ net = BNNet()
 quick_train(net)
 torch.jit.script(net).save(os.path.join(out, "net.pt"))
 
-directions = [net_plotter.create_random_direction(net, dir_type, "biasbn", "filter") for _ in range(2)]
+if dir_type == "target":
+    # x towards a second model (the same network trained further, BatchNorm statistics included,
+    # as create_target_direction(states) makes it), y random: the buffers move too.
+    net2 = copy.deepcopy(net)
+    net2.train()
+    quick_train(net2, steps=100)
+    dir_type = "states"
+    directions = [net_plotter.create_target_direction(net, net2, dir_type),
+                  net_plotter.create_random_direction(net, dir_type, "biasbn", "filter")]
+else:
+    directions = [net_plotter.create_random_direction(net, dir_type, "biasbn", "filter")
+                  for _ in range(2)]
 with h5py.File(os.path.join(out, "dirs.h5"), "w") as f:
     h5_util.write_list(f, "xdirection", directions[0])
     h5_util.write_list(f, "ydirection", directions[1])

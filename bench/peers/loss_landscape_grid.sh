@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Flatland's grid against loss-landscape's own, on the same model, data and direction file
-# (issue #16's check: equal to 1e-5). For each --dir_type (weights; states, which moves the
-# BatchNorm running statistics too), loss_landscape_grid.py makes the directions and the grid with
-# the project's own code; flatland-cli surface --dirs loss-landscape computes the grid on them;
-# flatland-cli import-surface brings the project's surface file in; the two are compared.
+# (issue #16's check: equal to 1e-5). For each --dir_type (weights; states; states towards a second
+# model, which moves the BatchNorm running statistics too), loss_landscape_grid.py makes the
+# directions and the grid with the project's own code; flatland-cli surface --dirs loss-landscape
+# computes the grid on them; flatland-cli import-surface brings the project's surface file in; the
+# two are compared.
 #
 #   bash bench/peers/loss_landscape_grid.sh CLI LOSS_LANDSCAPE_DIR [N=500] [POINTS=11]
 #
@@ -18,7 +19,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMP_NUM_THREADS=1
 
-for dir_type in weights states; do
+for dir_type in weights states target; do
   mkdir -p "$work/$dir_type"
   d=$work/$dir_type
   "$python" "$here/loss_landscape_grid.py" "$landscape" "$d" "$dir_type" "$samples" "$points" 2>/dev/null
