@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "flatland/analysis/perturbed_loss.h"
 #include "flatland/errors.h"
 #include "flatland/training/batch_norm.h"
 #include "flatland/training/checkpoint.h"
@@ -51,32 +52,6 @@ double barrierOf(const std::vector<double>& losses) {
 
 namespace {
 
-// The working model's parameters and buffers as they were, put back on every exit.
-class RestoreOnExit {
- public:
-  explicit RestoreOnExit(training::Model& model)
-      : m_model(model), m_parameters(model.flatParameters().clone()) {
-    for (auto& b : model.namedBuffers()) m_buffers.push_back(b.tensor.clone());
-    m_training = model.isTraining();
-  }
-  ~RestoreOnExit() {
-    torch::NoGradGuard noGrad;
-    m_model.setFlatParameters(m_parameters);
-    auto buffers = m_model.namedBuffers();
-    for (size_t i = 0; i < buffers.size() && i < m_buffers.size(); ++i)
-      buffers[i].tensor.copy_(m_buffers[i]);
-    m_model.setTraining(m_training);
-  }
-  RestoreOnExit(const RestoreOnExit&) = delete;
-  RestoreOnExit& operator=(const RestoreOnExit&) = delete;
-
- private:
-  training::Model& m_model;
-  at::Tensor m_parameters;
-  std::vector<at::Tensor> m_buffers;
-  bool m_training = false;
-};
-
 void requireSameArchitecture(const training::Model& a, const training::Model& b) {
   const auto pa = a.namedParameters(), pb = b.namedParameters();
   if (pa.size() != pb.size())
@@ -115,10 +90,10 @@ ConnectResult connectModels(training::Model& from, const training::Model& to,
   if (o.batchSize < 1 || o.evalBatchSize < 1)
     throw InvalidArgument("--batch-size must be positive");
   if (train.size() == 0) throw InvalidArgument("the training data is empty");
-  RestoreOnExit restore(from);
+  PerturbationScope restore(from);  // weights, BatchNorm statistics and mode come back
   const auto device = from.device();
   const auto dtype = from.dtype();
-  const at::Tensor a = from.flatParameters().detach().clone();
+  const at::Tensor a = restore.origin();
   const at::Tensor b = to.flatParameters().detach().to(device, dtype);
   const bool batchNorm = hasBatchNorm(from);
   const bool trained = o.curve != CurveType::Linear;

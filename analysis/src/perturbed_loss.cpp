@@ -80,6 +80,7 @@ LossGradient evaluateLossGradient(training::Model& model, const training::Datase
 
 PerturbationScope::PerturbationScope(training::Model& model)
     : m_model(model), m_origin(model.flatParameters()), m_wasTraining(model.isTraining()) {
+  for (auto& b : model.namedBuffers()) m_buffers.push_back(b.tensor.detach().clone());
   model.setTraining(false);
 }
 
@@ -95,6 +96,12 @@ void PerturbationScope::moveTo(const at::Tensor& delta) {
   m_model.setFlatParameters(m_origin + delta);
 }
 
-void PerturbationScope::restore() { m_model.setFlatParameters(m_origin); }
+void PerturbationScope::restore() {
+  m_model.setFlatParameters(m_origin);
+  torch::NoGradGuard noGrad;
+  auto buffers = m_model.namedBuffers();
+  for (size_t i = 0; i < buffers.size() && i < m_buffers.size(); ++i)
+    buffers[i].tensor.copy_(m_buffers[i]);
+}
 
 }  // namespace flatland::analysis

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "flatland/analysis/curve_choices.h"
 #include "flatland/training/project_schema.h"
 
 namespace flatland::app {
@@ -30,16 +31,16 @@ std::string barrierText(const Node& node) {
 
 // The series of one quantity along the paths the node holds (the curve only when trained).
 void addPaths(std::vector<render::Series>& out, const Node& node, const std::string& prefix,
-              const char* quantity, bool dashed) {
+              const char* quantity, bool dashedLine, bool dashedCurve) {
   const auto t = datasetValues(node, schema::kPathT);
-  const bool curved = curveTypeOf(node) != "linear";
+  const bool curved = curveTypeOf(node) != analysis::toString(analysis::CurveType::Linear);
   for (const std::string path : {schema::kLinearPath, schema::kCurvePath}) {
     const bool isCurve = path == schema::kCurvePath;
     if (!node.groups.count(path) || (isCurve && !curved)) continue;
     auto ys = datasetValues(node.group(path), quantity);
     if (ys.empty()) continue;
     const std::string label = prefix + (isCurve ? curveTypeOf(node) : std::string("linear"));
-    out.push_back({label, t, ys, dashed, isCurve});
+    out.push_back({label, t, ys, isCurve ? dashedCurve : dashedLine, isCurve});
   }
 }
 
@@ -51,15 +52,15 @@ std::vector<NamedFigure> connectivityFigures(const Node& node, const std::string
   loss.title = name + ": loss along the paths (" + barrierText(node) + ")";
   loss.xLabel = "t (0: first model, 1: second)";
   loss.leftLabel = "loss (solid: train, dashed: test)";
-  addPaths(loss.left, node, "train, ", schema::kTrainLoss, false);
-  addPaths(loss.left, node, "test, ", schema::kTestLoss, true);
+  addPaths(loss.left, node, "train, ", schema::kTrainLoss, false, false);
+  addPaths(loss.left, node, "test, ", schema::kTestLoss, true, true);
   if (!loss.left.empty()) out.push_back({"path-loss", loss});
   render::CurvesFigure accuracy;
   accuracy.title = name + ": accuracy along the paths";
   accuracy.xLabel = loss.xLabel;
   accuracy.leftLabel = "accuracy (solid: train, dashed: test)";
-  addPaths(accuracy.left, node, "train, ", schema::kTrainAccuracy, false);
-  addPaths(accuracy.left, node, "test, ", schema::kTestAccuracy, true);
+  addPaths(accuracy.left, node, "train, ", schema::kTrainAccuracy, false, false);
+  addPaths(accuracy.left, node, "test, ", schema::kTestAccuracy, true, true);
   if (!accuracy.left.empty()) out.push_back({"path-accuracy", accuracy});
   return out;
 }
@@ -67,17 +68,11 @@ std::vector<NamedFigure> connectivityFigures(const Node& node, const std::string
 std::vector<NamedFigure> connectivityComparison(const std::vector<Node>& nodes,
                                                 const std::vector<std::string>& names) {
   render::CurvesFigure c;
-  c.title = "train loss along linear (dashed) and curved (solid) paths";
+  c.title = "train loss along the paths";  // the legend names linear (dashed) and curves
   c.xLabel = "t (0: first model, 1: second)";
   c.leftLabel = "train loss";
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    std::vector<render::Series> series;
-    addPaths(series, nodes[i], names[i] + ": ", schema::kTrainLoss, false);
-    for (auto& s : series) {
-      s.dashed = s.label.size() >= 6 && s.label.compare(s.label.size() - 6, 6, "linear") == 0;
-      c.left.push_back(std::move(s));
-    }
-  }
+  for (size_t i = 0; i < nodes.size(); ++i)
+    addPaths(c.left, nodes[i], names[i] + ": ", schema::kTrainLoss, true, false);
   return {{"path-comparison", c}};
 }
 

@@ -5,6 +5,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "flatland/analysis/hessian_operator.h"
 #include "flatland/training/dataset.h"
@@ -37,7 +38,8 @@ LossGradient evaluateLossGradient(training::Model& model, const training::Datase
                                   const JobControl& control = {});
 
 // Puts a model in eval mode (BatchNorm running statistics, no dropout) and, on destruction, its
-// weights and mode back as they were: every measure moves the weights in place.
+// weights, buffers and mode back as they were: every measure moves the weights in place, and
+// some (a connecting curve's points) recompute the BatchNorm statistics.
 class PerturbationScope {
  public:
   explicit PerturbationScope(training::Model& model);
@@ -48,11 +50,12 @@ class PerturbationScope {
   const at::Tensor& origin() const { return m_origin; }  // flat, model dtype and device
   // Sets the weights to origin + delta (flat, same dtype and device).
   void moveTo(const at::Tensor& delta);
-  void restore();
+  void restore();  // the weights and buffers
 
  private:
   training::Model& m_model;
   at::Tensor m_origin;
+  std::vector<at::Tensor> m_buffers;
   bool m_wasTraining;
 };
 
