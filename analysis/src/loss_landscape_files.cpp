@@ -157,7 +157,7 @@ void writeLossLandscapeDirections(const std::string& file, const DirectionSet& d
     throw InvalidArgument("a loss-landscape direction file holds one or two directions");
   std::error_code ec;
   std::filesystem::remove(file, ec);
-  auto out = ProjectFile::openOrCreate(file);
+  auto out = ProjectFile::openOrCreate(file, training::ProjectLayout::Single);
   ProjectFile::Transaction tx;
   tx.remove(schema::kRunsPath).remove(schema::kAnalysesPath);
   for (size_t k = 0; k < directions.directions.size(); ++k) {

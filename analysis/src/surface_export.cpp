@@ -84,7 +84,7 @@ void exportLossLandscape(const ProjectFile& project, const std::string& analysis
   std::vector<int64_t> shapeXY(s.shape.rbegin(), s.shape.rend());
   std::error_code ec;
   std::filesystem::remove(outFile, ec);
-  auto out = ProjectFile::openOrCreate(outFile);
+  auto out = ProjectFile::openOrCreate(outFile, training::ProjectLayout::Single);
   ProjectFile::Transaction tx;
   // A stand-alone file: only the surface's arrays at the root (no empty runs/analyses groups).
   tx.remove(schema::kRunsPath).remove(schema::kAnalysesPath);

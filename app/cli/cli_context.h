@@ -52,6 +52,8 @@ Command addQuantizeCommand(CLI::App& app, const GlobalOptions& global);
 Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global);
 Command addExportCommand(CLI::App& app, const GlobalOptions& global);
 Command addImportSurfaceCommand(CLI::App& app, const GlobalOptions& global);
+Command addPackCommand(CLI::App& app, const GlobalOptions& global);
+Command addUnpackCommand(CLI::App& app, const GlobalOptions& global);
 Command addConnectCommand(CLI::App& app, const GlobalOptions& global);
 Command addHessianCommand(CLI::App& app, const GlobalOptions& global);
 Command addRobustnessCommand(CLI::App& app, const GlobalOptions& global);

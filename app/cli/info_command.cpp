@@ -102,7 +102,11 @@ Command addInfoCommand(CLI::App& app, const GlobalOptions& global) {
         if (global.json) return printJson(doc);
 
         std::cout << *path << "  (" << toText(root.attributes[schema::kFormat]) << " v"
-                  << toText(root.attributes[schema::kVersion]) << ")\n";
+                  << toText(root.attributes[schema::kVersion])
+                  << (project.layout() == training::ProjectLayout::Split
+                          ? ", an index and its folder"
+                          : ", one file")
+                  << ")\n";
         for (const char* name : {schema::kRuns, schema::kAnalyses}) {
           const auto& section = sections[name];
           std::cout << "\n" << name << ": " << section.entries.size() << "\n";

@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
       addHessianCommand(app, global),   addRobustnessCommand(app, global),
       addSharpnessCommand(app, global), addRescaleCommand(app, global),
       addConnectCommand(app, global),   addImportSurfaceCommand(app, global),
+      addPackCommand(app, global),      addUnpackCommand(app, global),
   };
 
   try {

@@ -47,8 +47,11 @@ Command addSurfaceCommand(CLI::App& app, const GlobalOptions& global) {
       cmd, [o, cmd, &global] {
         auto settings = o->values();
         // PCA directions around the run's last checkpoint unless --model says otherwise.
-        if (settings.directions == analysis::DirectionKind::Pca && cmd->count("--model") == 0)
-          settings.input.model.clear();
+        // Directions of a stored analysis: around the model it was computed for (the plane of a
+        // connectivity analysis around its first model).
+        const bool aroundStored =
+            settings.directions == analysis::DirectionKind::Pca || !settings.fromAnalysis.empty();
+        if (aroundStored && cmd->count("--model") == 0) settings.input.model.clear();
         // The batch size stays 0 unless given: runSurfaceJob resolves it by device, for the CLI
         // and the GUI alike (resolveSurfaceBatchSize).
         // A name now, so an interrupted job can say how to resume it. A default name is never

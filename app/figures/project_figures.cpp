@@ -177,6 +177,14 @@ Node withTrainingCounts(const training::ProjectFile& project, Node node) {
   return node;
 }
 
+// Class sizes of long-tailed data span decades (imbalance 100: 6000 down to 60 samples): a log
+// axis then spaces head and tail alike.
+bool spansDecades(const std::vector<double>& counts) {
+  if (counts.empty()) return false;
+  const auto [fewest, most] = std::minmax_element(counts.begin(), counts.end());
+  return *fewest > 0 && *most >= 10 * *fewest;
+}
+
 // Per-class λ_max and λ_min against each class's sample count, head (most samples) to tail, when
 // the counts differ (long-tailed data: the tail classes' saddles, Rangwani et al. 2022).
 struct PerClassByCount {
@@ -280,6 +288,7 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
       render::CurvesFigure c;
       c.title = name + ": per-class curvature against class size";
       c.xLabel = "training samples of the class";
+      c.logX = spansDecades(byCount.counts);
       c.leftLabel = "eigenvalue of the class's loss Hessian";
       c.left.push_back({"\u03bb_max", byCount.counts, byCount.lambdaMax, false, true});
       c.left.push_back({"\u03bb_min", byCount.counts, byCount.lambdaMin, true, true});
@@ -473,9 +482,13 @@ std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes,
   tails.title = "per-class \u03bb_min against class size";
   tails.xLabel = "training samples of the class";
   tails.leftLabel = "\u03bb_min of the class's loss Hessian";
+  std::vector<double> allCounts;
   for (size_t i = 0; i < nodes.size(); ++i)
-    if (auto byCount = perClassByCount(nodes[i]); !byCount.counts.empty())
+    if (auto byCount = perClassByCount(nodes[i]); !byCount.counts.empty()) {
       tails.left.push_back({names[i], byCount.counts, byCount.lambdaMin, false, true});
+      allCounts.insert(allCounts.end(), byCount.counts.begin(), byCount.counts.end());
+    }
+  tails.logX = spansDecades(allCounts);
   if (!tails.left.empty()) out.push_back({"per-class-count-comparison", tails});
   return out;
 }

@@ -122,6 +122,19 @@ DirectionSet eigenDirectionsOnTheFly(const SurfaceJobSettings& s, training::Mode
   return computed.set;
 }
 
+// The model a stored analysis was computed around, "" when it does not say: a surface along
+// another analysis's directions is centred there unless the user names a model (the plane of a
+// connectivity analysis on its first model A).
+std::string modelOfAnalysis(const std::string& ref, const std::string& projectPath) {
+  auto [file, path] = splitAnalysisRef(ref, projectPath);
+  auto source = training::ProjectFile::open(file);
+  if (!source.exists(path)) throw InvalidArgument(file + " has no analysis " + path);
+  const auto node = source.read(path, false);
+  for (const char* key : {schema::kFromModel, schema::kModel})
+    if (node.has(key)) return node.text(key);
+  return "";
+}
+
 // The plane through the ends A, B and the bend θ of a connectivity analysis: directions B − A and
 // θ − A (parameters and BatchNorm buffers), so A is (0, 0), B (1, 0) and θ (0, 1), and the curve
 // drawn as the surface's trajectory.
@@ -370,6 +383,8 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
       throw InvalidArgument("pca directions need a run with checkpoints (--run NAME)");
     if (s.input.model.empty()) s.input.model = training::checkpointSpec(run.first, run.second);
   }
+  if (s.input.model.empty() && !s.fromAnalysis.empty())
+    s.input.model = modelOfAnalysis(s.fromAnalysis, s.projectPath);
   if (s.input.model.empty()) throw InvalidArgument("choose the model the surface is around");
   auto inputs = loadInputs(s.input);
   std::unique_ptr<training::Dataset> test;

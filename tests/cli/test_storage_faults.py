@@ -37,6 +37,12 @@ def path(name):
     return os.path.join(WORK, name)
 
 
+def copy_project(source, target):
+    """An independent copy of a (split) project: its own index and folder, written by unpack."""
+    done = run("unpack", path(source), "--out", path(target))
+    assert done.returncode == 0, done.stderr
+
+
 def setUpModule():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -78,7 +84,7 @@ class StorageFaults(Base):
 
     # ------------------------------------------------------------ 2, 3: a full disk
     def test_a_full_disk_during_a_surface_keeps_the_file_and_exits_cleanly(self):
-        shutil.copy(path("base.h5"), path("full.h5"))
+        copy_project("base.h5", "full.h5")
         env = dict(ENV, FLATLAND_TEST_FAIL_COMMITS="3-")
         done = run("surface", "--model", "base.h5:/runs/sgd", "--data", TEST, "--grid",
                    "-1:1:9,-1:1:9", "--out", "full.h5", "--name", "s", "--commit-seconds",
@@ -101,8 +107,10 @@ class StorageFaults(Base):
         self.assertNoTemporaries()
 
     def test_a_run_stopped_by_a_full_disk_is_marked_failed(self):
-        # 1: create, 2: the run's start, 3: epoch 1 (fails), 4: the run marked failed.
-        env = dict(ENV, FLATLAND_TEST_FAIL_COMMITS="3")
+        # Writes: 1 the new index; 2-4 the run's start with its epoch-0 checkpoint (the
+        # checkpoint's file, the run's, the index); 5 epoch 1's checkpoint (fails); then the run
+        # marked failed.
+        env = dict(ENV, FLATLAND_TEST_FAIL_COMMITS="5")
         done = run("train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data", TEST,
                    "--epochs", "2", "--out", "failed.h5", "--run", "r", env=env)
         self.assertCleanError(done, 1, "disk is full")
@@ -117,7 +125,7 @@ class StorageFaults(Base):
                               capture_output=True).returncode != 0:
                 self.skipTest("cannot mount a tmpfs here; the injected full-disk tests cover it")
             try:
-                shutil.copy(path("base.h5"), os.path.join(mount, "p.h5"))
+                copy_project("base.h5", os.path.join(mount, "p.h5"))
                 # Fill the rest of the file system but a little.
                 filler = os.path.join(mount, "filler")
                 fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
@@ -143,7 +151,7 @@ class StorageFaults(Base):
 
     # ------------------------------------------------------------ 4: stale temporary copies
     def test_stale_temporary_copies_are_removed_and_live_ones_kept(self):
-        shutil.copy(path("base.h5"), path("tmp.h5"))
+        copy_project("base.h5", "tmp.h5")
         child = subprocess.Popen(["true"])
         child.wait()  # a PID that is no longer alive
         stale = path(f".tmp.h5.tmp-{child.pid}")
@@ -160,7 +168,7 @@ class StorageFaults(Base):
 
     # ------------------------------------------------------------ 5: resume and default names
     def test_a_resume_with_other_settings_is_refused_naming_them(self):
-        shutil.copy(path("base.h5"), path("resume.h5"))
+        copy_project("base.h5", "resume.h5")
         args = ["surface", "--model", "base.h5:/runs/sgd", "--data", TEST, "--out", "resume.h5",
                 "--name", "x"]
         self.assertEqual(run(*args, "--grid", "-1:1:5,-1:1:5").returncode, 0)
@@ -174,7 +182,7 @@ class StorageFaults(Base):
         self.assertEqual(done.returncode, 0, done.stderr)
 
     def test_default_names_never_resume_or_merge(self):
-        shutil.copy(path("base.h5"), path("names.h5"))
+        copy_project("base.h5", "names.h5")
         # Unfinished surfaces named as the next seconds' defaults would be: the old code resumed them.
         now = datetime.datetime.now(datetime.timezone.utc)
         with h5py.File(path("names.h5"), "r+") as f:
@@ -201,7 +209,7 @@ class StorageFaults(Base):
         self.assertFalse(os.path.exists(path("names-run.h5")))
 
     def test_info_skips_a_stray_dataset_under_analyses(self):
-        shutil.copy(path("base.h5"), path("stray.h5"))
+        copy_project("base.h5", "stray.h5")
         with h5py.File(path("stray.h5"), "r+") as f:
             f["analyses/stray"] = np.arange(3)
         done = run("info", "stray.h5")
@@ -212,7 +220,7 @@ class StorageFaults(Base):
 
     def test_out_through_a_symbolic_link_keeps_the_link(self):
         os.makedirs(path("store"), exist_ok=True)
-        shutil.copy(path("base.h5"), path("store/real.h5"))
+        copy_project("base.h5", "store/real.h5")
         if os.path.lexists(path("link.h5")):
             os.remove(path("link.h5"))
         os.symlink("store/real.h5", path("link.h5"))
@@ -245,13 +253,14 @@ class StorageFaults(Base):
                               "shape.h5")
 
     def test_nan_checkpoints_give_a_clear_pca_error(self):
-        shutil.copy(path("base.h5"), path("nan.h5"))
+        copy_project("base.h5", "nan.h5")
         with h5py.File(path("nan.h5"), "r+") as f:
             params = f["runs/sgd/checkpoints/epoch_0002/parameters"]
             name = sorted(params)[0]
             values = params[name][()]
             values.flat[0] = np.nan
             params[name][...] = values
+        del params  # its file (a checkpoint's, behind a link) stays open and locked while named
         done = run("surface", "--dirs", "pca", "--run", "nan.h5:/runs/sgd", "--data", TEST,
                    "--out", "nan.h5", "--name", "p")
         self.assertCleanError(done, 1, "NaN")

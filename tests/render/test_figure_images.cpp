@@ -107,6 +107,36 @@ TEST(FigureImageOptions, SurfaceLogClipMissingPlasma) {
 }
 
 // Not a baseline: a transparent surface must have see-through corners and an opaque surface.
+// Class sizes of long-tailed data on a log x axis: decades are equally spaced, and a point at
+// x = 0 (a class with no sample) is left out instead of breaking the figure.
+TEST(FigureImageOptions, CurvesOnALogXAxisSpaceDecadesEvenly) {
+  CurvesFigure figure;
+  figure.logX = true;
+  figure.xLabel = "training samples of the class";
+  figure.left.push_back({"\u03bb_min", {0, 10, 100, 1000}, {-1, -1, -1, -1}, false, true, false});
+  const std::string file = outputPath("curves_log_x.png");
+  exportFigure(figure, file, baselineOptions());
+  const QImage image(QString::fromStdString(file));
+  // The coloured columns (the markers): three runs of columns, equally far apart.
+  std::vector<int> columns;
+  for (int x = 0; x < image.width(); ++x)
+    for (int y = 0; y < image.height(); ++y)
+      if (image.pixelColor(x, y).hsvSaturation() > 80) {
+        columns.push_back(x);
+        break;
+      }
+  std::vector<double> centres;
+  for (std::size_t i = 0; i < columns.size();) {
+    std::size_t j = i;
+    while (j + 1 < columns.size() && columns[j + 1] == columns[j] + 1) ++j;
+    centres.push_back(0.5 * (columns[i] + columns[j]));
+    i = j + 1;
+  }
+  ASSERT_EQ(centres.size(), 3u) << "one marker per positive x";
+  EXPECT_NEAR(centres[2] - centres[1], centres[1] - centres[0], 1.5);
+  EXPECT_GT(centres[1] - centres[0], image.width() / 6);
+}
+
 TEST(FigureImageTransparency, SurfaceHasTransparentBackground) {
   if (!haveDisplay()) GTEST_SKIP() << "3-D views render through X: run under xvfb-run";
   ExportOptions options = baselineOptions();

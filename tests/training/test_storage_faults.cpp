@@ -273,8 +273,10 @@ TEST(StorageFaults, ARunStoppedByAFullDiskIsMarkedFailed) {
   auto c = flatland::testing::blobsTrainConfig();
   c.runName = "r";
   {
-    // 1: the project is created, 2: the run is recorded, 3: epoch 1 fails, 4: the run is marked.
-    FailCommits fail("3");
+    // Writes: 1 the new index; 2-4 the run recorded with its epoch-0 checkpoint (the
+    // checkpoint's file, the run's, the index); 5 epoch 1's checkpoint fails; then the run is
+    // marked.
+    FailCommits fail("5");
     auto message = errorOf([&] { trainRun(c, path); });
     EXPECT_NE(message.find("disk is full"), std::string::npos) << message;
   }

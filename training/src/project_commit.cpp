@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -49,6 +50,15 @@ void fsyncPath(const std::string& path, bool directory) {
   ::close(fd);
   errno = saved;
   if (rc != 0) throw ProjectError("cannot flush " + path + " to disk: " + errnoText());
+}
+
+constexpr const char* kTemporaryMarker = ".tmp-";
+
+std::string temporaryNameFor(const std::string& path) {
+  fs::path p(path);
+  return (p.parent_path() /
+          ("." + p.filename().string() + kTemporaryMarker + std::to_string(::getpid())))
+      .string();
 }
 
 // Test hook: FLATLAND_TEST_FAIL_COMMITS lists writes of project files that fail as on a full
@@ -141,6 +151,23 @@ void writeFileDurably(const std::string& path, const std::vector<char>& bytes, m
   }
 }
 
+void replaceDurably(const std::string& path, const std::vector<char>& bytes, mode_t mode) {
+  const std::string tmp = temporaryNameFor(path);
+  writeFileDurably(tmp, bytes, mode);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = errnoText();
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw ProjectError(why + " (while trying to rename the new copy over " + path + ")");
+  }
+  // The new file is in place: a failure to flush the directory entry cannot undo that, so the
+  // commit stands (it is durable on every file system that matters once the rename returns).
+  try {
+    fsyncPath(fs::absolute(path).parent_path().string(), true);
+  } catch (const ProjectError&) {
+  }
+}
+
 // ---------------------------------------------------------------- in-memory writes
 //
 // A transaction is applied to an in-memory copy of the file (HDF5's core driver without a
@@ -225,6 +252,41 @@ std::vector<char> closedImage(ImageCapture& capture) {
           static_cast<const char*>(capture.closed) + size};
 }
 
+InMemoryFile::InMemoryFile() : m_capture(std::make_unique<ImageCapture>()) {}
+InMemoryFile::~InMemoryFile() = default;
+InMemoryFile::InMemoryFile(InMemoryFile&&) noexcept = default;
+InMemoryFile& InMemoryFile::operator=(InMemoryFile&&) noexcept = default;
+
+// Each in-memory file gets a name of its own: HDF5 tells open files apart by name.
+std::string inMemoryName() {
+  static std::atomic<long> counter{0};
+  return "flatland-in-memory-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+InMemoryFile InMemoryFile::create() {
+  InMemoryFile f;
+  auto fcpl = creationProperties();
+  auto fapl = inMemoryAccess(*f.m_capture, nullptr);
+  f.m_file = h5::file(H5Fcreate(inMemoryName().c_str(), H5F_ACC_TRUNC, fcpl, fapl));
+  if (!f.m_file.valid()) throw ProjectError("HDF5 cannot create it: " + h5::lastErrorMessage());
+  return f;
+}
+
+InMemoryFile InMemoryFile::load(const std::vector<char>& image) {
+  if (image.empty()) throw ProjectError("the file is empty");
+  InMemoryFile f;
+  auto fapl = inMemoryAccess(*f.m_capture, &image);
+  f.m_file = h5::file(H5Fopen(inMemoryName().c_str(), H5F_ACC_RDWR, fapl));
+  if (!f.m_file.valid()) throw ProjectError("HDF5 cannot open it: " + h5::lastErrorMessage());
+  return f;
+}
+
+std::vector<char> InMemoryFile::close() {
+  if (H5Fclose(m_file.release()) < 0)
+    throw ProjectError("cannot finish the changes to the project file: " + h5::lastErrorMessage());
+  return closedImage(*m_capture);
+}
+
 void checkIsProject(const std::string& path) {
   if (H5Fis_hdf5(path.c_str()) <= 0)
     throw ProjectError(path + " is not an HDF5 file, so it cannot be a Flatland project");
@@ -248,15 +310,6 @@ void checkIsProject(const std::string& path) {
 std::mutex& writeMutex() {
   static std::mutex m;
   return m;
-}
-
-constexpr const char* kTemporaryMarker = ".tmp-";
-
-std::string temporaryNameFor(const std::string& path) {
-  fs::path p(path);
-  return (p.parent_path() /
-          ("." + p.filename().string() + kTemporaryMarker + std::to_string(::getpid())))
-      .string();
 }
 
 std::string lockNameFor(const std::string& path) {
@@ -305,41 +358,35 @@ constexpr std::chrono::seconds kWriteLockTimeout{60};
 // still holds the old one. The sidecar is kept, never removed: unlinking it while another process
 // waits on it would let a third lock a fresh file. (A lock on the directory would serialise every
 // project in it, and flock on a directory fails on NFS, where it is emulated by fcntl locks.)
-class CrossProcessWriteLock {
- public:
-  explicit CrossProcessWriteLock(const std::string& path) {
-    const std::string lockPath = lockNameFor(path);
-    m_fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (m_fd < 0) throw ProjectError("cannot open the lock file " + lockPath + ": " + errnoText());
-    const auto deadline = std::chrono::steady_clock::now() + kWriteLockTimeout;
-    auto pause = std::chrono::milliseconds(1);
-    while (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
-      if (errno == EINTR) continue;
-      if (errno != EWOULDBLOCK) {
-        const std::string reason = errnoText();
-        release();
-        throw ProjectError("cannot lock " + lockPath + ": " + reason);
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        release();
-        throw ProjectError("another Flatland process is writing " + path +
-                           "; try again when it finishes");
-      }
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+CrossProcessWriteLock::CrossProcessWriteLock(const std::string& path) {
+  const std::string lockPath = lockNameFor(path);
+  m_fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (m_fd < 0) throw ProjectError("cannot open the lock file " + lockPath + ": " + errnoText());
+  const auto deadline = std::chrono::steady_clock::now() + kWriteLockTimeout;
+  auto pause = std::chrono::milliseconds(1);
+  while (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) {
+      const std::string reason = errnoText();
+      release();
+      throw ProjectError("cannot lock " + lockPath + ": " + reason);
     }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      release();
+      throw ProjectError("another Flatland process is writing " + path +
+                         "; try again when it finishes");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }
-  ~CrossProcessWriteLock() { release(); }
-  CrossProcessWriteLock(const CrossProcessWriteLock&) = delete;
-  CrossProcessWriteLock& operator=(const CrossProcessWriteLock&) = delete;
+}
 
- private:
-  void release() {
-    if (m_fd >= 0) ::close(m_fd);  // closing the descriptor drops the lock
-    m_fd = -1;
-  }
-  int m_fd = -1;
-};
+CrossProcessWriteLock::~CrossProcessWriteLock() { release(); }
+
+void CrossProcessWriteLock::release() {
+  if (m_fd >= 0) ::close(m_fd);  // closing the descriptor drops the lock
+  m_fd = -1;
+}
 
 // Applies `change` to an in-memory copy of `path` (or a new file), writes it beside the file and
 // renames it into place. Any failure leaves the old file as it was, no temporary copy and no open
@@ -359,43 +406,18 @@ void atomicRewrite(const std::string& givenPath, Rewrite mode,
     if (!copyExisting && fs::exists(path)) return;  // created by another process while we waited
     fs::remove(tmp, ec);
     mode_t permissions = 0;
-    std::vector<char> image;
-    ImageCapture capture;
-    {
-      h5::Handle file;
-      if (copyExisting) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) == 0) permissions = st.st_mode & 07777;
-        std::vector<char> old = readWholeFile(path);
-        if (old.empty()) throw ProjectError(path + " is empty: it is not a Flatland project");
-        auto fapl = inMemoryAccess(capture, &old);
-        old = std::vector<char>();  // the access list holds a copy
-        file = h5::file(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, fapl));
-        if (!file.valid()) throw ProjectError("HDF5 cannot open it: " + h5::lastErrorMessage());
-      } else {
-        auto fcpl = creationProperties();
-        auto fapl = inMemoryAccess(capture, nullptr);
-        file = h5::file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, fapl));
-        if (!file.valid()) throw ProjectError("HDF5 cannot create it: " + h5::lastErrorMessage());
-      }
-      change(file);
-      if (H5Fclose(file.release()) < 0)
-        throw ProjectError("cannot finish the changes to the project file: " +
-                           h5::lastErrorMessage());
+    InMemoryFile file;
+    if (copyExisting) {
+      struct stat st {};
+      if (::stat(path.c_str(), &st) == 0) permissions = st.st_mode & 07777;
+      std::vector<char> old = readWholeFile(path);
+      if (old.empty()) throw ProjectError(path + " is empty: it is not a Flatland project");
+      file = InMemoryFile::load(old);
+    } else {
+      file = InMemoryFile::create();
     }
-    image = closedImage(capture);
-    writeFileDurably(tmp, image, permissions);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      const std::string why = errnoText();
-      fs::remove(tmp, ec);
-      throw ProjectError(why + " (while trying to rename the new copy over " + path + ")");
-    }
-    // The new file is in place: a failure to flush the directory entry cannot undo that, so the
-    // commit stands (it is durable on every file system that matters once the rename returns).
-    try {
-      fsyncPath(fs::absolute(path).parent_path().string(), true);
-    } catch (const ProjectError&) {
-    }
+    change(file.id());
+    replaceDurably(path, file.close(), permissions);
   } catch (const fs::filesystem_error& e) {
     fs::remove(tmp, ec);
     throw ProjectError(

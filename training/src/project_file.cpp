@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <thread>
 
 #include "flatland/errors.h"
 #include "flatland/training/project_schema.h"
@@ -12,6 +13,8 @@
 #include "hdf5_handle.h"
 #include "project_commit.h"
 #include "project_hdf5.h"
+#include "project_ops.h"
+#include "project_split.h"
 
 namespace flatland::training {
 
@@ -91,19 +94,21 @@ std::string isoTimestampUtc() {
 
 // ---------------------------------------------------------------- ProjectFile
 
-ProjectFile ProjectFile::openOrCreate(const std::string& path) {
+ProjectFile ProjectFile::openOrCreate(const std::string& path, ProjectLayout layout) {
   if (fs::exists(path)) return open(path);
   auto parent = fs::absolute(path).parent_path();
   if (!fs::is_directory(parent))
     throw ProjectError("cannot create project file " + path + ": folder " + parent.string() +
                        " does not exist");
   // Another process may create it at the same moment: the first one wins, and both open its file.
-  atomicRewrite(path, Rewrite::CreateIfMissing, [](hid_t file) {
+  atomicRewrite(path, Rewrite::CreateIfMissing, [layout](hid_t file) {
     auto root = h5::group(H5Gopen2(file, "/", H5P_DEFAULT));
     writeAttributes(root, {{schema::kFormat, std::string(kProjectFormat)},
                            {schema::kVersion, kProjectVersion},
                            {schema::kCreated, isoTimestampUtc()},
                            {schema::kFlatlandVersion, std::string(FLATLAND_VERSION)}});
+    if (layout == ProjectLayout::Split)
+      writeAttributes(root, {{schema::kStorage, std::string(schema::kStorageSplit)}});
     openOrCreateGroup(file, schema::kRunsPath);
     openOrCreateGroup(file, schema::kAnalysesPath);
   });
@@ -124,15 +129,21 @@ ProjectFile ProjectFile::openForeign(const std::string& path) {
   return ProjectFile(path);
 }
 
+ProjectLayout ProjectFile::layout() const {
+  h5::QuietErrors quiet;
+  auto f = openFile(resolveTarget(m_path), H5F_ACC_RDONLY);
+  return project_split::isSplit(f) ? ProjectLayout::Split : ProjectLayout::Single;
+}
+
 bool ProjectFile::exists(const std::string& objectPath) const {
   h5::QuietErrors quiet;
-  auto f = openFile(m_path, H5F_ACC_RDONLY);
+  auto f = openFile(resolveTarget(m_path), H5F_ACC_RDONLY);
   return linkExists(f, objectPath);
 }
 
 std::vector<std::string> ProjectFile::list(const std::string& groupPath) const {
   h5::QuietErrors quiet;
-  auto f = openFile(m_path, H5F_ACC_RDONLY);
+  auto f = openFile(resolveTarget(m_path), H5F_ACC_RDONLY);
   if (!linkExists(f, groupPath)) return {};
   auto g = h5::group(H5Gopen2(f, groupPath.c_str(), H5P_DEFAULT));
   if (!g.valid()) throw ProjectError("'" + groupPath + "' in " + m_path + " is not a group");
@@ -141,54 +152,127 @@ std::vector<std::string> ProjectFile::list(const std::string& groupPath) const {
   return names;
 }
 
+namespace {
+
+// A reader of a split project can lose a race with a writer that, having renamed its new index
+// into place, removes the part files the old index named: read again, from the new index.
+template <class Read>
+auto readingAgainAfterACommit(const ProjectFile& project, const std::string& objectPath,
+                              Read read) {
+  try {
+    return read();
+  } catch (const ProjectError&) {
+    if (!fs::exists(project_split::folderOf(resolveTarget(project.path()))) ||
+        !project.exists(objectPath))
+      throw;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return read();
+  }
+}
+
+}  // namespace
+
 Node ProjectFile::read(const std::string& groupPath, bool recursive) const {
-  h5::QuietErrors quiet;
-  auto f = openFile(m_path, H5F_ACC_RDONLY);
-  if (!linkExists(f, groupPath)) throw ProjectError(m_path + " has no group '" + groupPath + "'");
-  return readNode(f, groupPath, recursive);
+  return readingAgainAfterACommit(*this, groupPath, [&] {
+    h5::QuietErrors quiet;
+    auto f = openFile(resolveTarget(m_path), H5F_ACC_RDONLY);
+    if (!linkExists(f, groupPath)) throw ProjectError(m_path + " has no group '" + groupPath + "'");
+    return readNode(f, groupPath, recursive);
+  });
 }
 
 Array ProjectFile::readDataset(const std::string& datasetPath) const {
-  h5::QuietErrors quiet;
-  auto f = openFile(m_path, H5F_ACC_RDONLY);
-  if (!linkExists(f, datasetPath))
-    throw ProjectError(m_path + " has no dataset '" + datasetPath + "'");
-  return readArray(f, datasetPath);
+  return readingAgainAfterACommit(*this, datasetPath, [&] {
+    h5::QuietErrors quiet;
+    auto f = openFile(resolveTarget(m_path), H5F_ACC_RDONLY);
+    if (!linkExists(f, datasetPath))
+      throw ProjectError(m_path + " has no dataset '" + datasetPath + "'");
+    return readArray(f, datasetPath);
+  });
 }
+
+namespace project_ops {
+
+void apply(hid_t file, const std::string& path, const Op& op) {
+  switch (op.kind) {
+    case Op::Kind::Put:
+      removeIfPresent(file, path);
+      writeNode(file, path, op.node);
+      return;
+    case Op::Kind::PutDataset:
+      writeArray(file, path, op.array);
+      return;
+    case Op::Kind::SetAttributes: {
+      auto g = openOrCreateGroup(file, path);
+      writeAttributes(g, op.attributes);
+      return;
+    }
+    case Op::Kind::Remove:
+      removeIfPresent(file, path);
+      return;
+  }
+}
+
+}  // namespace project_ops
+
+namespace {
+
+std::shared_ptr<const ProjectFile::Transaction::Op> makeOp(ProjectFile::Transaction::Op op) {
+  return std::make_shared<const ProjectFile::Transaction::Op>(std::move(op));
+}
+
+}  // namespace
+
+using Op = ProjectFile::Transaction::Op;
 
 ProjectFile::Transaction& ProjectFile::Transaction::put(const std::string& groupPath,
                                                         const Node& node) {
-  m_ops.push_back([groupPath, node](int64_t file) {
-    removeIfPresent(file, groupPath);
-    writeNode(file, groupPath, node);
-  });
+  Op op;
+  op.kind = Op::Kind::Put;
+  op.path = groupPath;
+  op.node = node;
+  m_ops.push_back(makeOp(std::move(op)));
   return *this;
 }
 
 ProjectFile::Transaction& ProjectFile::Transaction::putDataset(const std::string& datasetPath,
                                                                const Array& array) {
-  m_ops.push_back([datasetPath, array](int64_t file) { writeArray(file, datasetPath, array); });
+  Op op;
+  op.kind = Op::Kind::PutDataset;
+  op.path = datasetPath;
+  op.array = array;
+  m_ops.push_back(makeOp(std::move(op)));
   return *this;
 }
 
 ProjectFile::Transaction& ProjectFile::Transaction::setAttributes(const std::string& groupPath,
                                                                   const Attributes& attributes) {
-  m_ops.push_back([groupPath, attributes](int64_t file) {
-    auto g = openOrCreateGroup(file, groupPath);
-    writeAttributes(g, attributes);
-  });
+  Op op;
+  op.kind = Op::Kind::SetAttributes;
+  op.path = groupPath;
+  op.attributes = attributes;
+  m_ops.push_back(makeOp(std::move(op)));
   return *this;
 }
 
 ProjectFile::Transaction& ProjectFile::Transaction::remove(const std::string& objectPath) {
-  m_ops.push_back([objectPath](int64_t file) { removeIfPresent(file, objectPath); });
+  Op op;
+  op.kind = Op::Kind::Remove;
+  op.path = objectPath;
+  m_ops.push_back(makeOp(std::move(op)));
   return *this;
 }
 
 void ProjectFile::commit(const Transaction& transaction) const {
   if (transaction.empty()) return;
+  if (layout() == ProjectLayout::Split) {
+    std::vector<const Op*> ops;
+    for (auto& op : transaction.m_ops) ops.push_back(op.get());
+    project_split::commit(m_path, ops);
+    return;
+  }
   atomicRewrite(m_path, Rewrite::Change, [&](hid_t file) {
-    for (auto& op : transaction.m_ops) op(file);
+    for (auto& op : transaction.m_ops) project_ops::apply(file, op->path, *op);
   });
 }
 

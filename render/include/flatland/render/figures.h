@@ -73,6 +73,8 @@ struct CurvesFigure {
   std::string leftLabel;
   std::string rightLabel;
   bool logY = false;
+  // Counts spanning decades (class sizes of long-tailed data): points at x <= 0 are left out.
+  bool logX = false;
 };
 
 // Spectral densities of Hessians on a log y axis, overlaid, with the top eigenvalues marked.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -47,12 +48,19 @@ struct Node {
 inline constexpr const char* kProjectFormat = "flatland-project";
 inline constexpr int64_t kProjectVersion = 1;
 
+// How a project is stored (docs/project-file.md). Split: NAME.h5 is an index of HDF5 external
+// links into the folder NAME.flatland/, one file per run, analysis and checkpoint, so a commit
+// writes what it changes. Single: everything in NAME.h5 (a file to send: `flatland-cli pack`),
+// and each commit rewrites it whole.
+enum class ProjectLayout { Split, Single };
+
 class ProjectFile {
  public:
   // Opens an existing project, or creates an empty one when the file does not exist (when two
-  // processes create it at once, the first wins and both open its file).
-  // Throws ProjectError when the file exists but is not a Flatland project.
-  static ProjectFile openOrCreate(const std::string& path);
+  // processes create it at once, the first wins and both open its file). An existing project
+  // keeps its layout. Throws ProjectError when the file exists but is not a Flatland project.
+  static ProjectFile openOrCreate(const std::string& path,
+                                  ProjectLayout layout = ProjectLayout::Split);
   // Opens an existing project; throws ProjectError when missing or not a project.
   static ProjectFile open(const std::string& path);
   // Any existing HDF5 file (another tool's, such as a loss-landscape direction file), to read
@@ -60,6 +68,7 @@ class ProjectFile {
   static ProjectFile openForeign(const std::string& path);
 
   const std::string& path() const { return m_path; }
+  ProjectLayout layout() const;
 
   bool exists(const std::string& objectPath) const;
   // Names of the groups and datasets directly under a group, sorted.
@@ -81,9 +90,13 @@ class ProjectFile {
     Transaction& remove(const std::string& objectPath);
     bool empty() const { return m_ops.empty(); }
 
+    // One change, defined in project_file.cpp: where it goes decides which file of a split
+    // project it is written to.
+    struct Op;
+
    private:
     friend class ProjectFile;
-    std::vector<std::function<void(int64_t file)>> m_ops;
+    std::vector<std::shared_ptr<const Op>> m_ops;
   };
 
   // Applies a transaction atomically: the changes are written to a copy beside the file, which

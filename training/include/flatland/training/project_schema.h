@@ -13,6 +13,10 @@ namespace flatland::schema {
 inline constexpr const char* kFormat = "format";  // "flatland-project"
 inline constexpr const char* kVersion = "version";
 inline constexpr const char* kFlatlandVersion = "flatland_version";
+// "split": each run, analysis and checkpoint in a file of its own in the sibling folder
+// NAME.flatland/, reached through HDF5 external links; absent: everything in this one file.
+inline constexpr const char* kStorage = "storage";
+inline constexpr const char* kStorageSplit = "split";
 inline constexpr const char* kRuns = "runs";
 inline constexpr const char* kAnalyses = "analyses";
 inline constexpr const char* kRunsPath = "/runs";
