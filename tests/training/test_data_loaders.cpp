@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "flatland/errors.h"
+#include "../../training/src/data_readers.h"
 #include "flatland/training/dataset.h"
 #include "test_util.h"
 
@@ -309,4 +310,48 @@ TEST(Dataset, ClassSubsetsAndCounts) {
   EXPECT_EQ(two.size(), 25);
   EXPECT_TRUE((two.labels == 2).all().item<bool>());
   EXPECT_THROW(data.first(3).ofClass(3), InvalidArgument);  // no sample of class 3 in the first 3
+}
+
+// `--samples N` reads N samples: the same values as the first N of the whole file, the class
+// count of the whole label set, and a file damaged after its first N records still gives them.
+TEST(DataLimit, EachReaderReadsOnlyTheFirstSamples) {
+  TempDir dir;
+  // IDX: 12 images of 3 classes; the limited read sees classes 0 and 1 only.
+  writeGz(dir.file("img.gz"), idxImages(12, 4, 5));
+  writeRaw(dir.file("lab"), idxLabels(12, 3));
+  const auto whole = readIdxPair(dir.file("img.gz"), dir.file("lab"));
+  const auto first = readIdxPair(dir.file("img.gz"), dir.file("lab"), 2);
+  ASSERT_EQ(first.size(), 2);
+  EXPECT_TRUE(torch::equal(first.inputs, whole.inputs.slice(0, 0, 2)));
+  EXPECT_TRUE(torch::equal(first.labels, whole.labels.slice(0, 0, 2)));
+  EXPECT_EQ(first.numClasses, 3);
+  auto truncated = idxImages(12, 4, 5);
+  truncated.resize(truncated.size() - 30);  // the last images are cut
+  writeGz(dir.file("cut.gz"), truncated);
+  EXPECT_EQ(readIdxPair(dir.file("cut.gz"), dir.file("lab"), 5).size(), 5);
+  expectDataError([&] { readIdxPair(dir.file("cut.gz"), dir.file("lab")); }, {"truncated"});
+
+  // CIFAR-10: 7 records, the first 3.
+  std::vector<uint8_t> records;
+  for (int i = 0; i < 7; ++i) {
+    records.push_back(uint8_t(i % 10));
+    for (int p = 0; p < 3072; ++p) records.push_back(uint8_t((p + i) % 256));
+  }
+  writeRaw(dir.file("test_batch.bin"), records);
+  const auto cifar = readCifar10(dir.path().string(), false);
+  const auto cifar3 = readCifar10(dir.path().string(), false, 3);
+  ASSERT_EQ(cifar3.size(), 3);
+  EXPECT_TRUE(torch::equal(cifar3.inputs, cifar.inputs.slice(0, 0, 3)));
+  EXPECT_EQ(cifar3.numClasses, 10);
+
+  // HDF5: the first 4 of 6 rows; labels 0, 1, 2, 0, 1, 2 keep 3 classes.
+  writeH5(dir.file("d.h5"), {6, 1, 2, 2}, H5T_IEEE_F32LE, {6}, H5T_STD_I64LE);
+  const auto h5 = readHdf5Dataset(dir.file("d.h5"));
+  const auto h5first = readHdf5Dataset(dir.file("d.h5"), 1);
+  ASSERT_EQ(h5first.size(), 1);
+  EXPECT_TRUE(torch::equal(h5first.inputs, h5.inputs.slice(0, 0, 1)));
+  EXPECT_EQ(h5first.numClasses, 3);
+  DataOptions options;
+  options.limit = 4;
+  EXPECT_EQ(loadDataset("h5:" + dir.file("d.h5"), options).size(), 4);
 }

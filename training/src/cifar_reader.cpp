@@ -1,11 +1,13 @@
 // Reader for the binary version of CIFAR-10 (data_batch_1..5.bin, test_batch.bin).
 #include <torch/types.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "flatland/errors.h"
+#include "data_readers.h"
 #include "flatland/training/dataset.h"
 
 namespace flatland::training {
@@ -19,7 +21,8 @@ const std::vector<std::string> kCifarClasses = {"airplane", "automobile", "bird"
 constexpr float kMean[3] = {0.4914f, 0.4822f, 0.4465f};
 constexpr float kStd[3] = {0.2470f, 0.2435f, 0.2616f};
 
-void appendBatch(const std::filesystem::path& path, std::vector<uint8_t>& out) {
+// Appends the batch's records, at most `limit` of them (all when negative).
+void appendBatch(const std::filesystem::path& path, std::vector<uint8_t>& out, int64_t limit) {
   if (!std::filesystem::exists(path))
     throw DataError("CIFAR-10 batch not found: " + path.string() +
                     " (point cifar10:DIR at the folder holding the binary batches)");
@@ -28,6 +31,7 @@ void appendBatch(const std::filesystem::path& path, std::vector<uint8_t>& out) {
     throw DataError(path.string() + " is not a CIFAR-10 binary batch: its size " +
                     std::to_string(bytes) + " is not a multiple of the 3073-byte record" +
                     (bytes % kRecordBytes != 0 ? " (truncated?)" : ""));
+  if (limit >= 0) bytes = std::min<uintmax_t>(bytes, uintmax_t(limit) * kRecordBytes);
   std::ifstream in(path, std::ios::binary);
   size_t start = out.size();
   out.resize(start + bytes);
@@ -46,15 +50,21 @@ void appendBatch(const std::filesystem::path& path, std::vector<uint8_t>& out) {
 
 }  // namespace
 
-Dataset readCifar10(const std::string& dir, bool train) {
+Dataset readCifar10(const std::string& dir, bool train) { return readCifar10(dir, train, -1); }
+
+Dataset readCifar10(const std::string& dir, bool train, int64_t limit) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir)) throw DataError("CIFAR-10 directory not found: " + dir);
   std::vector<uint8_t> raw;
+  // The batches in order, each read only as far as the samples still wanted.
+  const auto wanted = [&] {
+    return limit < 0 ? int64_t(-1) : limit - int64_t(raw.size()) / kRecordBytes;
+  };
   if (train) {
-    for (int i = 1; i <= 5; ++i)
-      appendBatch(fs::path(dir) / ("data_batch_" + std::to_string(i) + ".bin"), raw);
+    for (int i = 1; i <= 5 && wanted() != 0; ++i)
+      appendBatch(fs::path(dir) / ("data_batch_" + std::to_string(i) + ".bin"), raw, wanted());
   } else {
-    appendBatch(fs::path(dir) / "test_batch.bin", raw);
+    appendBatch(fs::path(dir) / "test_batch.bin", raw, wanted());
   }
   const int64_t n = int64_t(raw.size()) / kRecordBytes;
   auto records = torch::from_blob(raw.data(), {n, kRecordBytes}, torch::kUInt8);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "data_readers.h"
 #include "flatland/errors.h"
 
 namespace flatland::training {
@@ -92,7 +93,7 @@ Dataset loadDataset(const DataSpec& spec, const DataOptions& options) {
       std::string prefix = spec.split == "train" ? "train" : "t10k";
       auto images = requireFile(dir / (prefix + "-images-idx3-ubyte.gz"), "Fashion-MNIST images");
       auto labels = requireFile(dir / (prefix + "-labels-idx1-ubyte.gz"), "Fashion-MNIST labels");
-      data = readIdxPair(images, labels);
+      data = readIdxPair(images, labels, options.limit.value_or(-1));
       if (data.size() > 0) {
         // Fashion-MNIST's labels are 0 … 9, as CIFAR-10's: a larger byte is a damaged file.
         auto bad = torch::nonzero(data.labels > 9).flatten();
@@ -111,11 +112,11 @@ Dataset loadDataset(const DataSpec& spec, const DataOptions& options) {
       break;
     }
     case DataSpec::Kind::Cifar10:
-      data =
-          readCifar10(options.dataDir.empty() ? spec.path : options.dataDir, spec.split == "train");
+      data = readCifar10(options.dataDir.empty() ? spec.path : options.dataDir,
+                         spec.split == "train", options.limit.value_or(-1));
       break;
     case DataSpec::Kind::Hdf5:
-      data = readHdf5Dataset(spec.path);
+      data = readHdf5Dataset(spec.path, options.limit.value_or(-1));
       break;
     case DataSpec::Kind::Synthetic: {
       const int64_t samples =

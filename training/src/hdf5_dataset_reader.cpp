@@ -3,10 +3,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <vector>
 
 #include "flatland/errors.h"
+#include "data_readers.h"
 #include "flatland/training/dataset.h"
 #include "hdf5_handle.h"
 
@@ -39,7 +41,9 @@ h5::Handle openDataset(hid_t file, const char* name, const std::string& path) {
 
 }  // namespace
 
-Dataset readHdf5Dataset(const std::string& path) {
+Dataset readHdf5Dataset(const std::string& path) { return readHdf5Dataset(path, -1); }
+
+Dataset readHdf5Dataset(const std::string& path, int64_t limit) {
   h5::QuietErrors quiet;
   if (!std::filesystem::exists(path)) throw DataError("HDF5 data file not found: " + path);
   if (H5Fis_hdf5(path.c_str()) <= 0) throw DataError(path + " is not an HDF5 file");
@@ -79,7 +83,11 @@ Dataset readHdf5Dataset(const std::string& path) {
     }
     return bytes;
   };
-  const uint64_t xBytes = bytesOf("/x", xShape, sizeof(float));
+  // The samples read: the first `limit` rows of /x (every label of /y: the class count must
+  // not depend on how many samples are kept).
+  std::vector<int64_t> keptShape = xShape;
+  if (limit >= 0) keptShape[0] = std::min(limit, xShape[0]);
+  const uint64_t xBytes = bytesOf("/x", keptShape, sizeof(float));
   const uint64_t yBytes = bytesOf("/y", yShape, sizeof(int64_t));
   auto checkStored = [&](const char* name, hid_t dset, hid_t type,
                          const std::vector<int64_t>& shape) {
@@ -101,28 +109,37 @@ Dataset readHdf5Dataset(const std::string& path) {
   if (pages > 0 && pageSize > 0) {
     const uint64_t memory = uint64_t(pages) * uint64_t(pageSize);
     if (xBytes > memory || yBytes > memory || xBytes + yBytes > memory)
-      throw DataError(path + ": /x of shape " + shapeText(xShape) + " needs " +
+      throw DataError(path + ": /x of shape " + shapeText(keptShape) + " needs " +
                       std::to_string((xBytes + yBytes) >> 20) + " MiB, more than this machine's " +
                       std::to_string(memory >> 20) + " MiB of memory");
   }
 
   Dataset data;
-  data.inputs = torch::empty(xShape, torch::kFloat32);
-  if (H5Dread(x, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.inputs.data_ptr<float>()) <
-      0)
-    throw DataError("cannot read /x from " + path + ": " + h5::lastErrorMessage());
-  data.labels = torch::empty(yShape, torch::kInt64);
-  if (H5Dread(y, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.labels.data_ptr<int64_t>()) <
-      0)
+  data.inputs = torch::empty(keptShape, torch::kFloat32);
+  {
+    // The first rows only: a hyperslab of the file's space into a memory space of that shape.
+    std::vector<hsize_t> start(xShape.size(), 0), count(keptShape.begin(), keptShape.end());
+    auto fileSpace = h5::dataspace(H5Dget_space(x));
+    auto memorySpace =
+        h5::dataspace(H5Screate_simple(int(count.size()), count.data(), nullptr));
+    if (H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                            nullptr) < 0 ||
+        H5Dread(x, H5T_NATIVE_FLOAT, memorySpace, fileSpace, H5P_DEFAULT,
+                data.inputs.data_ptr<float>()) < 0)
+      throw DataError("cannot read /x from " + path + ": " + h5::lastErrorMessage());
+  }
+  auto labels = torch::empty(yShape, torch::kInt64);
+  if (H5Dread(y, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels.data_ptr<int64_t>()) < 0)
     throw DataError("cannot read /y from " + path + ": " + h5::lastErrorMessage());
+  data.labels = labels.slice(0, 0, keptShape[0]).clone();
 
   if (!torch::isfinite(data.inputs).all().item<bool>())
     throw DataError(path + ": /x contains NaN or infinite values");
-  if (data.size() > 0 && data.labels.min().item<int64_t>() < 0)
+  if (labels.numel() > 0 && labels.min().item<int64_t>() < 0)
     throw DataError(path + ": /y contains negative labels; classes must be 0 … C−1");
   // The largest label makes the class count (and the model's output width): bound it.
   constexpr int64_t kMaxClasses = int64_t(1) << 20;
-  const int64_t highest = data.size() > 0 ? data.labels.max().item<int64_t>() : -1;
+  const int64_t highest = labels.numel() > 0 ? labels.max().item<int64_t>() : -1;
   if (highest >= kMaxClasses)
     throw DataError(path + ": /y holds the label " + std::to_string(highest) +
                     "; labels are class indices 0 … C−1 with at most " +

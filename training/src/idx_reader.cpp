@@ -2,54 +2,74 @@
 #include <torch/types.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "flatland/errors.h"
+#include "data_readers.h"
 #include "flatland/training/dataset.h"
 
 namespace flatland::training {
 
 namespace {
 
-// gzread reads uncompressed files too, so one path serves both.
-std::vector<uint8_t> readWholeFile(const std::string& path) {
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (!file) throw DataError("cannot open " + path + ": " + std::strerror(errno));
-  gzbuffer(file, 1 << 20);
-  std::vector<uint8_t> bytes;
-  std::vector<uint8_t> chunk(1 << 22);
-  while (true) {
-    int n = gzread(file, chunk.data(), static_cast<unsigned>(chunk.size()));
-    if (n < 0) {
-      int code = 0;
-      std::string why = gzerror(file, &code);
-      gzclose(file);
-      throw DataError("cannot read " + path + ": " + why + " (a damaged or truncated .gz file?)");
-    }
-    if (n == 0) break;
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + n);
+// An open gzip (or plain: gzread reads those too) file, closed with the object.
+class GzFile {
+ public:
+  explicit GzFile(const std::string& path) : m_path(path), m_file(gzopen(path.c_str(), "rb")) {
+    if (!m_file) throw DataError("cannot open " + path + ": " + std::strerror(errno));
+    gzbuffer(m_file, 1 << 20);
   }
-  gzclose(file);
-  return bytes;
-}
+  ~GzFile() { gzclose(m_file); }
+  GzFile(const GzFile&) = delete;
+  GzFile& operator=(const GzFile&) = delete;
+
+  // Up to `count` bytes appended to `out`; fewer only at the end of the file.
+  void read(size_t count, std::vector<uint8_t>& out) {
+    const size_t start = out.size();
+    out.resize(start + count);
+    size_t done = 0;
+    while (done < count) {
+      const unsigned step = unsigned(std::min<size_t>(count - done, size_t(1) << 30));
+      const int n = gzread(m_file, out.data() + start + done, step);
+      if (n < 0) {
+        int code = 0;
+        const std::string why = gzerror(m_file, &code);
+        throw DataError("cannot read " + m_path + ": " + why +
+                        " (a damaged or truncated .gz file?)");
+      }
+      if (n == 0) break;
+      done += size_t(n);
+    }
+    out.resize(start + done);
+  }
+
+ private:
+  std::string m_path;
+  gzFile m_file;
+};
 
 uint32_t bigEndian32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
 }
 
 struct IdxArray {
-  std::vector<int64_t> dims;
-  std::vector<uint8_t> bytes;  // the whole file
+  std::vector<int64_t> dims;   // as the header says (dims[0]: the records in the file)
+  int64_t records = 0;         // the records read: all, or the first `limit`
+  std::vector<uint8_t> bytes;  // the header and the records read
   size_t dataOffset = 0;
 };
 
-// Checks the magic number (unsigned bytes, `rank` dimensions) and that the payload is complete.
-IdxArray parseIdx(const std::string& path, int rank, const std::string& what) {
+// Checks the magic number (unsigned bytes, `rank` dimensions) and reads the first `limit`
+// records (all when negative), checking that they are complete: `--samples N` reads N images,
+// not the file.
+IdxArray parseIdx(const std::string& path, int rank, const std::string& what, int64_t limit) {
   IdxArray array;
-  array.bytes = readWholeFile(path);
-  const auto& b = array.bytes;
+  GzFile file(path);
+  auto& b = array.bytes;
+  file.read(4, b);
   if (b.size() < 4)
     throw DataError(path + " is not an IDX " + what + " file: it has only " +
                     std::to_string(b.size()) + " bytes");
@@ -60,17 +80,24 @@ IdxArray parseIdx(const std::string& path, int rank, const std::string& what) {
     std::snprintf(buf, sizeof buf, "0x%08X, expected 0x%08X", magic, expected);
     throw DataError(path + " is not an IDX " + what + " file: wrong magic number " + buf);
   }
-  size_t header = 4 + 4 * size_t(rank);
+  const size_t header = 4 + 4 * size_t(rank);
+  file.read(header - 4, b);
   if (b.size() < header) throw DataError(path + " is truncated inside its header");
-  size_t count = 1;
+  size_t recordBytes = 1;
   for (int i = 0; i < rank; ++i) {
     array.dims.push_back(bigEndian32(b.data() + 4 + 4 * i));
-    count *= size_t(array.dims.back());
+    if (i > 0) recordBytes *= size_t(array.dims.back());
   }
+  array.records = limit >= 0 ? std::min(limit, array.dims[0]) : array.dims[0];
+  const size_t count = size_t(array.records) * recordBytes;
+  file.read(count, b);
   if (b.size() - header < count)
-    throw DataError(path + " is truncated: its header promises " + std::to_string(count) +
-                    " bytes of " + what + " but the file holds " +
-                    std::to_string(b.size() - header));
+    throw DataError(path + " is truncated: its header promises " +
+                    std::to_string(size_t(array.dims[0]) * recordBytes) + " bytes of " + what +
+                    " but the file holds " + std::to_string(b.size() - header) +
+                    (array.records < array.dims[0] ? " (reading the first " +
+                                                         std::to_string(array.records) + ")"
+                                                   : std::string()));
   array.dataOffset = header;
   return array;
 }
@@ -78,21 +105,28 @@ IdxArray parseIdx(const std::string& path, int rank, const std::string& what) {
 }  // namespace
 
 Dataset readIdxPair(const std::string& imagesFile, const std::string& labelsFile) {
-  auto images = parseIdx(imagesFile, 3, "image");
-  auto labels = parseIdx(labelsFile, 1, "label");
+  return readIdxPair(imagesFile, labelsFile, -1);
+}
+
+Dataset readIdxPair(const std::string& imagesFile, const std::string& labelsFile, int64_t limit) {
+  auto images = parseIdx(imagesFile, 3, "image", limit);
+  // Every label (one byte each): the class count must not depend on the samples kept.
+  auto labels = parseIdx(labelsFile, 1, "label", -1);
   if (images.dims[0] != labels.dims[0])
     throw DataError("images and labels do not match: " + imagesFile + " holds " +
                     std::to_string(images.dims[0]) + " images but " + labelsFile + " holds " +
                     std::to_string(labels.dims[0]) + " labels");
-  const int64_t n = images.dims[0], h = images.dims[1], w = images.dims[2];
+  const int64_t n = images.records, h = images.dims[1], w = images.dims[2];
 
   Dataset data;
   auto pixels =
       torch::from_blob(images.bytes.data() + images.dataOffset, {n, 1, h, w}, torch::kUInt8);
   data.inputs = pixels.to(torch::kFloat32).div_(255.0f);
-  auto raw = torch::from_blob(labels.bytes.data() + labels.dataOffset, {n}, torch::kUInt8);
-  data.labels = raw.to(torch::kInt64);
-  data.numClasses = n > 0 ? data.labels.max().item<int64_t>() + 1 : 0;
+  auto all = torch::from_blob(labels.bytes.data() + labels.dataOffset, {labels.records},
+                              torch::kUInt8)
+                 .to(torch::kInt64);
+  data.labels = all.slice(0, 0, n).clone();
+  data.numClasses = all.numel() > 0 ? all.max().item<int64_t>() + 1 : 0;
   for (int64_t c = 0; c < data.numClasses; ++c) data.classNames.push_back(std::to_string(c));
   return data;
 }
