@@ -17,7 +17,7 @@ cli=$build_dir/app/flatland-cli
 out=demo
 project=$out/demo.h5
 mkdir -p "$out/figures"
-rm -f "$project"
+rm -rf "$project" "$out/demo.flatland"  # the project: its index and its folder
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
 # Rendering needs an X display; a virtual one does when there is none.
