@@ -23,6 +23,8 @@
 
 using namespace flatland;
 using namespace flatland::training;
+using flatland::testing::errorOf;
+using flatland::testing::FailCommits;
 using flatland::testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -89,22 +91,6 @@ void expectSameProject(const std::string& a, const std::string& b) {
       expectSameNode(pa.read(path), pb.read(path), path);
     }
   }
-}
-
-class FailCommits {
- public:
-  explicit FailCommits(const char* spec) { ::setenv("FLATLAND_TEST_FAIL_COMMITS", spec, 1); }
-  ~FailCommits() { ::unsetenv("FLATLAND_TEST_FAIL_COMMITS"); }
-};
-
-std::string errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const flatland::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a flatland::Error";
-  return "";
 }
 
 }  // namespace

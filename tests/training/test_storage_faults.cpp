@@ -25,6 +25,8 @@
 
 using namespace flatland;
 using namespace flatland::training;
+using flatland::testing::errorOf;
+using flatland::testing::FailCommits;
 using flatland::testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -46,13 +48,6 @@ std::vector<std::string> temporaries(const fs::path& dir) {
   return out;
 }
 
-// Sets FLATLAND_TEST_FAIL_COMMITS for the scope of the object.
-class FailCommits {
- public:
-  explicit FailCommits(const char* spec) { ::setenv("FLATLAND_TEST_FAIL_COMMITS", spec, 1); }
-  ~FailCommits() { ::unsetenv("FLATLAND_TEST_FAIL_COMMITS"); }
-};
-
 Node someNode(size_t values = 100) {
   std::mt19937 gen(7);
   std::uniform_real_distribution<double> uniform;
@@ -62,17 +57,6 @@ Node someNode(size_t values = 100) {
   n.attributes["kind"] = std::string("test");
   n.datasets["values"] = Array::f64(v);
   return n;
-}
-
-template <class F>
-std::string errorOf(F&& f) {
-  try {
-    f();
-  } catch (const flatland::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a flatland::Error";
-  return "";
 }
 
 // A PID that is not alive: a child that has exited and been reaped.

@@ -1,10 +1,14 @@
 // Helpers for tests: a temporary directory removed at the end of the test, a short training run.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
 
+#include "flatland/errors.h"
 #include "flatland/training/train_config.h"
 
 namespace flatland::testing {
@@ -43,5 +47,27 @@ class TempDir {
  private:
   std::filesystem::path m_path;
 };
+
+// Sets FLATLAND_TEST_FAIL_COMMITS (writes of project files that fail as on a full disk, counted
+// from 1: "3" the third, "3-" the third and later) for the scope of the object.
+class FailCommits {
+ public:
+  explicit FailCommits(const char* spec) { ::setenv("FLATLAND_TEST_FAIL_COMMITS", spec, 1); }
+  ~FailCommits() { ::unsetenv("FLATLAND_TEST_FAIL_COMMITS"); }
+  FailCommits(const FailCommits&) = delete;
+  FailCommits& operator=(const FailCommits&) = delete;
+};
+
+// The message of the flatland::Error that `f` throws; a test failure when it throws none.
+template <class F>
+std::string errorOf(F&& f) {
+  try {
+    f();
+  } catch (const flatland::Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a flatland::Error";
+  return "";
+}
 
 }  // namespace flatland::testing
