@@ -6,8 +6,8 @@
 #include <fstream>
 #include <vector>
 
-#include "flatland/errors.h"
 #include "data_readers.h"
+#include "flatland/errors.h"
 #include "flatland/training/dataset.h"
 
 namespace flatland::training {

@@ -7,10 +7,11 @@
 #include <filesystem>
 #include <vector>
 
-#include "flatland/errors.h"
 #include "data_readers.h"
+#include "flatland/errors.h"
 #include "flatland/training/dataset.h"
 #include "hdf5_handle.h"
+#include "hdf5_storage_check.h"
 
 namespace flatland::training {
 
@@ -105,6 +106,8 @@ Dataset readHdf5Dataset(const std::string& path, int64_t limit) {
   };
   checkStored("/x", x, xType, xShape);
   checkStored("/y", y, yType, yShape);
+  checkStorageMatchesShape(x, xShape, H5Tget_size(xType), path + ": /x");
+  checkStorageMatchesShape(y, yShape, H5Tget_size(yType), path + ": /y");
   const long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
   if (pages > 0 && pageSize > 0) {
     const uint64_t memory = uint64_t(pages) * uint64_t(pageSize);
@@ -120,8 +123,7 @@ Dataset readHdf5Dataset(const std::string& path, int64_t limit) {
     // The first rows only: a hyperslab of the file's space into a memory space of that shape.
     std::vector<hsize_t> start(xShape.size(), 0), count(keptShape.begin(), keptShape.end());
     auto fileSpace = h5::dataspace(H5Dget_space(x));
-    auto memorySpace =
-        h5::dataspace(H5Screate_simple(int(count.size()), count.data(), nullptr));
+    auto memorySpace = h5::dataspace(H5Screate_simple(int(count.size()), count.data(), nullptr));
     if (H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start.data(), nullptr, count.data(),
                             nullptr) < 0 ||
         H5Dread(x, H5T_NATIVE_FLOAT, memorySpace, fileSpace, H5P_DEFAULT,

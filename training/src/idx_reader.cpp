@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "flatland/errors.h"
 #include "data_readers.h"
+#include "flatland/errors.h"
 #include "flatland/training/dataset.h"
 
 namespace flatland::training {
@@ -95,9 +95,9 @@ IdxArray parseIdx(const std::string& path, int rank, const std::string& what, in
     throw DataError(path + " is truncated: its header promises " +
                     std::to_string(size_t(array.dims[0]) * recordBytes) + " bytes of " + what +
                     " but the file holds " + std::to_string(b.size() - header) +
-                    (array.records < array.dims[0] ? " (reading the first " +
-                                                         std::to_string(array.records) + ")"
-                                                   : std::string()));
+                    (array.records < array.dims[0]
+                         ? " (reading the first " + std::to_string(array.records) + ")"
+                         : std::string()));
   array.dataOffset = header;
   return array;
 }
@@ -122,9 +122,9 @@ Dataset readIdxPair(const std::string& imagesFile, const std::string& labelsFile
   auto pixels =
       torch::from_blob(images.bytes.data() + images.dataOffset, {n, 1, h, w}, torch::kUInt8);
   data.inputs = pixels.to(torch::kFloat32).div_(255.0f);
-  auto all = torch::from_blob(labels.bytes.data() + labels.dataOffset, {labels.records},
-                              torch::kUInt8)
-                 .to(torch::kInt64);
+  auto all =
+      torch::from_blob(labels.bytes.data() + labels.dataOffset, {labels.records}, torch::kUInt8)
+          .to(torch::kInt64);
   data.labels = all.slice(0, 0, n).clone();
   data.numClasses = all.numel() > 0 ? all.max().item<int64_t>() + 1 : 0;
   for (int64_t c = 0; c < data.numClasses; ++c) data.classNames.push_back(std::to_string(c));

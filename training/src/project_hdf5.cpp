@@ -9,6 +9,7 @@
 
 #include "flatland/errors.h"
 #include "flatland/training/project_schema.h"
+#include "hdf5_storage_check.h"
 
 namespace flatland::training::project_hdf5 {
 
@@ -195,11 +196,37 @@ std::string fileName(hid_t object) {
   return name;
 }
 
+// The number of values a dataspace holds, checked against the file before anything is allocated:
+// a damaged header can claim any count. Stored values take their size in the file; compressed
+// ones at most deflate's ratio (~1032:1) more.
+size_t plausibleCount(hid_t object, hid_t space, size_t elementSize, bool compressed,
+                      const std::string& what) {
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n < 0) throw ProjectError("cannot read the shape of " + what + " (a damaged file?)");
+  hsize_t fileSize = 0;
+  {
+    auto file = h5::file(H5Iget_file_id(object));
+    if (!file.valid() || H5Fget_filesize(file, &fileSize) < 0)
+      throw ProjectError("cannot read the size of the file holding " + what);
+  }
+  const uint64_t limit = compressed ? uint64_t(fileSize) * 1100 + 4096 : uint64_t(fileSize);
+  uint64_t bytes = 0;
+  if (__builtin_mul_overflow(uint64_t(n), uint64_t(std::max<size_t>(elementSize, 1)), &bytes) ||
+      bytes > limit)
+    throw ProjectError(what + " claims " + std::to_string(n) + " values, more than its file of " +
+                       std::to_string(fileSize) + " bytes can hold (a damaged file?)");
+  return size_t(n);
+}
+
 AttributeValue readAttribute(hid_t object, hid_t attr, const std::string& name) {
   auto type = h5::datatype(H5Aget_type(attr));
   auto space = h5::dataspace(H5Aget_space(attr));
-  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (!type.valid() || !space.valid())
+    throw ProjectError("cannot read attribute '" + name + "' (a damaged file?)");
+  const size_t n = plausibleCount(attr, space, std::max<size_t>(H5Tget_size(type), 1), false,
+                                  "attribute '" + name + "'");
   const bool scalar = H5Sget_simple_extent_type(space) == H5S_SCALAR;
+  if (scalar && n != 1) throw ProjectError("attribute '" + name + "' is damaged");
   switch (H5Tget_class(type)) {
     case H5T_INTEGER: {
       std::vector<int64_t> v(n);
@@ -247,8 +274,11 @@ Attributes readAttributes(hid_t object) {
   for (hsize_t i = 0; i < info.num_attrs; ++i) {
     auto attr = h5::attribute(
         H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT));
-    ssize_t len = H5Aget_name(attr, 0, nullptr);
-    std::string name(len, '\0');
+    const ssize_t len = attr.valid() ? H5Aget_name(attr, 0, nullptr) : -1;
+    if (len < 0)
+      throw ProjectError("cannot read attribute " + std::to_string(i) + " of " +
+                         objectName(object) + " in " + fileName(object) + " (a damaged file?)");
+    std::string name(size_t(len), '\0');
     H5Aget_name(attr, len + 1, name.data());
     out[name] = readAttribute(object, attr, name);
   }
@@ -259,14 +289,27 @@ Array readArray(hid_t file, const std::string& path) {
   auto dset = h5::dataset(H5Dopen2(file, path.c_str(), H5P_DEFAULT));
   if (!dset.valid()) throw ProjectError("the project file has no dataset '" + path + "'");
   auto space = h5::dataspace(H5Dget_space(dset));
-  int rank = H5Sget_simple_extent_ndims(space);
-  std::vector<hsize_t> dims(rank);
+  const int rank = space.valid() ? H5Sget_simple_extent_ndims(space) : -1;
+  if (rank < 0) throw ProjectError("cannot read the shape of '" + path + "' (a damaged file?)");
+  std::vector<hsize_t> dims(size_t(rank), 0);
   H5Sget_simple_extent_dims(space, dims.data(), nullptr);
   Array array;
   array.shape.assign(dims.begin(), dims.end());
-  const hssize_t n = H5Sget_simple_extent_npoints(space);
   auto type = h5::datatype(H5Dget_type(dset));
   const auto cls = H5Tget_class(type);
+  bool compressed = false;
+  {
+    auto dcpl = h5::plist(H5Dget_create_plist(dset));
+    compressed = !dcpl.valid() || H5Pget_nfilters(dcpl) != 0;
+  }
+  // Read as int64 or double (float32 stays float32): 8 bytes a value at most.
+  const size_t n = plausibleCount(dset, space, std::min<size_t>(H5Tget_size(type), 8), compressed,
+                                  "dataset '" + path + "'");
+  try {
+    checkStorageMatchesShape(dset, array.shape, H5Tget_size(type), "dataset '" + path + "'");
+  } catch (const DataError& e) {
+    throw ProjectError(e.what());
+  }
   if (cls == H5T_INTEGER) {
     std::vector<int64_t> v(n);
     check(H5Dread(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
