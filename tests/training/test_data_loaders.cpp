@@ -6,8 +6,8 @@
 
 #include <fstream>
 
-#include "flatland/errors.h"
 #include "../../training/src/data_readers.h"
+#include "flatland/errors.h"
 #include "flatland/training/dataset.h"
 #include "test_util.h"
 
