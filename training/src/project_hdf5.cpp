@@ -252,7 +252,7 @@ AttributeValue readAttribute(hid_t object, hid_t attr, const std::string& name) 
         const size_t size = H5Tget_size(type);
         std::vector<char> buf(size * n);
         check(H5Aread(attr, type, buf.data()), "attribute " + name);
-        for (hssize_t i = 0; i < n; ++i) {
+        for (size_t i = 0; i < n; ++i) {
           std::string s(buf.data() + i * size, size);
           out.push_back(s.substr(0, s.find('\0')));
         }
