@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "../../training/src/project_split.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/project_packing.h"
@@ -30,7 +31,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The files in a project's folder, once the parts replaced by this process's commits (kept 10 s
+// for readers of the previous index) are gone.
 std::set<std::string> filesIn(const fs::path& folder) {
+  flatland::training::project_split::removeReplacedParts();
   std::set<std::string> names;
   if (!fs::exists(folder)) return names;
   for (auto& entry : fs::directory_iterator(folder)) names.insert(entry.path().filename().string());
@@ -296,4 +300,20 @@ TEST(SplitStorage, ARemovedCheckpointTakesItsFileAlong) {
   EXPECT_EQ(filesIn(folder).size(), 3u);  // the run's new file and two checkpoints
   EXPECT_EQ(project.list("/runs/sgd/checkpoints"),
             (std::vector<std::string>{"epoch_0001", "epoch_0003"}));
+}
+
+// A reader that opened the index just before a commit (the GUI refreshing a run's curves while
+// it trains, an epoch a few milliseconds) still finds every part that index names: replaced
+// parts stay for 10 s.
+TEST(SplitStorage, AReaderOfThePreviousIndexStillFindsItsParts) {
+  TempDir dir;
+  const auto path = dir.file("p.h5");
+  auto project = ProjectFile::openOrCreate(path);
+  project.put("/runs/sgd", runNode(2, 10));
+  fs::copy_file(path, dir.file("before.h5"));  // the index as a reader opened it
+  for (int epoch = 3; epoch <= 5; ++epoch)
+    project.setAttributes("/runs/sgd", {{"epochs_done", int64_t(epoch)}});
+  expectSameNode(ProjectFile::open(dir.file("before.h5")).read("/runs/sgd"), runNode(2, 10),
+                 "/runs/sgd");
+  EXPECT_EQ(project.read("/runs/sgd", false).number("epochs_done"), 5);
 }

@@ -112,6 +112,49 @@ std::string newPartName(const std::string& position) {
   return name + suffix;
 }
 
+// Part files this process replaced, removed only after kGrace: a reader (the GUI refreshing a
+// run's curves while it trains) that opened the previous index still finds the parts it names.
+// Called with the write mutex held; what is left at exit is removed then.
+constexpr std::chrono::seconds kGrace{10};
+
+class ReplacedParts {
+ public:
+  ~ReplacedParts() { removeOlderThan(std::chrono::seconds(0)); }
+  void add(const std::string& file) {
+    std::error_code ec;
+    m_files.push_back({fs::weakly_canonical(file, ec).string(), Clock::now()});
+  }
+  bool contains(const std::string& canonicalFile) const {
+    for (auto& e : m_files)
+      if (e.file == canonicalFile) return true;
+    return false;
+  }
+  void removeOlderThan(std::chrono::seconds age) {
+    const auto now = Clock::now();
+    std::error_code ec;
+    std::vector<Entry> kept;
+    for (auto& e : m_files)
+      if (now - e.when >= age)
+        fs::remove(e.file, ec);
+      else
+        kept.push_back(e);
+    m_files.swap(kept);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Entry {
+    std::string file;
+    Clock::time_point when;
+  };
+  std::vector<Entry> m_files;
+};
+
+ReplacedParts& replacedParts() {
+  static ReplacedParts parts;
+  return parts;
+}
+
 // Projects whose folder this process has swept for unreachable parts (once per process: files
 // left by a writer that was killed, or by a removal whose parts were not loaded).
 std::set<std::string>& sweptProjects() {
@@ -120,6 +163,11 @@ std::set<std::string>& sweptProjects() {
 }
 
 }  // namespace
+
+void removeReplacedParts() {
+  std::lock_guard<std::mutex> lock(writeMutex());
+  replacedParts().removeOlderThan(std::chrono::seconds(0));
+}
 
 bool isPartPosition(const std::string& path) {
   const auto p = components(path);
@@ -364,10 +412,12 @@ bool SplitCommit::inOwnFolder(const std::string& file) const {
 
 void SplitCommit::cleanUp() {
   std::error_code ec;
-  // The parts this commit replaced: this index no longer reaches them. Parts in another
-  // project's folder (this index is a copy of that project's) are that project's to remove.
+  // The parts this commit replaced: this index no longer reaches them; they go after a grace
+  // period (ReplacedParts). Parts in another project's folder (this index is a copy of that
+  // project's) are that project's to remove.
   for (const auto& file : m_replaced)
-    if (inOwnFolder(file)) fs::remove(file, ec);
+    if (inOwnFolder(file)) replacedParts().add(file);
+  replacedParts().removeOlderThan(kGrace);
   const std::string key = fs::absolute(m_index).lexically_normal().string();
   if (!m_sweep && sweptProjects().count(key)) return;
   sweptProjects().insert(key);
@@ -382,7 +432,8 @@ void SplitCommit::cleanUp() {
   for (const auto& file : kept) reachable.insert(fs::weakly_canonical(file, ec).string());
   for (fs::directory_iterator it(m_folder, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string file = fs::weakly_canonical(it->path(), ec).string();
-    if (it->is_regular_file(ec) && it->path().extension() == ".h5" && !reachable.count(file))
+    if (it->is_regular_file(ec) && it->path().extension() == ".h5" && !reachable.count(file) &&
+        !replacedParts().contains(file))
       fs::remove(it->path(), ec);
   }
 }

@@ -84,6 +84,10 @@ class SplitCommit {
   bool m_committed = false;
 };
 
+// Part files replaced by this process's commits are removed kGrace (10 s) later, or at exit, so
+// readers of the previous index still find them; this removes them now (tests count files).
+void removeReplacedParts();
+
 // The files (paths, as the links resolve them) that the index reaches, directly or through parts.
 std::vector<std::string> reachableParts(const std::string& indexPath);
 
