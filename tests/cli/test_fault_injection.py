@@ -33,8 +33,9 @@ SEED = int(os.environ.get("FLATLAND_FAULT_SEED", "12"))
 TRAIN = "synthetic:blobs:400:1"
 TEST = "synthetic:blobs:200:2"
 # A surface long enough to be killed in the middle: many small commits.
+# Each job below runs 2.5-4 s here, so most kills land in the middle of it.
 SURFACE = ["surface", "--model", "ref.h5:/runs/sgd", "--data", TRAIN, "--grid",
-           "-1:1:31,-1:1:31", "--seed", "4", "--commit-seconds", "0.02"]
+           "-1:1:61,-1:1:61", "--seed", "4", "--commit-seconds", "0.02"]
 NOISE = ("infinite loop closing library", "HDF5-DIAG", "Exception raised from", "frame #")
 
 
@@ -133,10 +134,10 @@ class Faults(unittest.TestCase):
         jobs = {
             "surface": lambda k: [*SURFACE, "--out", "kill.h5", "--name", "resumed"],
             "train": lambda k: ["train", "--model", "zoo:mlp", "--data", TRAIN, "--test-data",
-                                TEST, "--epochs", "40", "--out", "kill.h5", "--run", f"t{k}"],
+                                TEST, "--epochs", "200", "--out", "kill.h5", "--run", f"t{k}"],
             "hessian": lambda k: ["hessian", "--model", "ref.h5:/runs/sgd", "--data", TRAIN,
-                                  "--top-k", "3", "--density", "--out", "kill.h5", "--name",
-                                  f"h{k}"],
+                                  "--top-k", "3", "--density", "--density-vectors", "8", "--out",
+                                  "kill.h5", "--name", f"h{k}"],
         }
         killed = {name: 0 for name in jobs}
         for k in range(KILLS):
