@@ -26,24 +26,26 @@ class GzFile {
   GzFile(const GzFile&) = delete;
   GzFile& operator=(const GzFile&) = delete;
 
-  // Up to `count` bytes appended to `out`; fewer only at the end of the file.
+  // Up to `count` bytes appended to `out`; fewer only at the end of the file. The buffer grows
+  // with what the file really holds, not with what a (maybe damaged) header promises.
   void read(size_t count, std::vector<uint8_t>& out) {
-    const size_t start = out.size();
-    out.resize(start + count);
+    constexpr size_t kChunk = size_t(1) << 22;
     size_t done = 0;
     while (done < count) {
-      const unsigned step = unsigned(std::min<size_t>(count - done, size_t(1) << 30));
-      const int n = gzread(m_file, out.data() + start + done, step);
+      const size_t step = std::min(count - done, kChunk);
+      const size_t start = out.size();
+      out.resize(start + step);
+      const int n = gzread(m_file, out.data() + start, unsigned(step));
       if (n < 0) {
         int code = 0;
         const std::string why = gzerror(m_file, &code);
         throw DataError("cannot read " + m_path + ": " + why +
                         " (a damaged or truncated .gz file?)");
       }
+      out.resize(start + size_t(n));
       if (n == 0) break;
       done += size_t(n);
     }
-    out.resize(start + done);
   }
 
  private:
@@ -83,18 +85,24 @@ IdxArray parseIdx(const std::string& path, int rank, const std::string& what, in
   const size_t header = 4 + 4 * size_t(rank);
   file.read(header - 4, b);
   if (b.size() < header) throw DataError(path + " is truncated inside its header");
-  size_t recordBytes = 1;
+  size_t recordBytes = 1, total = 1;
+  bool overflow = false;
   for (int i = 0; i < rank; ++i) {
     array.dims.push_back(bigEndian32(b.data() + 4 + 4 * i));
-    if (i > 0) recordBytes *= size_t(array.dims.back());
+    overflow |= __builtin_mul_overflow(total, size_t(array.dims.back()), &total);
+    if (i > 0)
+      overflow |= __builtin_mul_overflow(recordBytes, size_t(array.dims.back()), &recordBytes);
   }
+  if (overflow)
+    throw DataError(path + " is not an IDX " + what +
+                    " file: its header claims an impossible size");
   array.records = limit >= 0 ? std::min(limit, array.dims[0]) : array.dims[0];
   const size_t count = size_t(array.records) * recordBytes;
   file.read(count, b);
   if (b.size() - header < count)
-    throw DataError(path + " is truncated: its header promises " +
-                    std::to_string(size_t(array.dims[0]) * recordBytes) + " bytes of " + what +
-                    " but the file holds " + std::to_string(b.size() - header) +
+    throw DataError(path + " is truncated: its header promises " + std::to_string(total) +
+                    " bytes of " + what + " but the file holds " +
+                    std::to_string(b.size() - header) +
                     (array.records < array.dims[0]
                          ? " (reading the first " + std::to_string(array.records) + ")"
                          : std::string()));
