@@ -317,3 +317,16 @@ TEST(SplitStorage, AReaderOfThePreviousIndexStillFindsItsParts) {
                  "/runs/sgd");
   EXPECT_EQ(project.read("/runs/sgd", false).number("epochs_done"), 5);
 }
+
+// A part rewritten many times a second (a run whose epochs take milliseconds) keeps at most four
+// replaced versions for readers, not one per commit.
+TEST(SplitStorage, APartRewrittenOftenKeepsAFewOldVersions) {
+  TempDir dir;
+  auto project = ProjectFile::openOrCreate(dir.file("p.h5"));
+  project.put("/analyses/a", analysisNode(0.0));
+  for (int i = 1; i <= 20; ++i) project.setAttributes("/analyses/a", {{"step", int64_t(i)}});
+  size_t files = 0;
+  for ([[maybe_unused]] auto& entry : fs::directory_iterator(dir.path() / "p.flatland")) ++files;
+  EXPECT_EQ(files, 5u);  // the current version and four replaced ones
+  EXPECT_EQ(filesIn(dir.path() / "p.flatland").size(), 1u);
+}

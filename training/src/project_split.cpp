@@ -114,15 +114,31 @@ std::string newPartName(const std::string& position) {
 
 // Part files this process replaced, removed only after kGrace: a reader (the GUI refreshing a
 // run's curves while it trains) that opened the previous index still finds the parts it names.
-// Called with the write mutex held; what is left at exit is removed then.
+// At most kKeptVersions of one part are kept, so a part rewritten many times a second (a run
+// whose epochs take milliseconds) does not pile up; a reader that falls further behind reads
+// again from the new index. Called with the write mutex held; what is left at exit is removed.
 constexpr std::chrono::seconds kGrace{10};
+constexpr size_t kKeptVersions = 4;
 
 class ReplacedParts {
  public:
   ~ReplacedParts() { removeOlderThan(std::chrono::seconds(0)); }
   void add(const std::string& file) {
     std::error_code ec;
-    m_files.push_back({fs::weakly_canonical(file, ec).string(), Clock::now()});
+    const std::string canonical = fs::weakly_canonical(file, ec).string();
+    const std::string part = partOf(canonical);
+    m_files.push_back({canonical, Clock::now()});
+    size_t versions = 0;
+    for (auto& e : m_files) versions += partOf(e.file) == part;
+    for (auto it = m_files.begin(); versions > kKeptVersions && it != m_files.end();) {
+      if (partOf(it->file) == part) {
+        fs::remove(it->file, ec);
+        it = m_files.erase(it);
+        --versions;
+      } else {
+        ++it;
+      }
+    }
   }
   bool contains(const std::string& canonicalFile) const {
     for (auto& e : m_files)
@@ -143,6 +159,11 @@ class ReplacedParts {
 
  private:
   using Clock = std::chrono::steady_clock;
+  // What a part file holds, from its name (newPartName: the position, then .PID-COUNT-TIME.h5).
+  static std::string partOf(const std::string& file) {
+    const std::string stem = fs::path(file).stem().string();
+    return stem.substr(0, stem.rfind('.'));
+  }
   struct Entry {
     std::string file;
     Clock::time_point when;
