@@ -44,6 +44,6 @@ for target in "${targets[@]}"; do
   ASAN_OPTIONS=allocator_may_return_null=1 "$out/fuzz_$target" -fork=1 -ignore_crashes=1 -max_total_time="$seconds" -max_len=20000 \
     -detect_leaks=0 -rss_limit_mb=4096 -artifact_prefix="$out/crashes-$target/" "$corpus" \
     > "$out/fuzz_$target.log" 2>&1 || true
-  grep -E "^#[0-9]+.*DONE|stat::number_of_executed_units" "$out/fuzz_$target.log" | tail -1 || true
+  grep -E "^#[0-9]+:" "$out/fuzz_$target.log" | tail -1 || true  # runs, coverage, crashes
   echo "crashes: $(ls "$out/crashes-$target" | wc -l) in $out/crashes-$target"
 done
