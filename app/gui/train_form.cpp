@@ -123,11 +123,20 @@ TrainForm::TrainForm(ProjectPathGetter projectPath, QWidget* parent)
   // Only the settings the chosen optimizer, schedule and robust method read are editable.
   enableByReadConditions(this, table);
 
+  // A name the form chose (an optimizer's, or one with a -N suffix to be free in the project)
+  // follows the optimizer; a name the user typed stays.
   connect(optimizer, &QComboBox::currentTextChanged, this, [this](const QString& name) {
     QStringList names;
     for (const auto& n : training::optimizerNames()) names << QString::fromStdString(n);
-    if (runName->text().isEmpty() || runName->text() == "run" || names.contains(runName->text()))
-      runName->setText(name);
+    const QString current = runName->text();
+    const QString base = current.section('-', 0, -2);
+    bool numbered = false;
+    current.section('-', -1).toInt(&numbered);
+    const bool chosenByTheForm = current.isEmpty() || current == "run" || names.contains(current) ||
+                                 (numbered && names.contains(base));
+    if (!chosenByTheForm) return;
+    runName->setText(name);
+    suggestFreeRunName();
   });
   auto updateQatMethod = [this] {
     qatMethod->setEnabled(qatBits->value() > 0 || qatActivationBits->value() > 0);

@@ -84,6 +84,26 @@ TEST(MainWindow, OpensAProjectAndShowsItsTree) {
   EXPECT_TRUE(window.projectPath().endsWith("p.h5"));
 }
 
+// The default run name is free in the project and follows the optimizer (issue #13: it stayed
+// "sgd-2" after switching to SAM); a name the user typed stays.
+TEST(MainWindow, TheDefaultRunNameFollowsTheOptimizer) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  makeProjectWithRun(dir.file("p.h5"));
+  MainWindow window;
+  ASSERT_EQ(window.openProject(QString::fromStdString(dir.file("p.h5")), false), "");
+  auto* train = window.trainForm();
+  train->optimizer->setCurrentText("sgd");
+  EXPECT_EQ(train->runName->text(), "sgd-2");
+  train->optimizer->setCurrentText("sam");
+  EXPECT_EQ(train->runName->text(), "sam");
+  train->optimizer->setCurrentText("sgd");
+  EXPECT_EQ(train->runName->text(), "sgd-2");
+  train->runName->setText("my-baseline");
+  train->optimizer->setCurrentText("asam");
+  EXPECT_EQ(train->runName->text(), "my-baseline");
+}
+
 TEST(MainWindow, FormsRejectBadValuesWithAMessage) {
   REQUIRE_DISPLAY();
   TempDir dir;
