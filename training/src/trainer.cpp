@@ -173,10 +173,22 @@ std::string messageOf(const std::exception& e) {
 
 }  // namespace
 
+void Trainer::finishPendingCommit() {
+  if (m_pendingCommit.valid()) m_pendingCommit.get();  // rethrows the commit's error
+}
+
 TrainOutcome Trainer::run(const JobControl& control) {
+  // On an error the epoch commit still being written lands (or fails) before the run is marked.
+  const auto settlePendingCommit = [this] {
+    try {
+      finishPendingCommit();
+    } catch (const std::exception&) {
+    }
+  };
   try {
     return runRecorded(control);
   } catch (const Cancelled&) {
+    settlePendingCommit();
     if (m_recorded && m_project) {
       try {
         m_project->setAttributes(m_runPath,
@@ -187,6 +199,7 @@ TrainOutcome Trainer::run(const JobControl& control) {
     }
     throw;
   } catch (const std::exception& e) {
+    settlePendingCommit();
     recordFailure(messageOf(e));
     throw;
   }
@@ -395,10 +408,15 @@ void Trainer::recordEpoch(const EpochMetrics& metrics, bool checkpoint, bool las
                               {schema::kFinalTestAccuracy, metrics.testAccuracy},
                               {schema::kFinalTestLoss, metrics.testLoss},
                               {schema::kSwaApplied, int64_t(last && swaStartEpoch(m_config) > 0)}});
-  m_project->commit(t);
+  // The previous epoch's commit first (its error stops the run here), then this one in the
+  // background: the transaction holds copies of the metrics and weights, so training goes on.
+  finishPendingCommit();
+  m_pendingCommit = std::async(std::launch::async,
+                               [project = m_project, t = std::move(t)] { project->commit(t); });
 }
 
 void Trainer::recordEnd(const TrainOutcome& outcome) {
+  finishPendingCommit();
   if (!m_project) return;
   m_project->setAttributes(m_runPath, {{schema::kStatus, std::string(toString(outcome.status))},
                                        {schema::kMessage, outcome.message},

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,6 +79,10 @@ class Trainer {
   std::unique_ptr<QatState> m_qat;
   double m_startSeconds = 0;
   bool m_recorded = false;  // the run's group exists in the project (recordStart succeeded)
+  // The last epoch's commit, written while the next epoch trains (an 80 MB checkpoint takes
+  // seconds to write and flush); waited for before the next commit and at the end.
+  std::future<void> m_pendingCommit;
+  void finishPendingCommit();
 };
 
 // Loads data and model as the config says, then trains and records into projectPath (created
