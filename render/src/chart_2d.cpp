@@ -73,14 +73,24 @@ void fillBackground(PlotPainter& out, const QRectF& plot) {
 
 }  // namespace
 
-void paintCurves(const CurvesFigure& figure, PlotPainter& out) {
+void paintCurves(const CurvesFigure& given, PlotPainter& out) {
+  // On a log x axis a point at x <= 0 has no place: it breaks the line as a NaN does.
+  CurvesFigure positive;
+  if (given.logX) {
+    positive = given;
+    for (auto* group : {&positive.left, &positive.right})
+      for (Series& s : *group)
+        for (double& v : s.xs)
+          if (!(v > 0)) v = NAN;
+  }
+  const CurvesFigure& figure = given.logX ? positive : given;
   if (figure.left.empty() && figure.right.empty())
     throw RenderError("a curves figure needs at least one series");
   Extent x, left, right;
   for (const auto* group : {&figure.left, &figure.right})
     for (const Series& s : *group) {
       checkSeries(s);
-      for (double v : s.xs) x.add(figure.logX && v <= 0 ? kInf : v);
+      for (double v : s.xs) x.add(v);
     }
   for (const Series& s : figure.left)
     for (double v : s.ys) left.add(figure.logY && v <= 0 ? kInf : v);
@@ -139,22 +149,14 @@ void paintCurves(const CurvesFigure& figure, PlotPainter& out) {
         const double t = step / 8.0;
         const double a = s.xs[k] + t * (s.xs[k + 1] - s.xs[k]);
         const double b = s.ys[k] + t * (s.ys[k + 1] - s.ys[k]);
-        if (std::isfinite(a) && std::isfinite(b) && (!y.log || b > 0) && (!xAxis.log || a > 0))
+        if (std::isfinite(a) && std::isfinite(b) && (!y.log || b > 0))
           drawn.emplace_back(out.mapX(plot, xAxis, a), out.mapY(plot, y, b));
       }
   };
   for (const Series& s : figure.left) densify(s, yAxis);
   for (const Series& s : figure.right) densify(s, rightAxis);
-  // On a log x axis a point at x <= 0 has no place: it breaks the line as a NaN does.
-  const auto onAxis = [&](const Series& s) {
-    Series kept = s;
-    if (xAxis.log)
-      for (double& v : kept.xs)
-        if (!(v > 0)) v = NAN;
-    return kept;
-  };
   for (std::size_t i = 0; i < figure.left.size(); ++i) {
-    const Series s = onAxis(figure.left[i]);
+    const Series& s = figure.left[i];
     const QColor color = toQColor(seriesColor(i));
     drawSeries(out, plot, s, color, s.dashed, [&](double a, double b) {
       return QPointF(out.mapX(plot, xAxis, a), out.mapY(plot, yAxis, b));
@@ -164,7 +166,7 @@ void paintCurves(const CurvesFigure& figure, PlotPainter& out) {
   // Right-axis series reuse the colours of the left ones (train/test) and are dashed, so the
   // legend reads "same colour = same data split, dashes = right axis".
   for (std::size_t i = 0; i < figure.right.size(); ++i) {
-    const Series s = onAxis(figure.right[i]);
+    const Series& s = figure.right[i];
     const QColor color = toQColor(seriesColor(i));
     drawSeries(out, plot, s, color, true, [&](double a, double b) {
       return QPointF(out.mapX(plot, xAxis, a), out.mapY(plot, rightAxis, b));

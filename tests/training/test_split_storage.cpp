@@ -199,15 +199,15 @@ TEST(SplitStorage, RemovedPartsAndLeftoversOfKilledWritersAreDeleted) {
     EXPECT_EQ(filesIn(folder).size(), 2u) << "the run and its checkpoints are gone";
   }
   // A writer killed between writing a part and renaming the index leaves that part unreached.
+  // The next process's first commit into the project sweeps the folder; here, the first commit
+  // of this process into a new project whose folder already holds such a leftover.
   const std::string leftover = "runs.x.99999-1-abc.h5";
-  std::ofstream(folder / leftover) << "half a part";
-  // Another process's first commit sweeps the folder; here, the first commit into a fresh copy.
-  const auto copy = dir.file("q.h5");
-  unpackProject(path, copy);
   const auto copyFolder = dir.path() / "q.flatland";
+  fs::create_directories(copyFolder);
   std::ofstream(copyFolder / leftover) << "half a part";
-  ProjectFile::open(copy).put("/analyses/a", analysisNode(1.0));
+  unpackProject(path, dir.file("q.h5"));
   EXPECT_FALSE(fs::exists(copyFolder / leftover));
+  ProjectFile::open(dir.file("q.h5")).put("/analyses/a", analysisNode(1.0));
   EXPECT_EQ(filesIn(copyFolder).size(), 3u);
 }
 

@@ -273,7 +273,7 @@ InMemoryFile InMemoryFile::create() {
 }
 
 InMemoryFile InMemoryFile::load(const std::vector<char>& image) {
-  if (image.empty()) throw ProjectError("the file is empty");
+  if (image.empty()) throw ProjectError("the file is empty: it is not a Flatland project");
   InMemoryFile f;
   auto fapl = inMemoryAccess(*f.m_capture, &image);
   f.m_file = h5::file(H5Fopen(inMemoryName().c_str(), H5F_ACC_RDWR, fapl));
@@ -410,9 +410,7 @@ void atomicRewrite(const std::string& givenPath, Rewrite mode,
     if (copyExisting) {
       struct stat st {};
       if (::stat(path.c_str(), &st) == 0) permissions = st.st_mode & 07777;
-      std::vector<char> old = readWholeFile(path);
-      if (old.empty()) throw ProjectError(path + " is empty: it is not a Flatland project");
-      file = InMemoryFile::load(old);
+      file = InMemoryFile::load(readWholeFile(path));  // the driver holds its own copy
     } else {
       file = InMemoryFile::create();
     }

@@ -41,7 +41,6 @@ class InMemoryFile {
   InMemoryFile(InMemoryFile&&) noexcept;
   InMemoryFile& operator=(InMemoryFile&&) noexcept;
   hid_t id() const { return m_file.get(); }
-  bool open() const { return m_file.valid(); }
   std::vector<char> close();
 
  private:

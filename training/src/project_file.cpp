@@ -193,7 +193,8 @@ Array ProjectFile::readDataset(const std::string& datasetPath) const {
 
 namespace project_ops {
 
-void apply(hid_t file, const std::string& path, const Op& op) {
+void apply(hid_t file, const Op& op) {
+  const std::string& path = op.path;
   switch (op.kind) {
     case Op::Kind::Put:
       removeIfPresent(file, path);
@@ -215,51 +216,29 @@ void apply(hid_t file, const std::string& path, const Op& op) {
 
 }  // namespace project_ops
 
-namespace {
-
-std::shared_ptr<const ProjectFile::Transaction::Op> makeOp(ProjectFile::Transaction::Op op) {
-  return std::make_shared<const ProjectFile::Transaction::Op>(std::move(op));
-}
-
-}  // namespace
-
 using Op = ProjectFile::Transaction::Op;
 
 ProjectFile::Transaction& ProjectFile::Transaction::put(const std::string& groupPath,
                                                         const Node& node) {
-  Op op;
-  op.kind = Op::Kind::Put;
-  op.path = groupPath;
-  op.node = node;
-  m_ops.push_back(makeOp(std::move(op)));
+  m_ops.push_back(std::make_shared<const Op>(Op{Op::Kind::Put, groupPath, node, {}, {}}));
   return *this;
 }
 
 ProjectFile::Transaction& ProjectFile::Transaction::putDataset(const std::string& datasetPath,
                                                                const Array& array) {
-  Op op;
-  op.kind = Op::Kind::PutDataset;
-  op.path = datasetPath;
-  op.array = array;
-  m_ops.push_back(makeOp(std::move(op)));
+  m_ops.push_back(std::make_shared<const Op>(Op{Op::Kind::PutDataset, datasetPath, {}, array, {}}));
   return *this;
 }
 
 ProjectFile::Transaction& ProjectFile::Transaction::setAttributes(const std::string& groupPath,
                                                                   const Attributes& attributes) {
-  Op op;
-  op.kind = Op::Kind::SetAttributes;
-  op.path = groupPath;
-  op.attributes = attributes;
-  m_ops.push_back(makeOp(std::move(op)));
+  m_ops.push_back(
+      std::make_shared<const Op>(Op{Op::Kind::SetAttributes, groupPath, {}, {}, attributes}));
   return *this;
 }
 
 ProjectFile::Transaction& ProjectFile::Transaction::remove(const std::string& objectPath) {
-  Op op;
-  op.kind = Op::Kind::Remove;
-  op.path = objectPath;
-  m_ops.push_back(makeOp(std::move(op)));
+  m_ops.push_back(std::make_shared<const Op>(Op{Op::Kind::Remove, objectPath, {}, {}, {}}));
   return *this;
 }
 
@@ -272,7 +251,7 @@ void ProjectFile::commit(const Transaction& transaction) const {
     return;
   }
   atomicRewrite(m_path, Rewrite::Change, [&](hid_t file) {
-    for (auto& op : transaction.m_ops) project_ops::apply(file, op->path, *op);
+    for (auto& op : transaction.m_ops) project_ops::apply(file, *op);
   });
 }
 

@@ -305,11 +305,8 @@ Array readArray(hid_t file, const std::string& path) {
   // Read as int64 or double (float32 stays float32): 8 bytes a value at most.
   const size_t n = plausibleCount(dset, space, std::min<size_t>(H5Tget_size(type), 8), compressed,
                                   "dataset '" + path + "'");
-  try {
-    checkStorageMatchesShape(dset, array.shape, H5Tget_size(type), "dataset '" + path + "'");
-  } catch (const DataError& e) {
-    throw ProjectError(e.what());
-  }
+  if (const auto problem = storageProblem(dset, array.shape, H5Tget_size(type)); !problem.empty())
+    throw ProjectError("dataset '" + path + "' " + problem);
   if (cls == H5T_INTEGER) {
     std::vector<int64_t> v(n);
     check(H5Dread(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),

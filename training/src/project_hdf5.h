@@ -16,6 +16,8 @@ namespace flatland::training::project_hdf5 {
 void check(herr_t status, const std::string& what);
 
 bool linkExists(hid_t file, const std::string& path);
+// "/a" + "b" → "/a/b" ("/" + "b" → "/b").
+std::string joinPath(const std::string& group, const std::string& name);
 // Opens the group at `path`, creating it and its missing parents.
 h5::Handle openOrCreateGroup(hid_t file, const std::string& path);
 void removeIfPresent(hid_t file, const std::string& path);

@@ -22,8 +22,8 @@ namespace project_ops {
 
 using Op = ProjectFile::Transaction::Op;
 
-// Applies `op` to `file` at `path` (the op's own path, or where it lands inside another file).
-void apply(hid_t file, const std::string& path, const Op& op);
+// Applies `op` to a single-file project (a split one routes ops itself: project_split.cpp).
+void apply(hid_t file, const Op& op);
 
 }  // namespace project_ops
 }  // namespace flatland::training

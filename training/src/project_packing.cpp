@@ -55,11 +55,7 @@ Node runWithoutCheckpoints(const ProjectFile& source, const std::string& runPath
 }
 
 Op putOp(const std::string& path, Node node) {
-  Op op;
-  op.kind = Op::Kind::Put;
-  op.path = path;
-  op.node = std::move(node);
-  return op;
+  return {Op::Kind::Put, path, std::move(node), {}, {}};
 }
 
 }  // namespace

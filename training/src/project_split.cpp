@@ -47,10 +47,6 @@ std::string joinComponents(const std::vector<std::string>& parts, size_t from, s
   return out.empty() ? "/" : out;
 }
 
-std::string childPath(const std::string& group, const std::string& name) {
-  return group == "/" ? "/" + name : group + "/" + name;
-}
-
 // The first n components name a part of its own.
 bool isPart(const std::vector<std::string>& p, size_t n) {
   return (n == 2 && (p[0] == schema::kRuns || p[0] == schema::kAnalyses)) ||
@@ -84,19 +80,40 @@ std::string directoryOf(const std::string& file) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
+// An H5Lvisit callback: no exception may cross HDF5's C frames, so an error stops the visit.
 herr_t collectExternal(hid_t group, const char* name, const H5L_info_t* info, void* data) {
   if (info->type != H5L_TYPE_EXTERNAL) return 0;
-  if (auto target = externalTarget(group, name))
-    static_cast<std::vector<std::string>*>(data)->push_back(*target);
-  return 0;
+  try {
+    if (auto target = externalTarget(group, name))
+      static_cast<std::vector<std::string>*>(data)->push_back(*target);
+    return 0;
+  } catch (const ProjectError&) {
+    return -1;
+  }
 }
 
-// The parts an open file links to.
-std::vector<std::string> linkedParts(hid_t file) {
+// The files the links in and below `group` of an open file name (as written in the links).
+std::vector<std::string> linkedParts(hid_t file, const std::string& group = "/") {
   std::vector<std::string> targets;
-  if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collectExternal, &targets) < 0)
+  if (H5Lvisit_by_name(file, group.c_str(), H5_INDEX_NAME, H5_ITER_INC, collectExternal, &targets,
+                       H5P_DEFAULT) < 0)
     throw ProjectError("cannot list the links of the project: " + h5::lastErrorMessage());
   return targets;
+}
+
+// Every part file reached from `files` through their links, `files` included.
+std::set<std::string> reachableFrom(std::vector<std::string> files) {
+  std::set<std::string> seen;
+  while (!files.empty()) {
+    const std::string file = files.back();
+    files.pop_back();
+    if (!seen.insert(file).second) continue;
+    if (!fs::exists(file)) continue;  // a dangling link: reported when read
+    auto part = openFile(file, H5F_ACC_RDONLY);
+    for (auto& target : linkedParts(part))
+      files.push_back(resolveLinked(directoryOf(file), target));
+  }
+  return seen;
 }
 
 // A new part file's name: readable (what it holds) and never used before (process, count, time).
@@ -176,8 +193,8 @@ ReplacedParts& replacedParts() {
   return parts;
 }
 
-// Projects whose folder this process has swept for unreachable parts (once per process: files
-// left by a writer that was killed, or by a removal whose parts were not loaded).
+// Projects whose folder this process has swept for files no index reaches (left by a writer that
+// was killed).
 std::set<std::string>& sweptProjects() {
   static std::set<std::string> swept;
   return swept;
@@ -211,22 +228,13 @@ std::string folderOf(const std::string& indexPath) {
 
 std::vector<std::string> reachableParts(const std::string& indexPath) {
   h5::QuietErrors quiet;
-  std::set<std::string> seen;
-  std::vector<std::string> queue;
+  std::vector<std::string> files;
   {
     auto index = openFile(indexPath, H5F_ACC_RDONLY);
     for (auto& target : linkedParts(index))
-      queue.push_back(resolveLinked(directoryOf(indexPath), target));
+      files.push_back(resolveLinked(directoryOf(indexPath), target));
   }
-  while (!queue.empty()) {
-    const std::string file = queue.back();
-    queue.pop_back();
-    if (!seen.insert(file).second) continue;
-    if (!fs::exists(file)) continue;  // a dangling link: reported when read
-    auto part = openFile(file, H5F_ACC_RDONLY);
-    for (auto& target : linkedParts(part))
-      queue.push_back(resolveLinked(directoryOf(file), target));
-  }
+  const auto seen = reachableFrom(std::move(files));
   return {seen.begin(), seen.end()};
 }
 
@@ -279,7 +287,7 @@ void SplitCommit::forget(const std::string& path) {
       ++it;
       continue;
     }
-    if (!it->second.file.empty()) m_replaced.push_back(it->second.file);
+    if (!it->second.file.empty()) m_replaced.insert(it->second.file);
     it = m_parts.erase(it);
   }
 }
@@ -320,30 +328,39 @@ void SplitCommit::writeNodeSplit(Part& part, const std::string& fullPath, const 
     writeAttributes(g, node.attributes);
   }
   for (auto& [name, array] : node.datasets)
-    writeArray(part.memory.id(), childPath(inside, name), array);
+    writeArray(part.memory.id(), joinPath(inside, name), array);
   for (auto& [name, child] : node.groups) {
-    const std::string full = childPath(fullPath, name);
+    const std::string full = joinPath(fullPath, name);
     if (isPartPosition(full))
       writeNodeSplit(fresh(full), full, "/", child);
     else
-      writeNodeSplit(part, full, childPath(inside, name), child);
+      writeNodeSplit(part, full, joinPath(inside, name), child);
   }
 }
 
 void SplitCommit::dropLink(Part& owner, const std::string& inside) {
-  if (auto target = externalTarget(owner.memory.id(), inside))
-    m_replaced.push_back(resolveLinked(directoryOfPart(owner), *target));
-  removeIfPresent(owner.memory.id(), inside);
+  const hid_t file = owner.memory.id();
+  if (!linkExists(file, inside)) return;
+  // The parts this link or group reaches, and the parts they reach, none of them loaded.
+  std::vector<std::string> dropped;
+  if (auto target = externalTarget(file, inside)) {
+    dropped.push_back(resolveLinked(directoryOfPart(owner), *target));
+  } else {
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(file, inside.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+        info.type == H5O_TYPE_GROUP)
+      for (auto& t : linkedParts(file, inside))
+        dropped.push_back(resolveLinked(directoryOfPart(owner), t));
+  }
+  for (auto& part : reachableFrom(std::move(dropped))) m_replaced.insert(part);
+  removeIfPresent(file, inside);
   owner.changed = true;
 }
 
 void SplitCommit::apply(const Op& op) {
-  // A removal or replacement this high may drop parts that were never loaded: sweep afterwards.
-  const bool mayDropParts = components(op.path).size() <= 3;
   switch (op.kind) {
     case Op::Kind::Put: {
       forget(op.path);
-      m_sweep |= mayDropParts;
       auto [owner, inside] = locate(op.path, true, false);
       dropLink(*owner, inside);
       if (isPartPosition(op.path))
@@ -354,7 +371,6 @@ void SplitCommit::apply(const Op& op) {
     }
     case Op::Kind::Remove: {
       forget(op.path);
-      m_sweep |= mayDropParts;
       auto [owner, inside] = locate(op.path, false, false);
       dropLink(*owner, inside);
       return;
@@ -388,7 +404,7 @@ void SplitCommit::finish(const std::string& position) {
     const std::string file = (fs::path(m_folder) / name).string();
     writeFileDurably(file, part.memory.close(), 0);
     m_written.push_back(file);
-    if (!part.file.empty()) m_replaced.push_back(part.file);
+    if (!part.file.empty()) m_replaced.insert(part.file);
     auto [parent, inParent] = locate(position, false, false);
     removeIfPresent(parent->memory.id(), inParent);
     // Relative to the file holding the link, as HDF5 (and h5py) resolve it: a parent part that
@@ -439,10 +455,9 @@ void SplitCommit::cleanUp() {
   for (const auto& file : m_replaced)
     if (inOwnFolder(file)) replacedParts().add(file);
   replacedParts().removeOlderThan(kGrace);
+  // Once per process: files no index reaches, left by a writer that was killed.
   const std::string key = fs::absolute(m_index).lexically_normal().string();
-  if (!m_sweep && sweptProjects().count(key)) return;
-  sweptProjects().insert(key);
-  // Files no index reaches: left by a killed writer, or parts of what was removed.
+  if (!sweptProjects().insert(key).second) return;
   std::vector<std::string> kept;
   try {
     kept = reachableParts(m_index);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,8 +49,8 @@ class SplitCommit {
   bool committed() const { return m_committed; }
   // After a failure before the commit point: removes the part files this commit wrote.
   void discardWritten();
-  // After the commit: removes the parts it replaced and, once per process or after a removal,
-  // every file in the folder that the index no longer reaches.
+  // After the commit: removes the parts it replaced (after a grace period) and, once per
+  // process, every file in the folder that the index does not reach.
   void cleanUp();
 
  private:
@@ -69,8 +70,8 @@ class SplitCommit {
   // The part that holds `path` and the path inside it. `create` makes the missing parts on the
   // way; `enterSelf` goes into a part at `path` itself (else its parent holds its link).
   std::pair<Part*, std::string> locate(const std::string& path, bool create, bool enterSelf);
-  // Removes what is at `inside` of `owner`; a link to a part puts that part's file on the list
-  // of files to remove after the commit.
+  // Removes what is at `inside` of `owner`; the part files it reached (through its links, and
+  // theirs) go on the list of files to remove after the commit.
   void dropLink(Part& owner, const std::string& inside);
   void writeNodeSplit(Part& part, const std::string& fullPath, const std::string& inside,
                       const Node& node);
@@ -78,9 +79,8 @@ class SplitCommit {
   std::string m_index;
   std::string m_folder;
   std::map<std::string, Part> m_parts;
-  std::vector<std::string> m_written;   // part files written by this commit (paths)
-  std::vector<std::string> m_replaced;  // part files the new index no longer reaches (paths)
-  bool m_sweep = false;
+  std::vector<std::string> m_written;  // part files written by this commit (paths)
+  std::set<std::string> m_replaced;    // part files the new index no longer reaches (paths)
   bool m_committed = false;
 };
 
