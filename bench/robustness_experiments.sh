@@ -26,6 +26,9 @@ config_args() {
     noise-jsd) echo "--optimizer sgd --robust noise-jsd --eps-units pixel" ;;
     cure) echo "--optimizer sgd --robust cure --eps-units pixel" ;;
     sam-pgd-at) echo "--optimizer sam --rho 0.05 --robust pgd-at --adv-eps 0.1 --eps-units pixel" ;;
+    h-sat) echo "--optimizer sgd --robust h-sat --adv-eps 0.1 --eps-units pixel" ;;
+    p-sat) echo "--optimizer sgd --robust p-sat --adv-eps 0.1 --eps-units pixel" ;;
+    awp-pgd-at) echo "--optimizer awp --robust pgd-at --adv-eps 0.1 --eps-units pixel" ;;
     *) echo "unknown set-up $1" >&2; exit 2 ;;
   esac
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "flatland/training/attack_choices.h"
 #include "flatland/training/project_schema.h"
@@ -144,6 +146,29 @@ render::BarsFigure corruptionBars(const Node& node, const std::string& name) {
   return b;
 }
 
+// The sample the input surface is centred on, from its stored [C, H, W] pixels (absent when the
+// data set has no pixel scale, or the shape is not an image's).
+std::optional<render::SampleImage> sampleImage(const Node& surface, std::string caption) {
+  auto it = surface.datasets.find(schema::kImage);
+  if (it == surface.datasets.end()) return std::nullopt;
+  const auto& shape = it->second.shape;
+  if (shape.size() != 3 || (shape[0] != 1 && shape[0] != 3) || shape[1] < 1 || shape[2] < 1)
+    return std::nullopt;
+  const auto chw = it->second.asDoubles();
+  render::SampleImage image;
+  image.channels = shape[0];
+  image.height = shape[1];
+  image.width = shape[2];
+  if (chw.size() != size_t(image.channels * image.height * image.width)) return std::nullopt;
+  image.pixels.resize(chw.size());
+  const int64_t plane = image.height * image.width;
+  for (int64_t c = 0; c < image.channels; ++c)
+    for (int64_t i = 0; i < plane; ++i)
+      image.pixels[size_t(i * image.channels + c)] = chw[size_t(c * plane + i)];
+  image.caption = std::move(caption);
+  return image;
+}
+
 render::ContourMapFigure inputSurface(const Node& node, const std::string& name) {
   const Node& s = node.group(schema::kInputSurface);
   auto axis = values(s, schema::kAxis);
@@ -165,7 +190,10 @@ render::ContourMapFigure inputSurface(const Node& node, const std::string& name)
   f.xLabel = "adversarial direction sign(\u2207\u2093\u2113)";
   f.yLabel = "random direction";
   f.valueLabel = "loss";
-  return render::ContourMapFigure{f};
+  const int64_t label = s.has(schema::kLabel) ? int64_t(s.number(schema::kLabel)) : -1;
+  const std::string caption =
+      label >= 0 ? classNames(node, size_t(label) + 1)[size_t(label)] : "the sample";
+  return render::ContourMapFigure{f, sampleImage(s, caption)};
 }
 
 }  // namespace

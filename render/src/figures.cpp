@@ -23,6 +23,17 @@ void VolumeGrid::validate() const {
         " entries, expected nz*ny*nx = " + std::to_string(zs.size() * ys.size() * xs.size()));
 }
 
+void SampleImage::validate() const {
+  if (width < 1 || height < 1 || (channels != 1 && channels != 3))
+    throw RenderError("an image needs a positive size and 1 or 3 channels, got " +
+                      std::to_string(width) + " x " + std::to_string(height) + " x " +
+                      std::to_string(channels));
+  if (pixels.size() != size_t(width * height * channels))
+    throw RenderError(
+        "image pixels have " + std::to_string(pixels.size()) +
+        " entries, expected width*height*channels = " + std::to_string(width * height * channels));
+}
+
 std::string figureKind(const Figure& figure) {
   static const char* names[] = {"surface", "contour", "comparison", "volume",
                                 "curves",  "density", "bars"};

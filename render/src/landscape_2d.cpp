@@ -20,6 +20,41 @@ std::vector<double> bandEdges(const ValueRange& range, int levels) {
   return edges;
 }
 
+// The picture as one filled square per pixel (vector in PDF/SVG, sharp at any DPI), its caption
+// centred below.
+void paintImage(const SampleImage& image, const QRectF& box, PlotPainter& out) {
+  QPainter& p = out.painter();
+  const double cell =
+      std::min(box.width() / double(image.width), box.height() / double(image.height));
+  const QPointF origin(box.left(), box.top());
+  p.save();
+  p.setRenderHint(QPainter::Antialiasing, false);
+  p.setPen(Qt::NoPen);
+  const auto level = [](double v) { return int(std::lround(255.0 * std::clamp(v, 0.0, 1.0))); };
+  for (int64_t row = 0; row < image.height; ++row)
+    for (int64_t column = 0; column < image.width; ++column) {
+      const std::size_t at = std::size_t((row * image.width + column) * image.channels);
+      const QColor color =
+          image.channels == 3
+              ? QColor(level(image.pixels[at]), level(image.pixels[at + 1]),
+                       level(image.pixels[at + 2]))
+              : QColor(level(image.pixels[at]), level(image.pixels[at]), level(image.pixels[at]));
+      // Each square overlaps its right and lower neighbours by a hairline: no seams.
+      p.fillRect(QRectF(origin.x() + double(column) * cell, origin.y() + double(row) * cell,
+                        cell + 0.5, cell + 0.5),
+                 color);
+    }
+  p.setRenderHint(QPainter::Antialiasing, true);
+  p.setPen(out.pen(QColor(0, 0, 0), out.style().axisPt));
+  p.setBrush(Qt::NoBrush);
+  p.drawRect(QRectF(origin, QSizeF(cell * double(image.width), cell * double(image.height))));
+  p.restore();
+  if (!image.caption.empty())
+    out.drawText(QPointF(origin.x() + 0.5 * cell * double(image.width),
+                         origin.y() + cell * double(image.height) + out.pt(3)),
+                 image.caption, out.font(out.style().legendPt), Qt::AlignHCenter | Qt::AlignTop);
+}
+
 }  // namespace
 
 void paintContourMap(const ContourMapFigure& contour, PlotPainter& out) {
@@ -31,7 +66,14 @@ void paintContourMap(const ContourMapFigure& contour, PlotPainter& out) {
 
   Axis x = linearAxis(mesh.xLo, mesh.xHi, figure.xLabel, 0.0);
   Axis y = linearAxis(mesh.yLo, mesh.yHi, figure.yLabel, 0.0);
-  const double reserve = out.colorBarReserve(mesh.range.lo, mesh.range.hi, valueLabel);
+  double reserve = out.colorBarReserve(mesh.range.lo, mesh.range.hi, valueLabel);
+  // The picture's side: a quarter of the page's width, at most half its height.
+  double imageSide = 0.0;
+  if (contour.image) {
+    contour.image->validate();
+    imageSide = std::min(0.25 * out.page().width(), 0.5 * out.page().height());
+    reserve += imageSide + out.pt(10);
+  }
   const QRectF plot = out.plotRect(figure.title, x, y, reserve);
   QPainter& p = out.painter();
   // Points that were not computed show as light grey, not as a colour of the map.
@@ -127,6 +169,13 @@ void paintContourMap(const ContourMapFigure& contour, PlotPainter& out) {
   const QRectF bar(plot.right() + out.pt(8), plot.top(), out.pt(7), plot.height());
   out.drawColorBar(bar, map, mesh.range.lo, mesh.range.hi, valueLabel);
   if (!legend.empty()) out.drawLegendAvoiding(plot, legend, marks);
+  if (contour.image) {
+    const SampleImage& image = *contour.image;
+    const double aspect = double(image.height) / double(image.width);
+    const double width = aspect > 1.0 ? imageSide / aspect : imageSide;
+    const QRectF box(out.page().right() - out.pt(4) - imageSide, plot.top(), width, width * aspect);
+    paintImage(image, box, out);
+  }
 }
 
 }  // namespace flatland::render

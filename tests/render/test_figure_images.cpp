@@ -4,6 +4,7 @@
 
 #include <QFile>
 #include <QImage>
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -219,6 +220,53 @@ TEST(FigureImageErrors, BadInputsThrowRenderError) {
   EXPECT_FALSE(QFile::exists(QString::fromStdString(outputPath("empty.pdf"))));
   EXPECT_THROW(exportFigure(syntheticFigure("curves"), "/nonexistent-dir/x.png"), RenderError);
   EXPECT_THROW(syntheticFigure("nonsense"), RenderError);
+}
+
+// A run of one epoch has one point per curve: it is drawn as a marker, not left out because it
+// makes no line.
+TEST(FigureImageOptions, ASeriesOfOnePointIsDrawnAsAMarker) {
+  CurvesFigure figure;
+  // No labels, so no legend swatch in the same colour.
+  figure.left.push_back({"", {1.0}, {0.8}});
+  figure.left.push_back({"", {0.5, 1.5}, {0.2, 0.9}});
+  const std::string file = outputPath("one_point.png");
+  exportFigure(figure, file, baselineOptions());
+  const QImage image(QString::fromStdString(file));
+  const QRgb first = qRgb(0x00, 0x72, 0xb2);  // seriesColor(0)
+  int count = 0;
+  for (int y = 0; y < image.height(); ++y)
+    for (int x = 0; x < image.width(); ++x) count += image.pixel(x, y) == first;
+  EXPECT_GT(count, 4) << "the single point is not drawn";
+}
+
+// The picture beside a contour map (an input-space surface's sample): every pixel of a pure green
+// 7 x 5 RGB image becomes a square block of the same green to the right of the colour bar, with
+// the image's aspect, and the map itself keeps its place on the left. Not a baseline: the
+// image's pixels are checked directly.
+TEST(FigureImageOptions, ContourMapDrawsItsSampleImageBesideTheColourBar) {
+  ContourMapFigure figure{std::get<ContourMapFigure>(syntheticFigure("contour")).surface,
+                          SampleImage{7, 5, 3, {}, "a green sample"}};
+  for (int i = 0; i < 7 * 5; ++i)
+    figure.image->pixels.insert(figure.image->pixels.end(), {0, 1, 0});
+  const std::string file = outputPath("contour_with_image.png");
+  exportFigure(figure, file, baselineOptions());
+  const QImage image(QString::fromStdString(file));
+  int left = image.width(), right = -1, top = image.height(), bottom = -1, count = 0;
+  for (int y = 0; y < image.height(); ++y)
+    for (int x = 0; x < image.width(); ++x)
+      if (image.pixel(x, y) == qRgb(0, 255, 0)) {
+        ++count;
+        left = std::min(left, x), right = std::max(right, x);
+        top = std::min(top, y), bottom = std::max(bottom, y);
+      }
+  ASSERT_GT(count, 0) << "the image is not drawn";
+  const int width = right - left + 1, height = bottom - top + 1;
+  EXPECT_GT(left, image.width() * 7 / 10) << "the image is not right of the colour bar";
+  EXPECT_NEAR(double(height) / double(width), 5.0 / 7.0, 0.05) << "aspect lost";
+  EXPECT_GT(count, width * height * 9 / 10) << "the image has holes";
+
+  figure.image->pixels.pop_back();
+  EXPECT_THROW(exportFigure(figure, outputPath("broken_image.png")), RenderError);
 }
 
 }  // namespace

@@ -286,6 +286,109 @@ TEST(RobustTraining, AttacksLeaveBatchNormStatisticsAlone) {
   }
 }
 
+TEST(RobustTraining, SatDifficultyRampsLinearlyOverTheRamp) {
+  EXPECT_EQ(satDifficulty(0.0, 0, 10), 0.0);
+  EXPECT_DOUBLE_EQ(satDifficulty(2.5, 0, 10), 0.5);  // ramp 0: half of the 10 epochs
+  EXPECT_EQ(satDifficulty(5.0, 0, 10), 1.0);
+  EXPECT_EQ(satDifficulty(9.0, 0, 10), 1.0);
+  EXPECT_DOUBLE_EQ(satDifficulty(1.0, 4, 10), 0.25);
+  EXPECT_DOUBLE_EQ(satDifficulty(0.5, 0, 1), 0.5);  // one epoch: the ramp is at least one epoch
+}
+
+namespace {
+
+// PGD-ℓ∞ from x (no random start) by hand; a sample stops before a step once the softmax
+// probability of its label is at or below `stop` (stop 0: never).
+at::Tensor handPgd(const Fixture& f, double eps, int steps, double fraction, double stop) {
+  at::Tensor u = f.x.clone();
+  for (int s = 0; s < steps; ++s) {
+    auto moving = (f.probabilities(u).gather(1, f.y.view({-1, 1})) > stop).to(torch::kFloat64);
+    auto next = u + fraction * eps * f.inputGradient(u).sign();
+    next = f.x + (next - f.x).clamp(-eps, eps);
+    u = moving * next + (1 - moving) * u;
+  }
+  return u;
+}
+
+RobustConfig satConfig(RobustMethod method) {
+  RobustConfig rc;
+  rc.method = method;
+  rc.eps = 0.3;
+  rc.steps = 3;
+  rc.stepFraction = 0.4;
+  rc.noRandomStart = true;
+  rc.satRampEpochs = 10;
+  return rc;
+}
+
+}  // namespace
+
+// H-SAT: clean at the start, PGD of radius d·ε on the way, PGD-AT's example at the ramp's end.
+TEST(RobustTraining, HSatAttacksWithTheCurriculumsRadius) {
+  Fixture f;
+  const RobustConfig rc = satConfig(RobustMethod::HSat);
+  auto objective = makeTrainingObjective(rc, crossEntropy, f.space(), 0);
+  objective->setEpochProgress(0.0, 20);
+  EXPECT_TRUE(torch::equal(objective->prepare(*f.model, f.x, f.y).inputs, f.x));
+  objective->setEpochProgress(4.0, 20);  // d = 0.4
+  expectNear(objective->prepare(*f.model, f.x, f.y).inputs, handPgd(f, 0.4 * rc.eps, 3, 0.4, 0),
+             kTol, "H-SAT at d = 0.4");
+  objective->setEpochProgress(15.0, 20);
+  expectNear(objective->prepare(*f.model, f.x, f.y).inputs, handPgd(f, rc.eps, 3, 0.4, 0), kTol,
+             "H-SAT after the ramp");
+  EXPECT_TRUE(f.model->isTraining());
+}
+
+// P-SAT: the full radius, each sample stopping once p_y falls to 1 − d; at d = 0 the batch is
+// clean, at d = 1 it is PGD-AT's.
+TEST(RobustTraining, PSatStopsEachSampleAtTheCurriculumsProbability) {
+  Fixture f;
+  const RobustConfig rc = satConfig(RobustMethod::PSat);
+  auto objective = makeTrainingObjective(rc, crossEntropy, f.space(), 0);
+  objective->setEpochProgress(0.0, 20);
+  EXPECT_TRUE(torch::equal(objective->prepare(*f.model, f.x, f.y).inputs, f.x));
+  // A target between the samples' clean probabilities: some stop at once, others move.
+  auto clean = std::get<0>(f.probabilities(f.x).gather(1, f.y.view({-1, 1})).flatten().sort());
+  const double target = 0.5 * (clean[0].item<double>() + clean[1].item<double>());
+  objective->setEpochProgress(10.0 * (1.0 - target), 20);
+  auto batch = objective->prepare(*f.model, f.x, f.y);
+  auto expected = handPgd(f, rc.eps, 3, 0.4, target);
+  expectNear(batch.inputs, expected, 1e-9, "P-SAT");  // d round trip: 1 − (1 − p) within 1e-16
+  auto unmoved = (expected - f.x).abs().sum(1) == 0;
+  EXPECT_GT(unmoved.sum().item<int64_t>(), 0) << "no sample stopped: the test proves nothing";
+  EXPECT_LT(unmoved.sum().item<int64_t>(), 3) << "every sample stopped: the test proves nothing";
+  objective->setEpochProgress(12.0, 20);
+  expectNear(objective->prepare(*f.model, f.x, f.y).inputs, handPgd(f, rc.eps, 3, 0.4, 0), kTol,
+             "P-SAT after the ramp");
+}
+
+// AWP composes with PGD-AT as in Wu et al.: the weight ascent is on the adversarial loss, i.e.
+// AWP on the PGD examples.
+TEST(RobustTraining, AwpComposesWithPgdAt) {
+  Fixture f, g;
+  RobustConfig rc;
+  rc.method = RobustMethod::PgdAt;
+  rc.eps = 0.3;
+  rc.steps = 2;
+  rc.noRandomStart = true;
+  OptimizerConfig awp;
+  awp.method = SharpnessMethod::Awp;
+  awp.awpGamma = 0.02;
+  auto objective = makeTrainingObjective(rc, crossEntropy, f.space(), 0);
+  auto batch = objective->prepare(*f.model, f.x, f.y);
+  auto result = computeUpdateGradient(*f.model, batch, objective->function(), awp);
+  // By hand: ε_W = γ‖W‖·g_W/‖g_W‖ on the PGD examples; the gradient at W + ε_W.
+  auto r = f.residual(batch.inputs);
+  auto gW = torch::matmul(r.t(), batch.inputs) / 3.0;
+  auto epsW = awp.awpGamma * f.W.norm() * gW / gW.norm();
+  expectNear(result.perturbation[0], epsW, kTol, "AWP epsilon on the adversarial loss");
+  g.model->setFlatParameters(torch::cat({(f.W + epsW).flatten(), f.b}));
+  computeUpdateGradient(*g.model, batch.inputs, g.y, crossEntropy, OptimizerConfig{});
+  for (size_t i = 0; i < 2; ++i)
+    expectNear(f.model->parameters()[i].grad(), g.model->parameters()[i].grad(), kTol,
+               "AWP update = gradient at the perturbed weights");
+}
+
 TEST(RobustTraining, ValidateRefusesBadSettings) {
   TrainConfig c;
   c.robust.method = RobustMethod::NoiseJsd;
@@ -298,5 +401,12 @@ TEST(RobustTraining, ValidateRefusesBadSettings) {
   EXPECT_THROW(validate(c), flatland::InvalidArgument);
   c.optimizer.method = SharpnessMethod::Sam;
   c.robust.eps = 0;
+  EXPECT_THROW(validate(c), flatland::InvalidArgument);
+  c.robust.eps = 0.1;
+  c.robust.satRampEpochs = -1;
+  EXPECT_THROW(validate(c), flatland::InvalidArgument);
+  c.robust.satRampEpochs = 0;
+  c.optimizer.method = SharpnessMethod::Awp;
+  c.optimizer.awpGamma = 0;
   EXPECT_THROW(validate(c), flatland::InvalidArgument);
 }

@@ -109,6 +109,28 @@ TEST(SharpnessStep, AsamScalesByWeightMagnitude) {
   expectRestored(f);
 }
 
+// AWP moves the weight matrix by γ‖W‖ along its own gradient direction and leaves the bias (rank
+// 1) in place; the update is the gradient there.
+TEST(SharpnessStep, AwpMovesEachWeightMatrixByGammaTimesItsNorm) {
+  Fixture f;
+  OptimizerConfig c;
+  c.method = SharpnessMethod::Awp;
+  c.awpGamma = 0.01;
+  auto result =
+      computeUpdateGradient(*f.model, f.x, torch::zeros({1}, torch::kInt64), halfSquare(), c);
+  auto [gW, gb] = gradient(f.W, f.b, f.x);
+  auto epsW = c.awpGamma * f.W.norm() * gW / (gW.norm() + 1e-20);
+  expectNear(result.perturbation[0], epsW, "AWP epsilon W");
+  EXPECT_TRUE(torch::equal(result.perturbation[1], torch::zeros_like(f.b))) << "bias moved";
+  EXPECT_NEAR(result.perturbation[0].norm().item<double>(), c.awpGamma * f.W.norm().item<double>(),
+              kTol);
+  auto [g2W, g2b] = gradient(f.W + epsW, f.b, f.x);
+  auto params = f.model->parameters();
+  expectNear(params[0].grad(), g2W, "AWP perturbed dL/dW");
+  expectNear(params[1].grad(), g2b, "AWP perturbed dL/db");
+  expectRestored(f);
+}
+
 TEST(SharpnessStep, MSharpnessAveragesPerSubBatchPerturbedGradients) {
   Fixture f;
   auto x = torch::tensor({{1.0, 2.0}, {-0.5, 0.75}}, torch::kFloat64);

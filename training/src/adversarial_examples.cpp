@@ -29,6 +29,22 @@ at::Tensor inputGradient(Model& model, const InputSpace& space, const at::Tensor
   return torch::autograd::grad({loss}, {leaf})[0];
 }
 
+// The input gradient of the mean loss and which samples still move: those whose softmax
+// probability of their label is above `stop` (one forward serves both).
+at::Tensor inputGradientOfMoving(Model& model, const InputSpace& space, const at::Tensor& u,
+                                 const at::Tensor& y, double stop, at::Tensor& moving) {
+  auto leaf = u.detach().requires_grad_(true);
+  auto logits = model.forward(space.toData(leaf));
+  auto loss = torch::nn::functional::cross_entropy(logits, y);
+  auto g = torch::autograd::grad({loss}, {leaf})[0];
+  torch::NoGradGuard noGrad;
+  auto probability = torch::softmax(logits.detach(), 1).gather(1, y.view({-1, 1})).view({-1});
+  std::vector<int64_t> shape(size_t(u.dim()), 1);
+  shape[0] = u.size(0);
+  moving = (probability > stop).view(shape);
+  return g;
+}
+
 // The ℓ2 norm of each sample, shaped to broadcast over it.
 at::Tensor sampleNorms(const at::Tensor& t) {
   std::vector<int64_t> shape(size_t(t.dim()), 1);
@@ -59,7 +75,11 @@ at::Tensor pgd(Model& model, const InputSpace& space, const at::Tensor& u0, cons
   at::Tensor u = u0;
   if (o.randomStart) u = space.clamp(u0 + randomStart(u0, o.kind, o.eps, gen));
   for (int64_t s = 0; s < o.steps; ++s) {
-    auto g = inputGradient(model, space, u, y);
+    const at::Tensor previous = u;
+    at::Tensor moving;
+    auto g = o.stopProbability > 0
+                 ? inputGradientOfMoving(model, space, u, y, o.stopProbability, moving)
+                 : inputGradient(model, space, u, y);
     if (o.kind == AttackKind::PgdL2) {
       // As the common PyTorch implementations write it (torchattacks' PGDL2): the gradient over
       // its norm + 1e-10, then the displacement scaled back onto the ball.
@@ -71,6 +91,7 @@ at::Tensor pgd(Model& model, const InputSpace& space, const at::Tensor& u0, cons
       u = u + step * g.sign();
       u = space.clamp(u0 + (u - u0).clamp(-o.eps, o.eps));
     }
+    if (moving.defined()) u = torch::where(moving, u, previous);
   }
   return u.detach();
 }
@@ -83,6 +104,8 @@ at::Tensor adversarialBatch(Model& model, const InputSpace& space, const at::Ten
     throw InvalidArgument("the attack radius eps must be positive");
   if (o.kind != AttackKind::Fgsm && (o.steps < 1 || !(o.stepFraction > 0) || o.restarts < 1))
     throw InvalidArgument("PGD needs at least one step, a positive step size and at least one try");
+  if (!(o.stopProbability >= 0 && o.stopProbability <= 1))
+    throw InvalidArgument("the stopping probability of PGD must be in [0, 1]");
   const auto u0 = space.fromData(inputs).detach();
   if (o.kind == AttackKind::Fgsm)
     return space.toData(space.clamp(u0 + o.eps * inputGradient(model, space, u0, labels).sign()))

@@ -6,6 +6,7 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/types.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "flatland/errors.h"
@@ -15,6 +16,12 @@
 namespace flatland::training {
 
 namespace F = torch::nn::functional;
+
+double satDifficulty(double epochsDone, int64_t rampEpochs, int64_t totalEpochs) {
+  const double ramp =
+      rampEpochs > 0 ? double(rampEpochs) : std::max(1.0, 0.5 * double(totalEpochs));
+  return std::clamp(epochsDone / ramp, 0.0, 1.0);
+}
 
 at::Tensor softmaxKl(const at::Tensor& logitsP, const at::Tensor& logitsQ) {
   auto logP = torch::log_softmax(logitsP, 1);
@@ -97,22 +104,51 @@ class PgdAt : public Standard {
   PgdAt(const RobustConfig& c, const InputSpace& space, uint64_t seed)
       : m_config(c), m_space(space), m_seed(seed) {}
   TrainingBatch prepare(Model& model, const at::Tensor& inputs, const at::Tensor& labels) override {
+    AttackOptions o = attackOptions();
+    o.seed = m_seed + 7919 * m_step++;
+    if (!(o.eps > 0)) return {inputs, labels, {}};  // a curriculum's start: the clean batch
+    EvalModeScope eval(model);
+    return {adversarialBatch(model, m_space, inputs, labels, o), labels, {}};
+  }
+
+ protected:
+  virtual AttackOptions attackOptions() const {
     AttackOptions o;
     o.kind = AttackKind::PgdLinf;
     o.eps = m_config.eps;
     o.steps = m_config.steps;
     o.stepFraction = m_config.stepFraction;
     o.randomStart = !m_config.noRandomStart;
-    o.seed = m_seed + 7919 * m_step++;
-    EvalModeScope eval(model);
-    return {adversarialBatch(model, m_space, inputs, labels, o), labels, {}};
+    return o;
   }
+  RobustConfig m_config;
 
  private:
-  RobustConfig m_config;
   InputSpace m_space;
   uint64_t m_seed;
   uint64_t m_step = 0;
+};
+
+// SAT (robust_objective.h): PGD-AT whose attack follows the curriculum's difficulty.
+class Sat : public PgdAt {
+ public:
+  using PgdAt::PgdAt;
+  void setEpochProgress(double epochsDone, int64_t totalEpochs) override {
+    m_difficulty = satDifficulty(epochsDone, m_config.satRampEpochs, totalEpochs);
+  }
+
+ protected:
+  AttackOptions attackOptions() const override {
+    AttackOptions o = PgdAt::attackOptions();
+    if (m_config.method == RobustMethod::HSat)
+      o.eps *= m_difficulty;
+    else
+      o.stopProbability = 1.0 - m_difficulty;
+    return o;
+  }
+
+ private:
+  double m_difficulty = 0.0;
 };
 
 // Zhang et al. (2019), TRADES: base(f(x), y) + β·KL(f(x) ‖ f(x')); x' (batch.extra[0]) from
@@ -237,6 +273,10 @@ std::unique_ptr<TrainingObjective> makeTrainingObjective(const RobustConfig& con
       break;
     case RobustMethod::NoiseJsd:
       objective = std::make_unique<NoiseJsd>(config, space, seed);
+      break;
+    case RobustMethod::HSat:
+    case RobustMethod::PSat:
+      objective = std::make_unique<Sat>(config, space, seed);
       break;
   }
   objective->setBaseLoss(std::move(base));

@@ -105,6 +105,24 @@ Tensors asamEpsilon(const Tensors& g, const Tensors& w, double rho, double eta) 
   return eps;
 }
 
+// AWP (Wu et al., 2020): each weight matrix or filter bank (tensors of rank ≥ 2) moves by
+// γ·‖w_l‖ along its own gradient, ε_l = γ·‖w_l‖·g_l / (‖g_l‖ + 1e-20); biases and BatchNorm
+// parameters stay (their code skips tensors of rank ≤ 1). The norms are per tensor, as their
+// layer-wise scaling of one ascent step is.
+Tensors awpEpsilon(const Tensors& g, const Tensors& w, double gamma) {
+  Tensors eps;
+  for (size_t i = 0; i < g.size(); ++i) {
+    if (w[i].dim() < 2) {
+      eps.push_back(torch::zeros_like(w[i]));
+      continue;
+    }
+    const double scale =
+        gamma * w[i].norm().item<double>() / (g[i].detach().norm().item<double>() + 1e-20);
+    eps.push_back(g[i].detach() * scale);
+  }
+  return eps;
+}
+
 int64_t correctOf(const at::Tensor& logits, const at::Tensor& y) {
   return (logits.detach().argmax(1) == y).sum().item<int64_t>();
 }
@@ -130,7 +148,8 @@ Pass perturbedGradient(Model& model, const TrainingBatch& batch, const Objective
   PerturbationScope scope(model);
   Tensors eps = c.method == SharpnessMethod::Asam
                     ? asamEpsilon(g, scope.weights(), c.rho, c.asamEta)
-                    : samEpsilon(g, c.rho);
+                : c.method == SharpnessMethod::Awp ? awpEpsilon(g, scope.weights(), c.awpGamma)
+                                                   : samEpsilon(g, c.rho);
   scope.perturb(eps);
   auto pass = gradientAt(model, batch, lossFn, aux);
   if (epsilonOut) *epsilonOut = eps;
@@ -246,6 +265,7 @@ StepResult computeUpdateGradient(Model& model, const TrainingBatch& batch,
   switch (c.method) {
     case SharpnessMethod::Sam:
     case SharpnessMethod::Asam:
+    case SharpnessMethod::Awp:
       return samStep(model, batch, objective, c, auxiliary);
     case SharpnessMethod::Gnp:
       return gnpStep(model, batch, objective, c, auxiliary);

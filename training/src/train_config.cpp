@@ -21,6 +21,8 @@ std::string TrainConfig::optimizerName() const {
       return toString(OptimizerName::Gnp);
     case SharpnessMethod::Hero:
       return toString(OptimizerName::Hero);
+    case SharpnessMethod::Awp:
+      return toString(OptimizerName::Awp);
     case SharpnessMethod::None:
       break;
   }
@@ -52,6 +54,9 @@ void applyOptimizerName(const std::string& name, OptimizerConfig& config) {
     case OptimizerName::Hero:
       config.method = SharpnessMethod::Hero;
       break;
+    case OptimizerName::Awp:
+      config.method = SharpnessMethod::Awp;
+      break;
     case OptimizerName::Swa:
       if (config.swaStartEpoch == 0) config.swaStartEpoch = -1;  // resolved to 75% of the epochs
       break;
@@ -82,6 +87,7 @@ void validate(const TrainConfig& c) {
   require(o.gnpR > 0, "--gnp-r must be positive");
   require(o.gnpAlpha >= 0 && o.gnpAlpha <= 1, "--gnp-alpha must be in [0, 1]");
   require(o.heroLambda >= 0, "--hero-lambda must not be negative");
+  require(o.awpGamma > 0 && o.awpGamma < 1, "--awp-gamma must be in (0, 1)");
   require(o.mSharpness >= 0 && (o.mSharpness == 0 || o.mSharpness <= c.batchSize),
           "--m must be between 1 and the batch size (0 turns m-sharpness off)");
   // Without m, msam would silently be plain SAM (m = 0 perturbs with the whole batch).
@@ -110,6 +116,7 @@ void validate(const TrainConfig& c) {
   require(r.cureGamma >= 0, "--cure-gamma must not be negative");
   require(r.cureH > 0, "--cure-h must be positive");
   require(r.jsdLambda >= 0, "--jsd-lambda must not be negative");
+  require(r.satRampEpochs >= 0, "--sat-ramp must not be negative (0: half the epochs)");
   if (r.method == RobustMethod::NoiseJsd) parsePositiveList(r.noiseSigmas, "--noise-sigmas");
   // HERO differentiates the objective's weight gradient once more; CURE's penalty already holds
   // an input gradient, and a third derivative of the network is not worth its cost.

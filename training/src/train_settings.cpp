@@ -79,7 +79,8 @@ settings::SettingsTable<TrainConfig> makeTable() {
   settings::BoundSetting<TrainConfig> optimizer;
   static_cast<Setting&>(optimizer) =
       Setting{"optimizer", T::Choice, "sgd", 0, 0, false, "", optimizerNames(),
-              "the method: plain SGD or AdamW, or a sharpness-aware one over --base; msam needs --m",
+              "the method: plain SGD or AdamW, or a sharpness-aware one over --base; msam needs --m; awp: "
+              "adversarial weight perturbation (Wu 2020), with --robust pgd-at or trades as in the paper",
               "Optimizer"};
   optimizer.get = [](const TrainConfig& c) { return c.optimizerName(); };
   optimizer.set = [](TrainConfig& c, const std::string& text) { applyOptimizerName(text, c.optimizer); };
@@ -88,7 +89,7 @@ settings::SettingsTable<TrainConfig> makeTable() {
   settings::BoundSetting<TrainConfig> base;
   static_cast<Setting&>(base) =
       Setting{"base", T::Choice, "", 0, 0, false, "", {toString(OptimizerName::Sgd), toString(OptimizerName::AdamW)},
-              "base optimizer under sam/asam/gnp/hero/swa: the step the method's gradient takes",
+              "base optimizer under sam/asam/gnp/hero/swa/awp: the step the method's gradient takes",
               "Base optimizer"};
   base.get = [](const TrainConfig& c) {
     return std::string(toString(c.optimizer.base == BaseOptimizer::Sgd ? OptimizerName::Sgd : OptimizerName::AdamW));
@@ -97,7 +98,7 @@ settings::SettingsTable<TrainConfig> makeTable() {
     if (!text.empty()) applyOptimizerName(text, c.optimizer);
   };
   base.readWhen = whenOptimizer({OptimizerName::Sam, OptimizerName::Msam, OptimizerName::Asam, OptimizerName::Gnp,
-                                 OptimizerName::Hero, OptimizerName::Swa});
+                                 OptimizerName::Hero, OptimizerName::Swa, OptimizerName::Awp});
   t.push_back(base);
 
   // The GUI starts at 3 epochs: a first Run gives a curve in a minute.
@@ -159,6 +160,12 @@ settings::SettingsTable<TrainConfig> makeTable() {
                      "HERO \u03bb"},
                     [](auto& c) -> auto& { return c.optimizer.heroLambda; }));
   t.back().readWhen = whenOptimizer({OptimizerName::Hero});
+  t.push_back(field({"awp_gamma", T::Real, "0.005", 0, 1, true, "", {},
+                     "awp: each weight matrix or filter bank moves by gamma times its norm, along its gradient "
+                     "(Wu 2020: 5e-3)",
+                     "AWP γ"},
+                    [](auto& c) -> auto& { return c.optimizer.awpGamma; }));
+  t.back().readWhen = whenOptimizer({OptimizerName::Awp});
   auto swaStart = field({"swa_start", T::Integer, "0", 0, 100000, false, "epochs", {},
                          "first epoch averaged by SWA (0: 75% of the epochs)", "SWA from epoch"},
                         [](auto& c) -> auto& { return c.optimizer.swaStartEpoch; });
@@ -187,7 +194,10 @@ settings::SettingsTable<TrainConfig> makeTable() {
        "adversarial examples (Madry 2018); trades: base loss + beta KL(f(x) || f(x')), x' by PGD on the KL "
        "(Zhang 2019); cure: base loss + gamma ||grad l(x + h z) - grad l(x)||^2, z the normalised gradient sign "
        "(Moosavi-Dezfooli 2019); noise-jsd: base loss + lambda JS divergence among predictions on x and on "
-       "Gaussian-noise copies (AugMix-style). Attacks are crafted in eval mode",
+       "Gaussian-noise copies (AugMix-style); h-sat, p-sat: smooth adversarial training (Sitawarin 2021), "
+       "PGD-AT with a curriculum over --sat-ramp epochs: h-sat ramps eps from 0 (the adversarial loss's "
+       "Hessian lambda_max grows with eps), p-sat stops each sample's attack once its label's softmax "
+       "probability falls below a target lowered from 1 to 0. Attacks are crafted in eval mode",
        "Robust training"},
       robustMethodNames(), [](auto& c) -> auto& { return c.robust.method; }));
   t.push_back(choice({"eps_units", T::Choice, "data", 0, 0, false, "", {},
@@ -196,24 +206,25 @@ settings::SettingsTable<TrainConfig> makeTable() {
                      "cifar10), as flatland-cli robustness has them. Perturbed images are clamped to [0, 1] pixels",
                      "Units of eps"},
                     inputUnitNames(), [](auto& c) -> auto& { return c.robust.epsUnits; }));
-  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades, RobustMethod::Cure, RobustMethod::NoiseJsd});
+  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades, RobustMethod::Cure, RobustMethod::NoiseJsd,
+                                   RobustMethod::HSat, RobustMethod::PSat});
   t.push_back(field({"adv_eps", T::Real, "0.1", 0, 1e6, true, "", {},
-                     "pgd-at/trades: linf radius of the training attack, in --eps-units", "Attack eps"},
+                     "pgd-at/trades/h-sat/p-sat: linf radius of the training attack, in --eps-units", "Attack eps"},
                     [](auto& c) -> auto& { return c.robust.eps; }));
-  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades});
+  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades, RobustMethod::HSat, RobustMethod::PSat});
   t.push_back(field({"adv_steps", T::Integer, "10", 1, 100000, false, "steps", {},
-                     "pgd-at/trades: PGD steps of the training attack", "Attack steps"},
+                     "pgd-at/trades/h-sat/p-sat: PGD steps of the training attack", "Attack steps"},
                     [](auto& c) -> auto& { return c.robust.steps; }));
-  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades});
+  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades, RobustMethod::HSat, RobustMethod::PSat});
   t.push_back(field({"adv_step", T::Real, "0.25", 0, 10, true, "", {},
-                     "pgd-at/trades: PGD step size as a fraction of --adv-eps", "Attack step (× eps)"},
+                     "pgd-at/trades/h-sat/p-sat: PGD step size as a fraction of --adv-eps", "Attack step (× eps)"},
                     [](auto& c) -> auto& { return c.robust.stepFraction; }));
-  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades});
+  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::Trades, RobustMethod::HSat, RobustMethod::PSat});
   t.push_back(field({"adv_no_random_start", T::Flag, "false", 0, 0, false, "", {},
-                     "pgd-at: start PGD at the sample instead of a uniformly random point of the ball",
+                     "pgd-at/h-sat/p-sat: start PGD at the sample instead of a uniformly random point of the ball",
                      "Attack without random start"},
                     [](auto& c) -> auto& { return c.robust.noRandomStart; }));
-  t.back().readWhen = whenRobust({RobustMethod::PgdAt});
+  t.back().readWhen = whenRobust({RobustMethod::PgdAt, RobustMethod::HSat, RobustMethod::PSat});
   t.push_back(field({"trades_beta", T::Real, "6", 0, 1e6, false, "", {},
                      "trades: weight of KL(f(x) || f(x')) (Zhang 2019: 6)", "TRADES β"},
                     [](auto& c) -> auto& { return c.robust.tradesBeta; }));
@@ -249,6 +260,12 @@ settings::SettingsTable<TrainConfig> makeTable() {
                      "Loss on noisy copies too"},
                     [](auto& c) -> auto& { return c.robust.noiseCe; }));
   t.back().readWhen = whenRobust({RobustMethod::NoiseJsd});
+  t.push_back(field({"sat_ramp", T::Integer, "0", 0, 100000, false, "epochs", {},
+                     "h-sat/p-sat: epochs over which the curriculum ramps to the full attack, linearly per step "
+                     "(0: half of --epochs)",
+                     "SAT ramp"},
+                    [](auto& c) -> auto& { return c.robust.satRampEpochs; }));
+  t.back().readWhen = whenRobust({RobustMethod::HSat, RobustMethod::PSat});
   t.push_back(field({"drw_epoch", T::Integer, "0", 0, 100000, false, "epochs", {},
                      "deferred re-weighting by class frequency from this epoch (0: off)", "DRW from epoch"},
                     [](auto& c) -> auto& { return c.drwEpoch; }));
@@ -285,7 +302,7 @@ settings::SettingsTable<TrainConfig> makeTable() {
 }  // namespace
 
 const std::vector<std::string>& optimizerNames() {
-  static const std::vector<std::string> names = {"sgd", "adamw", "sam", "msam", "asam", "gnp", "hero", "swa"};
+  static const std::vector<std::string> names = {"sgd", "adamw", "sam", "msam", "asam", "gnp", "hero", "swa", "awp"};
   return names;
 }
 OptimizerName parseOptimizerName(const std::string& name) {
@@ -308,7 +325,7 @@ LossKind parseLoss(const std::string& name) { return parseName<LossKind>(lossNam
 const char* toString(LossKind loss) { return lossNames().at(size_t(loss)).c_str(); }
 
 const std::vector<std::string>& robustMethodNames() {
-  static const std::vector<std::string> names = {"none", "pgd-at", "trades", "cure", "noise-jsd"};
+  static const std::vector<std::string> names = {"none", "pgd-at", "trades", "cure", "noise-jsd", "h-sat", "p-sat"};
   return names;
 }
 RobustMethod parseRobustMethod(const std::string& name) {

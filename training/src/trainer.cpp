@@ -257,6 +257,7 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
         for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
         if (stepOptimizer)
           for (auto& group : stepOptimizer->param_groups()) group.options().set_lr(lr);
+        objective->setEpochProgress(double(epoch - 1) + double(step) / double(steps), c.epochs);
         auto idx = order.slice(0, step * c.batchSize, std::min(n, (step + 1) * c.batchSize));
         auto x = train.inputs.index_select(0, idx).to(m_model.dtype());
         auto y = train.labels.index_select(0, idx);

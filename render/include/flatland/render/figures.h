@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -41,7 +42,11 @@ struct SurfaceFigure {
 
 // The same grid as a flat map with filled contours.
 struct ContourMapFigure {
+  ContourMapFigure() = default;
+  ContourMapFigure(SurfaceFigure surface_, std::optional<SampleImage> image_ = std::nullopt)
+      : surface(std::move(surface_)), image(std::move(image_)) {}
   SurfaceFigure surface;
+  std::optional<SampleImage> image;  // drawn to the right of the colour bar
 };
 
 // Two or more surfaces side by side, one colour scale for all (cameras linked on screen).

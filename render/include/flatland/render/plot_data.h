@@ -55,6 +55,19 @@ struct Series {
   bool line = true;      // false: markers only, a scatter plot
 };
 
+// A small picture drawn beside a figure (the sample an input-space surface is centred on): pixels
+// row by row with the channels of a pixel together (1: grey, 3: RGB), values in [0, 1] (others
+// are clamped).
+struct SampleImage {
+  int64_t width = 0;
+  int64_t height = 0;
+  int64_t channels = 1;
+  std::vector<double> pixels;
+  std::string caption;
+  // Throws RenderError when the sizes disagree or channels is neither 1 nor 3.
+  void validate() const;
+};
+
 // One group of bars: a value per category (λ_max of every class, for instance).
 struct BarSeries {
   std::string label;

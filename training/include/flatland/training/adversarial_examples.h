@@ -22,6 +22,10 @@ struct AttackOptions {
   bool randomStart = true;     // PGD: start uniformly in the ℓ∞ ball / the ℓ2 ball
   int64_t restarts = 1;        // PGD: tries per sample; the worst one counts
   uint64_t seed = 0;           // random starts
+  // PGD: a sample stops moving once the softmax probability of its label is at or below this
+  // (checked before each step; 0: never stops). P-SAT's curriculum (robust_objective.h) lowers
+  // it from 1 (the clean sample, or its random start) to 0 (full PGD).
+  double stopProbability = 0.0;
 };
 
 // Adversarial versions of a batch (inputs in the data's units; returns the same units), for

@@ -7,6 +7,13 @@
 //              ∇ₓℓ_i(x_i)‖², z_i = sign(∇ₓℓ_i(x_i)) / ‖sign(∇ₓℓ_i(x_i))‖, ℓ_i the cross-entropy;
 //   noise-jsd  (AugMix-style, Hendrycks et al., 2020): base(f(x), y) + λ·JS(p(x), p(x + σ_1 n_1),
 //              …), one Gaussian-noise copy per σ.
+//   h-sat, p-sat (Sitawarin et al., 2021, smooth adversarial training): PGD-AT with a curriculum
+//              whose difficulty d rises linearly from 0 to 1 over the ramp (satDifficulty). h-sat
+//              attacks with radius d·ε: the paper's Hessian analysis finds the adversarial loss's
+//              λ_max growing with ε, so ramping ε ramps the curvature the optimizer meets. p-sat
+//              attacks with the full ε but stops each sample once the softmax probability of its
+//              label falls to 1 − d (AttackOptions::stopProbability): difficulty by probability.
+//              Flatland's reading of the method; the paper's exact schedules may differ.
 // prepare() runs once per step at the current weights, before any perturbed pass of SAM and its
 // kin, so those passes see the same adversarial or noisy inputs. Attacks (PGD-AT's and TRADES'
 // x', CURE's z) are crafted with the model in eval mode (BatchNorm uses and keeps its running
@@ -40,6 +47,9 @@ class TrainingObjective {
   // Once per step at the current weights: the batch with what the loss needs (batch.extra).
   virtual TrainingBatch prepare(Model& model, const at::Tensor& inputs,
                                 const at::Tensor& labels) = 0;
+  // Where training stands, before each step: epochs done (fractional) of `totalEpochs`. Only
+  // curricula (SAT) use it.
+  virtual void setEpochProgress(double /*epochsDone*/, int64_t /*totalEpochs*/) {}
   // The differentiable loss of a prepared batch at the model's current weights.
   virtual ObjectiveValue loss(Model& model, const TrainingBatch& batch) const = 0;
   Objective function() const {
@@ -56,6 +66,10 @@ class TrainingObjective {
 std::unique_ptr<TrainingObjective> makeTrainingObjective(const RobustConfig& config,
                                                          LossFunction base, const InputSpace& space,
                                                          uint64_t seed);
+
+// SAT's difficulty d ∈ [0, 1] after `epochsDone` epochs: epochsDone / ramp, at most 1; ramp =
+// rampEpochs, or half of totalEpochs (at least one epoch) when rampEpochs is 0.
+double satDifficulty(double epochsDone, int64_t rampEpochs, int64_t totalEpochs);
 
 // KL(p ‖ q) between the softmax of two logit batches, summed over classes, mean over samples
 // (TRADES' KL with reduction batchmean). Differentiable in both.

@@ -1,5 +1,7 @@
-// The gradient a base optimizer steps with, under SAM, ASAM, m-sharpness, gradient norm penalty
-// and HERO. Each rule is written out in sharpness_step.cpp with its paper.
+// The gradient a base optimizer steps with, under SAM, ASAM, m-sharpness, gradient norm penalty,
+// HERO and AWP (adversarial weight perturbation; with a robust objective its ascent is on the
+// adversarial loss, as in Wu et al. 2020). Each rule is written out in sharpness_step.cpp with its
+// paper.
 #pragma once
 
 #include <ATen/core/Tensor.h>

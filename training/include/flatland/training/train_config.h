@@ -12,7 +12,7 @@ namespace flatland::training {
 
 enum class BaseOptimizer { Sgd, AdamW };
 // How the gradient handed to the base optimizer is made (see sharpness_step.h for the rules).
-enum class SharpnessMethod { None, Sam, Asam, Gnp, Hero };
+enum class SharpnessMethod { None, Sam, Asam, Gnp, Hero, Awp };
 enum class Schedule { Constant, Step, Cosine };
 enum class LossKind { CrossEntropy, Ldam, Vs };
 // How quantization-aware training sets its steps. Ste: fixed rules (weights max|w|/(2^{b−1}−1)
@@ -21,7 +21,7 @@ enum class LossKind { CrossEntropy, Ldam, Vs };
 enum class QatMethod { Ste, Lsq };
 // The objective each step differentiates (robust_objective.h): the loss on the batch as loaded,
 // or a robust one built on it. Composes with --loss (the base loss) and with --optimizer.
-enum class RobustMethod { None, PgdAt, Trades, Cure, NoiseJsd };
+enum class RobustMethod { None, PgdAt, Trades, Cure, NoiseJsd, HSat, PSat };
 
 struct RobustConfig {
   RobustMethod method = RobustMethod::None;
@@ -36,6 +36,7 @@ struct RobustConfig {
   double jsdLambda = 12.0;  // weight of the Jensen–Shannon consistency (AugMix: 12)
   std::string noiseSigmas = "0.1,0.2,0.3";  // Gaussian noise levels, one noisy copy each
   bool noiseCe = false;                     // noise-jsd: the base loss on the noisy copies as well
+  int64_t satRampEpochs = 0;  // h-sat/p-sat: epochs of the curriculum's ramp (0: half the run)
 };
 
 struct OptimizerConfig {
@@ -55,6 +56,7 @@ struct OptimizerConfig {
   double gnpAlpha = 0.8;         // α = λ / r; α = 1 is SAM
   double heroLambda = 5.0;       // HERO's Hessian-penalty weight (Yang 2022)
   bool heroAdaptive = true;      // HERO perturbs adaptively, like ASAM
+  double awpGamma = 5e-3;        // AWP: each layer moves by γ·‖w_layer‖ (Wu 2020: 5e-3)
 
   int64_t swaStartEpoch = 0;  // 0: no SWA; else average weights from this epoch (1-based) on
 
@@ -89,13 +91,14 @@ struct TrainConfig {
   std::string device = "auto";  // auto (CUDA when LibTorch sees a GPU, else CPU), cpu, cuda, cuda:N
   std::string runName = "run";
 
-  // The method name as the CLI spells it: sgd, adamw, sam, asam, gnp, hero, swa.
+  // The method name as the CLI spells it: sgd, adamw, sam, asam, gnp, hero, swa, awp.
   std::string optimizerName() const;
   // JSON of every setting, stored with the run.
   std::string toJson() const;
 };
 
-// Applies a CLI-style optimizer name (sgd, adamw, sam, msam, asam, gnp, hero, swa) to a config.
+// Applies a CLI-style optimizer name (sgd, adamw, sam, msam, asam, gnp, hero, swa, awp) to a
+// config.
 // "msam" is SAM with m-sharpness: set mSharpness as well (validate() refuses msam without it).
 // Throws InvalidArgument for unknown names.
 void applyOptimizerName(const std::string& name, OptimizerConfig& config);

@@ -11,7 +11,7 @@
 namespace flatland::training {
 
 // Every method the optimizer setting names, as the CLI spells it.
-enum class OptimizerName { Sgd, AdamW, Sam, Msam, Asam, Gnp, Hero, Swa };
+enum class OptimizerName { Sgd, AdamW, Sam, Msam, Asam, Gnp, Hero, Swa, Awp };
 const std::vector<std::string>& optimizerNames();           // indexed by OptimizerName
 OptimizerName parseOptimizerName(const std::string& name);  // throws InvalidArgument
 const char* toString(OptimizerName name);
