@@ -6,6 +6,7 @@
 #include <hdf5.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -329,4 +330,45 @@ TEST(SplitStorage, APartRewrittenOftenKeepsAFewOldVersions) {
   for ([[maybe_unused]] auto& entry : fs::directory_iterator(dir.path() / "p.flatland")) ++files;
   EXPECT_EQ(files, 5u);  // the current version and four replaced ones
   EXPECT_EQ(filesIn(dir.path() / "p.flatland").size(), 1u);
+}
+
+// The GUI thread reads a project while job threads commit to it and read their data, and
+// Debian's libhdf5 is not thread-safe: every HDF5 call is serialised (hdf5_handle.h). Two
+// readers and a writer at once, each read seeing one committed state (its step attribute matches
+// its dataset's length). Without the serialisation this crashes or reads torn state.
+TEST(SplitStorage, ReadersInOtherThreadsSeeWholeCommitsWhileOneThreadWrites) {
+  TempDir dir;
+  const auto path = dir.file("p.h5");
+  auto project = ProjectFile::openOrCreate(path);
+  const auto state = [](int64_t step) {
+    Node node = analysisNode(double(step));
+    node.attributes["step"] = step;
+    node.datasets["values"] = Array::f64(std::vector<double>(size_t(step) + 1, double(step)));
+    return node;
+  };
+  project.put("/analyses/a", state(0));
+  std::atomic<bool> writing{true};
+  std::atomic<int> reads{0};
+  std::vector<std::string> problems(2);
+  std::vector<std::thread> readers;
+  for (size_t r = 0; r < problems.size(); ++r)
+    readers.emplace_back([&, r] {
+      try {
+        while (writing || reads < 40) {
+          const Node node = ProjectFile::open(path).read("/analyses/a");
+          const auto step = int64_t(node.number("step"));
+          if (node.dataset("values").size() != step + 1)
+            problems[r] = "a torn read at step " + std::to_string(step);
+          ++reads;
+        }
+      } catch (const std::exception& e) {
+        problems[r] = e.what();
+      }
+    });
+  for (int64_t step = 1; step <= 60; ++step) project.put("/analyses/a", state(step));
+  writing = false;
+  for (auto& reader : readers) reader.join();
+  for (const auto& problem : problems) EXPECT_EQ(problem, "");
+  EXPECT_GE(reads.load(), 40);
+  EXPECT_EQ(project.read("/analyses/a").number("step"), 60);
 }
