@@ -9,7 +9,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "flatland/analysis/direction_choices.h"
 #include "flatland/errors.h"
@@ -58,8 +60,17 @@ render::SurfaceFigure surfaceFigure(const Node& node, const std::string& title,
   s.grid.ys = values(node, schema::kYCoordinates);
   s.grid.values = maskedGrid(node, field);
   s.title = title;
-  s.valueLabel = field == schema::kTrainLoss  ? "train loss"
-                 : field == schema::kTestLoss ? "test loss"
+  // Named after the data the loss was computed on: a surface's "train" loss is the loss on its
+  // --data, which may be a test set.
+  const auto dataOf = [&](const char* attribute, const char* fallback) -> std::string {
+    const auto it = node.attributes.find(attribute);
+    if (it != node.attributes.end())
+      if (const auto* spec = std::get_if<std::string>(&it->second); spec && !spec->empty())
+        return "loss on " + *spec;
+    return fallback;
+  };
+  s.valueLabel = field == schema::kTrainLoss  ? dataOf(schema::kData, "train loss")
+                 : field == schema::kTestLoss ? dataOf(schema::kTestData, "test loss")
                                               : field;
   const auto dirs = directionsOf(node);
   if (dirs == analysis::DirectionKind::Eigen) {
@@ -427,6 +438,88 @@ bool shareDirections(const std::vector<Node>& nodes) {
   return true;
 }
 
+// The grid index nearest to 0 along an axis (the model the surface is centred on).
+size_t nearestToZero(const std::vector<double>& axis) {
+  size_t best = 0;
+  for (size_t i = 1; i < axis.size(); ++i)
+    if (std::abs(axis[i]) < std::abs(axis[best])) best = i;
+  return best;
+}
+
+// The loss along each axis through the centre of each surface, overlaid: which minimum is
+// wider reads off the curves directly (#13: "overlaid 1-D slices through the minimum").
+render::CurvesFigure centreSlices(const std::vector<render::SurfaceFigure>& surfaces,
+                                  const std::vector<std::string>& names) {
+  render::CurvesFigure c;
+  c.title = "slices through the centre";
+  c.xLabel = "step along the direction";
+  c.leftLabel = surfaces.front().valueLabel;
+  for (size_t i = 0; i < surfaces.size(); ++i) {
+    const auto& g = surfaces[i].grid;
+    const size_t iy = nearestToZero(g.ys), ix = nearestToZero(g.xs);
+    std::vector<double> alongX, alongY;
+    for (size_t x = 0; x < g.nx(); ++x) alongX.push_back(g.at(iy, x));
+    for (size_t y = 0; y < g.ny(); ++y) alongY.push_back(g.at(y, ix));
+    c.left.push_back({names[i] + ": along " + surfaces[i].xLabel, g.xs, alongX, false, false});
+    c.left.push_back({names[i] + ": along " + surfaces[i].yLabel, g.ys, alongY, true, false});
+  }
+  return c;
+}
+
+// The loss value at a grid point nearest to (x, y); NaN when not computed.
+double valueNear(const render::SurfaceGrid& g, double x, double y) {
+  size_t ix = 0, iy = 0;
+  for (size_t i = 1; i < g.nx(); ++i)
+    if (std::abs(g.xs[i] - x) < std::abs(g.xs[ix] - x)) ix = i;
+  for (size_t i = 1; i < g.ny(); ++i)
+    if (std::abs(g.ys[i] - y) < std::abs(g.ys[iy] - y)) iy = i;
+  return g.at(iy, ix);
+}
+
+// Key numbers of each surface side by side: the smallest loss, the loss at the centre and the
+// mean loss half a unit away along both axes (the width of the basin at a glance).
+render::BarsFigure surfaceSummary(const std::vector<render::SurfaceFigure>& surfaces,
+                                  const std::vector<std::string>& names) {
+  render::BarsFigure b;
+  b.title = "loss surfaces in numbers";
+  b.yLabel = surfaces.front().valueLabel;
+  render::BarSeries minimum{"smallest loss", {}}, centre{"at the centre", {}},
+      half{"mean at ±0.5", {}};
+  for (size_t i = 0; i < surfaces.size(); ++i) {
+    const auto& g = surfaces[i].grid;
+    double lowest = std::nan("");
+    for (double v : g.values)
+      if (std::isfinite(v) && !(v >= lowest)) lowest = v;
+    minimum.values.push_back(lowest);
+    centre.values.push_back(valueNear(g, 0.0, 0.0));
+    double sum = 0.0;
+    int count = 0;
+    for (auto [x, y] : {std::pair{0.5, 0.0}, {-0.5, 0.0}, {0.0, 0.5}, {0.0, -0.5}})
+      if (const double v = valueNear(g, x, y); std::isfinite(v)) sum += v, ++count;
+    half.values.push_back(count ? sum / count : std::nan(""));
+    b.categories.push_back(names[i]);
+  }
+  b.series = {minimum, centre, half};
+  return b;
+}
+
+// Loss of the second surface minus the first's, point by point, when both lie on one grid along
+// the same directions (blue: the second is lower, red: higher).
+std::optional<render::ContourMapFigure> differenceMap(const render::SurfaceFigure& a,
+                                                      const render::SurfaceFigure& b,
+                                                      const std::vector<std::string>& names) {
+  if (a.grid.xs != b.grid.xs || a.grid.ys != b.grid.ys) return std::nullopt;
+  render::SurfaceFigure d = a;
+  for (size_t i = 0; i < d.grid.values.size(); ++i)
+    d.grid.values[i] = b.grid.values[i] - a.grid.values[i];
+  d.title = names[1] + " − " + names[0];
+  d.valueLabel = "loss of " + names[1] + " − loss of " + names[0];
+  d.colorMap = render::ColorMapName::Coolwarm;
+  d.trajectory.reset();
+  d.markMinimum = false;
+  return render::ContourMapFigure{d};
+}
+
 std::vector<NamedFigure> surfaceComparison(const std::vector<Node>& nodes,
                                            const std::vector<std::string>& names) {
   const std::string along =
@@ -452,7 +545,13 @@ std::vector<NamedFigure> surfaceComparison(const std::vector<Node>& nodes,
   comparison.title = "loss surfaces, " + along;
   for (size_t i = 0; i < nodes.size(); ++i)
     comparison.panels.push_back(surfaceFigure(nodes[i], names[i], lossField(nodes[i])));
-  return {{"comparison", comparison}};
+  std::vector<NamedFigure> out{{"comparison", comparison}};
+  out.push_back({"slices", centreSlices(comparison.panels, names)});
+  out.push_back({"surface-summary", surfaceSummary(comparison.panels, names)});
+  if (nodes.size() == 2 && shareDirections(nodes))
+    if (auto difference = differenceMap(comparison.panels[0], comparison.panels[1], names))
+      out.push_back({"difference", *difference});
+  return out;
 }
 
 std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes,

@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLineEdit>
 #include <QSpinBox>
@@ -21,6 +22,7 @@ HessianForm::HessianForm(ProjectPathGetter projectPath, QWidget* parent)
   trace = createSettingWidget<QCheckBox>(table, "trace");
   density = createSettingWidget<QCheckBox>(table, "density");
   perClass = createSettingWidget<QCheckBox>(table, "per_class");
+  imbalance = createSettingWidget<QDoubleSpinBox>(table, "imbalance");
   batchSweep = createSettingWidget<QLineEdit>(table, "batch_sweep");
   name = createSettingWidget<QLineEdit>(table, "name");
   name->setPlaceholderText("hessian-<time>");
@@ -29,6 +31,7 @@ HessianForm::HessianForm(ProjectPathGetter projectPath, QWidget* parent)
   m_form->addRow(trace);
   m_form->addRow(density);
   m_form->addRow(perClass);
+  m_form->addRow("Long tail ratio", imbalance);
   m_form->addRow("Batch-size sweep", batchSweep);
   m_form->addRow("Name", name);
   auto more = addFoldedSection(m_form, "moreSettings");

@@ -8,6 +8,7 @@
 #include "model_data_fields.h"
 
 class QCheckBox;
+class QDoubleSpinBox;
 class QLineEdit;
 class QSpinBox;
 
@@ -28,6 +29,7 @@ class HessianForm : public LaunchForm {
   QCheckBox* trace = nullptr;
   QCheckBox* density = nullptr;
   QCheckBox* perClass = nullptr;
+  QDoubleSpinBox* imbalance = nullptr;  // the long tail of a long-tailed run's training
   QLineEdit* batchSweep = nullptr;
   QLineEdit* name = nullptr;
 };

@@ -2,12 +2,15 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QDesktopServices>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
@@ -23,6 +26,7 @@
 
 #include "build_info.h"
 #include "figure_view.h"
+#include "flatland/analysis/direction_choices.h"
 #include "flatland/errors.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/project_schema.h"
@@ -31,6 +35,7 @@
 #include "launch_forms.h"
 #include "project_browser.h"
 #include "project_figures.h"
+#include "setting_widgets.h"
 #include "view_titles.h"
 
 namespace flatland::app {
@@ -70,6 +75,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   browserDock->setObjectName("projectDock");
   browserDock->setWidget(m_browser);
   addDockWidget(Qt::LeftDockWidgetArea, browserDock);
+  connect(m_browser, &QTreeWidget::itemSelectionChanged, this, &MainWindow::useSelectedRunInForms);
+  m_browser->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(m_browser, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+    const QTreeWidgetItem* item = m_browser->itemAt(at);
+    const QString entry = item ? item->data(0, Qt::UserRole).toString() : QString();
+    if (entry.isEmpty()) return;
+    QMenu* menu = contextMenuFor(entry);
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    menu->popup(m_browser->viewport()->mapToGlobal(at));
+  });
   connect(m_browser, &ProjectBrowser::openRequested, this, [this](const QString& entry) {
     auto problem = openEntry(entry);
     if (!problem.isEmpty()) QMessageBox::warning(this, "Cannot open", problem);
@@ -145,6 +160,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   buildMenus();
   updateViewActions();
+  restoreFormValues();
   statusBar()->showMessage("Open or create a project to begin (File menu).");
   QSettings settings;
   if (restoreGeometry(settings.value("window/geometry").toByteArray()) && screen) {
@@ -163,6 +179,41 @@ QSize MainWindow::initialSize(const QRect& availableScreen) {
 MainWindow::~MainWindow() {
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
+  saveFormValues();
+}
+
+namespace {
+
+// The widgets of a form that hold a setting's value: named after the setting's key (Qt's own
+// inner widgets are named qt_…), names of new results left out.
+QList<QWidget*> formValueWidgets(QWidget* form) {
+  QList<QWidget*> out;
+  for (QWidget* w : form->findChildren<QWidget*>()) {
+    const QString key = w->objectName();
+    if (key.isEmpty() || key.startsWith("qt_") || key == "run" || key == "name" ||
+        !holdsSettingValue(w))
+      continue;
+    out << w;
+  }
+  return out;
+}
+
+}  // namespace
+
+void MainWindow::saveFormValues() const {
+  QSettings settings;
+  for (int i = 0; i < m_forms->count(); ++i)
+    for (QWidget* w : formValueWidgets(m_forms->widget(i)))
+      settings.setValue("forms/" + m_forms->tabText(i) + "/" + w->objectName(), settingText(w));
+}
+
+void MainWindow::restoreFormValues() {
+  QSettings settings;
+  for (int i = 0; i < m_forms->count(); ++i)
+    for (QWidget* w : formValueWidgets(m_forms->widget(i))) {
+      const QString key = "forms/" + m_forms->tabText(i) + "/" + w->objectName();
+      if (settings.contains(key)) setSettingText(w, settings.value(key).toString());
+    }
 }
 
 void MainWindow::buildMenus() {
@@ -309,8 +360,97 @@ QString MainWindow::openProject(const QString& path, bool interactive) {
   statusBar()->showMessage(m_projectPath);
   rememberRecent(m_projectPath);
   m_trainForm->suggestFreeRunName();
+  offerProjectModels();
   for (auto* form : findChildren<LaunchForm*>()) form->revalidate();
   return {};
+}
+
+void MainWindow::offerProjectModels() {
+  const QStringList specs = projectModelSpecs(m_projectPath);
+  for (auto* fields : findChildren<ModelDataFields*>()) fields->setProjectModels(specs);
+}
+
+void MainWindow::showForm(QWidget* form) {
+  for (int i = 0; i < m_forms->count(); ++i)
+    if (m_forms->widget(i)->isAncestorOf(form)) m_forms->setCurrentIndex(i);
+}
+
+QMenu* MainWindow::contextMenuFor(const QString& entry) {
+  auto* menu = new QMenu(this);
+  const QString name = entry.section('/', 1);
+  menu->addAction("Open", this, [this, entry] {
+    if (auto p = openEntry(entry); !p.isEmpty()) QMessageBox::warning(this, "Cannot open", p);
+  });
+  if (isRunEntry(entry) && !m_projectPath.isEmpty()) {
+    const QString spec = m_projectPath + ":/" + entry;
+    menu->addSeparator();
+    const auto offer = [&](const char* objectName, const QString& text, LaunchForm* form,
+                           ModelDataFields* fields) {
+      QAction* action = menu->addAction(text, this, [this, spec, form, fields] {
+        fields->setModel(spec);
+        showForm(form);
+      });
+      action->setObjectName(objectName);
+    };
+    offer("hessianOfThis", "Hessian of " + name + "…", m_hessianForm, m_hessianForm->input);
+    offer("surfaceOfThis", "Surface around " + name + "…", m_surfaceForm, m_surfaceForm->input);
+    offer("quantizeThis", "Quantize " + name + "…", m_quantizeForm, m_quantizeForm->input);
+    offer("robustnessOfThis", "Robustness of " + name + "…", m_robustnessForm,
+          m_robustnessForm->input);
+    offer("sharpnessOfThis", "Sharpness of " + name + "…", m_sharpnessForm, m_sharpnessForm->input);
+    offer("connectFromThis", "Connect " + name + " to…", m_connectForm, m_connectForm->input);
+  } else if (isAnalysisEntry(entry)) {
+    // The directions a surface can take from this analysis: a surface's own (shared), a
+    // Hessian's top eigenvectors, or a connectivity analysis's plane.
+    std::string kind;
+    try {
+      kind = training::ProjectFile::open(m_projectPath.toStdString())
+                 .read(schema::analysisPath(name.toStdString()), false)
+                 .text(schema::kKind);
+    } catch (const Error&) {
+    }
+    using analysis::DirectionKind;
+    const auto directions = kind == schema::kKindSurface   ? DirectionKind::Random
+                            : kind == schema::kKindHessian ? DirectionKind::Eigen
+                                                           : DirectionKind::Plane;
+    if (kind == schema::kKindSurface || kind == schema::kKindHessian ||
+        kind == schema::kKindConnectivity) {
+      menu->addSeparator();
+      QAction* along = menu->addAction(
+          "Surface along the directions of " + name + "…", this, [this, name, directions] {
+            m_surfaceForm->directions->setCurrentText(
+                QString::fromStdString(analysis::toString(directions)));
+            m_surfaceForm->fromAnalysis->setText(name);
+            showForm(m_surfaceForm);
+          });
+      along->setObjectName("surfaceAlongThis");
+    }
+  }
+  menu->addSeparator();
+  const QStringList selected = m_browser->selectedEntries();
+  QAction* compareSelected =
+      menu->addAction("Compare with the other selected (Ctrl+K)", this, [this, selected] {
+        if (auto p = compare(selected); !p.isEmpty())
+          QMessageBox::warning(this, "Cannot compare", p);
+      });
+  compareSelected->setObjectName("compareSelected");
+  compareSelected->setEnabled(selected.size() >= 2 && selected.contains(entry));
+  return menu;
+}
+
+void MainWindow::useSelectedRunInForms() {
+  const QStringList selected = m_browser->selectedEntries();
+  if (selected.size() != 1 || !isRunEntry(selected.front()) || m_projectPath.isEmpty()) return;
+  // Only a newly chosen run: the live refresh re-selects the same one, and must not overwrite a
+  // model typed since.
+  const QString spec = m_projectPath + ":/" + selected.front();
+  if (spec == m_runInForms) return;
+  m_runInForms = spec;
+  // Not the Train form's: training from a run's weights is a choice made there.
+  for (ModelDataFields* fields :
+       {m_hessianForm->input, m_surfaceForm->input, m_quantizeForm->input, m_robustnessForm->input,
+        m_sharpnessForm->input, m_connectForm->input})
+    fields->setModel(spec);
 }
 
 QString MainWindow::openEntry(const QString& entry) {
@@ -391,8 +531,11 @@ QString MainWindow::compare(const QStringList& entries) {
         return names;
       }
       const std::string kind =
-          figureName == "comparison" || figureName == "curve-comparison" ? schema::kKindSurface
-          : figureName == "quantize-comparison"                          ? schema::kKindQuantize
+          figureName == "comparison" || figureName == "curve-comparison" ||
+                  figureName == "slices" || figureName == "surface-summary" ||
+                  figureName == "difference"
+              ? schema::kKindSurface
+          : figureName == "quantize-comparison" ? schema::kKindQuantize
           : figureName == "robustness-comparison" || figureName == "corruption-comparison"
               ? schema::kKindRobustness
           : figureName == "sharpness-comparison" ? schema::kKindSharpness
@@ -427,6 +570,7 @@ void MainWindow::refreshProject() {
   if (m_projectPath.isEmpty()) return;
   try {
     m_browser->load(m_projectPath);
+    offerProjectModels();
   } catch (const Error& e) {
     statusBar()->showMessage(QString("Cannot re-read the project: ") + e.what());
   }

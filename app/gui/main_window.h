@@ -42,6 +42,9 @@ class MainWindow : public QMainWindow {
   QString compare(const QStringList& entries);
   // Whether a view of "runs/NAME" or "analyses/NAME" is open.
   bool hasOpenView(const QString& entry) const;
+  // The right-click menu of a tree entry ("runs/NAME" or "analyses/NAME"): the forms that take
+  // it, already filled in, and Open / Compare. The caller owns the menu.
+  QMenu* contextMenuFor(const QString& entry);
   // How often the project is re-read while jobs run (2 s by default; tests go faster).
   void setLiveRefreshInterval(int milliseconds);
 
@@ -71,7 +74,14 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildMenus();
-  void refreshProject();  // re-reads the project: results appear while jobs run
+  void refreshProject();         // re-reads the project: results appear while jobs run
+  void offerProjectModels();     // the project's runs and checkpoints in every Model box
+  void useSelectedRunInForms();  // a run selected in the tree is the analysis forms' model
+  void showForm(QWidget* form);  // brings a form's tab to the front
+  // The forms' values are kept between sessions (QSettings "forms/TAB/KEY"), names of new runs
+  // and analyses excepted (they must be free in the project opened next).
+  void saveFormValues() const;
+  void restoreFormValues();
   void refreshOpenViews();
   void openNewEntries();  // what a running job has just written opens by itself
   void rememberRecent(const QString& path);
@@ -88,6 +98,7 @@ class MainWindow : public QMainWindow {
   ProjectBrowser* m_browser = nullptr;
   QTabWidget* m_views = nullptr;
   QTabWidget* m_forms = nullptr;
+  QString m_runInForms;  // the run useSelectedRunInForms last put in the forms
   JobQueue* m_jobs = nullptr;
   JobPanel* m_jobPanel = nullptr;
   TrainForm* m_trainForm = nullptr;

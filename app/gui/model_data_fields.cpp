@@ -5,8 +5,10 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QInputDialog>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QToolButton>
 
@@ -14,6 +16,8 @@
 
 #include "flatland/errors.h"
 #include "flatland/training/model.h"
+#include "flatland/training/project_file.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/training/specs.h"
 #include "jobs.h"
 #include "setting_widgets.h"
@@ -49,6 +53,27 @@ const settings::Setting& entry(const std::vector<settings::Setting>& table,
 
 QStringList knownDataSpecs() {
   return {"fashion-mnist:train", "fashion-mnist:test", "synthetic:spirals", "synthetic:blobs"};
+}
+
+QStringList projectModelSpecs(const QString& projectPath) {
+  QStringList specs;
+  try {
+    const auto project = training::ProjectFile::open(projectPath.toStdString());
+    for (const auto& run : project.list(schema::kRunsPath)) {
+      const QString spec = projectPath + ":" + QString::fromStdString(schema::runPath(run));
+      specs << spec;
+      const auto checkpoints =
+          project.list(schema::runPath(run) + "/" + schema::kCheckpoints);  // epoch_0003, …
+      for (const auto& name : checkpoints) {
+        const auto digits = name.find_first_of("0123456789");
+        if (digits != std::string::npos)
+          specs << spec + "@" + QString::number(std::stoll(name.substr(digits)));
+      }
+    }
+  } catch (const std::exception&) {
+    return {};  // the tree says what is wrong with the project; the box keeps the zoo
+  }
+  return specs;
 }
 
 QString dataProblem(const QString& text) {
@@ -115,10 +140,22 @@ ModelDataFields::ModelDataFields(QFormLayout* form, const std::vector<settings::
   };
   form->addRow("Model", withBrowse(model, [] {
                  const QString file = QFileDialog::getOpenFileName(
-                     nullptr, "TorchScript model or project", QString(),
-                     "TorchScript models (*.pt *.pth);;Flatland projects (*.h5)");
-                 if (file.endsWith(".h5")) return file + ":/runs/NAME";  // the user names the run
-                 return file;
+                     nullptr, "TorchScript model or Flatland project", QString(),
+                     "Models and projects (*.pt *.pth *.h5);;TorchScript models (*.pt *.pth);;"
+                     "Flatland projects (*.h5)");
+                 if (!file.endsWith(".h5")) return file;
+                 // A project: which of its runs (or checkpoints).
+                 const QStringList runs = projectModelSpecs(file);
+                 if (runs.isEmpty()) {
+                   QMessageBox::warning(nullptr, "No model in the project",
+                                        file + " holds no training run to take a model from.");
+                   return QString();
+                 }
+                 bool ok = false;
+                 const QString run = QInputDialog::getItem(nullptr, "Model from the project",
+                                                           "Run (NAME@EPOCH: that checkpoint)",
+                                                           runs, 0, false, &ok);
+                 return ok ? run : QString();
                }));
   form->addRow("Data", withBrowse(data, [] {
                  QMessageBox which;
@@ -164,5 +201,17 @@ ModelDataSettings ModelDataFields::settings() const {
 }
 
 void ModelDataFields::setModel(const QString& spec) { model->setCurrentText(spec); }
+
+void ModelDataFields::setProjectModels(const QStringList& specs) {
+  if (specs == m_projectModels) return;  // the live refresh must not reset an open list
+  m_projectModels = specs;
+  const QSignalBlocker quiet(model);
+  const QString current = model->currentText();
+  model->clear();
+  model->addItems(zooChoices());
+  if (!specs.isEmpty()) model->insertSeparator(model->count());
+  model->addItems(specs);
+  model->setCurrentText(current);
+}
 
 }  // namespace flatland::app

@@ -23,6 +23,9 @@ QString dataProblem(const QString& text);
 QString modelProblem(const QString& text);
 // The data specs the data combos offer.
 QStringList knownDataSpecs();
+// The models a project holds, as model specs: each run ("P.h5:/runs/NAME", its last weights) and
+// each of its checkpoints ("P.h5:/runs/NAME@EPOCH"). Empty when the project cannot be read.
+QStringList projectModelSpecs(const QString& projectPath);
 
 class ModelDataFields : public QObject {
   Q_OBJECT
@@ -34,11 +37,16 @@ class ModelDataFields : public QObject {
   QString problem() const;
   ModelDataSettings settings() const;
   void setModel(const QString& spec);
+  // The model box offers the zoo and these (projectModelSpecs); what is typed stays.
+  void setProjectModels(const QStringList& specs);
   QComboBox* model = nullptr;
   QComboBox* data = nullptr;
   QSpinBox* samples = nullptr;
   QComboBox* device = nullptr;
   QSpinBox* seed = nullptr;
+
+ private:
+  QStringList m_projectModels;  // offered now (a refresh with the same list changes nothing)
 
  Q_SIGNALS:
   void changed();

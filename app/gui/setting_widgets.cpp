@@ -112,6 +112,27 @@ QString settingText(const QWidget* widget) {
   return {};
 }
 
+void setSettingText(QWidget* widget, const QString& text) {
+  if (auto* spin = qobject_cast<QSpinBox*>(widget)) {
+    bool ok = false;
+    const int value = text.toInt(&ok);
+    if (ok) spin->setValue(value);
+  } else if (auto* spin = qobject_cast<QDoubleSpinBox*>(widget)) {
+    bool ok = false;
+    const double value = text.toDouble(&ok);
+    if (ok) spin->setValue(value);
+  } else if (auto* box = qobject_cast<QCheckBox*>(widget)) {
+    box->setChecked(text == "true");
+  } else if (auto* combo = qobject_cast<QComboBox*>(widget)) {
+    if (combo->isEditable())
+      combo->setCurrentText(text);
+    else if (const int index = combo->findText(text); index >= 0)
+      combo->setCurrentIndex(index);
+  } else if (auto* edit = qobject_cast<QLineEdit*>(widget)) {
+    edit->setText(text);
+  }
+}
+
 QWidget* settingWidget(const QWidget* root, const std::string& key) {
   return root->findChild<QWidget*>(QString::fromStdString(key));
 }

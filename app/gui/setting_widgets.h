@@ -30,6 +30,9 @@ void describeWidget(QWidget* widget, const settings::Setting& setting);
 bool holdsSettingValue(const QWidget* widget);
 // The value a setting widget holds, as the CLI spells it.
 QString settingText(const QWidget* widget);
+// Puts a value written by settingText back into its widget (a choice the widget does not offer
+// is left as it is).
+void setSettingText(QWidget* widget, const QString& text);
 // The widget of `key` under `root`, or nullptr.
 QWidget* settingWidget(const QWidget* root, const std::string& key);
 

@@ -59,6 +59,9 @@ QString comparisonSubject(const QString& figureName) {
   static const QList<QPair<QString, QString>> subjects = {
       {"comparison", "surfaces"},
       {"curve-comparison", "surface curves"},
+      {"slices", "slices through the centre"},
+      {"surface-summary", "surfaces in numbers"},
+      {"difference", "difference of the surfaces"},
       {"density-comparison", "spectra"},
       {"curvature-comparison", "curvature"},
       {"quantize-comparison", "quantization"},

@@ -6,6 +6,7 @@
 #include "analysis_slot.h"
 #include "flatland/analysis/provenance.h"
 #include "flatland/errors.h"
+#include "flatland/training/data_conditions.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/project_schema.h"
 #include "hessian_job.h"
@@ -46,6 +47,8 @@ HessianJobOutput runHessianAnalysisJob(const HessianJobSettings& j, const JobCon
   // Under mpirun the density's start vectors are shared out; the rest runs on the root.
   s.densityOptions.workers = group;
   auto inputs = loadInputs(j.input);
+  if (j.imbalance > 1.0)
+    inputs.data = training::makeLongTail(inputs.data, j.imbalance, j.input.seed);
   analysis::validateHessianSettings(s, *inputs.model, inputs.data);
   HessianJobOutput out;
   out.device = inputs.device.str();

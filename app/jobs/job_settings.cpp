@@ -117,6 +117,12 @@ settings::SettingsTable<HessianJobSettings> makeHessianTable() {
   t.push_back(field<C>({"per_class", T::Flag, "false", 0, 0, false, "", {},
                         "the same analyses for the loss over each class", "Per class"},
                        [](auto& c) -> auto& { return c.perClass; }));
+  t.push_back(field<C>({"imbalance", T::Real, "1", 1, 1000, false, "", {},
+                        "make --data long-tailed as train --imbalance does (class c keeps n_max/ratio^(c/(C-1)) "
+                        "samples, seeded by --seed), so per-class spectra see the class sizes a long-tailed run "
+                        "trained on (1: as loaded)",
+                        "Long tail ratio"},
+                       [](auto& c) -> auto& { return c.imbalance; }));
   t.push_back(field<C>({"batch_sweep", T::IntegerList, "", 1, 1 << 30, false, "samples", {},
                         "\u03bb_max of random mini-batches of these sizes (16,64,256)", "Batch-size sweep"},
                        [](auto& c) -> auto& { return c.batchSweep; }));

@@ -60,6 +60,7 @@ struct HessianJobSettings {
   int64_t densityVectors = 1;
   int64_t gridPoints = 10000;  // of the smoothed density
   bool perClass = false;
+  double imbalance = 1.0;           // > 1: --data made long-tailed as train --imbalance makes it
   std::vector<int64_t> batchSweep;  // λ_max of random mini-batches of these sizes
   int64_t sweepRepeats = 5;
   int64_t maxCached = 5000;  // keep the first-order graph up to this many samples

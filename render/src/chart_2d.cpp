@@ -57,12 +57,16 @@ void drawSeries(PlotPainter& out, const QRectF& plot, const Series& s, const QCo
   p.setBrush(Qt::NoBrush);
   p.setPen(out.pen(color, out.style().linePt, dashed));
   if (s.line) p.drawPath(seriesPath(s, map));
-  if (s.markers || !s.line) {
-    p.setPen(Qt::NoPen);
-    p.setBrush(color);
-    for (std::size_t i = 0; i < s.xs.size(); ++i)
-      if (std::isfinite(s.xs[i]) && std::isfinite(s.ys[i]))
-        p.drawEllipse(map(s.xs[i], s.ys[i]), out.pt(1.8), out.pt(1.8));
+  const auto finite = [&](std::size_t i) {
+    return i < s.xs.size() && std::isfinite(s.xs[i]) && std::isfinite(s.ys[i]);
+  };
+  p.setPen(Qt::NoPen);
+  p.setBrush(color);
+  for (std::size_t i = 0; i < s.xs.size(); ++i) {
+    // A point with no finite neighbour makes no line (a run of one epoch): it gets a marker.
+    const bool isolated = !(i > 0 && finite(i - 1)) && !finite(i + 1);
+    if (finite(i) && (s.markers || !s.line || isolated))
+      p.drawEllipse(map(s.xs[i], s.ys[i]), out.pt(1.8), out.pt(1.8));
   }
   p.restore();
 }

@@ -79,9 +79,11 @@ std::string colorMapText(ColorMapName name) {
 }
 
 Rgb seriesColor(std::size_t index) {
-  // Okabe-Ito, without its yellow (too light on white paper).
-  static const unsigned palette[] = {0x0072b2, 0xd55e00, 0x009e73, 0xcc79a7,
-                                     0x56b4e9, 0xe69f00, 0x000000};
+  // Okabe-Ito without its yellow (too light on white paper), then five of Paul Tol's "muted"
+  // colours (wine, olive, indigo, teal, grey): twelve, so the ten classes of a per-class chart
+  // never share a colour.
+  static const unsigned palette[] = {0x0072b2, 0xd55e00, 0x009e73, 0xcc79a7, 0x56b4e9, 0xe69f00,
+                                     0x000000, 0x882255, 0x999933, 0x332288, 0x44aa99, 0x888888};
   return hex(palette[index % (sizeof(palette) / sizeof(palette[0]))]);
 }
 

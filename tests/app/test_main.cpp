@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QSettings>
+#include <QTemporaryDir>
 
 #include "flatland/render/vtk_landscape_widget.h"
 
@@ -15,5 +17,9 @@ int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setOrganizationName("FlatlandTests");  // keeps QSettings away from the user's
   QApplication::setApplicationName("FlatlandTests");
+  // And each test process from the others': the forms keep their values between sessions, and
+  // one test's choices must not become another's defaults.
+  QTemporaryDir settingsDir;
+  QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, settingsDir.path());
   return RUN_ALL_TESTS();
 }

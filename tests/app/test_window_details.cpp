@@ -4,22 +4,30 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QKeyEvent>
+#include <QLineEdit>
+#include <QMenu>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScrollBar>
 #include <QSettings>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTest>
 #include <QThread>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 
 #include <QDir>
 
 #include <atomic>
 #include <cmath>
+#include <map>
+#include <memory>
 
 #include "figure_view.h"
 #include "flatland/training/trainer.h"
@@ -29,6 +37,7 @@
 #include "launch_forms.h"
 #include "main_window.h"
 #include "project_browser.h"
+#include "project_figures.h"
 #include "test_util.h"
 #include "time_estimate.h"
 #include "view_titles.h"
@@ -161,6 +170,116 @@ TEST(WindowLayout, FitsA1280By800Screen) {
   EXPECT_TRUE(insideWindow(window, window.forms()));
   EXPECT_TRUE(insideWindow(window, window.browser()));
   EXPECT_GE(window.views()->width(), 400) << "the views are squeezed out";
+}
+
+// A surface's loss is labelled with the data it was computed on (a "train loss" computed on a
+// test set misled, #13 item 4).
+TEST(ProjectFigures, SurfaceLossesAreLabelledWithTheirData) {
+  TempDir dir;
+  makeTwoRunsWithSurfaces(dir.file("p.h5"));
+  const auto project = training::ProjectFile::open(dir.file("p.h5"));
+  bool found = false;
+  for (const auto& named : figuresForAnalysis(project, "surface-sgd"))
+    if (const auto* contour = std::get_if<render::ContourMapFigure>(&named.figure)) {
+      EXPECT_EQ(contour->surface.valueLabel, "loss on synthetic:blobs:256:1");
+      found = true;
+    }
+  EXPECT_TRUE(found) << "no contour map";
+}
+
+// Two surfaces along shared directions compare as panels, slices through the centre, numbers and
+// a difference map that is the second minus the first, point by point (#13 item 4).
+TEST(ProjectFigures, SurfacesAlongSharedDirectionsCompareInFourWays) {
+  TempDir dir;
+  makeTwoRunsWithSurfaces(dir.file("p.h5"));
+  const auto project = training::ProjectFile::open(dir.file("p.h5"));
+  std::map<std::string, render::Figure> figures;
+  for (auto& named : comparisonFigures(project, {"surface-sgd", "surface-sam"}))
+    figures.emplace(named.name, named.figure);
+  for (const char* name : {"comparison", "slices", "surface-summary", "difference"})
+    EXPECT_TRUE(figures.count(name)) << name << " is missing";
+  const auto& panels = std::get<render::ComparisonFigure>(figures.at("comparison")).panels;
+  const auto& difference = std::get<render::ContourMapFigure>(figures.at("difference")).surface;
+  ASSERT_EQ(difference.grid.values.size(), panels[0].grid.values.size());
+  for (size_t i = 0; i < difference.grid.values.size(); ++i)
+    EXPECT_DOUBLE_EQ(difference.grid.values[i],
+                     panels[1].grid.values[i] - panels[0].grid.values[i]);
+  const auto& slices = std::get<render::CurvesFigure>(figures.at("slices"));
+  ASSERT_EQ(slices.left.size(), 4u);  // along each axis, for each surface
+  // The 7 x 7 grid on [-1, 1] has its centre at index 3: the first slice is row 3.
+  for (size_t x = 0; x < 7; ++x) EXPECT_DOUBLE_EQ(slices.left[0].ys[x], panels[0].grid.at(3, x));
+  const auto& summary = std::get<render::BarsFigure>(figures.at("surface-summary"));
+  EXPECT_EQ(summary.categories, (std::vector<std::string>{"surface-sgd", "surface-sam"}));
+  EXPECT_DOUBLE_EQ(summary.series[1].values[0], panels[0].grid.at(3, 3));
+}
+
+// The Model boxes offer the project's runs and checkpoints, and a run selected in the tree
+// becomes the analysis forms' model (#13 item 2).
+TEST(ProjectAwareForms, ModelBoxesListRunsAndTheTreeFillsTheForms) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  const std::string path = dir.file("p.h5");
+  makeTwoRunsWithSurfaces(path);
+  MainWindow window;
+  window.show();
+  ASSERT_EQ(window.openProject(QString::fromStdString(path), false), "");
+  const QString project = QFileInfo(QString::fromStdString(path)).absoluteFilePath();
+  QComboBox* model = window.hessianForm()->input->model;
+  EXPECT_GE(model->findText(project + ":/runs/sgd"), 0);
+  EXPECT_GE(model->findText(project + ":/runs/sam@2"), 0) << "checkpoints are not offered";
+  EXPECT_GE(model->findText("zoo:cnn-small"), 0) << "the zoo is gone";
+
+  for (QTreeWidgetItemIterator it(window.browser()); *it; ++it)
+    (*it)->setSelected((*it)->data(0, Qt::UserRole).toString() == "runs/sam");
+  EXPECT_EQ(window.surfaceForm()->input->model->currentText(), project + ":/runs/sam");
+  EXPECT_EQ(window.hessianForm()->input->model->currentText(), project + ":/runs/sam");
+  EXPECT_NE(window.trainForm()->input->model->currentText(), project + ":/runs/sam")
+      << "the Train form's model changed with the selection";
+}
+
+// The forms keep their values between sessions (#13 item 2); names of new results do not.
+TEST(ProjectAwareForms, FormValuesAreKeptBetweenSessions) {
+  REQUIRE_DISPLAY();
+  {
+    MainWindow window;
+    window.hessianForm()->input->samples->setValue(1234);
+    window.surfaceForm()->grid->setText("-2:2:9,-2:2:9");
+    window.trainForm()->input->model->setCurrentText("zoo:mlp");
+  }
+  MainWindow window;
+  EXPECT_EQ(window.hessianForm()->input->samples->value(), 1234);
+  EXPECT_EQ(window.surfaceForm()->grid->text(), "-2:2:9,-2:2:9");
+  EXPECT_EQ(window.trainForm()->input->model->currentText(), "zoo:mlp");
+}
+
+// The right-click menu of a run opens a form with the run as its model; a surface's offers a
+// surface along its directions.
+TEST(ProjectAwareForms, TheTreesMenuOpensFilledForms) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  const std::string path = dir.file("p.h5");
+  makeTwoRunsWithSurfaces(path);
+  MainWindow window;
+  window.show();
+  ASSERT_EQ(window.openProject(QString::fromStdString(path), false), "");
+  const QString project = QFileInfo(QString::fromStdString(path)).absoluteFilePath();
+  std::unique_ptr<QMenu> menu(window.contextMenuFor("runs/sgd"));
+  auto* robustness = menu->findChild<QAction*>("robustnessOfThis");
+  ASSERT_NE(robustness, nullptr);
+  robustness->trigger();
+  EXPECT_EQ(window.robustnessForm()->input->model->currentText(), project + ":/runs/sgd");
+  EXPECT_EQ(window.forms()->tabText(window.forms()->currentIndex()), "Robustness");
+
+  menu.reset(window.contextMenuFor("analyses/surface-sgd"));
+  auto* along = menu->findChild<QAction*>("surfaceAlongThis");
+  ASSERT_NE(along, nullptr);
+  along->trigger();
+  EXPECT_EQ(window.surfaceForm()->fromAnalysis->text(), "surface-sgd");
+  EXPECT_EQ(window.surfaceForm()->directions->currentText(), "random");
+  EXPECT_EQ(window.forms()->tabText(window.forms()->currentIndex()), "Surface");
+  auto* compare = menu->findChild<QAction*>("compareSelected");
+  ASSERT_NE(compare, nullptr);
+  EXPECT_FALSE(compare->isEnabled()) << "nothing else is selected";
 }
 
 TEST(WindowMenus, ResetCameraDocksAndHelp) {

@@ -230,6 +230,13 @@ class Hessian(unittest.TestCase):
             np.testing.assert_allclose(node["top_eigenvalues"][()], doc["top_eigenvalues"],
                                        rtol=1e-12)
 
+    def test_imbalance_makes_the_data_long_tailed_as_training_does(self):
+        doc = cli("hessian", "--model", "base.h5:/runs/sgd", "--data", TEST, "--per-class",
+                  "--imbalance", "10", "--top-k", "1", "--out", "")
+        counts = [c["samples"] for c in doc["per_class"]]
+        self.assertEqual(counts, sorted(counts, reverse=True))
+        self.assertGreaterEqual(counts[0] / counts[-1], 8)
+
     def test_k_must_be_below_the_parameter_count(self):
         err = cli("hessian", "--model", "zoo:linear", "--data", TEST, "--top-k", "100",
                   "--out", "", expect=1)

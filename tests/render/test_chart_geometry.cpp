@@ -44,6 +44,22 @@ TEST(ColorMaps, ViridisEndsAndParsing) {
   EXPECT_THROW(parseColorMap("jet"), RenderError);
 }
 
+// Ten classes get ten colours that a reader tells apart: no two closer than 60 in RGB (0-255)
+// distance, and never pure white (invisible on paper).
+TEST(ColorMaps, TenSeriesGetTenDistinctColours) {
+  for (std::size_t i = 0; i < 10; ++i) {
+    const Rgb a = seriesColor(i);
+    EXPECT_LT(a[0] + a[1] + a[2], 2.7) << "series " << i << " is too light";
+    for (std::size_t j = 0; j < i; ++j) {
+      const Rgb b = seriesColor(j);
+      const double distance =
+          255.0 *
+          std::sqrt(std::pow(a[0] - b[0], 2) + std::pow(a[1] - b[1], 2) + std::pow(a[2] - b[2], 2));
+      EXPECT_GT(distance, 60.0) << "series " << i << " and " << j << " look alike";
+    }
+  }
+}
+
 TEST(ContourGeometry, LevelSegmentAndBands) {
   const std::array<ScalarVertex, 3> tri{{{0, 0, 0, 0.0}, {1, 0, 0, 1.0}, {0, 1, 0, 2.0}}};
   Segment segment;

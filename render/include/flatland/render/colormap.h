@@ -28,8 +28,8 @@ class ColorMap {
 ColorMapName parseColorMap(const std::string& name);
 std::string colorMapText(ColorMapName name);
 
-// The colours of the lines in charts (train, test, optimizers, classes): colour-blind safe
-// (Okabe & Ito 2008), cycled when there are more series.
+// The colours of the lines in charts (train, test, optimizers, classes): Okabe & Ito's (2008)
+// colour-blind-safe set first, twelve distinct in all, cycled when there are more series.
 Rgb seriesColor(std::size_t index);
 
 }  // namespace flatland::render
