@@ -152,8 +152,27 @@ std::vector<NamedFigure> surfaceFigures(const Node& node, const std::string& nam
   return out;
 }
 
-render::Series densitySeries(const Node& density, const std::string& label) {
-  return {label, values(density, schema::kGrid), values(density, schema::kValues), false, false};
+// The rows of a [rows, m] dataset.
+std::vector<std::vector<double>> rowsOf(const Node& node, const std::string& name) {
+  std::vector<std::vector<double>> rows;
+  const auto it = node.datasets.find(name);
+  if (it == node.datasets.end() || it->second.shape.size() != 2 || it->second.shape[1] < 1)
+    return rows;
+  const auto all = it->second.asDoubles();
+  const size_t width = size_t(it->second.shape[1]);
+  for (size_t start = 0; start + width <= all.size(); start += width)
+    rows.emplace_back(all.begin() + long(start), all.begin() + long(start + width));
+  return rows;
+}
+
+// A density as stored, with SLQ's nodes and weights so the view can smooth it again.
+void addDensity(render::DensityFigure& d, const Node& density, const std::string& label) {
+  d.densities.push_back(
+      {label, values(density, schema::kGrid), values(density, schema::kValues), false, false});
+  d.nodes.resize(d.densities.size() - 1);
+  d.weights.resize(d.densities.size() - 1);
+  d.nodes.push_back(rowsOf(density, schema::kNodes));
+  d.weights.push_back(rowsOf(density, schema::kWeights));
 }
 
 // In-memory attributes (never stored): the class counts of the run a Hessian analysis's model
@@ -246,7 +265,7 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
   if (node.groups.count(schema::kDensity)) {
     render::DensityFigure d;
     d.title = name;
-    d.densities.push_back(densitySeries(node.group(schema::kDensity), "full data"));
+    addDensity(d, node.group(schema::kDensity), "full data");
     d.topEigenvalues.push_back(values(node, schema::kTopEigenvalues));
     out.push_back({"density", d});
   }
@@ -272,7 +291,7 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
               : "";
       const std::string label = textOr(cls, schema::kClassName, className) + count;
       if (cls.groups.count(schema::kDensity)) {
-        d.densities.push_back(densitySeries(cls.group(schema::kDensity), label));
+        addDensity(d, cls.group(schema::kDensity), label);
         d.topEigenvalues.push_back({});
       }
       bars.categories.push_back(label);
@@ -564,7 +583,7 @@ std::vector<NamedFigure> hessianComparison(const std::vector<Node>& nodes,
   render::BarSeries lmax{"\u03bb_max", {}}, trace{"trace / 100", {}};
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (nodes[i].groups.count(schema::kDensity)) {
-      d.densities.push_back(densitySeries(nodes[i].group(schema::kDensity), names[i]));
+      addDensity(d, nodes[i].group(schema::kDensity), names[i]);
       d.topEigenvalues.push_back(values(nodes[i], schema::kTopEigenvalues));
     }
     bars.categories.push_back(names[i]);

@@ -11,6 +11,7 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPixmap>
 #include <QPushButton>
@@ -20,6 +21,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "chart_interaction.h"
 #include "flatland/errors.h"
 #include "flatland/render/export_figure.h"
 #include "flatland/render/vtk_landscape_widget.h"
@@ -64,6 +66,23 @@ FigureView::FigureView(render::Figure figure, QWidget* parent)
     m_image->setMinimumSize(200, 150);
     m_image->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
     layout->addWidget(m_image, 1);
+    if (ChartInteraction::supports(m_figure)) {
+      m_chart = new ChartInteraction(m_image, this);
+      connect(m_chart, &ChartInteraction::changed, this, &FigureView::redraw);
+      m_image->setContextMenuPolicy(Qt::CustomContextMenu);
+      connect(m_image, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        QMenu* menu = m_chart->menuFor(m_figure);
+        menu->setAttribute(Qt::WA_DeleteOnClose);
+        menu->popup(m_image->mapToGlobal(at));
+      });
+      auto* hint = new QLabel(
+          "wheel: zoom · drag: pan · hover: values · double-click: all the data · right-click: "
+          "axes, series" +
+          QString(std::holds_alternative<render::DensityFigure>(m_figure) ? ", smoothing" : ""));
+      hint->setObjectName("chartHint");
+      hint->setStyleSheet("color: gray");
+      layout->addWidget(hint);
+    }
   }
   m_redrawTimer = new QTimer(this);
   m_redrawTimer->setSingleShot(true);
@@ -113,6 +132,12 @@ void FigureView::redraw() {
   try {
     // On screen the figure is drawn at screen resolution (96 DPI) so text keeps a readable size.
     exportTo(path, w, h, 96.0 * ratio, false);
+    if (m_chart) {
+      render::ExportOptions options;
+      options.width = w, options.height = h, options.dpi = 96.0 * ratio;
+      const render::Figure shown = figureAsShown();
+      m_chart->setDrawn(shown, render::plotFrameOf(shown, options), ratio);
+    }
     QPixmap pixmap(path);
     pixmap.setDevicePixelRatio(ratio);
     m_image->setPixmap(pixmap);
@@ -142,7 +167,7 @@ render::Figure FigureView::figureAsShown() const {
     }
     return shown;
   }
-  return m_figure;
+  return m_chart ? m_chart->apply(m_figure) : m_figure;
 }
 
 void FigureView::exportTo(const QString& path, int width, int height, double dpi,

@@ -16,6 +16,8 @@ class VtkLandscapeWidget;
 
 namespace flatland::app {
 
+class ChartInteraction;
+
 class FigureView : public QWidget {
   Q_OBJECT
  public:
@@ -40,6 +42,8 @@ class FigureView : public QWidget {
   void exportCsvInteractively();
   // Puts a 3-D view's camera back to the figure's angles; false for 2-D views.
   bool resetCamera();
+  // Curves and densities: what the mouse does to them (nullptr for other views).
+  ChartInteraction* chart() const { return m_chart; }
 
  protected:
   void resizeEvent(QResizeEvent* event) override;
@@ -52,6 +56,7 @@ class FigureView : public QWidget {
   QString m_title;
   QString m_projectFolder;
   QLabel* m_image = nullptr;                      // 2-D views
+  ChartInteraction* m_chart = nullptr;            // curves and densities: zoom, pan, hover, …
   render::VtkLandscapeWidget* m_scene = nullptr;  // 3-D views
   QLabel* m_sceneProblem = nullptr;               // why a 3-D view cannot be drawn
   QTimer* m_redrawTimer = nullptr;

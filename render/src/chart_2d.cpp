@@ -94,12 +94,15 @@ void paintCurves(const CurvesFigure& given, PlotPainter& out) {
   for (const auto* group : {&figure.left, &figure.right})
     for (const Series& s : *group) {
       checkSeries(s);
+      if (s.hidden) continue;
       for (double v : s.xs) x.add(v);
     }
   for (const Series& s : figure.left)
-    for (double v : s.ys) left.add(figure.logY && v <= 0 ? kInf : v);
+    if (!s.hidden)
+      for (double v : s.ys) left.add(figure.logY && v <= 0 ? kInf : v);
   for (const Series& s : figure.right)
-    for (double v : s.ys) right.add(v);
+    if (!s.hidden)
+      for (double v : s.ys) right.add(v);
   if (x.empty()) throw RenderError("the curves have no finite point");
 
   Axis xAxis = linearAxis(x.lo, x.hi, figure.xLabel, 0.02);
@@ -120,10 +123,19 @@ void paintCurves(const CurvesFigure& given, PlotPainter& out) {
         linearAxis(right.empty() ? 0 : right.lo, right.empty() ? 1 : right.hi, figure.rightLabel);
     reserve = out.yAxisWidth(rightAxis) + out.pt(2);
   }
+  // A window the user zoomed to replaces the data's extent (no margin, no legend headroom).
+  const AxisWindow& window = figure.window;
+  if (window.hasX())
+    xAxis = figure.logX && window.xLo > 0 ? logAxis(window.xLo, window.xHi, figure.xLabel)
+                                          : linearAxis(window.xLo, window.xHi, figure.xLabel, 0.0);
+  if (window.hasY())
+    yAxis = figure.logY && window.yLo > 0
+                ? logAxis(window.yLo, window.yHi, figure.leftLabel)
+                : linearAxis(window.yLo, window.yHi, figure.leftLabel, 0.0);
   QRectF plot = out.plotRect(figure.title, xAxis, yAxis, reserve);
   // Headroom for the legend: the linear y axes grow upwards so the curves stay below it.
   const std::size_t entries = figure.left.size() + figure.right.size();
-  if (entries > 1 && !figure.logY) {
+  if (entries > 1 && !figure.logY && !window.hasY()) {
     const double legendHeight =
         out.pt(6) +
         QFontMetricsF(out.font(out.style().legendPt)).height() * 1.15 * double(entries) + out.pt(6);
@@ -157,9 +169,12 @@ void paintCurves(const CurvesFigure& given, PlotPainter& out) {
           drawn.emplace_back(out.mapX(plot, xAxis, a), out.mapY(plot, y, b));
       }
   };
-  for (const Series& s : figure.left) densify(s, yAxis);
-  for (const Series& s : figure.right) densify(s, rightAxis);
+  for (const Series& s : figure.left)
+    if (!s.hidden) densify(s, yAxis);
+  for (const Series& s : figure.right)
+    if (!s.hidden) densify(s, rightAxis);
   for (std::size_t i = 0; i < figure.left.size(); ++i) {
+    if (figure.left[i].hidden) continue;
     const Series& s = figure.left[i];
     const QColor color = toQColor(seriesColor(i));
     drawSeries(out, plot, s, color, s.dashed, [&](double a, double b) {
@@ -170,6 +185,7 @@ void paintCurves(const CurvesFigure& given, PlotPainter& out) {
   // Right-axis series reuse the colours of the left ones (train/test) and are dashed, so the
   // legend reads "same colour = same data split, dashes = right axis".
   for (std::size_t i = 0; i < figure.right.size(); ++i) {
+    if (figure.right[i].hidden) continue;
     const Series& s = figure.right[i];
     const QColor color = toQColor(seriesColor(i));
     drawSeries(out, plot, s, color, true, [&](double a, double b) {
@@ -187,6 +203,7 @@ void paintDensity(const DensityFigure& figure, PlotPainter& out) {
   if (!(figure.floor > 0)) throw RenderError("the density floor must be positive");
   Extent x, y;
   for (const Series& s : figure.densities) {
+    if (s.hidden) continue;
     checkSeries(s);
     for (double v : s.xs) x.add(v);
     for (double v : s.ys) y.add(std::max(v, figure.floor));
@@ -195,10 +212,19 @@ void paintDensity(const DensityFigure& figure, PlotPainter& out) {
     for (double v : eigenvalues) x.add(v);
   if (x.empty()) throw RenderError("the densities have no finite point");
 
-  Axis xAxis = linearAxis(x.lo, x.hi, figure.xLabel, 0.03);
+  Axis xAxis = figure.window.hasX()
+                   ? linearAxis(figure.window.xLo, figure.window.xHi, figure.xLabel, 0.0)
+                   : linearAxis(x.lo, x.hi, figure.xLabel, 0.03);
   // Headroom of a decade and a half above the peak keeps the legend off the curves.
   const double top = std::pow(10.0, std::ceil(std::log10(std::max(y.hi, figure.floor)) + 1.5));
-  Axis yAxis = logAxis(figure.floor, top, figure.yLabel);
+  Axis yAxis = figure.logY ? logAxis(figure.floor, top, figure.yLabel)
+                           : linearAxis(0.0, y.empty() ? 1.0 : y.hi * 1.35, figure.yLabel, 0.0);
+  if (figure.window.hasY())
+    yAxis = figure.logY && figure.window.yLo > 0
+                ? logAxis(figure.window.yLo, figure.window.yHi, figure.yLabel)
+                : linearAxis(figure.window.yLo, figure.window.yHi, figure.yLabel, 0.0);
+  // On a log axis densities below the floor are drawn at it (0 has no place there).
+  const double floor = yAxis.log ? figure.floor : -kInf;
   const QRectF plot = out.plotRect(figure.title, xAxis, yAxis);
   fillBackground(out, plot);
   out.drawTitle(figure.title);
@@ -206,10 +232,11 @@ void paintDensity(const DensityFigure& figure, PlotPainter& out) {
 
   std::vector<LegendEntry> legend;
   for (std::size_t i = 0; i < figure.densities.size(); ++i) {
+    if (figure.densities[i].hidden) continue;
     const Series& s = figure.densities[i];
     const QColor color = toQColor(seriesColor(i));
     drawSeries(out, plot, s, color, s.dashed, [&](double a, double b) {
-      return QPointF(out.mapX(plot, xAxis, a), out.mapY(plot, yAxis, std::max(b, figure.floor)));
+      return QPointF(out.mapX(plot, xAxis, a), out.mapY(plot, yAxis, std::max(b, floor)));
     });
     legend.push_back({s.label, color, s.dashed, false});
     if (i >= figure.topEigenvalues.size()) continue;
@@ -231,7 +258,7 @@ void paintDensity(const DensityFigure& figure, PlotPainter& out) {
   if (labelled) {
     std::vector<QPointF> drawn;
     for (const Series& s : figure.densities)
-      for (std::size_t k = 0; k < s.xs.size(); ++k)
+      for (std::size_t k = 0; k < s.xs.size() && !s.hidden; ++k)
         if (std::isfinite(s.xs[k]) && std::isfinite(s.ys[k]) && s.ys[k] > figure.floor)
           drawn.emplace_back(out.mapX(plot, xAxis, s.xs[k]), out.mapY(plot, yAxis, s.ys[k]));
     out.drawLegendAvoiding(plot, legend, drawn);

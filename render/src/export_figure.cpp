@@ -38,6 +38,16 @@ QImage paint2D(const Figure& figure, const ExportOptions& options) {
   return image;
 }
 
+double fromFraction(double lo, double hi, bool log, double f) {
+  return log ? std::pow(10.0, std::log10(lo) + f * (std::log10(hi) - std::log10(lo)))
+             : lo + f * (hi - lo);
+}
+
+double toFraction(double lo, double hi, bool log, double v) {
+  return log ? (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo))
+             : (v - lo) / (hi - lo);
+}
+
 // Paints into an open vector device; a failure leaves no half-written file behind.
 void paintOrRemove(const Figure& figure, QPainter& painter, PlotPainter& out,
                    const std::string& path) {
@@ -105,6 +115,33 @@ FileFormat formatFromPath(const std::string& path) {
   if (extension == "svg") return FileFormat::Svg;
   throw RenderError("cannot tell the figure format of '" + path +
                     "': use a .png, .pdf or .svg file name");
+}
+
+bool PlotFrame::contains(double px, double py) const {
+  return valid && px >= left && px <= left + width && py >= top && py <= top + height;
+}
+double PlotFrame::xAt(double px) const { return fromFraction(xLo, xHi, xLog, (px - left) / width); }
+double PlotFrame::yAt(double py) const {
+  return fromFraction(yLo, yHi, yLog, (top + height - py) / height);
+}
+double PlotFrame::pixelX(double x) const { return left + width * toFraction(xLo, xHi, xLog, x); }
+double PlotFrame::pixelY(double y) const {
+  return top + height - height * toFraction(yLo, yHi, yLog, y);
+}
+
+PlotFrame plotFrameOf(const Figure& figure, const ExportOptions& options) {
+  checkOptions(options);
+  if (isThreeDimensional(figure)) return {};
+  ensureGuiApplication();
+  QImage image(options.width, options.height, QImage::Format_ARGB32_Premultiplied);
+  QPainter painter(&image);
+  PlotPainter out(painter, QRectF(0, 0, options.width, options.height), options.dpi);
+  paintFigure(figure, out);
+  painter.end();
+  const auto& f = out.mainFrame();
+  if (!f.drawn) return {};
+  return {f.plot.left(), f.plot.top(), f.plot.width(), f.plot.height(), f.x.lo, f.x.hi,
+          f.y.lo,        f.y.hi,       f.x.log,        f.y.log,         true};
 }
 
 void exportFigure(const Figure& figure, const std::string& path, const ExportOptions& options) {

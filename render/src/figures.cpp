@@ -1,6 +1,9 @@
 // Validation of the plain-array inputs and the names of figure kinds.
 #include "flatland/render/figures.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "flatland/errors.h"
 
 namespace flatland::render {
@@ -32,6 +35,24 @@ void SampleImage::validate() const {
     throw RenderError(
         "image pixels have " + std::to_string(pixels.size()) +
         " entries, expected width*height*channels = " + std::to_string(width * height * channels));
+}
+
+std::vector<double> smoothedDensity(const std::vector<std::vector<double>>& nodes,
+                                    const std::vector<std::vector<double>>& weights,
+                                    const std::vector<double>& xs, double sigma) {
+  if (!(sigma > 0)) throw RenderError("the smoothing width must be positive");
+  std::vector<double> ys(xs.size(), 0.0);
+  const std::size_t vectors = std::min(nodes.size(), weights.size());
+  if (vectors == 0) return ys;
+  const double norm = 1.0 / (sigma * std::sqrt(2.0 * M_PI) * double(vectors));
+  for (std::size_t v = 0; v < vectors; ++v)
+    for (std::size_t i = 0; i < nodes[v].size() && i < weights[v].size(); ++i)
+      if (std::isfinite(nodes[v][i]) && std::isfinite(weights[v][i]))  // NaN: padding
+        for (std::size_t k = 0; k < xs.size(); ++k) {
+          const double z = (xs[k] - nodes[v][i]) / sigma;
+          ys[k] += weights[v][i] * norm * std::exp(-0.5 * z * z);
+        }
+  return ys;
 }
 
 std::string figureKind(const Figure& figure) {

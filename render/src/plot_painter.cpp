@@ -164,6 +164,7 @@ void PlotPainter::drawTitle(const std::string& title) {
 }
 
 void PlotPainter::drawAxes(const QRectF& plot, const Axis& x, const Axis& y, bool grid) {
+  if (!m_frame.drawn) m_frame = {plot, x, y, true};
   const double tick = pt(m_style.tickLengthPt);
   if (grid) {
     m_painter.setPen(pen(QColor(0, 0, 0, 28), 0.5));

@@ -106,6 +106,14 @@ class PlotPainter {
   void drawStar(const QPointF& center, double radius, const QColor& fill);
   void drawTriangle(const QPointF& apex, double size, const QColor& fill);
 
+  // The first frame drawAxes drew (the main plot): where its data lies, for mapping the mouse.
+  struct Frame {
+    QRectF plot;
+    Axis x, y;
+    bool drawn = false;
+  };
+  const Frame& mainFrame() const { return m_frame; }
+
  private:
   QRectF legendBox(const QRectF& plot, const std::vector<LegendEntry>& entries,
                    Qt::Alignment corner) const;
@@ -114,6 +122,7 @@ class PlotPainter {
   QRectF m_page;
   double m_dpi;
   PaperStyle m_style;
+  Frame m_frame;
 };
 
 }  // namespace flatland::render

@@ -325,7 +325,8 @@ TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
     return qobject_cast<FigureView*>(window.views()->widget(i))->figure();
   };
   EXPECT_EQ(window.compare({"analyses/surface-sgd", "analyses/surface-sam"}), "");
-  ASSERT_EQ(window.views()->count(), 1);
+  // Panels, slices through the centre, numbers and (shared directions) the difference map.
+  ASSERT_EQ(window.views()->count(), 4);
   const auto* surfaces = std::get_if<render::ComparisonFigure>(&figureAt(0));
   ASSERT_NE(surfaces, nullptr);
   EXPECT_NE(surfaces->title.find("shared directions"), std::string::npos) << surfaces->title;
@@ -341,7 +342,7 @@ TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
   std::set<std::string> kinds;
   for (int i = before; i < window.views()->count(); ++i)
     kinds.insert(render::figureKind(figureAt(i)));
-  EXPECT_EQ(kinds, (std::set<std::string>{"curves", "comparison", "density", "bars"}));
+  EXPECT_EQ(kinds, (std::set<std::string>{"curves", "comparison", "density", "bars", "contour"}));
   const auto* accuracy = std::get_if<render::CurvesFigure>(&figureAt(before));
   ASSERT_NE(accuracy, nullptr);
   EXPECT_EQ(accuracy->left.size(), 2u) << "one test-accuracy curve per run";

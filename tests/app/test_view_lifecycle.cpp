@@ -10,7 +10,9 @@
 #include <QThread>
 #include <QTimer>
 #include <QTreeWidget>
+#include <cmath>
 
+#include "chart_interaction.h"
 #include "figure_view.h"
 #include "flatland/errors.h"
 #include "flatland/training/trainer.h"
@@ -214,4 +216,60 @@ TEST(ViewLifecycle, OpeningAndClosingManyThreeDViewsWhileJobsFinish) {
   // Closing every tab at the end destroys the hidden and the shown views alike.
   while (window.views()->count() > 0) Q_EMIT window.views()->tabCloseRequested(0);
   QTest::qWait(100);
+}
+
+// The 2-D charts under the mouse (#13 item 3): hover reads a point, the wheel zooms around the
+// cursor, a drag pans, a double-click shows all the data again, series hide from the menu, and a
+// density is smoothed again from SLQ's nodes. What is shown is what is exported.
+TEST(ChartInteraction, ZoomPanHoverHideAndSmooth) {
+  if (!qApp) GTEST_SKIP() << "no DISPLAY: run the GUI tests under xvfb-run";
+  render::CurvesFigure curves;
+  curves.left.push_back({"loss", {0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}});
+  curves.left.push_back({"other", {0, 4}, {0, 4}});
+  FigureView view(curves);
+  view.resize(640, 480);
+  view.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
+  QTest::qWait(400);  // the first drawing waits for the resize to settle
+  ChartInteraction* chart = view.chart();
+  ASSERT_NE(chart, nullptr);
+  EXPECT_EQ(chart->describeAt(chart->labelPointOf(2, 2)), "loss: x = 2, y = 2");
+  EXPECT_EQ(chart->describeAt(chart->labelPointOf(2, 3.5)), "") << "nothing is that near";
+
+  const auto shownWindow = [&] {
+    return std::get<render::CurvesFigure>(view.figureAsShown()).window;
+  };
+  const QPointF centre = chart->labelPointOf(2, 2);
+  chart->zoomAt(centre, 0.5);
+  render::AxisWindow w = shownWindow();
+  ASSERT_TRUE(w.hasX() && w.hasY());
+  EXPECT_NEAR(2.0 - w.xLo, w.xHi - 2.0, 1e-9) << "the zoom is not centred on the cursor";
+  EXPECT_LT(w.xHi - w.xLo, 2.2) << "a factor of 0.5 around x = 2 of about 0..4";
+  chart->pan(chart->labelPointOf(2, 2), chart->labelPointOf(3, 2));
+  const render::AxisWindow panned = shownWindow();
+  EXPECT_NEAR(panned.xLo, w.xLo - 1.0, 1e-9) << "dragging right shows smaller x";
+  EXPECT_NEAR(panned.yLo, w.yLo, 1e-9);
+  chart->resetWindow();
+  EXPECT_FALSE(shownWindow().hasX());
+
+  chart->setSeriesHidden(1, true);
+  EXPECT_TRUE(std::get<render::CurvesFigure>(view.figureAsShown()).left[1].hidden);
+  chart->setLogY(true);
+  EXPECT_TRUE(std::get<render::CurvesFigure>(view.figureAsShown()).logY);
+
+  render::DensityFigure density;
+  std::vector<double> grid;
+  for (int k = 0; k <= 400; ++k) grid.push_back(-4.0 + 0.02 * k);
+  density.densities.push_back({"full data", grid, std::vector<double>(grid.size(), 1e-3)});
+  density.nodes = {{{-1.0, 1.0}}};
+  density.weights = {{{0.25, 0.75}}};
+  FigureView densityView(density);
+  densityView.chart()->setSmoothing(0.3);
+  const auto& smoothed =
+      std::get<render::DensityFigure>(densityView.figureAsShown()).densities[0].ys;
+  double integral = 0.0;
+  for (double v : smoothed) integral += v * 0.02;
+  EXPECT_NEAR(integral, 1.0, 1e-3);  // both kernels lie well inside the grid
+  // At a node the density is its weight's kernel peak (the other node is 6.7 σ away).
+  EXPECT_NEAR(smoothed[250], 0.75 / (0.3 * std::sqrt(2 * M_PI)), 1e-6);
 }

@@ -29,6 +29,22 @@ struct ExportOptions {
 // none (CLI, tests); call it from the thread that owns the Qt application.
 void exportFigure(const Figure& figure, const std::string& path, const ExportOptions& options = {});
 
+// Where the data of a 2-D figure lands in an image of options' size: the plot rectangle in pixels
+// from the top left, and the data range of each axis. Interactive views map the mouse with it.
+struct PlotFrame {
+  double left = 0, top = 0, width = 0, height = 0;
+  double xLo = 0, xHi = 1, yLo = 0, yHi = 1;
+  bool xLog = false, yLog = false;
+  bool valid = false;  // false for 3-D views and figures without axes
+  bool contains(double px, double py) const;
+  double xAt(double px) const;  // data coordinate of a pixel column
+  double yAt(double py) const;
+  double pixelX(double x) const;  // and back
+  double pixelY(double y) const;
+};
+// Throws RenderError on bad data, as exportFigure does.
+PlotFrame plotFrameOf(const Figure& figure, const ExportOptions& options);
+
 // True when an X display is available for the VTK (3-D) PNG path.
 bool displayAvailable();
 

@@ -68,6 +68,15 @@ struct VolumeFigure {
   double azimuth = -55.0;
 };
 
+// The part of a chart's data on show (zoomed and panned by the user). NaN ends: the data's own
+// extent, as without a window.
+struct AxisWindow {
+  double xLo = kNoValue, xHi = kNoValue;
+  double yLo = kNoValue, yHi = kNoValue;
+  bool hasX() const { return std::isfinite(xLo) && std::isfinite(xHi) && xHi > xLo; }
+  bool hasY() const { return std::isfinite(yLo) && std::isfinite(yHi) && yHi > yLo; }
+};
+
 // Lines on x/y axes: loss and accuracy along a direction, metrics against epochs, accuracy
 // against bit width. `right` series use a second y axis (accuracy beside loss).
 struct CurvesFigure {
@@ -80,6 +89,7 @@ struct CurvesFigure {
   bool logY = false;
   // Counts spanning decades (class sizes of long-tailed data): points at x <= 0 are left out.
   bool logX = false;
+  AxisWindow window;  // of x and the left y axis
 };
 
 // Spectral densities of Hessians on a log y axis, overlaid, with the top eigenvalues marked.
@@ -91,7 +101,18 @@ struct DensityFigure {
   std::string title;
   std::string xLabel = "eigenvalue \u03bb";
   std::string yLabel = "density";
+  bool logY = true;  // false: a linear axis from 0 (the bulk near 0 at its true height)
+  AxisWindow window;
+  // Per density (may be empty): SLQ's nodes and weights, one row per start vector, so a view can
+  // smooth them again with another kernel width (smoothedDensity).
+  std::vector<std::vector<std::vector<double>>> nodes, weights;
 };
+
+// Σ_v Σ_i w_vi N(x; θ_vi, σ²) / n_v on the grid xs: the density of SLQ's nodes θ and weights w
+// (one row per start vector) smoothed by Gaussians of width σ.
+std::vector<double> smoothedDensity(const std::vector<std::vector<double>>& nodes,
+                                    const std::vector<std::vector<double>>& weights,
+                                    const std::vector<double>& xs, double sigma);
 
 // Grouped bars: one group per category (class), one bar per series (λ_max, λ_min, trace).
 struct BarsFigure {
