@@ -332,10 +332,17 @@ TEST(SplitStorage, APartRewrittenOftenKeepsAFewOldVersions) {
   EXPECT_EQ(filesIn(dir.path() / "p.flatland").size(), 1u);
 }
 
-// The GUI thread reads a project while job threads commit to it and read their data, and
-// Debian's libhdf5 is not thread-safe: every HDF5 call is serialised (hdf5_handle.h). Two
-// readers and a writer at once, each read seeing one committed state (its step attribute matches
-// its dataset's length). Without the serialisation this crashes or reads torn state.
+// The GUI thread reads a project while job threads commit to it and read their data: Flatland
+// relies on a libhdf5 built thread-safe, as Debian's is (its global lock serialises the calls).
+TEST(SplitStorage, TheHdf5LibraryIsThreadSafe) {
+  hbool_t threadSafe = 0;
+  ASSERT_GE(H5is_library_threadsafe(&threadSafe), 0);
+  EXPECT_TRUE(threadSafe) << "this libhdf5 is built without thread safety: the GUI reads projects "
+                             "while jobs write them, which needs it";
+}
+
+// Two readers and a writer in threads at once, each read seeing one committed state (its step
+// attribute matches its dataset's length), no read failing.
 TEST(SplitStorage, ReadersInOtherThreadsSeeWholeCommitsWhileOneThreadWrites) {
   TempDir dir;
   const auto path = dir.file("p.h5");

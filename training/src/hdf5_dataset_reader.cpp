@@ -45,7 +45,7 @@ h5::Handle openDataset(hid_t file, const char* name, const std::string& path) {
 Dataset readHdf5Dataset(const std::string& path) { return readHdf5Dataset(path, -1); }
 
 Dataset readHdf5Dataset(const std::string& path, int64_t limit) {
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
   if (!std::filesystem::exists(path)) throw DataError("HDF5 data file not found: " + path);
   if (H5Fis_hdf5(path.c_str()) <= 0) throw DataError(path + " is not an HDF5 file");
   auto file = h5::file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));

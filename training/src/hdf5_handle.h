@@ -51,35 +51,21 @@ inline Handle attribute(hid_t id) { return {id, H5Aclose}; }
 inline Handle plist(hid_t id) { return {id, H5Pclose}; }
 inline Handle object(hid_t id) { return {id, H5Oclose}; }
 
-// One thread at a time inside libhdf5, with its automatic error printing off, for the lifetime of
-// the object. Debian's libhdf5 is built without thread safety, and the GUI thread reads a project
-// while job threads commit to it and read data: every call into HDF5 happens inside a Session
-// (they nest). Errors are reported by us, with the file name and what the user can do.
-// A writer that also takes writeMutex() (project_commit.h) takes it before its Session: a commit
-// lets go of HDF5 while it waits on the disk (Released), still holding writeMutex.
-class Session {
+// Turns HDF5's automatic error printing off for the lifetime of the object: we report errors
+// ourselves, with the file name and what the user can do.
+class QuietErrors {
  public:
-  Session();
-  ~Session();
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
+  QuietErrors() {
+    H5Eget_auto2(H5E_DEFAULT, &m_func, &m_data);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, m_func, m_data); }
+  QuietErrors(const QuietErrors&) = delete;
+  QuietErrors& operator=(const QuietErrors&) = delete;
 
  private:
   H5E_auto2_t m_func = nullptr;
   void* m_data = nullptr;
-};
-
-// Lets other threads into HDF5 while this one waits on the disk (writing and flushing a finished
-// file image): no HDF5 call may happen in its scope. A no-op outside a Session.
-class Released {
- public:
-  Released();
-  ~Released();
-  Released(const Released&) = delete;
-  Released& operator=(const Released&) = delete;
-
- private:
-  int m_depth;
 };
 
 // The innermost message on HDF5's error stack, for appending to our own messages.

@@ -22,7 +22,6 @@
 
 #include "flatland/errors.h"
 #include "flatland/training/project_schema.h"
-#include "hdf5_handle.h"
 #include "project_hdf5.h"
 
 namespace flatland::training::project_commit {
@@ -43,7 +42,6 @@ std::string describeErrno(int error) {
 std::string errnoText() { return describeErrno(errno); }
 
 void fsyncPath(const std::string& path, bool directory) {
-  h5::Released otherThreadsMayUseHdf5;
   int fd =
       ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw ProjectError("cannot open " + path + " to flush it: " + errnoText());
@@ -98,7 +96,6 @@ bool injectedFullDisk() {
 }
 
 std::vector<char> readWholeFile(const std::string& path) {
-  h5::Released otherThreadsMayUseHdf5;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw ProjectError("cannot read " + path + ": " + errnoText());
   struct stat st {};
@@ -123,7 +120,6 @@ std::vector<char> readWholeFile(const std::string& path) {
 // Writes `bytes` to a new file `path` (permissions `mode`, or the default for new files when 0)
 // and flushes it to disk. On failure the partial file is removed and the error says why.
 void writeFileDurably(const std::string& path, const std::vector<char>& bytes, mode_t mode) {
-  h5::Released otherThreadsMayUseHdf5;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0)
     throw ProjectError(errnoText() + " (while trying to create the new copy " + path + ")");
@@ -363,7 +359,6 @@ constexpr std::chrono::seconds kWriteLockTimeout{60};
 // waits on it would let a third lock a fresh file. (A lock on the directory would serialise every
 // project in it, and flock on a directory fails on NFS, where it is emulated by fcntl locks.)
 CrossProcessWriteLock::CrossProcessWriteLock(const std::string& path) {
-  h5::Released otherThreadsMayUseHdf5;  // while another process holds the lock (up to a minute)
   const std::string lockPath = lockNameFor(path);
   m_fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (m_fd < 0) throw ProjectError("cannot open the lock file " + lockPath + ": " + errnoText());
@@ -398,8 +393,8 @@ void CrossProcessWriteLock::release() {
 // HDF5 object behind.
 void atomicRewrite(const std::string& givenPath, Rewrite mode,
                    const std::function<void(hid_t)>& change) {
-  std::lock_guard<std::mutex> lock(writeMutex());  // before the Session (hdf5_handle.h)
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
+  std::lock_guard<std::mutex> lock(writeMutex());
   const std::string path = resolveTarget(givenPath);
   const std::string tmp = temporaryNameFor(path);
   const bool creating = mode == Rewrite::CreateIfMissing;

@@ -116,33 +116,33 @@ ProjectFile ProjectFile::openOrCreate(const std::string& path, ProjectLayout lay
 }
 
 ProjectFile ProjectFile::open(const std::string& path) {
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
   if (!fs::exists(path)) throw ProjectError("project file not found: " + path);
   checkIsProject(path);
   return ProjectFile(path);
 }
 
 ProjectFile ProjectFile::openForeign(const std::string& path) {
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
   if (!fs::exists(path)) throw ProjectError("file not found: " + path);
   if (H5Fis_hdf5(path.c_str()) <= 0) throw ProjectError(path + " is not an HDF5 file");
   return ProjectFile(path);
 }
 
 ProjectLayout ProjectFile::layout() const {
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
   auto f = openFile(resolveTarget(m_path), H5F_ACC_RDONLY);
   return project_split::isSplit(f) ? ProjectLayout::Split : ProjectLayout::Single;
 }
 
 bool ProjectFile::exists(const std::string& objectPath) const {
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
   auto f = openFile(resolveTarget(m_path), H5F_ACC_RDONLY);
   return linkExists(f, objectPath);
 }
 
 std::vector<std::string> ProjectFile::list(const std::string& groupPath) const {
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
   auto f = openFile(resolveTarget(m_path), H5F_ACC_RDONLY);
   if (!linkExists(f, groupPath)) return {};
   auto g = h5::group(H5Gopen2(f, groupPath.c_str(), H5P_DEFAULT));
@@ -174,7 +174,7 @@ auto readingAgainAfterACommit(const ProjectFile& project, const std::string& obj
 
 Node ProjectFile::read(const std::string& groupPath, bool recursive) const {
   return readingAgainAfterACommit(*this, groupPath, [&] {
-    h5::Session hdf5;
+    h5::QuietErrors quiet;
     auto f = openFile(resolveTarget(m_path), H5F_ACC_RDONLY);
     if (!linkExists(f, groupPath)) throw ProjectError(m_path + " has no group '" + groupPath + "'");
     return readNode(f, groupPath, recursive);
@@ -183,7 +183,7 @@ Node ProjectFile::read(const std::string& groupPath, bool recursive) const {
 
 Array ProjectFile::readDataset(const std::string& datasetPath) const {
   return readingAgainAfterACommit(*this, datasetPath, [&] {
-    h5::Session hdf5;
+    h5::QuietErrors quiet;
     auto f = openFile(resolveTarget(m_path), H5F_ACC_RDONLY);
     if (!linkExists(f, datasetPath))
       throw ProjectError(m_path + " has no dataset '" + datasetPath + "'");

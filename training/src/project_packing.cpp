@@ -67,8 +67,8 @@ void packProject(const std::string& from, const std::string& to) {
   const fs::path parent = fs::absolute(to).parent_path();
   if (!fs::is_directory(parent))
     throw ProjectError("cannot write " + to + ": folder " + parent.string() + " does not exist");
-  std::lock_guard<std::mutex> lock(writeMutex());  // before the Session (hdf5_handle.h)
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
+  std::lock_guard<std::mutex> lock(writeMutex());
   try {
     std::vector<char> bytes;
     {
@@ -105,8 +105,8 @@ bool unpackProject(const std::string& from, const std::string& to) {
   if (!inPlace && fs::exists(to))
     throw InvalidArgument(to + " exists: unpack writes a new project (or converts " + from +
                           " in place when --out is left out)");
-  std::lock_guard<std::mutex> lock(writeMutex());  // before the Session (hdf5_handle.h)
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
+  std::lock_guard<std::mutex> lock(writeMutex());
   const std::string target = resolveTarget(to);
   std::optional<project_split::SplitCommit> change;
   try {

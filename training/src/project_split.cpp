@@ -227,7 +227,7 @@ std::string folderOf(const std::string& indexPath) {
 }
 
 std::vector<std::string> reachableParts(const std::string& indexPath) {
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
   std::vector<std::string> files;
   {
     auto index = openFile(indexPath, H5F_ACC_RDONLY);
@@ -475,8 +475,8 @@ void SplitCommit::cleanUp() {
 }
 
 void commit(const std::string& givenPath, const std::vector<const Op*>& ops) {
-  std::lock_guard<std::mutex> lock(writeMutex());  // before the Session (hdf5_handle.h)
-  h5::Session hdf5;
+  h5::QuietErrors quiet;
+  std::lock_guard<std::mutex> lock(writeMutex());
   const std::string path = resolveTarget(givenPath);
   std::optional<SplitCommit> change;
   try {
