@@ -36,6 +36,11 @@ for optimizer in sgd sam; do
   echo "== loss surface of $optimizer"
   "$cli" surface --model "$project:/runs/$optimizer" --data fashion-mnist:test --samples 1000 \
     --dirs random --grid -1:1:21,-1:1:21 --seed 1 --out "$project" --name "surface-$optimizer"
+  if [ "$optimizer" = sam ]; then
+    echo "== loss surface of sam along sgd's directions (one set of axes for both minima)"
+    "$cli" surface --model "$project:/runs/sam" --data fashion-mnist:test --samples 1000 \
+      --from-analysis surface-sgd --grid -1:1:21,-1:1:21 --out "$project" --name surface-sam-shared
+  fi
   echo "== quantization sweep of $optimizer"
   "$cli" quantize --model "$project:/runs/$optimizer" --data fashion-mnist:test --samples 2000 \
     --bits 2-8 --out "$project" --name "quantize-$optimizer"

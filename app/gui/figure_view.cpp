@@ -16,10 +16,14 @@
 #include <QPixmap>
 #include <QPushButton>
 #include <QSettings>
+#include <QSlider>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "chart_interaction.h"
 #include "flatland/errors.h"
@@ -82,6 +86,8 @@ FigureView::FigureView(render::Figure figure, QWidget* parent)
       hint->setObjectName("chartHint");
       hint->setStyleSheet("color: gray");
       layout->addWidget(hint);
+      if (auto* density = std::get_if<render::DensityFigure>(&m_figure))
+        addSmoothingSlider(*density, layout);
     }
   }
   m_redrawTimer = new QTimer(this);
@@ -89,6 +95,33 @@ FigureView::FigureView(render::Figure figure, QWidget* parent)
   m_redrawTimer->setInterval(150);  // redraw once the user stops resizing
   connect(m_redrawTimer, &QTimer::timeout, this, &FigureView::redraw);
   m_redrawTimer->start();
+}
+
+void FigureView::addSmoothingSlider(const render::DensityFigure& density, QVBoxLayout* layout) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const auto& rows : density.nodes)
+    for (const auto& row : rows)
+      for (double node : row)
+        if (std::isfinite(node)) lo = std::min(lo, node), hi = std::max(hi, node);
+  if (!(hi >= lo)) return;  // no nodes stored: nothing to smooth again
+  // Around PyHessian's kernel width √(1e-5·max(1, range)), two decades either way.
+  const double stored = std::sqrt(1e-5 * std::max(1.0, hi - lo));
+  auto* row = new QHBoxLayout;
+  auto* slider = new QSlider(Qt::Horizontal);
+  slider->setObjectName("smoothing");
+  slider->setRange(0, 100);
+  slider->setValue(50);
+  auto* value = new QLabel("as computed");
+  value->setMinimumWidth(120);
+  row->addWidget(new QLabel("Smoothing \u03c3"));
+  row->addWidget(slider, 1);
+  row->addWidget(value);
+  layout->addLayout(row);
+  connect(slider, &QSlider::valueChanged, this, [this, stored, value](int position) {
+    const double sigma = stored * std::pow(10.0, (position - 50) / 25.0);
+    value->setText(QString("\u03c3 = %1").arg(sigma, 0, 'g', 3));
+    m_chart->setSmoothing(sigma);
+  });
 }
 
 void FigureView::setFigure(render::Figure figure) {

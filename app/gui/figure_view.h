@@ -8,6 +8,7 @@
 #include "flatland/render/figures.h"
 
 class QLabel;
+class QVBoxLayout;
 class QTimer;
 
 namespace flatland::render {
@@ -51,6 +52,8 @@ class FigureView : public QWidget {
 
  private:
   void redraw();
+  // Densities with SLQ's nodes: a slider for the kernel width they are smoothed with.
+  void addSmoothingSlider(const render::DensityFigure& density, QVBoxLayout* layout);
 
   render::Figure m_figure;
   QString m_title;

@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
                                 "file");
   QCommandLineOption size("size", "window size WxH (default: 1400x900, less on a smaller screen)",
                           "size");
-  parser.addOptions({open, compare, screenshot, size});
+  QCommandLineOption tab("tab", "bring the first tab whose title contains TEXT to the front",
+                         "text");
+  parser.addOptions({open, compare, screenshot, size, tab});
   parser.process(app);
 
   flatland::app::MainWindow window;
@@ -57,6 +59,13 @@ int main(int argc, char** argv) {
                       ? name
                       : flatland::app::analysisEntry(name.toStdString()));
     problems << window.compare(entries);
+  }
+  if (parser.isSet(tab)) {
+    const int index = window.findTab(parser.value(tab));
+    if (index < 0)
+      problems << "no tab's title contains '" + parser.value(tab) + "'";
+    else
+      window.views()->setCurrentIndex(index);
   }
   problems.removeAll(QString());
   if (!problems.isEmpty()) {

@@ -476,6 +476,12 @@ QString MainWindow::openEntry(const QString& entry) {
   return {};
 }
 
+int MainWindow::findTab(const QString& text) const {
+  for (int i = 0; i < m_views->count(); ++i)
+    if (m_views->tabText(i).contains(text)) return i;
+  return -1;
+}
+
 bool MainWindow::hasOpenView(const QString& entry) const {
   for (int i = 0; i < m_views->count(); ++i)
     if (m_views->widget(i)->property(kEntryProperty).toString() == entry) return true;

@@ -45,6 +45,8 @@ class MainWindow : public QMainWindow {
   // The right-click menu of a tree entry ("runs/NAME" or "analyses/NAME"): the forms that take
   // it, already filled in, and Open / Compare. The caller owns the menu.
   QMenu* contextMenuFor(const QString& entry);
+  // The first tab whose title contains `text`, or -1.
+  int findTab(const QString& text) const;
   // How often the project is re-read while jobs run (2 s by default; tests go faster).
   void setLiveRefreshInterval(int milliseconds);
 

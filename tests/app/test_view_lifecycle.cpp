@@ -5,6 +5,7 @@
 
 #include <QApplication>
 #include <QMessageBox>
+#include <QSlider>
 #include <QTabWidget>
 #include <QTest>
 #include <QThread>
@@ -264,6 +265,10 @@ TEST(ChartInteraction, ZoomPanHoverHideAndSmooth) {
   density.nodes = {{{-1.0, 1.0}}};
   density.weights = {{{0.25, 0.75}}};
   FigureView densityView(density);
+  auto* slider = densityView.findChild<QSlider*>("smoothing");
+  ASSERT_NE(slider, nullptr) << "no smoothing slider for a density with nodes";
+  slider->setValue(80);  // σ above the stored width: the curve is now the nodes' smoothing
+  EXPECT_GT(std::get<render::DensityFigure>(densityView.figureAsShown()).densities[0].ys[250], 0.1);
   densityView.chart()->setSmoothing(0.3);
   const auto& smoothed =
       std::get<render::DensityFigure>(densityView.figureAsShown()).densities[0].ys;
