@@ -72,6 +72,16 @@ void makeTwoRunsWithSurfaces(const std::string& path) {
   }
 }
 
+// makeTwoRunsWithSurfaces in a project of `dir`, opened in the shown window; its absolute path
+// (empty when it could not be opened).
+QString showTwoRunsWithSurfaces(MainWindow& window, const TempDir& dir) {
+  const std::string path = dir.file("p.h5");
+  makeTwoRunsWithSurfaces(path);
+  window.show();
+  if (!window.openProject(QString::fromStdString(path), false).isEmpty()) return {};
+  return QFileInfo(QString::fromStdString(path)).absoluteFilePath();
+}
+
 FigureView* viewAt(MainWindow& window, int i) {
   return qobject_cast<FigureView*>(window.views()->widget(i));
 }
@@ -218,12 +228,9 @@ TEST(ProjectFigures, SurfacesAlongSharedDirectionsCompareInFourWays) {
 TEST(ProjectAwareForms, ModelBoxesListRunsAndTheTreeFillsTheForms) {
   REQUIRE_DISPLAY();
   TempDir dir;
-  const std::string path = dir.file("p.h5");
-  makeTwoRunsWithSurfaces(path);
   MainWindow window;
-  window.show();
-  ASSERT_EQ(window.openProject(QString::fromStdString(path), false), "");
-  const QString project = QFileInfo(QString::fromStdString(path)).absoluteFilePath();
+  const QString project = showTwoRunsWithSurfaces(window, dir);
+  ASSERT_FALSE(project.isEmpty());
   QComboBox* model = window.hessianForm()->input->model;
   EXPECT_GE(model->findText(project + ":/runs/sgd"), 0);
   EXPECT_GE(model->findText(project + ":/runs/sam@2"), 0) << "checkpoints are not offered";
@@ -257,12 +264,9 @@ TEST(ProjectAwareForms, FormValuesAreKeptBetweenSessions) {
 TEST(ProjectAwareForms, TheTreesMenuOpensFilledForms) {
   REQUIRE_DISPLAY();
   TempDir dir;
-  const std::string path = dir.file("p.h5");
-  makeTwoRunsWithSurfaces(path);
   MainWindow window;
-  window.show();
-  ASSERT_EQ(window.openProject(QString::fromStdString(path), false), "");
-  const QString project = QFileInfo(QString::fromStdString(path)).absoluteFilePath();
+  const QString project = showTwoRunsWithSurfaces(window, dir);
+  ASSERT_FALSE(project.isEmpty());
   std::unique_ptr<QMenu> menu(window.contextMenuFor("runs/sgd"));
   auto* robustness = menu->findChild<QAction*>("robustnessOfThis");
   ASSERT_NE(robustness, nullptr);

@@ -63,6 +63,16 @@ void expectNear(const at::Tensor& actual, const at::Tensor& expected, double tol
   EXPECT_LT((actual - expected).abs().max().item<double>(), tol) << what;
 }
 
+// Two PGD-ℓ∞ steps of 0.25·ε = 0.075 from the sample itself (deterministic).
+RobustConfig pgdAtFromTheSample() {
+  RobustConfig rc;
+  rc.method = RobustMethod::PgdAt;
+  rc.eps = 0.3;
+  rc.steps = 2;
+  rc.noRandomStart = true;
+  return rc;
+}
+
 }  // namespace
 
 // PGD-AT: the update is the cross-entropy gradient at the PGD example, itself computed by hand:
@@ -243,11 +253,7 @@ TEST(RobustTraining, NoiseJsdIsCrossEntropyPlusLambdaJs) {
 // under SAM equals SAM on the PGD examples.
 TEST(RobustTraining, PgdAtComposesWithSam) {
   Fixture f, g;
-  RobustConfig rc;
-  rc.method = RobustMethod::PgdAt;
-  rc.eps = 0.3;
-  rc.steps = 2;
-  rc.noRandomStart = true;
+  const RobustConfig rc = pgdAtFromTheSample();
   OptimizerConfig sam;
   sam.method = SharpnessMethod::Sam;
   sam.rho = 0.1;
@@ -366,11 +372,7 @@ TEST(RobustTraining, PSatStopsEachSampleAtTheCurriculumsProbability) {
 // AWP on the PGD examples.
 TEST(RobustTraining, AwpComposesWithPgdAt) {
   Fixture f, g;
-  RobustConfig rc;
-  rc.method = RobustMethod::PgdAt;
-  rc.eps = 0.3;
-  rc.steps = 2;
-  rc.noRandomStart = true;
+  const RobustConfig rc = pgdAtFromTheSample();
   OptimizerConfig awp;
   awp.method = SharpnessMethod::Awp;
   awp.awpGamma = 0.02;
