@@ -147,7 +147,7 @@ void FigureView::redraw() {
   m_redrawWhenShown = false;
   if (m_scene) {
     try {
-      m_scene->setFigure(m_figure);
+      m_scene->setFigure(withViewSettings());
       m_sceneProblem->hide();
       m_scene->show();
     } catch (const Error& e) {
@@ -179,10 +179,27 @@ void FigureView::redraw() {
   }
 }
 
+void FigureView::setSharedLossRange(std::optional<std::pair<double, double>> range) {
+  if (range == m_sharedRange) return;
+  m_sharedRange = range;
+  m_redrawTimer->start();
+}
+
+render::Figure FigureView::withViewSettings() const {
+  render::Figure shown = m_chart ? m_chart->apply(m_figure) : m_figure;
+  const auto share = [this](render::SurfaceFigure& s) {
+    s.scale.fixedLo = m_sharedRange ? m_sharedRange->first : render::kNoValue;
+    s.scale.fixedHi = m_sharedRange ? m_sharedRange->second : render::kNoValue;
+  };
+  if (auto* s = std::get_if<render::SurfaceFigure>(&shown)) share(*s);
+  if (auto* c = std::get_if<render::ContourMapFigure>(&shown)) share(c->surface);
+  return shown;
+}
+
 render::Figure FigureView::figureAsShown() const {
   if (m_scene && m_scene->hasFigure()) {
     // The widget's figure may be older than m_figure (a redraw pending): take only its angles.
-    render::Figure shown = m_figure;
+    render::Figure shown = withViewSettings();
     const render::Figure seen = m_scene->figureAsSeen();
     if (shown.index() == seen.index()) {
       if (auto* s = std::get_if<render::SurfaceFigure>(&shown)) {
@@ -200,7 +217,7 @@ render::Figure FigureView::figureAsShown() const {
     }
     return shown;
   }
-  return m_chart ? m_chart->apply(m_figure) : m_figure;
+  return withViewSettings();
 }
 
 void FigureView::exportTo(const QString& path, int width, int height, double dpi,

@@ -5,6 +5,9 @@
 
 #include <QWidget>
 
+#include <optional>
+#include <utility>
+
 #include "flatland/render/figures.h"
 
 class QLabel;
@@ -28,6 +31,9 @@ class FigureView : public QWidget {
   // What the tab says ("surface-sgd: surface", "sgd vs sam: surfaces"); exports are named after it.
   void setTitle(const QString& title) { m_title = title; }
   const QString& title() const { return m_title; }
+  // One loss range for this surface or contour view (MainWindow's "same loss range"); nullopt:
+  // its own.
+  void setSharedLossRange(std::optional<std::pair<double, double>> range);
   // The figure as it would be exported: a 3-D view turned the way the user turned it.
   render::Figure figureAsShown() const;
   // Writes the figure as shown to a file (format from the extension). Throws flatland::RenderError.
@@ -52,12 +58,15 @@ class FigureView : public QWidget {
 
  private:
   void redraw();
+  // m_figure with what the user chose (shared range, chart interaction) applied.
+  render::Figure withViewSettings() const;
   // Densities with SLQ's nodes: a slider for the kernel width they are smoothed with.
   void addSmoothingSlider(const render::DensityFigure& density, QVBoxLayout* layout);
 
   render::Figure m_figure;
   QString m_title;
   QString m_projectFolder;
+  std::optional<std::pair<double, double>> m_sharedRange;
   QLabel* m_image = nullptr;                      // 2-D views
   ChartInteraction* m_chart = nullptr;            // curves and densities: zoom, pan, hover, …
   render::VtkLandscapeWidget* m_scene = nullptr;  // 3-D views

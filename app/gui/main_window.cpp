@@ -23,6 +23,10 @@
 #include <QUrl>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <utility>
 
 #include "build_info.h"
 #include "figure_view.h"
@@ -241,6 +245,13 @@ void MainWindow::buildMenus() {
     refreshOpenViews();
   });
   view->addSeparator();
+  m_sameLossRange = view->addAction("Same &loss range in all surface views", this,
+                                    &MainWindow::applySharedLossRange);
+  m_sameLossRange->setObjectName("sameLossRange");
+  m_sameLossRange->setCheckable(true);
+  m_sameLossRange->setStatusTip(
+      "Draw every open loss surface and contour map on one loss scale, so their heights and "
+      "colours compare");
   m_resetCamera = view->addAction("Reset &camera", QKeySequence("Ctrl+0"), this,
                                   &MainWindow::resetCurrentCamera);
   m_resetCamera->setObjectName("resetCamera");
@@ -341,7 +352,37 @@ int MainWindow::addView(FigureView* view, const QString& title) {
   view->setProjectFolder(QFileInfo(m_projectPath).absolutePath());
   const int index = m_views->addTab(view, title);
   m_views->setTabToolTip(index, title);
+  if (m_sameLossRange && m_sameLossRange->isChecked()) applySharedLossRange();
   return index;
+}
+
+void MainWindow::applySharedLossRange() {
+  // The views of weight-space loss surfaces (not input-space ones, whose losses are another
+  // quantity).
+  std::vector<FigureView*> surfaces;
+  for (int i = 0; i < m_views->count(); ++i)
+    if (auto* view = qobject_cast<FigureView*>(m_views->widget(i))) {
+      const QString name = view->property(kFigureProperty).toString();
+      if (name == "surface" || name == "contour" || name == "contour-test")
+        surfaces.push_back(view);
+    }
+  std::optional<std::pair<double, double>> range;
+  if (m_sameLossRange->isChecked()) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (FigureView* view : surfaces) {
+      const render::Figure& f = view->figure();
+      const render::SurfaceGrid* grid = std::holds_alternative<render::SurfaceFigure>(f)
+                                            ? &std::get<render::SurfaceFigure>(f).grid
+                                        : std::holds_alternative<render::ContourMapFigure>(f)
+                                            ? &std::get<render::ContourMapFigure>(f).surface.grid
+                                            : nullptr;
+      if (grid)
+        for (double v : grid->values)
+          if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+    if (hi > lo) range = std::pair{lo, hi};
+  }
+  for (FigureView* view : surfaces) view->setSharedLossRange(range);
 }
 
 QString MainWindow::openProject(const QString& path, bool interactive) {
@@ -597,6 +638,7 @@ void MainWindow::refreshOpenViews() {
         if (QString::fromStdString(f.name) == view->property(kFigureProperty).toString())
           view->setFigure(f.figure);
     }
+    if (m_sameLossRange->isChecked()) applySharedLossRange();  // the data may have grown
   } catch (const Error&) {
     // A view whose entry vanished keeps its last picture.
   }

@@ -80,6 +80,7 @@ class MainWindow : public QMainWindow {
   void offerProjectModels();     // the project's runs and checkpoints in every Model box
   void useSelectedRunInForms();  // a run selected in the tree is the analysis forms' model
   void showForm(QWidget* form);  // brings a form's tab to the front
+  void applySharedLossRange();   // one loss scale for the open surface views, or each its own
   // The forms' values are kept between sessions (QSettings "forms/TAB/KEY"), names of new runs
   // and analyses excepted (they must be free in the project opened next).
   void saveFormValues() const;
@@ -100,7 +101,9 @@ class MainWindow : public QMainWindow {
   ProjectBrowser* m_browser = nullptr;
   QTabWidget* m_views = nullptr;
   QTabWidget* m_forms = nullptr;
-  QString m_runInForms;  // the run useSelectedRunInForms last put in the forms
+  QString m_runInForms;
+  QAction* m_sameLossRange = nullptr;  // View → Same loss range in all surface views  // the run
+                                       // useSelectedRunInForms last put in the forms
   JobQueue* m_jobs = nullptr;
   JobPanel* m_jobPanel = nullptr;
   TrainForm* m_trainForm = nullptr;

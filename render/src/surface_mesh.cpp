@@ -25,6 +25,8 @@ double scaleValue(double loss, const ValueScale& scale, double positiveFloor) {
 
 ValueRange scaledRange(const std::vector<double>& values, const ValueScale& scale) {
   const double floor = positiveFloorOf(values);
+  if (scale.fixed())
+    return {scaleValue(scale.fixedLo, scale, floor), scaleValue(scale.fixedHi, scale, floor)};
   ValueRange range{std::numeric_limits<double>::infinity(),
                    -std::numeric_limits<double>::infinity()};
   for (double v : values) {
@@ -92,8 +94,9 @@ SurfaceMesh buildSurfaceMesh(const SurfaceFigure& figure, std::optional<ValueRan
   for (std::size_t iy = 0; iy < ny; ++iy)
     for (std::size_t ix = 0; ix < nx; ++ix) {
       const double loss = grid.at(iy, ix);
-      const double s = scaleValue(loss, figure.scale, floor);
+      double s = scaleValue(loss, figure.scale, floor);
       const bool ok = std::isfinite(s);
+      if (ok && figure.scale.fixed()) s = std::clamp(s, mesh.range.lo, mesh.range.hi);
       mesh.scalars.push_back(s);
       mesh.valid.push_back(ok);
       mesh.points.push_back(mesh.toScene(grid.xs[ix], grid.ys[iy], ok ? s : mesh.range.lo));

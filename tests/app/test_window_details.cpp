@@ -223,6 +223,35 @@ TEST(ProjectFigures, SurfacesAlongSharedDirectionsCompareInFourWays) {
   EXPECT_DOUBLE_EQ(summary.series[1].values[0], panels[0].grid.at(3, 3));
 }
 
+// View → Same loss range: every open surface and contour map of a weight-space surface spans one
+// loss range, the smallest to the largest loss of them all (#13 item 4); unchecked, each its own.
+TEST(ProjectFigures, SurfaceViewsShareOneLossRangeOnRequest) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  MainWindow window;
+  ASSERT_FALSE(showTwoRunsWithSurfaces(window, dir).isEmpty());
+  ASSERT_EQ(window.openEntry("analyses/surface-sgd"), "");
+  ASSERT_EQ(window.openEntry("analyses/surface-sam"), "");
+  double lo = INFINITY, hi = -INFINITY;
+  std::vector<FigureView*> contours;
+  for (int i = 0; i < window.views()->count(); ++i)
+    if (auto* c = std::get_if<render::ContourMapFigure>(&viewAt(window, i)->figure())) {
+      contours.push_back(viewAt(window, i));
+      for (double v : c->surface.grid.values) lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+  ASSERT_EQ(contours.size(), 2u);
+  actionNamed(window, "sameLossRange")->trigger();
+  for (FigureView* view : contours) {
+    const render::Figure shown = view->figureAsShown();
+    const auto& scale = std::get<render::ContourMapFigure>(shown).surface.scale;
+    EXPECT_DOUBLE_EQ(scale.fixedLo, lo);
+    EXPECT_DOUBLE_EQ(scale.fixedHi, hi);
+  }
+  actionNamed(window, "sameLossRange")->trigger();
+  for (FigureView* view : contours)
+    EXPECT_FALSE(std::get<render::ContourMapFigure>(view->figureAsShown()).surface.scale.fixed());
+}
+
 // The Model boxes offer the project's runs and checkpoints, and a run selected in the tree
 // becomes the analysis forms' model (#13 item 2).
 TEST(ProjectAwareForms, ModelBoxesListRunsAndTheTreeFillsTheForms) {

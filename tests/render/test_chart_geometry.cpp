@@ -108,6 +108,25 @@ TEST(SurfaceMesh, LogScaleClipAndMissingPoints) {
   EXPECT_EQ(valueAxisLabel("loss", figure.scale), "log\u2081\u2080 loss (clipped at 100)");
 }
 
+// A fixed loss range (views of several surfaces on one scale): the mesh spans it, and losses
+// outside are drawn at its ends.
+TEST(SurfaceMesh, AFixedRangeSpansTheGivenLossesAndClampsTheOthers) {
+  SurfaceFigure figure = std::get<SurfaceFigure>(syntheticFigure("surface"));
+  figure.scale.fixedLo = 0.5;
+  figure.scale.fixedHi = 2.0;
+  const SurfaceMesh mesh = buildSurfaceMesh(figure);
+  EXPECT_DOUBLE_EQ(mesh.range.lo, 0.5);
+  EXPECT_DOUBLE_EQ(mesh.range.hi, 2.0);
+  int clamped = 0;
+  for (std::size_t i = 0; i < mesh.scalars.size(); ++i) {
+    if (!std::isfinite(mesh.scalars[i])) continue;
+    EXPECT_GE(mesh.scalars[i], 0.5);
+    EXPECT_LE(mesh.scalars[i], 2.0);
+    clamped += figure.grid.values[i] > 2.0 || figure.grid.values[i] < 0.5;
+  }
+  EXPECT_GT(clamped, 0) << "the synthetic surface never leaves the range: the test proves little";
+}
+
 TEST(SurfaceMesh, RejectsMalformedGrids) {
   SurfaceFigure figure;
   figure.grid.xs = {0, 1};

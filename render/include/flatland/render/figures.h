@@ -21,6 +21,12 @@ inline constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
 struct ValueScale {
   bool logScale = false;  // log10 of the loss (values <= 0 are floored at the smallest positive)
   double clipMax = kNoValue;  // losses above are drawn at clipMax (NaN: no clipping)
+  // The loss range heights and colours span, so views of different surfaces share one scale;
+  // losses outside are drawn at its ends (NaN: the grid's own range).
+  double fixedLo = kNoValue, fixedHi = kNoValue;
+  bool fixed() const {
+    return std::isfinite(fixedLo) && std::isfinite(fixedHi) && fixedHi > fixedLo;
+  }
 };
 
 // Loss surface of a 2-D grid, drawn as a 3-D surface.
