@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -93,7 +94,9 @@ IdxArray parseIdx(const std::string& path, int rank, const std::string& what, in
     if (i > 0)
       overflow |= __builtin_mul_overflow(recordBytes, size_t(array.dims.back()), &recordBytes);
   }
-  if (overflow)
+  // LibTorch indexes with int64: a size beyond it is as impossible as one beyond size_t (an empty
+  // file with huge images, 0 x 3e9 x 3e9, passed every other check).
+  if (overflow || total > size_t(INT64_MAX) || recordBytes > size_t(INT64_MAX))
     throw DataError(path + " is not an IDX " + what +
                     " file: its header claims an impossible size");
   array.records = limit >= 0 ? std::min(limit, array.dims[0]) : array.dims[0];
