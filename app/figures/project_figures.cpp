@@ -457,11 +457,11 @@ bool shareDirections(const std::vector<Node>& nodes) {
   return true;
 }
 
-// The grid index nearest to 0 along an axis (the model the surface is centred on).
-size_t nearestToZero(const std::vector<double>& axis) {
+// The grid index nearest to v along an axis (0: the model the surface is centred on).
+size_t nearestIndex(const std::vector<double>& axis, double v) {
   size_t best = 0;
   for (size_t i = 1; i < axis.size(); ++i)
-    if (std::abs(axis[i]) < std::abs(axis[best])) best = i;
+    if (std::abs(axis[i] - v) < std::abs(axis[best] - v)) best = i;
   return best;
 }
 
@@ -475,7 +475,7 @@ render::CurvesFigure centreSlices(const std::vector<render::SurfaceFigure>& surf
   c.leftLabel = surfaces.front().valueLabel;
   for (size_t i = 0; i < surfaces.size(); ++i) {
     const auto& g = surfaces[i].grid;
-    const size_t iy = nearestToZero(g.ys), ix = nearestToZero(g.xs);
+    const size_t iy = nearestIndex(g.ys, 0.0), ix = nearestIndex(g.xs, 0.0);
     std::vector<double> alongX, alongY;
     for (size_t x = 0; x < g.nx(); ++x) alongX.push_back(g.at(iy, x));
     for (size_t y = 0; y < g.ny(); ++y) alongY.push_back(g.at(y, ix));
@@ -487,12 +487,7 @@ render::CurvesFigure centreSlices(const std::vector<render::SurfaceFigure>& surf
 
 // The loss value at a grid point nearest to (x, y); NaN when not computed.
 double valueNear(const render::SurfaceGrid& g, double x, double y) {
-  size_t ix = 0, iy = 0;
-  for (size_t i = 1; i < g.nx(); ++i)
-    if (std::abs(g.xs[i] - x) < std::abs(g.xs[ix] - x)) ix = i;
-  for (size_t i = 1; i < g.ny(); ++i)
-    if (std::abs(g.ys[i] - y) < std::abs(g.ys[iy] - y)) iy = i;
-  return g.at(iy, ix);
+  return g.at(nearestIndex(g.ys, y), nearestIndex(g.xs, x));
 }
 
 // Key numbers of each surface side by side: the smallest loss, the loss at the centre and the

@@ -10,7 +10,7 @@
 #include <QWheelEvent>
 
 #include <cmath>
-#include <limits>
+#include <type_traits>
 
 namespace flatland::app {
 
@@ -23,12 +23,16 @@ double fromScale(double v, bool log) { return log ? std::pow(10.0, v) : v; }
 QString number(double v) { return QString::number(v, 'g', 5); }
 
 // The series of a chart in drawing order (curves: left, then right; densities), for hiding by
-// index.
-std::vector<render::Series*> seriesOf(render::Figure& figure) {
-  std::vector<render::Series*> out;
+// index; `leftOnly`: without the curves on a right axis. Const or not as the figure is.
+template <class AnyFigure>
+auto seriesOf(AnyFigure& figure, bool leftOnly = false) {
+  using Series =
+      std::conditional_t<std::is_const_v<AnyFigure>, const render::Series, render::Series>;
+  std::vector<Series*> out;
   if (auto* c = std::get_if<render::CurvesFigure>(&figure)) {
     for (auto& s : c->left) out.push_back(&s);
-    for (auto& s : c->right) out.push_back(&s);
+    if (!leftOnly)
+      for (auto& s : c->right) out.push_back(&s);
   } else if (auto* d = std::get_if<render::DensityFigure>(&figure)) {
     for (auto& s : d->densities) out.push_back(&s);
   }
@@ -127,16 +131,10 @@ void ChartInteraction::resetWindow() {
 QString ChartInteraction::describeAt(const QPointF& at) const {
   if (!m_frame.valid) return {};
   const QPointF p = toImage(at);
-  render::Figure shown = m_shown;
   double best = 10.0 * m_ratio;
   QString text;
   // Curves on the right axis have another y scale than the frame's: only left ones are read.
-  std::vector<render::Series*> readable;
-  if (auto* c = std::get_if<render::CurvesFigure>(&shown))
-    for (auto& s : c->left) readable.push_back(&s);
-  else
-    readable = seriesOf(shown);
-  for (const render::Series* s : readable) {
+  for (const render::Series* s : seriesOf(m_shown, /*leftOnly=*/true)) {
     if (s->hidden) continue;
     for (std::size_t k = 0; k < s->xs.size() && k < s->ys.size(); ++k) {
       const double x = s->xs[k], y = s->ys[k];
@@ -198,8 +196,7 @@ QMenu* ChartInteraction::menuFor(const render::Figure& figure) {
     logX->setChecked(std::get<render::CurvesFigure>(shown).logX);
     logX->setObjectName("logX");
   }
-  render::Figure copy = figure;
-  const auto series = seriesOf(copy);
+  const auto series = seriesOf(shown);
   if (series.size() > 1) {
     QMenu* shownSeries = menu->addMenu("Series");
     shownSeries->setObjectName("series");

@@ -164,13 +164,12 @@ void FigureView::redraw() {
             h = std::max(150, int(m_image->height() * ratio));
   try {
     // On screen the figure is drawn at screen resolution (96 DPI) so text keeps a readable size.
-    exportTo(path, w, h, 96.0 * ratio, false);
-    if (m_chart) {
-      render::ExportOptions options;
-      options.width = w, options.height = h, options.dpi = 96.0 * ratio;
-      const render::Figure shown = figureAsShown();
-      m_chart->setDrawn(shown, render::plotFrameOf(shown, options), ratio);
-    }
+    render::ExportOptions options;
+    options.width = w, options.height = h, options.dpi = 96.0 * ratio;
+    const render::Figure shown = figureAsShown();
+    render::PlotFrame frame;
+    render::exportFigure(shown, path.toStdString(), options, &frame);
+    if (m_chart) m_chart->setDrawn(shown, frame, ratio);
     QPixmap pixmap(path);
     pixmap.setDevicePixelRatio(ratio);
     m_image->setPixmap(pixmap);

@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "flatland/errors.h"
+#include "flatland/training/checkpoint.h"
 #include "flatland/training/model.h"
 #include "flatland/training/project_file.h"
 #include "flatland/training/project_schema.h"
@@ -62,13 +63,8 @@ QStringList projectModelSpecs(const QString& projectPath) {
     for (const auto& run : project.list(schema::kRunsPath)) {
       const QString spec = projectPath + ":" + QString::fromStdString(schema::runPath(run));
       specs << spec;
-      const auto checkpoints =
-          project.list(schema::runPath(run) + "/" + schema::kCheckpoints);  // epoch_0003, …
-      for (const auto& name : checkpoints) {
-        const auto digits = name.find_first_of("0123456789");
-        if (digits != std::string::npos)
-          specs << spec + "@" + QString::number(std::stoll(name.substr(digits)));
-      }
+      for (int64_t epoch : training::checkpointEpochs(project, run))
+        specs << spec + "@" + QString::number(epoch);
     }
   } catch (const std::exception&) {
     return {};  // the tree says what is wrong with the project; the box keeps the zoo

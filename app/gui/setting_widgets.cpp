@@ -53,7 +53,6 @@ QWidget* createSettingWidget(const settings::Setting& s) {
     case Type::Integer: {
       auto* spin = new QSpinBox;
       spin->setRange(clampToInt(s.min + (s.minExclusive ? 1 : 0)), clampToInt(s.max));
-      spin->setValue(start.toInt());
       widget = spin;
       break;
     }
@@ -65,32 +64,29 @@ QWidget* createSettingWidget(const settings::Setting& s) {
       const double value = start.toDouble();
       spin->setSingleStep(value > 0 ? std::pow(10.0, std::floor(std::log10(value)))
                                     : 10 * resolution);
-      spin->setValue(value);
       widget = spin;
       break;
     }
     case Type::Flag: {
-      auto* box = new QCheckBox(QString::fromStdString(s.label.empty() ? s.key : s.label));
-      box->setChecked(start == "true" || start == "1");
-      widget = box;
+      widget = new QCheckBox(QString::fromStdString(s.label.empty() ? s.key : s.label));
       break;
     }
     case Type::Choice: {
       auto* combo = new QComboBox;
       for (const auto& choice : s.choices)
         if (choice.find(":N") == std::string::npos) combo->addItem(QString::fromStdString(choice));
-      if (!start.isEmpty()) combo->setCurrentText(start);
       widget = combo;
       break;
     }
     case Type::IntegerList:
     case Type::Text: {
-      auto* edit = new QLineEdit(start);
+      auto* edit = new QLineEdit;
       if (s.type == Type::IntegerList) edit->setPlaceholderText("e.g. 16,64,256 (empty: none)");
       widget = edit;
       break;
     }
   }
+  setSettingText(widget, start);
   describeWidget(widget, s);
   return widget;
 }
@@ -122,7 +118,7 @@ void setSettingText(QWidget* widget, const QString& text) {
     const double value = text.toDouble(&ok);
     if (ok) spin->setValue(value);
   } else if (auto* box = qobject_cast<QCheckBox*>(widget)) {
-    box->setChecked(text == "true");
+    box->setChecked(text == "true" || text == "1");
   } else if (auto* combo = qobject_cast<QComboBox*>(widget)) {
     if (combo->isEditable())
       combo->setCurrentText(text);

@@ -71,6 +71,11 @@ void drawSeries(PlotPainter& out, const QRectF& plot, const Series& s, const QCo
   p.restore();
 }
 
+// The axis over a window the user zoomed to: log where asked and possible, no margin.
+Axis windowAxis(double lo, double hi, bool log, const std::string& label) {
+  return log && lo > 0 ? logAxis(lo, hi, label) : linearAxis(lo, hi, label, 0.0);
+}
+
 void fillBackground(PlotPainter& out, const QRectF& plot) {
   out.painter().fillRect(plot, Qt::white);
 }
@@ -125,13 +130,8 @@ void paintCurves(const CurvesFigure& given, PlotPainter& out) {
   }
   // A window the user zoomed to replaces the data's extent (no margin, no legend headroom).
   const AxisWindow& window = figure.window;
-  if (window.hasX())
-    xAxis = figure.logX && window.xLo > 0 ? logAxis(window.xLo, window.xHi, figure.xLabel)
-                                          : linearAxis(window.xLo, window.xHi, figure.xLabel, 0.0);
-  if (window.hasY())
-    yAxis = figure.logY && window.yLo > 0
-                ? logAxis(window.yLo, window.yHi, figure.leftLabel)
-                : linearAxis(window.yLo, window.yHi, figure.leftLabel, 0.0);
+  if (window.hasX()) xAxis = windowAxis(window.xLo, window.xHi, figure.logX, figure.xLabel);
+  if (window.hasY()) yAxis = windowAxis(window.yLo, window.yHi, figure.logY, figure.leftLabel);
   QRectF plot = out.plotRect(figure.title, xAxis, yAxis, reserve);
   // Headroom for the legend: the linear y axes grow upwards so the curves stay below it.
   const std::size_t entries = figure.left.size() + figure.right.size();
@@ -213,16 +213,14 @@ void paintDensity(const DensityFigure& figure, PlotPainter& out) {
   if (x.empty()) throw RenderError("the densities have no finite point");
 
   Axis xAxis = figure.window.hasX()
-                   ? linearAxis(figure.window.xLo, figure.window.xHi, figure.xLabel, 0.0)
+                   ? windowAxis(figure.window.xLo, figure.window.xHi, false, figure.xLabel)
                    : linearAxis(x.lo, x.hi, figure.xLabel, 0.03);
   // Headroom of a decade and a half above the peak keeps the legend off the curves.
   const double top = std::pow(10.0, std::ceil(std::log10(std::max(y.hi, figure.floor)) + 1.5));
   Axis yAxis = figure.logY ? logAxis(figure.floor, top, figure.yLabel)
                            : linearAxis(0.0, y.empty() ? 1.0 : y.hi * 1.35, figure.yLabel, 0.0);
   if (figure.window.hasY())
-    yAxis = figure.logY && figure.window.yLo > 0
-                ? logAxis(figure.window.yLo, figure.window.yHi, figure.yLabel)
-                : linearAxis(figure.window.yLo, figure.window.yHi, figure.yLabel, 0.0);
+    yAxis = windowAxis(figure.window.yLo, figure.window.yHi, figure.logY, figure.yLabel);
   // On a log axis densities below the floor are drawn at it (0 has no place there).
   const double floor = yAxis.log ? figure.floor : -kInf;
   const QRectF plot = out.plotRect(figure.title, xAxis, yAxis);

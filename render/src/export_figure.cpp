@@ -28,13 +28,22 @@ void checkOptions(const ExportOptions& options) {
     throw RenderError("DPI " + std::to_string(options.dpi) + " is out of range (10 to 2400)");
 }
 
-QImage paint2D(const Figure& figure, const ExportOptions& options) {
+// Where the painter drew its main plot, in the public form.
+PlotFrame frameOf(const PlotPainter& out) {
+  const auto& f = out.mainFrame();
+  if (!f.drawn) return {};
+  return {f.plot.left(), f.plot.top(), f.plot.width(), f.plot.height(), f.x.lo, f.x.hi,
+          f.y.lo,        f.y.hi,       f.x.log,        f.y.log,         true};
+}
+
+QImage paint2D(const Figure& figure, const ExportOptions& options, PlotFrame* frame) {
   QImage image(options.width, options.height, QImage::Format_ARGB32_Premultiplied);
   image.fill(options.transparent ? Qt::transparent : Qt::white);
   QPainter painter(&image);
   PlotPainter out(painter, QRectF(0, 0, options.width, options.height), options.dpi);
   paintFigure(figure, out);
   painter.end();
+  if (frame) *frame = frameOf(out);
   return image;
 }
 
@@ -129,29 +138,16 @@ double PlotFrame::pixelY(double y) const {
   return top + height - height * toFraction(yLo, yHi, yLog, y);
 }
 
-PlotFrame plotFrameOf(const Figure& figure, const ExportOptions& options) {
-  checkOptions(options);
-  if (isThreeDimensional(figure)) return {};
-  ensureGuiApplication();
-  QImage image(options.width, options.height, QImage::Format_ARGB32_Premultiplied);
-  QPainter painter(&image);
-  PlotPainter out(painter, QRectF(0, 0, options.width, options.height), options.dpi);
-  paintFigure(figure, out);
-  painter.end();
-  const auto& f = out.mainFrame();
-  if (!f.drawn) return {};
-  return {f.plot.left(), f.plot.top(), f.plot.width(), f.plot.height(), f.x.lo, f.x.hi,
-          f.y.lo,        f.y.hi,       f.x.log,        f.y.log,         true};
-}
-
-void exportFigure(const Figure& figure, const std::string& path, const ExportOptions& options) {
+void exportFigure(const Figure& figure, const std::string& path, const ExportOptions& options,
+                  PlotFrame* frame) {
+  if (frame) *frame = {};
   const FileFormat format = formatFromPath(path);
   checkOptions(options);
   ensureGuiApplication();
   switch (format) {
     case FileFormat::Png: {
-      QImage image =
-          isThreeDimensional(figure) ? renderFigure3D(figure, options) : paint2D(figure, options);
+      QImage image = isThreeDimensional(figure) ? renderFigure3D(figure, options)
+                                                : paint2D(figure, options, frame);
       const int dotsPerMeter = int(std::lround(options.dpi / 0.0254));
       image.setDotsPerMeterX(dotsPerMeter);
       image.setDotsPerMeterY(dotsPerMeter);

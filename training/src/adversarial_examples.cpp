@@ -15,33 +15,17 @@ namespace flatland::training {
 
 namespace {
 
-// The loss PyTorch users attack with, F.cross_entropy with its mean, so these attacks equal a
-// direct PyTorch computation bit for bit.
-at::Tensor meanLoss(Model& model, const InputSpace& space, const at::Tensor& u,
-                    const at::Tensor& y) {
-  return torch::nn::functional::cross_entropy(model.forward(space.toData(u)), y);
-}
-
+// The input gradient of the loss PyTorch users attack with, F.cross_entropy with its mean, so
+// these attacks equal a direct PyTorch computation bit for bit; with `labelProbability`, also
+// each sample's softmax probability of its label (from the same forward).
 at::Tensor inputGradient(Model& model, const InputSpace& space, const at::Tensor& u,
-                         const at::Tensor& y) {
-  auto leaf = u.detach().requires_grad_(true);
-  auto loss = meanLoss(model, space, leaf, y);
-  return torch::autograd::grad({loss}, {leaf})[0];
-}
-
-// The input gradient of the mean loss and which samples still move: those whose softmax
-// probability of their label is above `stop` (one forward serves both).
-at::Tensor inputGradientOfMoving(Model& model, const InputSpace& space, const at::Tensor& u,
-                                 const at::Tensor& y, double stop, at::Tensor& moving) {
+                         const at::Tensor& y, at::Tensor* labelProbability = nullptr) {
   auto leaf = u.detach().requires_grad_(true);
   auto logits = model.forward(space.toData(leaf));
   auto loss = torch::nn::functional::cross_entropy(logits, y);
   auto g = torch::autograd::grad({loss}, {leaf})[0];
-  torch::NoGradGuard noGrad;
-  auto probability = torch::softmax(logits.detach(), 1).gather(1, y.view({-1, 1})).view({-1});
-  std::vector<int64_t> shape(size_t(u.dim()), 1);
-  shape[0] = u.size(0);
-  moving = (probability > stop).view(shape);
+  if (labelProbability)
+    *labelProbability = torch::softmax(logits.detach(), 1).gather(1, y.view({-1, 1})).view({-1});
   return g;
 }
 
@@ -76,10 +60,8 @@ at::Tensor pgd(Model& model, const InputSpace& space, const at::Tensor& u0, cons
   if (o.randomStart) u = space.clamp(u0 + randomStart(u0, o.kind, o.eps, gen));
   for (int64_t s = 0; s < o.steps; ++s) {
     const at::Tensor previous = u;
-    at::Tensor moving;
-    auto g = o.stopProbability > 0
-                 ? inputGradientOfMoving(model, space, u, y, o.stopProbability, moving)
-                 : inputGradient(model, space, u, y);
+    at::Tensor probability;
+    auto g = inputGradient(model, space, u, y, o.stopProbability > 0 ? &probability : nullptr);
     if (o.kind == AttackKind::PgdL2) {
       // As the common PyTorch implementations write it (torchattacks' PGDL2): the gradient over
       // its norm + 1e-10, then the displacement scaled back onto the ball.
@@ -91,7 +73,12 @@ at::Tensor pgd(Model& model, const InputSpace& space, const at::Tensor& u0, cons
       u = u + step * g.sign();
       u = space.clamp(u0 + (u - u0).clamp(-o.eps, o.eps));
     }
-    if (moving.defined()) u = torch::where(moving, u, previous);
+    // P-SAT: a sample at or below the stopping probability stays where it was.
+    if (probability.defined()) {
+      std::vector<int64_t> shape(size_t(u.dim()), 1);
+      shape[0] = u.size(0);
+      u = torch::where((probability > o.stopProbability).view(shape), u, previous);
+    }
   }
   return u.detach();
 }

@@ -116,9 +116,9 @@ Tensors awpEpsilon(const Tensors& g, const Tensors& w, double gamma) {
       eps.push_back(torch::zeros_like(w[i]));
       continue;
     }
-    const double scale =
-        gamma * w[i].norm().item<double>() / (g[i].detach().norm().item<double>() + 1e-20);
-    eps.push_back(g[i].detach() * scale);
+    // Tensor arithmetic throughout: no host round trip per layer on a GPU.
+    const auto gi = g[i].detach();
+    eps.push_back(gi * (gamma * w[i].norm() / (gi.norm() + 1e-20)));
   }
   return eps;
 }

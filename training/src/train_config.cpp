@@ -87,7 +87,7 @@ void validate(const TrainConfig& c) {
   require(o.gnpR > 0, "--gnp-r must be positive");
   require(o.gnpAlpha >= 0 && o.gnpAlpha <= 1, "--gnp-alpha must be in [0, 1]");
   require(o.heroLambda >= 0, "--hero-lambda must not be negative");
-  require(o.awpGamma > 0 && o.awpGamma < 1, "--awp-gamma must be in (0, 1)");
+  require(o.awpGamma > 0 && o.awpGamma <= 1, "--awp-gamma must be in (0, 1]");
   require(o.mSharpness >= 0 && (o.mSharpness == 0 || o.mSharpness <= c.batchSize),
           "--m must be between 1 and the batch size (0 turns m-sharpness off)");
   // Without m, msam would silently be plain SAM (m = 0 perturbs with the whole batch).

@@ -21,14 +21,6 @@ struct ExportOptions {
   bool transparent = false;  // no background fill (PNG alpha, no page rectangle in PDF/SVG)
 };
 
-// Renders `figure` into `path`, choosing the format from the extension. 3-D views become PNGs
-// through an offscreen VTK render window (needs an X display: run under xvfb-run); 2-D views and
-// every PDF/SVG are painted with QPainter, so their lines, polygons and text stay vectors.
-// Throws RenderError on bad data, an unknown extension, no display, or an unwritable file (a
-// failed PDF/SVG export leaves no partial file). Creates a QGuiApplication when the process has
-// none (CLI, tests); call it from the thread that owns the Qt application.
-void exportFigure(const Figure& figure, const std::string& path, const ExportOptions& options = {});
-
 // Where the data of a 2-D figure lands in an image of options' size: the plot rectangle in pixels
 // from the top left, and the data range of each axis. Interactive views map the mouse with it.
 struct PlotFrame {
@@ -42,8 +34,16 @@ struct PlotFrame {
   double pixelX(double x) const;  // and back
   double pixelY(double y) const;
 };
-// Throws RenderError on bad data, as exportFigure does.
-PlotFrame plotFrameOf(const Figure& figure, const ExportOptions& options);
+
+// Renders `figure` into `path`, choosing the format from the extension. 3-D views become PNGs
+// through an offscreen VTK render window (needs an X display: run under xvfb-run); 2-D views and
+// every PDF/SVG are painted with QPainter, so their lines, polygons and text stay vectors.
+// Throws RenderError on bad data, an unknown extension, no display, or an unwritable file (a
+// failed PDF/SVG export leaves no partial file). Creates a QGuiApplication when the process has
+// none (CLI, tests); call it from the thread that owns the Qt application.
+// For a 2-D figure written as PNG, `frame` (when given) receives where its data lies in the image.
+void exportFigure(const Figure& figure, const std::string& path, const ExportOptions& options = {},
+                  PlotFrame* frame = nullptr);
 
 // True when an X display is available for the VTK (3-D) PNG path.
 bool displayAvailable();
