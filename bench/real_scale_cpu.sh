@@ -3,21 +3,24 @@
 # top-5 eigenvalues, the trace and a 21×21 surface — with wall and CPU seconds, Hessian-vector
 # products and peak memory, for one or more builds of flatland-cli.
 #
-#   bash bench/real_scale_cpu.sh [--threads N] [--quick] CLI [CLI ...]
+#   bash bench/real_scale_cpu.sh [--threads N] [--quick] [--only top5|trace|surface] CLI [CLI ...]
 #
-# --quick: 7×7 instead of 21×21 (for a smoke test). The inputs are normal 3×32×32 images with
+# --quick: 7×7 instead of 21×21 (for a smoke test). --only: one of the three jobs. The inputs are normal 3×32×32 images with
 # random labels (CIFAR-10's sizes; no download), the model untrained with seed 0; eigenvalues
 # are printed so two builds can be checked to agree.
 set -euo pipefail
-threads=1 grid=21
+threads=1 grid=21 only=
 while [ $# -gt 0 ]; do
   case $1 in
     --threads) threads=$2; shift 2 ;;
     --quick) grid=7; shift ;;
+    --only) only=$2; shift 2 ;;
     *) break ;;
   esac
 done
-[ $# -ge 1 ] || { echo "usage: $0 [--threads N] [--quick] CLI [CLI ...]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 [--threads N] [--quick] [--only top5|trace|surface] CLI [CLI ...]" >&2; exit 2; }
+# A job runs when no --only is given or --only names it.
+wants() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
 # Debian's python3 has h5py (python3-h5py, installed by packaging/install-deps.sh).
 python=${PYTHON:-/usr/bin/python3}
@@ -64,11 +67,11 @@ for cli in "$@"; do
   "$cli" --version | sed 's/^/   /'
   echo "| job | wall s | CPU s | peak MiB | result |"
   echo "|---|---|---|---|---|"
-  measure "top-5 eigenvalues (Lanczos)" "$cli" --json hessian --model zoo:resnet20 \
-    --data "h5:$data" --top-k 5 --device cpu --out ""
-  measure "trace (Hutchinson, 1% rel. stderr, ≤100 HVPs)" "$cli" --json hessian \
-    --model zoo:resnet20 --data "h5:$data" --top-k 0 --trace --device cpu --out ""
-  measure "${grid}×${grid} surface (random filter-normalised)" "$cli" --json surface \
+  if wants top5; then measure "top-5 eigenvalues (Lanczos)" "$cli" --json hessian --model zoo:resnet20 \
+    --data "h5:$data" --top-k 5 --device cpu --out ""; fi
+  if wants trace; then measure "trace (Hutchinson, 1% rel. stderr, ≤100 HVPs)" "$cli" --json hessian \
+    --model zoo:resnet20 --data "h5:$data" --top-k 0 --trace --device cpu --out ""; fi
+  if wants surface; then measure "${grid}×${grid} surface (random filter-normalised)" "$cli" --json surface \
     --model zoo:resnet20 --data "h5:$data" --grid "-1:1:$grid,-1:1:$grid" --device cpu \
-    --out "$work/s.h5" --name "s-$RANDOM"
+    --out "$work/s.h5" --name "s-$RANDOM"; fi
 done

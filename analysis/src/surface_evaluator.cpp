@@ -133,9 +133,11 @@ void SurfaceEvaluator::restoreOrigin() { moveTo({0.0, 0.0, 0.0}); }
 
 training::Dataset SurfaceEvaluator::prepare(const training::Dataset& data) const {
   training::Dataset out = data;
-  out.inputs = inFormat(data.inputs.to(m_state->model->device(), m_state->model->dtype()),
-                        m_state->channelsLast);
   out.labels = data.labels.to(m_state->model->device()).contiguous();
+  // A streamed set stays in its file: evaluate() converts a batch at a time.
+  if (!data.streamed)
+    out.inputs = inFormat(data.inputs.to(m_state->model->device(), m_state->model->dtype()),
+                          m_state->channelsLast);
   return out;
 }
 
@@ -149,6 +151,7 @@ PointValues SurfaceEvaluator::evaluate(const training::Dataset& data) const {
   for (int64_t start = 0; start < n; start += s.batchSize) {
     const int64_t end = std::min(n, start + s.batchSize);
     auto x = data.inputs.slice(0, start, end);
+    if (data.streamed) x = inFormat(x.to(s.model->device(), s.model->dtype()), s.channelsLast);
     auto y = data.labels.slice(0, start, end);
     auto logits = s.model->forward(x);
     lossSum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum))

@@ -22,6 +22,9 @@ namespace flatland::app {
 
 namespace {
 
+// Per-class curves beyond this many are drawn as small multiples by default.
+constexpr std::size_t kMostOverlaidClasses = 4;
+
 using training::Array;
 using training::Node;
 
@@ -304,6 +307,8 @@ std::vector<NamedFigure> hessianFigures(const Node& node, const std::string& nam
         trace.values.push_back(cls.number(schema::kTrace));
       }
     }
+    // Ten overlaid spectra are hard to tell apart: a panel each (the view's menu overlays them).
+    d.smallMultiples = d.densities.size() > kMostOverlaidClasses;
     if (!d.densities.empty()) out.push_back({"per-class-density", d});
     bars.series.push_back(top);
     bool anyBottom = false;
@@ -416,6 +421,7 @@ std::vector<NamedFigure> figuresForRun(const training::ProjectFile& project,
       pc.left.push_back({c2 < int64_t(names.size()) ? names[c2] : "class " + std::to_string(c2),
                          epochs, ys, false, false});
     }
+    pc.smallMultiples = pc.left.size() > kMostOverlaidClasses;
     out.push_back({"per-class-accuracy", pc});
   }
   return out;
@@ -490,15 +496,18 @@ double valueNear(const render::SurfaceGrid& g, double x, double y) {
   return g.at(nearestIndex(g.ys, y), nearestIndex(g.xs, x));
 }
 
-// Key numbers of each surface side by side: the smallest loss, the loss at the centre and the
-// mean loss half a unit away along both axes (the width of the basin at a glance).
+// Key numbers of each surface side by side, written on the bars: the smallest loss, the loss at
+// the centre, the mean loss half a unit away along both axes (the width of the basin at a
+// glance) and the accuracy at the centre.
 render::BarsFigure surfaceSummary(const std::vector<render::SurfaceFigure>& surfaces,
+                                  const std::vector<double>& centreAccuracy,
                                   const std::vector<std::string>& names) {
   render::BarsFigure b;
   b.title = "loss surfaces in numbers";
-  b.yLabel = surfaces.front().valueLabel;
-  render::BarSeries minimum{"smallest loss", {}}, centre{"at the centre", {}},
-      half{"mean at ±0.5", {}};
+  b.yLabel = surfaces.front().valueLabel + " / accuracy";
+  b.valueLabels = true;
+  render::BarSeries minimum{"smallest loss", {}}, centre{"loss at the centre", {}},
+      half{"mean loss at ±0.5", {}}, accuracy{"accuracy at the centre", centreAccuracy};
   for (size_t i = 0; i < surfaces.size(); ++i) {
     const auto& g = surfaces[i].grid;
     double lowest = std::nan("");
@@ -513,7 +522,62 @@ render::BarsFigure surfaceSummary(const std::vector<render::SurfaceFigure>& surf
     half.values.push_back(count ? sum / count : std::nan(""));
     b.categories.push_back(names[i]);
   }
-  b.series = {minimum, centre, half};
+  b.series = {minimum, centre, half, accuracy};
+  return b;
+}
+
+// Where a spec's model lives, comparable across spellings of one project's path: "/runs/RUN"
+// (with "@EPOCH" when given) for checkpoints, the spec itself otherwise.
+std::string modelKey(const std::string& spec) {
+  if (!training::namesCheckpoint(spec)) return spec;
+  try {
+    const auto parsed = training::ModelSpec::parse(spec);
+    return schema::runPath(parsed.run) +
+           (parsed.epoch ? "@" + std::to_string(*parsed.epoch) : std::string());
+  } catch (const Error&) {
+    return spec;
+  }
+}
+
+// λ_max and the trace of the newest Hessian analysis of each surface's model in the project
+// (NaN where there is none), so the comparison puts the curvature beside the surfaces.
+std::optional<render::BarsFigure> surfaceCurvature(const training::ProjectFile& project,
+                                                   const std::vector<Node>& surfaces,
+                                                   const std::vector<std::string>& names) {
+  struct Found {
+    std::string created;
+    double lambdaMax = std::nan(""), trace = std::nan("");
+  };
+  std::map<std::string, Found> newest;  // by model key
+  if (project.exists(schema::kAnalysesPath))
+    for (const auto& name : project.list(schema::kAnalysesPath)) {
+      const Node node = project.read(schema::analysisPath(name), false);
+      if (textOr(node, schema::kKind, "") != schema::kKindHessian || !node.has(schema::kModel))
+        continue;
+      Found f{textOr(node, schema::kCreated, ""),
+              node.has(schema::kLambdaMax) ? node.number(schema::kLambdaMax) : std::nan(""),
+              node.has(schema::kTrace) ? node.number(schema::kTrace) : std::nan("")};
+      if (std::isnan(f.lambdaMax) && std::isnan(f.trace)) continue;
+      auto& slot = newest[modelKey(node.text(schema::kModel))];
+      if (slot.created.empty() || f.created >= slot.created) slot = f;
+    }
+  render::BarsFigure b;
+  b.title = "curvature at the centre (Hessian analyses of the same models)";
+  b.yLabel = "value";
+  b.valueLabels = true;
+  render::BarSeries lmax{"\u03bb_max", {}}, trace{"trace / 100", {}};
+  bool any = false;
+  for (size_t i = 0; i < surfaces.size(); ++i) {
+    Found f;
+    if (surfaces[i].has(schema::kModel))
+      if (auto it = newest.find(modelKey(surfaces[i].text(schema::kModel))); it != newest.end())
+        f = it->second, any = true;
+    b.categories.push_back(names[i]);
+    lmax.values.push_back(f.lambdaMax);
+    trace.values.push_back(f.trace / 100.0);
+  }
+  if (!any) return std::nullopt;
+  b.series = {lmax, trace};
   return b;
 }
 
@@ -534,7 +598,8 @@ std::optional<render::ContourMapFigure> differenceMap(const render::SurfaceFigur
   return render::ContourMapFigure{d};
 }
 
-std::vector<NamedFigure> surfaceComparison(const std::vector<Node>& nodes,
+std::vector<NamedFigure> surfaceComparison(const training::ProjectFile& project,
+                                           const std::vector<Node>& nodes,
                                            const std::vector<std::string>& names) {
   const std::string along =
       shareDirections(nodes) ? "along shared directions" : "each along its own directions";
@@ -560,8 +625,24 @@ std::vector<NamedFigure> surfaceComparison(const std::vector<Node>& nodes,
   for (size_t i = 0; i < nodes.size(); ++i)
     comparison.panels.push_back(surfaceFigure(nodes[i], names[i], lossField(nodes[i])));
   std::vector<NamedFigure> out{{"comparison", comparison}};
+  render::ComparisonFigure contours = comparison;
+  contours.title = "contour maps, one loss range, " + along;
+  contours.contours = true;
+  out.push_back({"contours", contours});
   out.push_back({"slices", centreSlices(comparison.panels, names)});
-  out.push_back({"surface-summary", surfaceSummary(comparison.panels, names)});
+  std::vector<double> centreAccuracy;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    render::SurfaceGrid accuracy = comparison.panels[i].grid;
+    accuracy.values =
+        maskedGrid(nodes[i], lossField(nodes[i]) == schema::kTrainLoss ? schema::kTrainAccuracy
+                                                                       : schema::kTestAccuracy);
+    centreAccuracy.push_back(accuracy.values.size() == accuracy.xs.size() * accuracy.ys.size()
+                                 ? valueNear(accuracy, 0.0, 0.0)
+                                 : std::nan(""));
+  }
+  out.push_back({"surface-summary", surfaceSummary(comparison.panels, centreAccuracy, names)});
+  if (auto curvature = surfaceCurvature(project, nodes, names))
+    out.push_back({"surface-curvature", *curvature});
   if (nodes.size() == 2 && shareDirections(nodes))
     if (auto difference = differenceMap(comparison.panels[0], comparison.panels[1], names))
       out.push_back({"difference", *difference});
@@ -642,7 +723,7 @@ std::vector<NamedFigure> comparisonFigures(const training::ProjectFile& project,
     if (nodes.size() < 2) continue;
     std::vector<NamedFigure> figures;
     if (kind == schema::kKindSurface)
-      figures = surfaceComparison(nodes, names);
+      figures = surfaceComparison(project, nodes, names);
     else if (kind == schema::kKindHessian)
       figures = hessianComparison(nodes, names);
     else if (kind == schema::kKindQuantize)

@@ -58,10 +58,14 @@ render::Figure ChartInteraction::apply(const render::Figure& figure) const {
   for (std::size_t i : m_hidden)
     if (i < series.size()) series[i]->hidden = true;
   if (auto* c = std::get_if<render::CurvesFigure>(&shown)) {
+    c->legendListsHidden = true;
+    if (m_smallMultiples) c->smallMultiples = *m_smallMultiples;
     c->window = m_window;
     if (m_logY) c->logY = *m_logY;
     if (m_logX) c->logX = *m_logX;
   } else if (auto* d = std::get_if<render::DensityFigure>(&shown)) {
+    d->legendListsHidden = true;
+    if (m_smallMultiples) d->smallMultiples = *m_smallMultiples;
     d->window = m_window;
     if (m_logY) d->logY = *m_logY;
     if (m_sigma > 0)
@@ -92,6 +96,14 @@ QPointF ChartInteraction::labelPointOf(double x, double y) const {
   const QPointF image(m_frame.pixelX(x), m_frame.pixelY(y));
   const QPointF origin = toImage(QPointF(0, 0));
   return (image - origin) / m_ratio;
+}
+
+std::optional<QPointF> ChartInteraction::legendPointOf(std::size_t index) const {
+  const QPointF origin = toImage(QPointF(0, 0));
+  for (const auto& row : m_frame.legend)
+    if (row.series == int(index))
+      return (QPointF(row.left + row.width / 2, row.top + row.height / 2) - origin) / m_ratio;
+  return std::nullopt;
 }
 
 void ChartInteraction::zoomAt(const QPointF& at, double factor) {
@@ -173,6 +185,12 @@ void ChartInteraction::setLogX(bool logX) {
   Q_EMIT changed();
 }
 
+void ChartInteraction::setSmallMultiples(bool on) {
+  m_smallMultiples = on;
+  m_window = {};  // a window zoomed on one panel means little on the others
+  Q_EMIT changed();
+}
+
 void ChartInteraction::setSmoothing(double sigma) {
   m_sigma = sigma;
   Q_EMIT changed();
@@ -197,6 +215,14 @@ QMenu* ChartInteraction::menuFor(const render::Figure& figure) {
     logX->setObjectName("logX");
   }
   const auto series = seriesOf(shown);
+  if (seriesOf(shown, /*leftOnly=*/true).size() > 1) {
+    QAction* panels =
+        menu->addAction("One panel per series", this, &ChartInteraction::setSmallMultiples);
+    panels->setCheckable(true);
+    panels->setChecked(isDensity ? std::get<render::DensityFigure>(shown).smallMultiples
+                                 : std::get<render::CurvesFigure>(shown).smallMultiples);
+    panels->setObjectName("smallMultiples");
+  }
   if (series.size() > 1) {
     QMenu* shownSeries = menu->addMenu("Series");
     shownSeries->setObjectName("series");
@@ -233,6 +259,11 @@ bool ChartInteraction::eventFilter(QObject* watched, QEvent* event) {
     case QEvent::MouseButtonPress: {
       auto* mouse = static_cast<QMouseEvent*>(event);
       if (mouse->button() != Qt::LeftButton) return false;
+      const QPointF pixel = toImage(mouse->position());
+      if (const int series = m_frame.legendSeriesAt(pixel.x(), pixel.y()); series >= 0) {
+        setSeriesHidden(std::size_t(series), !m_hidden.count(std::size_t(series)));
+        return true;
+      }
       m_dragFrom = mouse->position();
       m_dragFrame = m_frame;
       return true;

@@ -45,12 +45,17 @@ class ChartInteraction : public QObject {
   void setLogX(bool logX);
   // Densities: Gaussian kernels of width σ over SLQ's nodes (0: the stored curve).
   void setSmoothing(double sigma);
+  // One panel per series (small multiples) or all overlaid on one plot.
+  void setSmallMultiples(bool on);
   // The right-click menu of `figure` (the caller owns it).
   QMenu* menuFor(const render::Figure& figure);
 
   const render::AxisWindow& window() const { return m_window; }
   // Where a data point of the last drawing lies in the label (the inverse of the mouse mapping).
   QPointF labelPointOf(double x, double y) const;
+  // The middle of the legend row of series `index` in the last drawing, in label points; nullopt
+  // when the legend does not list it. A left click there hides or shows the series.
+  std::optional<QPointF> legendPointOf(std::size_t index) const;
 
  Q_SIGNALS:
   void changed();  // the chart must be drawn again
@@ -68,6 +73,7 @@ class ChartInteraction : public QObject {
   std::set<std::size_t> m_hidden;
   std::optional<bool> m_logY, m_logX;
   double m_sigma = 0.0;
+  std::optional<bool> m_smallMultiples;
   render::Figure m_shown;  // the figure last drawn (for hover read-outs)
   std::optional<QPointF> m_dragFrom;
   render::PlotFrame m_dragFrame;  // the frame when the drag began

@@ -66,6 +66,7 @@ FigureView::FigureView(render::Figure figure, QWidget* parent)
     layout->addWidget(m_sceneProblem, 1);
   } else {
     m_image = new QLabel(this);
+    m_image->setObjectName("chartImage");
     m_image->setAlignment(Qt::AlignCenter);
     m_image->setMinimumSize(200, 150);
     m_image->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
@@ -226,7 +227,11 @@ void FigureView::exportTo(const QString& path, int width, int height, double dpi
   options.height = height;
   options.dpi = dpi;
   options.transparent = transparent;
-  render::exportFigure(figureAsShown(), path.toStdString(), options);
+  // A paper's legend leaves hidden series out: greyed rows are for clicking on screen.
+  render::Figure shown = figureAsShown();
+  if (auto* c = std::get_if<render::CurvesFigure>(&shown)) c->legendListsHidden = false;
+  if (auto* d = std::get_if<render::DensityFigure>(&shown)) d->legendListsHidden = false;
+  render::exportFigure(shown, path.toStdString(), options);
 }
 
 namespace {

@@ -578,8 +578,9 @@ QString MainWindow::compare(const QStringList& entries) {
         return names;
       }
       const std::string kind =
-          figureName == "comparison" || figureName == "curve-comparison" ||
-                  figureName == "slices" || figureName == "surface-summary" ||
+          figureName == "comparison" || figureName == "contours" ||
+                  figureName == "curve-comparison" || figureName == "slices" ||
+                  figureName == "surface-summary" || figureName == "surface-curvature" ||
                   figureName == "difference"
               ? schema::kKindSurface
           : figureName == "quantize-comparison" ? schema::kKindQuantize

@@ -59,8 +59,10 @@ QString comparisonSubject(const QString& figureName) {
   static const QList<QPair<QString, QString>> subjects = {
       {"comparison", "surfaces"},
       {"curve-comparison", "surface curves"},
+      {"contours", "contour maps"},
       {"slices", "slices through the centre"},
       {"surface-summary", "surfaces in numbers"},
+      {"surface-curvature", "curvature of the surfaces' models"},
       {"difference", "difference of the surfaces"},
       {"density-comparison", "spectra"},
       {"curvature-comparison", "curvature"},

@@ -80,6 +80,32 @@ void fillBackground(PlotPainter& out, const QRectF& plot) {
   out.painter().fillRect(plot, Qt::white);
 }
 
+// Small multiples: the figure's title on top, then `count` panels in a grid about as wide as the
+// page is, each painted by `paintPanel(i, painter)` on its own part of the page.
+void paintPanelGrid(const std::string& title, std::size_t count, PlotPainter& out,
+                    const std::function<void(std::size_t, PlotPainter&)>& paintPanel) {
+  out.drawTitle(title);
+  const QRectF page = out.page();
+  const double top =
+      title.empty()
+          ? page.top()
+          : page.top() + out.pt(6) + QFontMetricsF(out.font(out.style().titlePt, true)).height();
+  const double height = page.bottom() - top;
+  const std::size_t columns = std::max<std::size_t>(
+      1, std::size_t(std::ceil(std::sqrt(double(count) * page.width() / std::max(1.0, height)))));
+  const std::size_t rows = (count + columns - 1) / columns;
+  const double w = page.width() / double(columns), h = height / double(rows);
+  PaperStyle panelStyle = out.style();  // a panel's title (its series) no larger than a label
+  panelStyle.titlePt = panelStyle.labelPt;
+  for (std::size_t i = 0; i < count; ++i) {
+    PlotPainter part(
+        out.painter(),
+        QRectF(page.left() + w * double(i % columns), top + h * double(i / columns), w, h),
+        out.dpi(), panelStyle);
+    paintPanel(i, part);
+  }
+}
+
 }  // namespace
 
 void paintCurves(const CurvesFigure& given, PlotPainter& out) {
@@ -95,6 +121,40 @@ void paintCurves(const CurvesFigure& given, PlotPainter& out) {
   const CurvesFigure& figure = given.logX ? positive : given;
   if (figure.left.empty() && figure.right.empty())
     throw RenderError("a curves figure needs at least one series");
+  if (figure.smallMultiples) {
+    std::vector<std::size_t> shown;
+    for (std::size_t i = 0; i < figure.left.size(); ++i)
+      if (!figure.left[i].hidden) shown.push_back(i);
+    if (shown.size() > 1) {
+      // Every panel on the axes of all shown series together, so panels compare at a glance.
+      Extent x, y;
+      for (std::size_t i : shown) {
+        checkSeries(figure.left[i]);
+        for (double v : figure.left[i].xs) x.add(v);
+        for (double v : figure.left[i].ys) y.add(figure.logY && v <= 0 ? kInf : v);
+      }
+      if (x.empty() || y.empty()) throw RenderError("the curves have no finite point");
+      paintPanelGrid(figure.title, shown.size(), out, [&](std::size_t k, PlotPainter& part) {
+        CurvesFigure one;
+        one.left = {figure.left[shown[k]]};
+        one.title = one.left[0].label;
+        one.left[0].label.clear();
+        one.xLabel = figure.xLabel;
+        one.leftLabel = figure.leftLabel;
+        one.logX = figure.logX;
+        one.logY = figure.logY;
+        one.window = figure.window;
+        if (!one.window.hasX()) one.window.xLo = x.lo, one.window.xHi = x.hi;
+        if (!one.window.hasY()) {
+          const double pad = 0.06 * (y.hi - y.lo);
+          one.window.yLo = figure.logY ? y.lo / 1.3 : y.lo - pad;
+          one.window.yHi = figure.logY ? y.hi * 1.3 : y.hi + pad;
+        }
+        paintCurves(one, part);
+      });
+      return;
+    }
+  }
   Extent x, left, right;
   for (const auto* group : {&figure.left, &figure.right})
     for (const Series& s : *group) {
@@ -173,25 +233,37 @@ void paintCurves(const CurvesFigure& given, PlotPainter& out) {
     if (!s.hidden) densify(s, yAxis);
   for (const Series& s : figure.right)
     if (!s.hidden) densify(s, rightAxis);
+  // Hidden series: greyed in the legend of an on-screen view (a click shows them), else left out.
+  const auto listHidden = [&](const Series& s, const QColor& color, bool dashed, int index) {
+    if (figure.legendListsHidden)
+      legend.push_back({s.label, color, dashed, s.markers, LegendEntry::Symbol::Line, index, true});
+  };
   for (std::size_t i = 0; i < figure.left.size(); ++i) {
-    if (figure.left[i].hidden) continue;
     const Series& s = figure.left[i];
     const QColor color = toQColor(seriesColor(i));
+    if (s.hidden) {
+      listHidden(s, color, s.dashed, int(i));
+      continue;
+    }
     drawSeries(out, plot, s, color, s.dashed, [&](double a, double b) {
       return QPointF(out.mapX(plot, xAxis, a), out.mapY(plot, yAxis, b));
     });
-    legend.push_back({s.label, color, s.dashed, s.markers});
+    legend.push_back({s.label, color, s.dashed, s.markers, LegendEntry::Symbol::Line, int(i)});
   }
   // Right-axis series reuse the colours of the left ones (train/test) and are dashed, so the
   // legend reads "same colour = same data split, dashes = right axis".
   for (std::size_t i = 0; i < figure.right.size(); ++i) {
-    if (figure.right[i].hidden) continue;
     const Series& s = figure.right[i];
     const QColor color = toQColor(seriesColor(i));
+    const int index = int(figure.left.size() + i);
+    if (s.hidden) {
+      listHidden(s, color, true, index);
+      continue;
+    }
     drawSeries(out, plot, s, color, true, [&](double a, double b) {
       return QPointF(out.mapX(plot, xAxis, a), out.mapY(plot, rightAxis, b));
     });
-    legend.push_back({s.label, color, true, s.markers});
+    legend.push_back({s.label, color, true, s.markers, LegendEntry::Symbol::Line, index});
   }
   bool labelled = false;
   for (const auto& e : legend) labelled = labelled || !e.label.empty();
@@ -201,6 +273,42 @@ void paintCurves(const CurvesFigure& given, PlotPainter& out) {
 void paintDensity(const DensityFigure& figure, PlotPainter& out) {
   if (figure.densities.empty()) throw RenderError("a density figure needs at least one density");
   if (!(figure.floor > 0)) throw RenderError("the density floor must be positive");
+  if (figure.smallMultiples) {
+    std::vector<std::size_t> shown;
+    for (std::size_t i = 0; i < figure.densities.size(); ++i)
+      if (!figure.densities[i].hidden) shown.push_back(i);
+    if (shown.size() > 1) {
+      // Every panel on the eigenvalue range of all of them (marks included) and one density range.
+      Extent x, y;
+      for (std::size_t i : shown) {
+        checkSeries(figure.densities[i]);
+        for (double v : figure.densities[i].xs) x.add(v);
+        for (double v : figure.densities[i].ys) y.add(std::max(v, figure.floor));
+        if (i < figure.topEigenvalues.size())
+          for (double v : figure.topEigenvalues[i]) x.add(v);
+      }
+      if (x.empty() || y.empty()) throw RenderError("the densities have no finite point");
+      paintPanelGrid(figure.title, shown.size(), out, [&](std::size_t k, PlotPainter& part) {
+        const std::size_t i = shown[k];
+        DensityFigure one;
+        one.densities = {figure.densities[i]};
+        one.title = one.densities[0].label;
+        one.densities[0].label.clear();
+        if (i < figure.topEigenvalues.size()) one.topEigenvalues = {figure.topEigenvalues[i]};
+        one.floor = figure.floor;
+        one.xLabel = figure.xLabel;
+        one.yLabel = figure.yLabel;
+        one.logY = figure.logY;
+        one.window = figure.window;
+        if (!one.window.hasX()) one.window.xLo = x.lo, one.window.xHi = x.hi;
+        if (!one.window.hasY())
+          one.window.yLo = figure.logY ? figure.floor : 0.0,
+          one.window.yHi = figure.logY ? y.hi * 3.0 : y.hi * 1.1;
+        paintDensity(one, part);
+      });
+      return;
+    }
+  }
   Extent x, y;
   for (const Series& s : figure.densities) {
     if (s.hidden) continue;
@@ -230,13 +338,18 @@ void paintDensity(const DensityFigure& figure, PlotPainter& out) {
 
   std::vector<LegendEntry> legend;
   for (std::size_t i = 0; i < figure.densities.size(); ++i) {
-    if (figure.densities[i].hidden) continue;
     const Series& s = figure.densities[i];
     const QColor color = toQColor(seriesColor(i));
+    if (s.hidden) {
+      if (figure.legendListsHidden)
+        legend.push_back(
+            {s.label, color, s.dashed, false, LegendEntry::Symbol::Line, int(i), true});
+      continue;
+    }
     drawSeries(out, plot, s, color, s.dashed, [&](double a, double b) {
       return QPointF(out.mapX(plot, xAxis, a), out.mapY(plot, yAxis, std::max(b, floor)));
     });
-    legend.push_back({s.label, color, s.dashed, false});
+    legend.push_back({s.label, color, s.dashed, false, LegendEntry::Symbol::Line, int(i)});
     if (i >= figure.topEigenvalues.size()) continue;
     // Top eigenvalues: upward triangles on the x axis, stacked per density so they never hide
     // one another.
@@ -279,6 +392,12 @@ void paintBars(const BarsFigure& figure, PlotPainter& out) {
   xAxis.lo = -0.5;
   xAxis.hi = double(n) - 0.5;
   xAxis.label = figure.xLabel;
+  // Room above (and below) the bars for their values.
+  if (figure.valueLabels) {
+    const double room = 0.12 * (y.hi - y.lo);
+    y.add(y.hi + room);
+    if (y.lo < 0) y.add(y.lo - room);
+  }
   Axis yAxis = linearAxis(y.lo, y.hi, figure.yLabel, 0.06);
   if (y.lo >= 0) {  // keep bars standing on the frame when nothing is negative
     yAxis.lo = 0.0;
@@ -321,6 +440,22 @@ void paintBars(const BarsFigure& figure, PlotPainter& out) {
       const double top = out.mapY(plot, yAxis, v);
       p.drawRect(QRectF(QPointF(left, std::min(top, zero)),
                         QPointF(left + barWidth, std::max(top, zero))));
+      if (figure.valueLabels) {
+        // Three significant digits at the bar's end; upright when the bar is too narrow.
+        const std::string text = QString::number(v, 'g', 3).toStdString();
+        const QFont small = out.font(out.style().tickPt * 0.9);
+        const bool upright = QFontMetricsF(small).horizontalAdvance(toQString(text)) > barWidth;
+        const double gap = out.pt(1.2);
+        const QPointF end(left + barWidth / 2, v >= 0 ? top - gap : top + gap);
+        p.setPen(Qt::black);
+        if (upright)
+          out.drawText(end, text, small,
+                       (v >= 0 ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignVCenter, true);
+        else
+          out.drawText(end, text, small,
+                       Qt::AlignHCenter | (v >= 0 ? Qt::AlignBottom : Qt::AlignTop));
+        p.setPen(Qt::NoPen);
+      }
     }
     legend.push_back({figure.series[k].label, color, false, false, LegendEntry::Symbol::Box});
   }

@@ -32,8 +32,12 @@ void checkOptions(const ExportOptions& options) {
 PlotFrame frameOf(const PlotPainter& out) {
   const auto& f = out.mainFrame();
   if (!f.drawn) return {};
-  return {f.plot.left(), f.plot.top(), f.plot.width(), f.plot.height(), f.x.lo, f.x.hi,
-          f.y.lo,        f.y.hi,       f.x.log,        f.y.log,         true};
+  PlotFrame frame{f.plot.left(), f.plot.top(), f.plot.width(), f.plot.height(), f.x.lo, f.x.hi,
+                  f.y.lo,        f.y.hi,       f.x.log,        f.y.log,         true,   {}};
+  for (const auto& row : out.legendRows())
+    frame.legend.push_back(
+        {row.rect.left(), row.rect.top(), row.rect.width(), row.rect.height(), row.series});
+  return frame;
 }
 
 QImage paint2D(const Figure& figure, const ExportOptions& options, PlotFrame* frame) {
@@ -136,6 +140,12 @@ double PlotFrame::yAt(double py) const {
 double PlotFrame::pixelX(double x) const { return left + width * toFraction(xLo, xHi, xLog, x); }
 double PlotFrame::pixelY(double y) const {
   return top + height - height * toFraction(yLo, yHi, yLog, y);
+}
+int PlotFrame::legendSeriesAt(double px, double py) const {
+  for (const auto& row : legend)
+    if (px >= row.left && px <= row.left + row.width && py >= row.top && py <= row.top + row.height)
+      return row.series;
+  return -1;
 }
 
 void exportFigure(const Figure& figure, const std::string& path, const ExportOptions& options,

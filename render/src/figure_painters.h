@@ -14,6 +14,8 @@ void paintBars(const BarsFigure& figure, PlotPainter& out);
 
 // landscape_2d.cpp
 void paintContourMap(const ContourMapFigure& figure, PlotPainter& out);
+// A comparison's panels as contour maps in a row, under its title, on one loss range.
+void paintContourComparison(const ComparisonFigure& figure, PlotPainter& out);
 
 // projected_3d.cpp: 3-D views as depth-sorted polygons (the painter's algorithm, as matplotlib's
 // mplot3d), projected with the same camera the VTK view uses.

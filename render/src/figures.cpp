@@ -62,8 +62,8 @@ std::string figureKind(const Figure& figure) {
 }
 
 bool isThreeDimensional(const Figure& figure) {
+  if (const auto* c = std::get_if<ComparisonFigure>(&figure)) return !c->contours;
   return std::holds_alternative<SurfaceFigure>(figure) ||
-         std::holds_alternative<ComparisonFigure>(figure) ||
          std::holds_alternative<VolumeFigure>(figure);
 }
 

@@ -1,8 +1,11 @@
 // The flat contour map of a loss grid: filled bands between nice levels, contour lines, the
 // minimum and the optimizer's trajectory, with a colour bar. All polygons, so PDF/SVG stay vector.
+#include <QFontMetricsF>
 #include <QPainterPath>
 #include <algorithm>
 #include <cmath>
+
+#include "flatland/errors.h"
 
 #include "contour_geometry.h"
 #include "figure_painters.h"
@@ -175,6 +178,34 @@ void paintContourMap(const ContourMapFigure& contour, PlotPainter& out) {
     const double width = aspect > 1.0 ? imageSide / aspect : imageSide;
     const QRectF box(out.page().right() - out.pt(4) - imageSide, plot.top(), width, width * aspect);
     paintImage(image, box, out);
+  }
+}
+
+void paintContourComparison(const ComparisonFigure& figure, PlotPainter& out) {
+  if (figure.panels.empty()) throw RenderError("a comparison needs at least one surface");
+  // One loss range for all panels (the smallest to the largest loss of them all), so one colour
+  // means one loss in every panel.
+  double lo = INFINITY, hi = -INFINITY;
+  for (const SurfaceFigure& panel : figure.panels)
+    for (double v : panel.grid.values)
+      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  out.drawTitle(figure.title);
+  const QRectF page = out.page();
+  const double top =
+      figure.title.empty()
+          ? page.top()
+          : page.top() + out.pt(6) + QFontMetricsF(out.font(out.style().titlePt, true)).height();
+  const double width = page.width() / double(figure.panels.size());
+  for (std::size_t i = 0; i < figure.panels.size(); ++i) {
+    ContourMapFigure panel{figure.panels[i]};
+    if (!panel.surface.scale.fixed() && hi > lo) {
+      panel.surface.scale.fixedLo = lo;
+      panel.surface.scale.fixedHi = hi;
+    }
+    PlotPainter part(out.painter(),
+                     QRectF(page.left() + width * double(i), top, width, page.bottom() - top),
+                     out.dpi(), out.style());
+    paintContourMap(panel, part);
   }
 }
 

@@ -224,10 +224,14 @@ void PlotPainter::drawRightAxis(const QRectF& plot, const Axis& y) {
   }
 }
 
+// Long enough for two and a half dashes of a dashed line (dashes of 4 and gaps of 2.5 pen widths).
+constexpr double kLegendSwatchPt = 20.0;
+
 QRectF PlotPainter::legendBox(const QRectF& plot, const std::vector<LegendEntry>& entries,
                               Qt::Alignment corner) const {
   const QFontMetricsF metrics(font(m_style.legendPt));
-  const double sample = pt(14), gap = pt(4), pad = pt(3), row = metrics.height() * 1.15;
+  const double sample = pt(kLegendSwatchPt), gap = pt(4), pad = pt(3),
+               row = metrics.height() * 1.15;
   double widest = 0.0;
   for (const auto& e : entries)
     widest = std::max(widest, metrics.horizontalAdvance(toQString(e.label)));
@@ -261,16 +265,22 @@ void PlotPainter::drawLegend(const QRectF& plot, const std::vector<LegendEntry>&
   if (entries.empty()) return;
   const QFont f = font(m_style.legendPt);
   const QFontMetricsF metrics(f);
-  const double sample = pt(14), gap = pt(4), pad = pt(3), row = metrics.height() * 1.15;
+  const double sample = pt(kLegendSwatchPt), gap = pt(4), pad = pt(3),
+               row = metrics.height() * 1.15;
   const QRectF box = legendBox(plot, entries, corner);
   const double left = box.left(), top = box.top();
   m_painter.setPen(pen(QColor(0, 0, 0, 90), 0.4));
   m_painter.setBrush(QColor(255, 255, 255, 220));
   m_painter.drawRect(box);
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    const auto& e = entries[i];
+    LegendEntry e = entries[i];
     const double cy = top + pad + row * (i + 0.5);
     const double x0 = left + pad;
+    if (e.series >= 0)
+      m_legendRows.push_back(
+          {QRectF(left, top + pad + row * double(i), box.width(), row), e.series});
+    const QColor grey(175, 175, 175);
+    if (e.greyed) e.color = grey;
     if (e.symbol == LegendEntry::Symbol::Triangle) {
       drawTriangle(QPointF(x0 + sample / 2, cy - pt(2.6) * 0.75), pt(2.6), e.color);
     } else if (e.symbol == LegendEntry::Symbol::Star) {
@@ -288,7 +298,7 @@ void PlotPainter::drawLegend(const QRectF& plot, const std::vector<LegendEntry>&
         m_painter.drawEllipse(QPointF(x0 + sample / 2, cy), pt(1.8), pt(1.8));
       }
     }
-    m_painter.setPen(Qt::black);
+    m_painter.setPen(e.greyed ? grey : QColor(Qt::black));
     drawText(QPointF(x0 + sample + gap, cy), e.label, f, Qt::AlignLeft | Qt::AlignVCenter);
   }
 }

@@ -51,6 +51,14 @@ struct LegendEntry {
   bool dashed = false;
   bool marker = false;  // a dot on the line
   Symbol symbol = Symbol::Line;
+  int series = -1;      // the figure's series it stands for (curves: left, then right), or −1
+  bool greyed = false;  // a hidden series, listed so that it can be shown again
+};
+
+// Where one legend row was drawn, and the series it stands for.
+struct LegendRow {
+  QRectF rect;
+  int series = -1;
 };
 
 QColor toQColor(const Rgb& rgb, double alpha = 1.0);
@@ -62,6 +70,7 @@ class PlotPainter {
   PlotPainter(QPainter& painter, const QRectF& page, double dpi, PaperStyle style = {});
 
   double pt(double points) const { return points * m_dpi / 72.0; }
+  double dpi() const { return m_dpi; }
   QFont font(double points, bool bold = false) const;
   QPen pen(const QColor& color, double widthPt, bool dashed = false) const;
   QPainter& painter() { return m_painter; }
@@ -113,6 +122,8 @@ class PlotPainter {
     bool drawn = false;
   };
   const Frame& mainFrame() const { return m_frame; }
+  // The rows of the legends drawn so far that stand for a series (for clicks on the legend).
+  const std::vector<LegendRow>& legendRows() const { return m_legendRows; }
 
  private:
   QRectF legendBox(const QRectF& plot, const std::vector<LegendEntry>& entries,
@@ -123,6 +134,7 @@ class PlotPainter {
   double m_dpi;
   PaperStyle m_style;
   Frame m_frame;
+  std::vector<LegendRow> m_legendRows;
 };
 
 }  // namespace flatland::render

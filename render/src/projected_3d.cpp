@@ -161,6 +161,10 @@ void paintSurface3D(const SurfaceFigure& figure, PlotPainter& out) {
 }
 
 void paintComparison(const ComparisonFigure& figure, PlotPainter& out) {
+  if (figure.contours) {
+    paintContourComparison(figure, out);
+    return;
+  }
   const Figure whole = figure;
   paintPanels(whole, layoutFigure3D(whole, out), out);
 }

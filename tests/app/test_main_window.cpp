@@ -325,8 +325,9 @@ TEST(MainWindow, CompareTwoRunsAndExportTheFigures) {
     return qobject_cast<FigureView*>(window.views()->widget(i))->figure();
   };
   EXPECT_EQ(window.compare({"analyses/surface-sgd", "analyses/surface-sam"}), "");
-  // Panels, slices through the centre, numbers and (shared directions) the difference map.
-  ASSERT_EQ(window.views()->count(), 4);
+  // Panels, contour maps, slices through the centre, numbers, the curvature of the two runs (both
+  // have a Hessian analysis) and (shared directions) the difference map.
+  ASSERT_EQ(window.views()->count(), 6);
   const auto* surfaces = std::get_if<render::ComparisonFigure>(&figureAt(0));
   ASSERT_NE(surfaces, nullptr);
   EXPECT_NE(surfaces->title.find("shared directions"), std::string::npos) << surfaces->title;

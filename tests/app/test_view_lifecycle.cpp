@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QLabel>
 #include <QMessageBox>
 #include <QSlider>
 #include <QTabWidget>
@@ -196,7 +197,9 @@ TEST(ViewLifecycle, OpeningAndClosingManyThreeDViewsWhileJobsFinish) {
       QTest::qWait(30);
     }
     // Close the oldest tabs (shown or hidden), as the close button does.
-    while (window.views()->count() > 6) Q_EMIT window.views()->tabCloseRequested(round % 2 ? 0 : 1);
+    // (A surface comparison opens six tabs, three of them flat: keep enough for 3-D ones to stay.)
+    while (window.views()->count() > 12)
+      Q_EMIT window.views()->tabCloseRequested(round % 2 ? 0 : 1);
     ASSERT_TRUE(QTest::qWaitFor([&] { return finished; }, 30000));
     QObject::disconnect(c);
     QTest::qWait(250);
@@ -255,6 +258,19 @@ TEST(ChartInteraction, ZoomPanHoverHideAndSmooth) {
 
   chart->setSeriesHidden(1, true);
   EXPECT_TRUE(std::get<render::CurvesFigure>(view.figureAsShown()).left[1].hidden);
+  // A click on a legend row hides or shows its series; a hidden one stays there, greyed.
+  chart->setSeriesHidden(1, false);
+  auto* canvas = view.findChild<QLabel*>("chartImage");
+  ASSERT_NE(canvas, nullptr);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return chart->legendPointOf(0).has_value(); }, 3000));
+  QTest::mouseClick(canvas, Qt::LeftButton, {}, chart->legendPointOf(0)->toPoint());
+  EXPECT_TRUE(std::get<render::CurvesFigure>(view.figureAsShown()).left[0].hidden);
+  QTest::qWait(300);  // drawn again: the hidden series keeps its row
+  ASSERT_TRUE(chart->legendPointOf(0).has_value()) << "a hidden series left the legend";
+  QTest::mouseClick(canvas, Qt::LeftButton, {}, chart->legendPointOf(0)->toPoint());
+  EXPECT_FALSE(std::get<render::CurvesFigure>(view.figureAsShown()).left[0].hidden);
+  QTest::qWait(300);
+  EXPECT_EQ(chart->describeAt(chart->labelPointOf(2, 2)), "loss: x = 2, y = 2");
   chart->setLogY(true);
   EXPECT_TRUE(std::get<render::CurvesFigure>(view.figureAsShown()).logY);
 

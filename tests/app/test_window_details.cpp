@@ -26,10 +26,12 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <memory>
 
 #include "figure_view.h"
+#include "flatland/training/project_schema.h"
 #include "flatland/training/trainer.h"
 #include "job_panel.h"
 #include "job_queue.h"
@@ -206,8 +208,9 @@ TEST(ProjectFigures, SurfacesAlongSharedDirectionsCompareInFourWays) {
   std::map<std::string, render::Figure> figures;
   for (auto& named : comparisonFigures(project, {"surface-sgd", "surface-sam"}))
     figures.emplace(named.name, named.figure);
-  for (const char* name : {"comparison", "slices", "surface-summary", "difference"})
+  for (const char* name : {"comparison", "contours", "slices", "surface-summary", "difference"})
     EXPECT_TRUE(figures.count(name)) << name << " is missing";
+  EXPECT_FALSE(render::isThreeDimensional(figures.at("contours"))) << "contours are flat";
   const auto& panels = std::get<render::ComparisonFigure>(figures.at("comparison")).panels;
   const auto& difference = std::get<render::ContourMapFigure>(figures.at("difference")).surface;
   ASSERT_EQ(difference.grid.values.size(), panels[0].grid.values.size());
@@ -220,7 +223,42 @@ TEST(ProjectFigures, SurfacesAlongSharedDirectionsCompareInFourWays) {
   for (size_t x = 0; x < 7; ++x) EXPECT_DOUBLE_EQ(slices.left[0].ys[x], panels[0].grid.at(3, x));
   const auto& summary = std::get<render::BarsFigure>(figures.at("surface-summary"));
   EXPECT_EQ(summary.categories, (std::vector<std::string>{"surface-sgd", "surface-sam"}));
+  EXPECT_TRUE(summary.valueLabels);
   EXPECT_DOUBLE_EQ(summary.series[1].values[0], panels[0].grid.at(3, 3));
+  ASSERT_EQ(summary.series.size(), 4u);
+  const auto stored =
+      project.readDataset(schema::analysisPath("surface-sgd") + "/" + schema::kTrainAccuracy)
+          .asDoubles();
+  EXPECT_DOUBLE_EQ(summary.series[3].values[0], stored[3 * 7 + 3]) << "accuracy at the centre";
+  EXPECT_FALSE(figures.count("surface-curvature")) << "no Hessian of either model yet";
+}
+
+// With a Hessian analysis of the first surface's model, however its project path is spelt, the
+// comparison puts λ_max and the trace beside the surfaces (#13 item 4: "a table beside it").
+TEST(ProjectFigures, SurfaceComparisonShowsTheCurvatureOfTheSameModels) {
+  TempDir dir;
+  makeTwoRunsWithSurfaces(dir.file("p.h5"));
+  JobControl control;
+  HessianJobSettings hessian;
+  hessian.input.model = "./" + std::filesystem::relative(dir.file("p.h5")).string() + ":/runs/sgd";
+  hessian.input.data = "synthetic:blobs:256:1";
+  hessian.input.device = "cpu";
+  hessian.trace = true;
+  hessian.traceSamples = 10;
+  hessian.projectPath = dir.file("p.h5");
+  hessian.name = "hessian-sgd";
+  runHessianJob(hessian, control);
+  const auto project = training::ProjectFile::open(dir.file("p.h5"));
+  const training::Node stored = project.read(schema::analysisPath("hessian-sgd"), false);
+  std::map<std::string, render::Figure> figures;
+  for (auto& named : comparisonFigures(project, {"surface-sgd", "surface-sam"}))
+    figures.emplace(named.name, named.figure);
+  ASSERT_TRUE(figures.count("surface-curvature"));
+  const auto& bars = std::get<render::BarsFigure>(figures.at("surface-curvature"));
+  ASSERT_EQ(bars.series.size(), 2u);
+  EXPECT_DOUBLE_EQ(bars.series[0].values[0], stored.number(schema::kLambdaMax));
+  EXPECT_DOUBLE_EQ(bars.series[1].values[0], stored.number(schema::kTrace) / 100.0);
+  EXPECT_TRUE(std::isnan(bars.series[0].values[1])) << "sam has no Hessian analysis";
 }
 
 // View → Same loss range: every open surface and contour map of a weight-space surface spans one

@@ -269,5 +269,38 @@ TEST(FigureImageOptions, ContourMapDrawsItsSampleImageBesideTheColourBar) {
   EXPECT_THROW(exportFigure(figure, outputPath("broken_image.png")), RenderError);
 }
 
+// Small multiples (#13 item 3): four series on an 800 x 600 page become panels in a grid of
+// three columns and two rows (about as wide as the page), each with its curve; the grid's last
+// cells stay empty. Pixels of the curves' colour are counted per cell.
+TEST(FigureImageOptions, SmallMultiplesDrawOnePanelPerSeries) {
+  CurvesFigure figure;
+  figure.title = "per-class accuracy";
+  for (int k = 0; k < 4; ++k)
+    figure.left.push_back(
+        {"class " + std::to_string(k), {0, 1, 2, 3}, {0.1 * k, 0.5, 0.6 + 0.05 * k, 0.9}});
+  figure.smallMultiples = true;
+  ExportOptions options;
+  options.width = 800;
+  options.height = 600;
+  const std::string file = outputPath("small_multiples.png");
+  PlotFrame frame;
+  exportFigure(figure, file, options, &frame);
+  EXPECT_FALSE(frame.valid) << "the outer page has no single plot to zoom or hover";
+  const QImage image(QString::fromStdString(file));
+  const QRgb colour = qRgb(0x00, 0x72, 0xb2);  // seriesColor(0): each panel's only series
+  const int top = 40, cellW = 800 / 3, cellH = (600 - top) / 2;
+  std::vector<int> counts(6, 0);
+  for (int y = top; y < image.height(); ++y)
+    for (int x = 0; x < image.width(); ++x)
+      if (image.pixel(x, y) == colour)
+        ++counts[std::min(1, (y - top) / cellH) * 3 + std::min(2, x / cellW)];
+  for (int cell = 0; cell < 4; ++cell) EXPECT_GT(counts[cell], 50) << "cell " << cell;
+  EXPECT_EQ(counts[4] + counts[5], 0) << "a panel beyond the series";
+  // The same figure overlaid draws one plot, and its frame can be zoomed.
+  figure.smallMultiples = false;
+  exportFigure(figure, outputPath("overlaid.png"), options, &frame);
+  EXPECT_TRUE(frame.valid);
+}
+
 }  // namespace
 }  // namespace flatland::render

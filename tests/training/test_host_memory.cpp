@@ -4,7 +4,11 @@
 #include <sys/resource.h>
 #include <torch/types.h>
 
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -59,4 +63,35 @@ TEST(HostMemory, FreedTensorMemoryIsReusedInsteadOfFaultedInAgain) {
   EXPECT_LT(keptFaults, systemFaults / 4) << systemFaults << " faults with glibc's defaults";
 #endif
   training::releaseFreedHostMemory();
+}
+
+// A memory cgroup's limit, read as the kernel lays it out: v1 (a memory controller line, limits
+// on the group and its parents) and v2 (one line "0::PATH", memory.max, "max" for none).
+TEST(HostMemory, UsableMemoryHonoursTheCgroupLimit) {
+  const auto root =
+      std::filesystem::temp_directory_path() / ("flatland-cgroup-" + std::to_string(::getpid()));
+  const auto write = [](const std::filesystem::path& file, const std::string& text) {
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file) << text;
+  };
+  // v1: the job's group allows 3 GiB, its parent 2 GiB: the parent's limit applies.
+  write(root / "v1/self", "12:cpu,cpuacct:/job\n4:memory:/batch/job\n");
+  write(root / "v1/fs/memory/batch/job/memory.limit_in_bytes", "3221225472\n");
+  write(root / "v1/fs/memory/batch/memory.limit_in_bytes", "2147483648\n");
+  EXPECT_EQ(training::cgroupMemoryLimit((root / "v1/self").string(), (root / "v1/fs").string()),
+            2147483648ull);
+  // v2: "max" is no limit; a number is.
+  write(root / "v2/self", "0::/user.slice/job\n");
+  write(root / "v2/fs/user.slice/job/memory.max", "max\n");
+  EXPECT_EQ(training::cgroupMemoryLimit((root / "v2/self").string(), (root / "v2/fs").string()),
+            UINT64_MAX);
+  write(root / "v2/fs/user.slice/job/memory.max", "1073741824\n");
+  EXPECT_EQ(training::cgroupMemoryLimit((root / "v2/self").string(), (root / "v2/fs").string()),
+            1073741824ull);
+  EXPECT_EQ(training::usableMemoryBytes((root / "v2/self").string(), (root / "v2/fs").string()),
+            1073741824ull);
+  // No cgroup file at all: the machine's memory.
+  EXPECT_GT(training::usableMemoryBytes((root / "none").string(), (root / "none").string()),
+            uint64_t(1) << 28);
+  std::filesystem::remove_all(root);
 }

@@ -51,9 +51,10 @@ Dataset Dataset::first(int64_t n) const {
 
 Dataset Dataset::select(const at::Tensor& indices) const {
   Dataset out = *this;
-  auto idx = indices.to(inputs.device());
+  auto idx = indices.to(inputs.device());  // a streamed set's inputs may stay on the host
   out.inputs = inputs.index_select(0, idx);
-  out.labels = labels.index_select(0, idx);
+  out.labels = labels.index_select(0, idx.to(labels.device()));
+  out.streamed = false;
   return out;
 }
 
@@ -69,7 +70,12 @@ Dataset Dataset::ofClass(int64_t cls) const {
 
 Dataset Dataset::to(const c10::Device& device) const {
   Dataset out = *this;
-  out.inputs = inputs.to(device);
+  const bool keepOnHost = streamed && !device.is_cpu() &&
+                          inputs.numel() * inputs.element_size() > kMaxStreamedDeviceCopy;
+  if (!keepOnHost) {
+    out.inputs = inputs.to(device);
+    out.streamed = streamed && device.is_cpu();
+  }
   out.labels = labels.to(device);
   return out;
 }

@@ -1,8 +1,6 @@
 // Reader for a data set stored as an HDF5 file with float /x (N×…) and integer /y (N).
 #include <torch/types.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <vector>
@@ -10,7 +8,9 @@
 #include "data_readers.h"
 #include "flatland/errors.h"
 #include "flatland/training/dataset.h"
+#include "flatland/training/host_memory.h"
 #include "hdf5_handle.h"
+#include "hdf5_mapped_inputs.h"
 #include "hdf5_storage_check.h"
 
 namespace flatland::training {
@@ -29,6 +29,18 @@ std::string shapeText(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
+}
+
+// Checked a block of rows at a time: one test over a mapped set larger than memory would need a
+// quarter of its size again for the result.
+bool allFinite(const at::Tensor& inputs) {
+  const int64_t n = inputs.size(0);
+  const int64_t rowBytes = std::max<int64_t>(1, inputs.numel() / std::max<int64_t>(1, n)) * 4;
+  const int64_t block = std::max<int64_t>(1, (int64_t(64) << 20) / rowBytes);
+  for (int64_t start = 0; start < n; start += block)
+    if (!torch::isfinite(inputs.slice(0, start, std::min(n, start + block))).all().item<bool>())
+      return false;
+  return true;
 }
 
 h5::Handle openDataset(hid_t file, const char* name, const std::string& path) {
@@ -109,18 +121,22 @@ Dataset readHdf5Dataset(const std::string& path, int64_t limit) {
   };
   checkStored("/x", x, xType, xShape);
   checkStored("/y", y, yType, yShape);
-  const long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
-  if (pages > 0 && pageSize > 0) {
-    const uint64_t memory = uint64_t(pages) * uint64_t(pageSize);
+  Dataset data;
+  if (auto mapped = mapContiguousFloat32(file, x, path, keptShape)) {
+    data.inputs = std::move(*mapped);
+    data.streamed = true;
+  } else {
+    // The memory this process may use (a container's or scheduler's cgroup can allow far less
+    // than the machine has: past it the kernel kills the process without a word).
+    const uint64_t memory = usableMemoryBytes();
     if (xBytes > memory || yBytes > memory || xBytes + yBytes > memory)
       throw DataError(path + ": /x of shape " + shapeText(keptShape) + " needs " +
-                      std::to_string((xBytes + yBytes) >> 20) + " MiB, more than this machine's " +
-                      std::to_string(memory >> 20) + " MiB of memory");
-  }
-
-  Dataset data;
-  data.inputs = torch::empty(keptShape, torch::kFloat32);
-  {
+                      std::to_string((xBytes + yBytes) >> 20) + " MiB, more than the " +
+                      std::to_string(memory >> 20) +
+                      " MiB of memory this process may use; stored contiguous (not chunked or "
+                      "compressed) as little-endian float32 it would stream from the file instead "
+                      "(h5py: f.create_dataset('x', data=x.astype('<f4')))");
+    data.inputs = torch::empty(keptShape, torch::kFloat32);
     // The first rows only: a hyperslab of the file's space into a memory space of that shape.
     std::vector<hsize_t> start(xShape.size(), 0), count(keptShape.begin(), keptShape.end());
     auto fileSpace = h5::dataspace(H5Dget_space(x));
@@ -136,8 +152,7 @@ Dataset readHdf5Dataset(const std::string& path, int64_t limit) {
     throw DataError("cannot read /y from " + path + ": " + h5::lastErrorMessage());
   data.labels = labels.slice(0, 0, keptShape[0]).clone();
 
-  if (!torch::isfinite(data.inputs).all().item<bool>())
-    throw DataError(path + ": /x contains NaN or infinite values");
+  if (!allFinite(data.inputs)) throw DataError(path + ": /x contains NaN or infinite values");
   if (labels.numel() > 0 && labels.min().item<int64_t>() < 0)
     throw DataError(path + ": /y contains negative labels; classes must be 0 … C−1");
   // The largest label makes the class count (and the model's output width): bound it.

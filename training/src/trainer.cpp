@@ -14,6 +14,7 @@
 #include "flatland/training/class_balanced_loss.h"
 #include "flatland/training/data_conditions.h"
 #include "flatland/training/device.h"
+#include "flatland/training/epoch_order.h"
 #include "flatland/training/evaluate.h"
 #include "flatland/training/learning_rate.h"
 #include "flatland/training/model_spec.h"
@@ -245,7 +246,7 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
   for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
     const bool reweight = c.drwEpoch > 0 && epoch >= c.drwEpoch;
     objective->setBaseLoss(makeLoss(c.loss, train.classCounts(), reweight));
-    auto order = torch::randperm(n, generator, torch::kInt64).to(train.inputs.device());
+    auto order = epochOrder(train, c.batchSize, generator).to(train.inputs.device());
     m_model.setTraining(true);
     double lossSum = 0.0, lr = 0.0;
     int64_t correct = 0, seen = 0;
@@ -259,8 +260,9 @@ TrainOutcome Trainer::runRecorded(const JobControl& control) {
           for (auto& group : stepOptimizer->param_groups()) group.options().set_lr(lr);
         objective->setEpochProgress(double(epoch - 1) + double(step) / double(steps), c.epochs);
         auto idx = order.slice(0, step * c.batchSize, std::min(n, (step + 1) * c.batchSize));
-        auto x = train.inputs.index_select(0, idx).to(m_model.dtype());
-        auto y = train.labels.index_select(0, idx);
+        // A streamed set's inputs may stay on the host: each batch moves on its own.
+        auto x = train.inputs.index_select(0, idx).to(m_model.device(), m_model.dtype());
+        auto y = train.labels.index_select(0, idx.to(train.labels.device()));
         StepResult result;
         if (m_qat) {
           // Gradients taken at the quantized weights, then carried to the float weights (and, under

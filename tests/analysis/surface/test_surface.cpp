@@ -419,6 +419,14 @@ TEST(Surface, ChannelsLastEvaluationEqualsNchwAndLeavesTheModelAsItWas) {
       const auto values = evaluator.evaluate(prepared);
       EXPECT_NEAR(values.loss, reference.loss, 1e-5 * reference.loss);
       EXPECT_DOUBLE_EQ(values.accuracy, reference.accuracy);
+      // A streamed set stays as it is (in its file) and is converted a batch at a time.
+      training::Dataset streamed = data;
+      streamed.streamed = true;
+      const auto inFile = evaluator.prepare(streamed);
+      EXPECT_TRUE(inFile.inputs.is_same(data.inputs));
+      const auto streamedValues = evaluator.evaluate(inFile);
+      EXPECT_NEAR(streamedValues.loss, values.loss, 1e-9 * values.loss);
+      EXPECT_DOUBLE_EQ(streamedValues.accuracy, values.accuracy);
     }
     for (const auto& p : model->parameters()) EXPECT_TRUE(p.is_contiguous());
     EXPECT_NEAR(training::evaluate(*model, data).loss, lossAtOrigin, 1e-9);

@@ -29,7 +29,8 @@ class SurfaceEvaluator {
 
   // Sets the model to θ + c[0]·d0 + c[1]·d1 + c[2]·d2 (coefficients past the directions ignored).
   void moveTo(const std::array<double, 3>& coefficients);
-  // Loss and accuracy of the model as it stands, in eval mode. `data` should come from prepare().
+  // Loss and accuracy of the model as it stands, in eval mode. `data` should come from prepare()
+  // (which leaves a streamed set in its file; its batches are converted one at a time).
   PointValues evaluate(const training::Dataset& data) const;
   // The data moved and cast once to the model's device and dtype.
   training::Dataset prepare(const training::Dataset& data) const;

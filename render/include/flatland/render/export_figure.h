@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "flatland/render/figures.h"
 
@@ -33,6 +34,14 @@ struct PlotFrame {
   double yAt(double py) const;
   double pixelX(double x) const;  // and back
   double pixelY(double y) const;
+  // Legend rows that stand for a series (curves: left, then right; densities), in pixels.
+  struct LegendRow {
+    double left = 0, top = 0, width = 0, height = 0;
+    int series = -1;
+  };
+  std::vector<LegendRow> legend;
+  // The series whose legend row holds the pixel, or −1.
+  int legendSeriesAt(double px, double py) const;
 };
 
 // Renders `figure` into `path`, choosing the format from the extension. 3-D views become PNGs

@@ -59,6 +59,9 @@ struct ContourMapFigure {
 struct ComparisonFigure {
   std::vector<SurfaceFigure> panels;  // each panel's title names it
   std::string title;
+  // Flat contour maps side by side (painted in 2-D, not a 3-D view), on one loss range unless
+  // the panels fix their own.
+  bool contours = false;
 };
 
 // A loss volume over three directions: three orthogonal slices and an iso-surface.
@@ -96,6 +99,11 @@ struct CurvesFigure {
   // Counts spanning decades (class sizes of long-tailed data): points at x <= 0 are left out.
   bool logX = false;
   AxisWindow window;  // of x and the left y axis
+  // On screen: hidden series stay in the legend, greyed, so a click there shows them again.
+  bool legendListsHidden = false;
+  // Small multiples: one panel per shown left series (its label the panel's title), in a grid,
+  // all on the same axes; right-axis series are left out.
+  bool smallMultiples = false;
 };
 
 // Spectral densities of Hessians on a log y axis, overlaid, with the top eigenvalues marked.
@@ -109,6 +117,8 @@ struct DensityFigure {
   std::string yLabel = "density";
   bool logY = true;  // false: a linear axis from 0 (the bulk near 0 at its true height)
   AxisWindow window;
+  bool legendListsHidden = false;  // as CurvesFigure's
+  bool smallMultiples = false;     // one panel per shown density, on the same axes
   // Per density (may be empty): SLQ's nodes and weights, one row per start vector, so a view can
   // smooth them again with another kernel width (smoothedDensity).
   std::vector<std::vector<std::vector<double>>> nodes, weights;
@@ -127,6 +137,7 @@ struct BarsFigure {
   std::string title;
   std::string xLabel;
   std::string yLabel;
+  bool valueLabels = false;  // each bar's value written at its end, to be read as a table
 };
 
 using Figure = std::variant<SurfaceFigure, ContourMapFigure, ComparisonFigure, VolumeFigure,
@@ -134,7 +145,7 @@ using Figure = std::variant<SurfaceFigure, ContourMapFigure, ComparisonFigure, V
 
 // "surface", "contour", "comparison", "volume", "curves", "density", "bars".
 std::string figureKind(const Figure& figure);
-// True for the views drawn in 3-D by VTK (surface, comparison, volume).
+// True for the views drawn in 3-D by VTK (surface, comparison but not of contours, volume).
 bool isThreeDimensional(const Figure& figure);
 
 }  // namespace flatland::render

@@ -53,7 +53,8 @@ struct Series {
   bool dashed = false;
   bool markers = false;  // a marker on every point (bit widths, epochs)
   bool line = true;      // false: markers only, a scatter plot
-  bool hidden = false;   // switched off by the user: not drawn, not in the legend, keeps its colour
+  bool hidden = false;   // switched off by the user: not drawn, keeps its colour; out of the
+                         // legend unless the figure lists hidden series (greyed, on screen)
 };
 
 // A small picture drawn beside a figure (the sample an input-space surface is centred on): pixels

@@ -23,6 +23,11 @@ struct Dataset {
   // Per channel: inputs = (pixel − pixelMean) / pixelStd, pixels in [0, 1]. Empty when the set
   // has no known pixel scale (h5:, synthetic): its inputs are in their own units.
   std::vector<double> pixelMean, pixelStd;
+  // The inputs map a file (an h5: set stored contiguous float32): they are read a batch at a
+  // time, so a set larger than memory works. Callers take batches by slicing and move each to
+  // the model's device; a streamed set larger than kMaxStreamedDeviceCopy stays on the host.
+  bool streamed = false;
+  static constexpr int64_t kMaxStreamedDeviceCopy = int64_t(4) << 30;
 
   int64_t size() const;
   // Shape of one sample (without the batch dimension).
@@ -31,9 +36,9 @@ struct Dataset {
   std::vector<int64_t> classCounts() const;
 
   Dataset first(int64_t n) const;
-  Dataset select(const at::Tensor& indices) const;  // int64 indices, keeps numClasses
+  Dataset select(const at::Tensor& indices) const;  // int64 indices, keeps numClasses; in memory
   Dataset ofClass(int64_t cls) const;               // throws InvalidArgument when empty
-  Dataset to(const c10::Device& device) const;
+  Dataset to(const c10::Device& device) const;      // labels always move; see `streamed`
 };
 
 // Where files are found and how much to load.

@@ -7,7 +7,18 @@
 // the run's time was system time, 2.4 million page faults (docs/performance.md).
 #pragma once
 
+#include <cstdint>
+#include <string>
+
 namespace flatland::training {
+
+// The memory this process may use, in bytes: the machine's, or less when a memory cgroup (v1
+// memory.limit_in_bytes or v2 memory.max, as containers and batch schedulers set) allows less.
+// The paths are parameters for tests.
+uint64_t usableMemoryBytes(const std::string& procSelfCgroup = "/proc/self/cgroup",
+                           const std::string& cgroupRoot = "/sys/fs/cgroup");
+// The cgroup's limit alone (UINT64_MAX when there is none or it cannot be read).
+uint64_t cgroupMemoryLimit(const std::string& procSelfCgroup, const std::string& cgroupRoot);
 
 // Keeps freed memory in the process for reuse: large blocks come from the heap, not from mmap,
 // and the heap's top is not trimmed after each free. Call once at the start of main(), before
