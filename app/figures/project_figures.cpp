@@ -540,6 +540,7 @@ std::string modelKey(const std::string& spec) {
 }
 
 // λ_max and the trace of the newest Hessian analysis of each surface's model in the project
+// (preferring one that has both)
 // (NaN where there is none), so the comparison puts the curvature beside the surfaces.
 std::optional<render::BarsFigure> surfaceCurvature(const training::ProjectFile& project,
                                                    const std::vector<Node>& surfaces,
@@ -558,8 +559,14 @@ std::optional<render::BarsFigure> surfaceCurvature(const training::ProjectFile& 
               node.has(schema::kLambdaMax) ? node.number(schema::kLambdaMax) : std::nan(""),
               node.has(schema::kTrace) ? node.number(schema::kTrace) : std::nan("")};
       if (std::isnan(f.lambdaMax) && std::isnan(f.trace)) continue;
+      // The newest analysis with both numbers, else the newest with one.
+      const auto both = [](const Found& x) {
+        return !std::isnan(x.lambdaMax) && !std::isnan(x.trace);
+      };
       auto& slot = newest[modelKey(node.text(schema::kModel))];
-      if (slot.created.empty() || f.created >= slot.created) slot = f;
+      if (slot.created.empty() ||
+          std::pair(both(f), f.created) >= std::pair(both(slot), slot.created))
+        slot = f;
     }
   render::BarsFigure b;
   b.title = "curvature at the centre (Hessian analyses of the same models)";

@@ -56,6 +56,8 @@ QWidget* scrollable(QWidget* w) {
 // Tabs remember which entry and figure they show, so a refresh can redraw them in place.
 const char* kEntryProperty = "flatlandEntry";
 const char* kFigureProperty = "flatlandFigure";
+// Figures named so are a Hessian analysis's per-class views.
+const std::string kPerClassPrefix = "per-class-";
 
 }  // namespace
 
@@ -338,18 +340,38 @@ QString MainWindow::shortcutsText() {
 }
 
 void MainWindow::resetCurrentCamera() {
-  if (auto* view = qobject_cast<FigureView*>(m_views->currentWidget())) view->resetCamera();
+  if (auto* view = currentView()) view->resetCamera();
 }
 
 void MainWindow::updateViewActions() {
   if (!m_resetCamera) return;
-  auto* view = qobject_cast<FigureView*>(m_views->currentWidget());
+  auto* view = currentView();
   m_resetCamera->setEnabled(view && render::isThreeDimensional(view->figure()));
 }
 
-int MainWindow::addView(FigureView* view, const QString& title) {
+std::vector<FigureView*> MainWindow::viewsOfTab(int index) const {
+  QWidget* tab = m_views->widget(index);
+  if (auto* view = qobject_cast<FigureView*>(tab)) return {view};
+  std::vector<FigureView*> out;
+  if (auto* group = qobject_cast<QTabWidget*>(tab))
+    for (int i = 0; i < group->count(); ++i)
+      if (auto* view = qobject_cast<FigureView*>(group->widget(i))) out.push_back(view);
+  return out;
+}
+
+FigureView* MainWindow::currentView() const {
+  QWidget* tab = m_views->currentWidget();
+  if (auto* group = qobject_cast<QTabWidget*>(tab)) tab = group->currentWidget();
+  return qobject_cast<FigureView*>(tab);
+}
+
+void MainWindow::prepareView(FigureView* view, const QString& title) {
   view->setTitle(title);
   view->setProjectFolder(QFileInfo(m_projectPath).absolutePath());
+}
+
+int MainWindow::addView(FigureView* view, const QString& title) {
+  prepareView(view, title);
   const int index = m_views->addTab(view, title);
   m_views->setTabToolTip(index, title);
   if (m_sameLossRange && m_sameLossRange->isChecked()) applySharedLossRange();
@@ -361,7 +383,7 @@ void MainWindow::applySharedLossRange() {
   // quantity).
   std::vector<FigureView*> surfaces;
   for (int i = 0; i < m_views->count(); ++i)
-    if (auto* view = qobject_cast<FigureView*>(m_views->widget(i))) {
+    for (FigureView* view : viewsOfTab(i)) {
       const QString name = view->property(kFigureProperty).toString();
       if (name == "surface" || name == "contour" || name == "contour-test")
         surfaces.push_back(view);
@@ -503,11 +525,34 @@ QString MainWindow::openEntry(const QString& entry) {
                                      : figuresForAnalysis(project, name.toStdString());
     if (figures.empty()) return "'" + name + "' has nothing to show yet";
     int first = -1;
+    // A Hessian's per-class views (spectra, extremes, traces, against class size) share one
+    // tab, each a sub-view: four tabs of one question crowded the others out (#13).
+    QTabWidget* perClass = nullptr;
+    int perClassCount = 0;
+    for (auto& f : figures) perClassCount += f.name.rfind(kPerClassPrefix, 0) == 0;
     for (auto& f : figures) {
       auto* view = new FigureView(f.figure);
       view->setProperty(kEntryProperty, entry);
       view->setProperty(kFigureProperty, QString::fromStdString(f.name));
-      const int index = addView(view, name + ": " + QString::fromStdString(f.name));
+      const QString title = name + ": " + QString::fromStdString(f.name);
+      if (perClassCount > 1 && f.name.rfind(kPerClassPrefix, 0) == 0) {
+        if (!perClass) {
+          perClass = new QTabWidget;
+          perClass->setObjectName("subViews");
+          perClass->setDocumentMode(true);
+          perClass->setTabPosition(QTabWidget::South);
+          perClass->setProperty(kEntryProperty, entry);
+          connect(perClass, &QTabWidget::currentChanged, this, [this] { updateViewActions(); });
+          const QString groupTitle = name + ": per-class";
+          const int index = m_views->addTab(perClass, groupTitle);
+          m_views->setTabToolTip(index, groupTitle);
+          if (first < 0) first = index;
+        }
+        prepareView(view, title);
+        perClass->addTab(view, QString::fromStdString(f.name.substr(kPerClassPrefix.size())));
+        continue;
+      }
+      const int index = addView(view, title);
       if (first < 0) first = index;
     }
     m_views->setCurrentIndex(first);  // an entry opens on its main view
@@ -628,17 +673,17 @@ void MainWindow::refreshOpenViews() {
   if (m_projectPath.isEmpty()) return;
   try {
     auto project = training::ProjectFile::open(m_projectPath.toStdString());
-    for (int i = 0; i < m_views->count(); ++i) {
-      auto* view = qobject_cast<FigureView*>(m_views->widget(i));
-      if (!view || view->property(kEntryProperty).isNull()) continue;
-      const QString entry = view->property(kEntryProperty).toString();
-      const std::string name = entry.section('/', 1).toStdString();
-      auto figures =
-          isRunEntry(entry) ? figuresForRun(project, name) : figuresForAnalysis(project, name);
-      for (auto& f : figures)
-        if (QString::fromStdString(f.name) == view->property(kFigureProperty).toString())
-          view->setFigure(f.figure);
-    }
+    for (int i = 0; i < m_views->count(); ++i)
+      for (FigureView* view : viewsOfTab(i)) {
+        if (view->property(kEntryProperty).isNull()) continue;
+        const QString entry = view->property(kEntryProperty).toString();
+        const std::string name = entry.section('/', 1).toStdString();
+        auto figures =
+            isRunEntry(entry) ? figuresForRun(project, name) : figuresForAnalysis(project, name);
+        for (auto& f : figures)
+          if (QString::fromStdString(f.name) == view->property(kFigureProperty).toString())
+            view->setFigure(f.figure);
+      }
     if (m_sameLossRange->isChecked()) applySharedLossRange();  // the data may have grown
   } catch (const Error&) {
     // A view whose entry vanished keeps its last picture.
@@ -680,7 +725,7 @@ void MainWindow::openProjectDialog() {
 }
 
 void MainWindow::exportCurrentFigure() {
-  if (auto* view = qobject_cast<FigureView*>(m_views->currentWidget()))
+  if (auto* view = currentView())
     view->exportInteractively();
   else
     QMessageBox::information(this, "Export",

@@ -47,6 +47,11 @@ class MainWindow : public QMainWindow {
   QMenu* contextMenuFor(const QString& entry);
   // The first tab whose title contains `text`, or -1.
   int findTab(const QString& text) const;
+  // The figure views of tab `index`: the tab's own, or the sub-views of a group tab (the
+  // per-class views of a Hessian analysis share one).
+  std::vector<FigureView*> viewsOfTab(int index) const;
+  // The view the user looks at: the current tab's, or the current sub-view of a group tab.
+  FigureView* currentView() const;
   // How often the project is re-read while jobs run (2 s by default; tests go faster).
   void setLiveRefreshInterval(int milliseconds);
 
@@ -96,6 +101,8 @@ class MainWindow : public QMainWindow {
   void updateViewActions();
   // Adds a view's tab, titled and named for export; returns its index.
   int addView(FigureView* view, const QString& title);
+  // Titles a view and names it for export (addView does this for a tab of its own).
+  void prepareView(FigureView* view, const QString& title);
 
   QString m_projectPath;
   ProjectBrowser* m_browser = nullptr;

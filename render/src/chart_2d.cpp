@@ -394,7 +394,9 @@ void paintBars(const BarsFigure& figure, PlotPainter& out) {
   xAxis.label = figure.xLabel;
   // Room above (and below) the bars for their values.
   if (figure.valueLabels) {
-    const double room = 0.12 * (y.hi - y.lo);
+    // A label's height, plus the legend's rows when it sits above the bars.
+    const double rows = figure.series.size() > 1 ? double(figure.series.size()) : 0.0;
+    const double room = (0.12 + 0.06 * rows) * (y.hi - y.lo);
     y.add(y.hi + room);
     if (y.lo < 0) y.add(y.lo - room);
   }

@@ -492,3 +492,43 @@ TEST(WindowJobs, TheRunningJobIsInView) {
   EXPECT_GE(table->viewport()->height(), 4 * table->rowHeight(0)) << "fewer than four rows show";
   ASSERT_TRUE(QTest::qWaitFor([&] { return !window.jobs()->busy(); }, 20000));
 }
+
+// A per-class Hessian opens its per-class views as sub-views of one tab, not a tab each (#13
+// item 4); the sub-view shown is the one exports and the camera action act on.
+TEST(MainWindow, APerClassHessianOpensOneTabWithSubViews) {
+  REQUIRE_DISPLAY();
+  TempDir dir;
+  JobControl control;
+  HessianJobSettings hessian;
+  hessian.input.model = "zoo:mlp";
+  hessian.input.data = "synthetic:blobs:256:1";
+  hessian.input.device = "cpu";
+  hessian.topK = 1;
+  hessian.perClass = true;
+  hessian.trace = true;
+  hessian.traceSamples = 5;
+  hessian.projectPath = dir.file("p.h5");
+  hessian.name = "h";
+  runHessianJob(hessian, control);
+  MainWindow window;
+  window.show();
+  ASSERT_EQ(window.openProject(QString::fromStdString(dir.file("p.h5")), false), "");
+  ASSERT_EQ(window.openEntry("analyses/h"), "");
+  int groups = 0;
+  for (int i = 0; i < window.views()->count(); ++i) {
+    const QString title = window.views()->tabText(i);
+    EXPECT_FALSE(title.contains("per-class-")) << title.toStdString() << " has a tab of its own";
+    if (title != "h: per-class") continue;
+    ++groups;
+    const auto views = window.viewsOfTab(i);
+    EXPECT_GE(views.size(), 2u);
+    auto* subViews = qobject_cast<QTabWidget*>(window.views()->widget(i));
+    ASSERT_NE(subViews, nullptr);
+    window.views()->setCurrentIndex(i);
+    subViews->setCurrentIndex(1);
+    EXPECT_EQ(window.currentView(), views[1]);
+    EXPECT_TRUE(views[1]->title().startsWith("h: per-class-")) << "exports are named after it";
+  }
+  EXPECT_EQ(groups, 1);
+  EXPECT_TRUE(window.hasOpenView("analyses/h"));
+}
