@@ -80,6 +80,14 @@ void fillBackground(PlotPainter& out, const QRectF& plot) {
   out.painter().fillRect(plot, Qt::white);
 }
 
+// The indices of the series the user has not hidden.
+std::vector<std::size_t> shownIndices(const std::vector<Series>& series) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < series.size(); ++i)
+    if (!series[i].hidden) out.push_back(i);
+  return out;
+}
+
 // Small multiples: the figure's title on top, then `count` panels in a grid about as wide as the
 // page is, each painted by `paintPanel(i, painter)` on its own part of the page.
 void paintPanelGrid(const std::string& title, std::size_t count, PlotPainter& out,
@@ -122,9 +130,7 @@ void paintCurves(const CurvesFigure& given, PlotPainter& out) {
   if (figure.left.empty() && figure.right.empty())
     throw RenderError("a curves figure needs at least one series");
   if (figure.smallMultiples) {
-    std::vector<std::size_t> shown;
-    for (std::size_t i = 0; i < figure.left.size(); ++i)
-      if (!figure.left[i].hidden) shown.push_back(i);
+    const std::vector<std::size_t> shown = shownIndices(figure.left);
     if (shown.size() > 1) {
       // Every panel on the axes of all shown series together, so panels compare at a glance.
       Extent x, y;
@@ -274,9 +280,7 @@ void paintDensity(const DensityFigure& figure, PlotPainter& out) {
   if (figure.densities.empty()) throw RenderError("a density figure needs at least one density");
   if (!(figure.floor > 0)) throw RenderError("the density floor must be positive");
   if (figure.smallMultiples) {
-    std::vector<std::size_t> shown;
-    for (std::size_t i = 0; i < figure.densities.size(); ++i)
-      if (!figure.densities[i].hidden) shown.push_back(i);
+    const std::vector<std::size_t> shown = shownIndices(figure.densities);
     if (shown.size() > 1) {
       // Every panel on the eigenvalue range of all of them (marks included) and one density range.
       Extent x, y;
