@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -526,13 +527,16 @@ render::BarsFigure surfaceSummary(const std::vector<render::SurfaceFigure>& surf
   return b;
 }
 
-// Where a spec's model lives, comparable across spellings of one project's path: "/runs/RUN"
-// (with "@EPOCH" when given) for checkpoints, the spec itself otherwise.
+// Where a spec's model lives, comparable across spellings of one project's path: the project
+// file's canonical path, then "/runs/RUN" (with "@EPOCH" when given) for checkpoints; the spec
+// itself otherwise.
 std::string modelKey(const std::string& spec) {
   if (!training::namesCheckpoint(spec)) return spec;
   try {
     const auto parsed = training::ModelSpec::parse(spec);
-    return schema::runPath(parsed.run) +
+    std::error_code ec;
+    const auto file = std::filesystem::weakly_canonical(parsed.name, ec);
+    return (ec ? parsed.name : file.string()) + ":" + schema::runPath(parsed.run) +
            (parsed.epoch ? "@" + std::to_string(*parsed.epoch) : std::string());
   } catch (const Error&) {
     return spec;
@@ -552,7 +556,12 @@ std::optional<render::BarsFigure> surfaceCurvature(const training::ProjectFile& 
   std::map<std::string, Found> newest;  // by model key
   if (project.exists(schema::kAnalysesPath))
     for (const auto& name : project.list(schema::kAnalysesPath)) {
-      const Node node = project.read(schema::analysisPath(name), false);
+      Node node;
+      try {
+        node = project.read(schema::analysisPath(name), false);
+      } catch (const Error&) {
+        continue;  // one being written, or damaged: the others still count
+      }
       if (textOr(node, schema::kKind, "") != schema::kKindHessian || !node.has(schema::kModel))
         continue;
       Found f{textOr(node, schema::kCreated, ""),
@@ -563,10 +572,10 @@ std::optional<render::BarsFigure> surfaceCurvature(const training::ProjectFile& 
       const auto both = [](const Found& x) {
         return !std::isnan(x.lambdaMax) && !std::isnan(x.trace);
       };
-      auto& slot = newest[modelKey(node.text(schema::kModel))];
-      if (slot.created.empty() ||
-          std::pair(both(f), f.created) >= std::pair(both(slot), slot.created))
-        slot = f;
+      const auto [slot, added] = newest.try_emplace(modelKey(node.text(schema::kModel)), f);
+      if (!added &&
+          std::pair(both(f), f.created) >= std::pair(both(slot->second), slot->second.created))
+        slot->second = f;
     }
   render::BarsFigure b;
   b.title = "curvature at the centre (Hessian analyses of the same models)";

@@ -165,6 +165,9 @@ QString ChartInteraction::describeAt(const QPointF& at) const {
 }
 
 void ChartInteraction::setSeriesHidden(std::size_t index, bool hidden) {
+  // The last shown series stays: a chart of nothing has no legend to click it back from.
+  const std::size_t count = seriesOf(m_shown).size();
+  if (hidden && count > 0 && !m_hidden.count(index) && m_hidden.size() + 1 >= count) return;
   if (hidden)
     m_hidden.insert(index);
   else

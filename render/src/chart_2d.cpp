@@ -99,8 +99,9 @@ void paintPanelGrid(const std::string& title, std::size_t count, PlotPainter& ou
           ? page.top()
           : page.top() + out.pt(6) + QFontMetricsF(out.font(out.style().titlePt, true)).height();
   const double height = page.bottom() - top;
-  const std::size_t columns = std::max<std::size_t>(
-      1, std::size_t(std::ceil(std::sqrt(double(count) * page.width() / std::max(1.0, height)))));
+  const std::size_t columns = std::min<std::size_t>(
+      count, std::max<std::size_t>(1, std::size_t(std::ceil(std::sqrt(double(count) * page.width() /
+                                                                      std::max(1.0, height))))));
   const std::size_t rows = (count + columns - 1) / columns;
   const double w = page.width() / double(columns), h = height / double(rows);
   PaperStyle panelStyle = out.style();  // a panel's title (its series) no larger than a label

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "flatland/errors.h"
 #include "flatland/training/checkpoint.h"
@@ -24,9 +25,14 @@ using flatland::testing::TempDir;
 
 namespace {
 
-// Writes `data` as /x (float32) and /y (int64): contiguous, or chunked and compressed.
-void writeSet(const std::string& path, const Dataset& data, bool contiguous) {
-  hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+// Writes `data` as /x (float32) and /y (int64): contiguous, or chunked and compressed; with a
+// user block (bytes before HDF5's own) when asked.
+void writeSet(const std::string& path, const Dataset& data, bool contiguous,
+              hsize_t userBlock = 0) {
+  hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+  if (userBlock > 0) H5Pset_userblock(fcpl, userBlock);
+  hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+  H5Pclose(fcpl);
   auto put = [&](const char* name, const at::Tensor& values, hid_t fileType, hid_t memoryType) {
     const auto t = values.contiguous();
     std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
@@ -91,6 +97,11 @@ TEST(StreamedData, ContiguousFloat32InputsAreMappedAndEqualAnInMemoryRead) {
   EXPECT_TRUE(seven.streamed);
   EXPECT_TRUE(torch::equal(seven.inputs, data.inputs.slice(0, 0, 7)));
   EXPECT_FALSE(mapped.ofClass(2).streamed);
+  // A user block before HDF5's data: the mapping starts where HDF5 says /x is.
+  writeSet(dir.file("userblock.h5"), data, true, 512);
+  const auto afterUserBlock = loadDataset("h5:" + dir.file("userblock.h5"));
+  EXPECT_TRUE(afterUserBlock.streamed);
+  EXPECT_TRUE(torch::equal(afterUserBlock.inputs, data.inputs));
   // Changing a mapped input in place changes this process's copy, never the file.
   auto changed = loadDataset("h5:" + dir.file("contiguous.h5"));
   changed.inputs.zero_();
@@ -150,19 +161,47 @@ TEST(StreamedData, TrainingOnAMappedSetEqualsTrainingOnTheSameSetInMemory) {
                            loadModel(dir.file("b.h5") + ":/runs/r", shape)->flatParameters()));
 }
 
-TEST(EpochOrder, AStreamedSetIsShuffledInWholeBlocks) {
+TEST(EpochOrder, ALargeStreamedSetIsShuffledByWindowsOfBlocks) {
   auto generator = at::detail::createCPUGenerator(5);
-  const int64_t n = 103, blockRows = 10;
-  const auto order = blockShuffledOrder(n, blockRows, generator);
+  const int64_t n = 203, blockRows = 10, windowBlocks = 3;
+  const auto order = blockShuffledOrder(n, blockRows, windowBlocks, generator);
   ASSERT_EQ(order.numel(), n);
   EXPECT_TRUE(torch::equal(std::get<0>(order.sort()), torch::arange(n)));
-  // Every block is visited in one stretch: the block changes exactly blocks − 1 times.
+  EXPECT_FALSE(torch::equal(order, torch::arange(n)));  // shuffled
+  // Read in order, the permutation falls into windows of exactly three blocks each, every row
+  // of a window's blocks inside it; all 21 blocks appear, each in one window.
   const auto block = torch::div(order, blockRows, "floor");
-  const int64_t changes = (block.slice(0, 1) != block.slice(0, 0, n - 1)).sum().item<int64_t>();
-  EXPECT_EQ(changes, (n + blockRows - 1) / blockRows - 1);
-  EXPECT_FALSE(torch::equal(order, torch::arange(n)));  // and shuffled
-  // A block as large as the set is a plain permutation, the one an in-memory set gets.
+  std::vector<int64_t> seen(21, 0);
+  int64_t position = 0, windows = 0;
+  while (position < n) {
+    std::set<int64_t> blocks;
+    int64_t consumed = 0, total = 0;
+    while (position < n) {
+      const int64_t b = block[position].item<int64_t>();
+      if (!blocks.count(b)) {
+        if (int64_t(blocks.size()) == windowBlocks) break;  // a fourth block too early
+        blocks.insert(b);
+        total += std::min(blockRows, n - b * blockRows);
+      }
+      ++consumed, ++position;
+      if (int64_t(blocks.size()) == windowBlocks && consumed == total) break;
+    }
+    EXPECT_EQ(consumed, total) << "window " << windows << " mixes rows of other blocks";
+    for (int64_t b : blocks) ++seen[b];
+    ++windows;
+  }
+  EXPECT_EQ(windows, 7);
+  for (int64_t count : seen) EXPECT_EQ(count, 1) << "a block split across windows";
+  // A window as large as the set is a plain permutation, the one an in-memory set gets.
   auto a = at::detail::createCPUGenerator(9), b = at::detail::createCPUGenerator(9);
-  EXPECT_TRUE(torch::equal(blockShuffledOrder(n, n, a), torch::randperm(n, b, torch::kInt64)));
-  EXPECT_THROW(blockShuffledOrder(n, 0, a), InvalidArgument);
+  EXPECT_TRUE(
+      torch::equal(blockShuffledOrder(n, blockRows, 21, a), torch::randperm(n, b, torch::kInt64)));
+  EXPECT_THROW(blockShuffledOrder(n, 0, 3, a), InvalidArgument);
+}
+
+TEST(EpochOrder, AMappedSetThatFitsInMemoryGetsAPlainPermutation) {
+  Dataset data = randomSet(1000, {4}, 3);
+  data.streamed = true;  // 16 kB: far below any machine's memory
+  auto a = at::detail::createCPUGenerator(4), b = at::detail::createCPUGenerator(4);
+  EXPECT_TRUE(torch::equal(epochOrder(data, 10, a), torch::randperm(1000, b, torch::kInt64)));
 }

@@ -7,6 +7,7 @@
 
 #include "data_readers.h"
 #include "flatland/errors.h"
+#include "flatland/training/host_memory.h"
 
 namespace flatland::training {
 
@@ -50,6 +51,15 @@ Dataset Dataset::first(int64_t n) const {
 }
 
 Dataset Dataset::select(const at::Tensor& indices) const {
+  // A selection is a copy in memory: of a mapped set larger than memory it may not fit.
+  const uint64_t rowBytes =
+      size() > 0 ? uint64_t(inputs.numel() / size()) * inputs.element_size() : 0;
+  const uint64_t bytes = rowBytes * uint64_t(indices.numel());
+  if (inputs.is_cpu() && bytes > usableMemoryBytes())
+    throw DataError("a selection of " + std::to_string(indices.numel()) + " samples of " + spec +
+                    " needs " + std::to_string(bytes >> 20) + " MiB, more than the " +
+                    std::to_string(usableMemoryBytes() >> 20) +
+                    " MiB of memory this process may use (use --samples, or a smaller set)");
   Dataset out = *this;
   auto idx = indices.to(inputs.device());  // a streamed set's inputs may stay on the host
   out.inputs = inputs.index_select(0, idx);

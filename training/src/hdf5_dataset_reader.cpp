@@ -122,7 +122,7 @@ Dataset readHdf5Dataset(const std::string& path, int64_t limit) {
   checkStored("/x", x, xType, xShape);
   checkStored("/y", y, yType, yShape);
   Dataset data;
-  if (auto mapped = mapContiguousFloat32(file, x, path, keptShape)) {
+  if (auto mapped = mapContiguousFloat32(x, path, keptShape)) {
     data.inputs = std::move(*mapped);
     data.streamed = true;
   } else {

@@ -15,7 +15,7 @@
 
 namespace flatland::training {
 
-std::optional<at::Tensor> mapContiguousFloat32(hid_t file, hid_t dataset, const std::string& path,
+std::optional<at::Tensor> mapContiguousFloat32(hid_t dataset, const std::string& path,
                                                const std::vector<int64_t>& shape) {
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                 "the mapping assumes a little-endian host");
@@ -24,18 +24,17 @@ std::optional<at::Tensor> mapContiguousFloat32(hid_t file, hid_t dataset, const 
     return std::nullopt;
   auto type = h5::datatype(H5Dget_type(dataset));
   if (!type.valid() || H5Tequal(type, H5T_IEEE_F32LE) <= 0) return std::nullopt;
+  // H5Dget_offset counts from the start of the file (a user block included).
   const haddr_t address = H5Dget_offset(dataset);
   if (address == HADDR_UNDEF) return std::nullopt;  // never written: HDF5 reads fill values
-
-  // Addresses count from the superblock, which sits after the user block when a file has one.
-  hsize_t userBlock = 0;
-  auto fcpl = h5::plist(H5Fget_create_plist(file));
-  if (fcpl.valid()) H5Pget_userblock(fcpl, &userBlock);
 
   uint64_t bytes = sizeof(float);
   for (int64_t d : shape) bytes *= uint64_t(d);
   if (bytes == 0) return std::nullopt;  // nothing to map: an empty read costs nothing
-  const uint64_t offset = uint64_t(address) + uint64_t(userBlock);
+  // Storage that does not hold every value (never written, or damaged) is left to HDF5's read
+  // and its checks; so is a misaligned address (floats are read 4 bytes at a time).
+  if (H5Dget_storage_size(dataset) < bytes || address % alignof(float) != 0) return std::nullopt;
+  const uint64_t offset = uint64_t(address);
   const uint64_t page = uint64_t(::sysconf(_SC_PAGESIZE));
   const uint64_t alignedOffset = offset - offset % page;
   const size_t length = size_t(bytes + (offset - alignedOffset));
@@ -57,9 +56,14 @@ std::optional<at::Tensor> mapContiguousFloat32(hid_t file, hid_t dataset, const 
   if (base == MAP_FAILED)
     throw DataError("cannot map /x of " + path + " into memory: " + std::strerror(mapError));
   auto* first = static_cast<char*>(base) + (offset - alignedOffset);
-  return torch::from_blob(
-      first, shape, [base, length](void*) { ::munmap(base, length); },
-      torch::TensorOptions().dtype(torch::kFloat32));
+  try {
+    return torch::from_blob(
+        first, shape, [base, length](void*) { ::munmap(base, length); },
+        torch::TensorOptions().dtype(torch::kFloat32));
+  } catch (...) {
+    ::munmap(base, length);
+    throw;
+  }
 }
 
 }  // namespace flatland::training

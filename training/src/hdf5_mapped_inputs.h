@@ -17,7 +17,7 @@ namespace flatland::training {
 // in effect (copy-on-write) mapping of `path`, or nullopt when the dataset cannot be mapped:
 // not contiguous (chunked or compressed), not little-endian float32, or never written. Throws
 // DataError when the mapping itself fails.
-std::optional<at::Tensor> mapContiguousFloat32(hid_t file, hid_t dataset, const std::string& path,
+std::optional<at::Tensor> mapContiguousFloat32(hid_t dataset, const std::string& path,
                                                const std::vector<int64_t>& shape);
 
 }  // namespace flatland::training

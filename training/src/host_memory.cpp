@@ -68,8 +68,9 @@ uint64_t cgroupMemoryLimit(const std::string& procSelfCgroup, const std::string&
         const unsigned long long bytes = std::strtoull(text.c_str(), &end, 10);
         if (end && *end == '\0' && bytes > 0) limit = std::min<uint64_t>(limit, bytes);
       }
-      if (path.empty() || path == "/") break;
-      path = path.substr(0, path.rfind('/'));
+      const auto slash = path.rfind('/');
+      if (path.empty() || path == "/" || slash == std::string::npos) break;
+      path = path.substr(0, slash);
     }
   }
   return limit;
