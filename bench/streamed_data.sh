@@ -28,7 +28,7 @@ with h5py.File(path, "w") as f:
     f["y"] = rng.integers(0, 10, n).astype(np.int64)
 PY
 fi
-echo "$(du -h "$data" | cut -f1) of data ($samples samples), a cgroup of $limit MiB, $(date -u +%F)"
+echo "$(du -hL "$data" | cut -f1) of data ($samples samples), a cgroup of $limit MiB, $(date -u +%F)"
 
 if [ -d /sys/fs/cgroup/memory ]; then  # v1
   cg=/sys/fs/cgroup/memory/flatland-streamed-$$
