@@ -543,9 +543,9 @@ std::string modelKey(const std::string& spec) {
   }
 }
 
-// λ_max and the trace of the newest Hessian analysis of each surface's model in the project
-// (preferring one that has both)
-// (NaN where there is none), so the comparison puts the curvature beside the surfaces.
+// λ_max and the trace of the newest Hessian analysis of each surface's model in the project,
+// preferring one that has both (NaN where there is none), so the comparison puts the curvature
+// beside the surfaces; nullopt when no surface's model has one.
 std::optional<render::BarsFigure> surfaceCurvature(const training::ProjectFile& project,
                                                    const std::vector<Node>& surfaces,
                                                    const std::vector<std::string>& names) {
@@ -648,11 +648,12 @@ std::vector<NamedFigure> surfaceComparison(const training::ProjectFile& project,
   out.push_back({"slices", centreSlices(comparison.panels, names)});
   std::vector<double> centreAccuracy;
   for (size_t i = 0; i < nodes.size(); ++i) {
-    render::SurfaceGrid accuracy = comparison.panels[i].grid;
-    accuracy.values =
-        maskedGrid(nodes[i], lossField(nodes[i]) == schema::kTrainLoss ? schema::kTrainAccuracy
-                                                                       : schema::kTestAccuracy);
-    centreAccuracy.push_back(accuracy.values.size() == accuracy.xs.size() * accuracy.ys.size()
+    const auto accuracy =
+        surfaceFigure(nodes[i], names[i],
+                      lossField(nodes[i]) == schema::kTrainLoss ? schema::kTrainAccuracy
+                                                                : schema::kTestAccuracy)
+            .grid;
+    centreAccuracy.push_back(accuracy.values.size() == accuracy.nx() * accuracy.ny()
                                  ? valueNear(accuracy, 0.0, 0.0)
                                  : std::nan(""));
   }

@@ -88,6 +88,8 @@ std::vector<std::size_t> shownIndices(const std::vector<Series>& series) {
   return out;
 }
 
+}  // namespace
+
 // Small multiples: the figure's title on top, then `count` panels in a grid about as wide as the
 // page is, each painted by `paintPanel(i, painter)` on its own part of the page.
 void paintPanelGrid(const std::string& title, std::size_t count, PlotPainter& out,
@@ -114,8 +116,6 @@ void paintPanelGrid(const std::string& title, std::size_t count, PlotPainter& ou
     paintPanel(i, part);
   }
 }
-
-}  // namespace
 
 void paintCurves(const CurvesFigure& given, PlotPainter& out) {
   // On a log x axis a point at x <= 0 has no place: it breaks the line as a NaN does.
@@ -306,9 +306,10 @@ void paintDensity(const DensityFigure& figure, PlotPainter& out) {
         one.logY = figure.logY;
         one.window = figure.window;
         if (!one.window.hasX()) one.window.xLo = x.lo, one.window.xHi = x.hi;
-        if (!one.window.hasY())
-          one.window.yLo = figure.logY ? figure.floor : 0.0,
+        if (!one.window.hasY()) {
+          one.window.yLo = figure.logY ? figure.floor : 0.0;
           one.window.yHi = figure.logY ? y.hi * 3.0 : y.hi * 1.1;
+        }
         paintDensity(one, part);
       });
       return;

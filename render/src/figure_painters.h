@@ -2,12 +2,21 @@
 // vector path (PDF, SVG) of every view and the PNG path of the 2-D views.
 #pragma once
 
+#include <cstddef>
+#include <functional>
+#include <string>
+
 #include "flatland/render/figures.h"
 #include "plot_painter.h"
 
 namespace flatland::render {
 
 // chart_2d.cpp
+// Panels: the figure's title on top, then `count` panels in a grid about as wide as the page,
+// each painted by `paintPanel(i, painter)` on its own part of the page (small multiples, contour
+// maps side by side).
+void paintPanelGrid(const std::string& title, std::size_t count, PlotPainter& out,
+                    const std::function<void(std::size_t, PlotPainter&)>& paintPanel);
 void paintCurves(const CurvesFigure& figure, PlotPainter& out);
 void paintDensity(const DensityFigure& figure, PlotPainter& out);
 void paintBars(const BarsFigure& figure, PlotPainter& out);

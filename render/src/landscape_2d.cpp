@@ -1,6 +1,5 @@
 // The flat contour map of a loss grid: filled bands between nice levels, contour lines, the
 // minimum and the optimizer's trajectory, with a colour bar. All polygons, so PDF/SVG stay vector.
-#include <QFontMetricsF>
 #include <QPainterPath>
 #include <algorithm>
 #include <cmath>
@@ -189,24 +188,14 @@ void paintContourComparison(const ComparisonFigure& figure, PlotPainter& out) {
   for (const SurfaceFigure& panel : figure.panels)
     for (double v : panel.grid.values)
       if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-  out.drawTitle(figure.title);
-  const QRectF page = out.page();
-  const double top =
-      figure.title.empty()
-          ? page.top()
-          : page.top() + out.pt(6) + QFontMetricsF(out.font(out.style().titlePt, true)).height();
-  const double width = page.width() / double(figure.panels.size());
-  for (std::size_t i = 0; i < figure.panels.size(); ++i) {
+  paintPanelGrid(figure.title, figure.panels.size(), out, [&](std::size_t i, PlotPainter& part) {
     ContourMapFigure panel{figure.panels[i]};
     if (!panel.surface.scale.fixed() && hi > lo) {
       panel.surface.scale.fixedLo = lo;
       panel.surface.scale.fixedHi = hi;
     }
-    PlotPainter part(out.painter(),
-                     QRectF(page.left() + width * double(i), top, width, page.bottom() - top),
-                     out.dpi(), out.style());
     paintContourMap(panel, part);
-  }
+  });
 }
 
 }  // namespace flatland::render

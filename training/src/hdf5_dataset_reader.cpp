@@ -35,7 +35,8 @@ std::string shapeText(const std::vector<int64_t>& shape) {
 // quarter of its size again for the result.
 bool allFinite(const at::Tensor& inputs) {
   const int64_t n = inputs.size(0);
-  const int64_t rowBytes = std::max<int64_t>(1, inputs.numel() / std::max<int64_t>(1, n)) * 4;
+  const int64_t rowBytes =
+      std::max<int64_t>(1, inputs.numel() / std::max<int64_t>(1, n)) * inputs.element_size();
   const int64_t block = std::max<int64_t>(1, (int64_t(64) << 20) / rowBytes);
   for (int64_t start = 0; start < n; start += block)
     if (!torch::isfinite(inputs.slice(0, start, std::min(n, start + block))).all().item<bool>())

@@ -14,9 +14,10 @@
 namespace flatland::training {
 
 // A float32 tensor of `shape` (the first shape[0] rows of the dataset) over a private, read-only
-// in effect (copy-on-write) mapping of `path`, or nullopt when the dataset cannot be mapped:
-// not contiguous (chunked or compressed), not little-endian float32, or never written. Throws
-// DataError when the mapping itself fails.
+// in effect (copy-on-write) mapping of `path`, or nullopt when the dataset is better read by
+// HDF5: not contiguous (chunked or compressed), not little-endian float32, not fully stored
+// (never written, or damaged), or at an address that is not 4-byte aligned. Throws DataError when
+// the file is shorter than the dataset or the mapping fails.
 std::optional<at::Tensor> mapContiguousFloat32(hid_t dataset, const std::string& path,
                                                const std::vector<int64_t>& shape);
 
