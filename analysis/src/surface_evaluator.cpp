@@ -7,6 +7,7 @@
 #include <map>
 
 #include "flatland/errors.h"
+#include "flatland/training/checked_inference.h"
 
 namespace flatland::analysis {
 
@@ -27,6 +28,8 @@ struct SurfaceEvaluator::State {
   // vectorised over channels instead of one plane at a time. Measured on a BatchNorm CNN
   // (docs/performance.md): NCHW max pooling alone took 46% of a surface's time.
   bool channelsLast = false;
+  // The forward pass at each point; made by the first evaluate(), for the size of its data.
+  std::unique_ptr<training::CheckedInference> inference;
 };
 
 namespace {
@@ -115,6 +118,7 @@ SurfaceEvaluator::~SurfaceEvaluator() {
 void SurfaceEvaluator::moveTo(const std::array<double, 3>& c) {
   torch::NoGradGuard noGrad;
   auto& s = *m_state;
+  if (s.inference) s.inference->weightsChanged();
   for (size_t i = 0; i < s.params.size(); ++i) {
     auto& p = s.params[i];
     p.copy_(s.originParams[i]);
@@ -143,9 +147,10 @@ training::Dataset SurfaceEvaluator::prepare(const training::Dataset& data) const
 
 PointValues SurfaceEvaluator::evaluate(const training::Dataset& data) const {
   auto& s = *m_state;
-  c10::InferenceMode inference;
+  c10::InferenceMode inferenceMode;
   const int64_t n = data.size();
   if (n == 0) throw InvalidArgument("cannot evaluate a surface on an empty data set");
+  if (!s.inference) s.inference = std::make_unique<training::CheckedInference>(*s.model, n);
   double lossSum = 0.0;
   int64_t correct = 0;
   for (int64_t start = 0; start < n; start += s.batchSize) {
@@ -153,7 +158,7 @@ PointValues SurfaceEvaluator::evaluate(const training::Dataset& data) const {
     auto x = data.inputs.slice(0, start, end);
     if (data.streamed) x = inFormat(x.to(s.model->device(), s.model->dtype()), s.channelsLast);
     auto y = data.labels.slice(0, start, end);
-    auto logits = s.model->forward(x);
+    auto logits = s.inference->forward(x)(x);
     lossSum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum))
                    .item<double>();
     correct += (logits.argmax(1) == y).sum().item<int64_t>();

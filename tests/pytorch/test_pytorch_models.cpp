@@ -130,6 +130,59 @@ TEST_F(PyTorchModels, TransformerEncoderEqualsPyTorch) {
   checkAgainstPyTorch("transformer_encoder");
 }
 
+namespace {
+
+int64_t residentKiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  return 0;
+}
+
+// A float32 model's inference pass (Model::inferenceForward) against its forward pass: equal to
+// float32 rounding of the folded BatchNorm (1e-4 of the logits' scale, the bar CheckedInference
+// holds it to). A convolutional model's is a frozen snapshot of the weights it was made from;
+// other models' is the forward pass itself (freezing them does not pay).
+void checkInferenceForward(const std::string& name, bool frozen) {
+  SCOPED_TRACE(name);
+  const auto r = reference(name);
+  auto model = loadTorchScriptModel(modelsDir() + "/" + r.name + ".pt");
+  model->setTraining(false);
+  c10::InferenceMode inference;
+  std::vector<int64_t> shape = {256};
+  for (auto d : r.doc["sample_shape"]) shape.push_back(d.get<int64_t>());
+  torch::manual_seed(3);
+  const auto x = torch::randn(shape);
+  auto close = [](const at::Tensor& a, const at::Tensor& b) {
+    return (a - b).abs().max().item<double>() <= 1e-4 * (1.0 + b.abs().max().item<double>());
+  };
+  auto fast = model->inferenceForward();
+  const auto before = model->forward(x);
+  EXPECT_TRUE(close(fast(x), before));
+
+  for (auto& p : model->parameters()) p.add_(0.25);
+  const auto after = model->forward(x);
+  EXPECT_FALSE(close(after, before));
+  EXPECT_TRUE(close(fast(x), frozen ? before : after));
+  EXPECT_TRUE(close(model->inferenceForward()(x), after));
+
+  // One pass per grid point must not cost memory per point: freezing the live module kept
+  // ~0.8 MB per call of the BatchNorm CNN in LibTorch's compilation unit (300 calls: ~240 MB).
+  const auto start = residentKiB();
+  for (int i = 0; i < 300; ++i) model->inferenceForward()(x.slice(0, 0, 8));
+  EXPECT_LT(residentKiB() - start, 64 * 1024) << "KiB";
+}
+
+}  // namespace
+
+TEST_F(PyTorchModels, InferencePassEqualsForwardForEveryModel) {
+  checkInferenceForward("bn_cnn", true);
+  checkInferenceForward("resnet_block", true);
+  checkInferenceForward("mlp", false);
+  if (TORCH_VERSION_MAJOR >= 2) checkInferenceForward("transformer_encoder", false);
+}
+
 // The file a PyTorch 2.11 user saves from nn.TransformerEncoder (committed, so builds without
 // Python's torch test it too).
 TEST(PyTorchTransformer, LoadsWithLibTorch2OrSaysWhichOperatorIsMissing) {

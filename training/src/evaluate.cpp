@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "flatland/errors.h"
+#include "flatland/training/checked_inference.h"
 
 namespace flatland::training {
 
@@ -14,9 +15,10 @@ EvalResult evaluate(Model& model, const Dataset& data, int64_t batchSize,
   if (batchSize <= 0) throw InvalidArgument("the batch size must be positive");
   const bool wasTraining = model.isTraining();
   model.setTraining(false);
-  c10::InferenceMode inference;
-  const auto device = model.device();
+  c10::InferenceMode inferenceMode;
   const int64_t n = data.size();
+  CheckedInference inference(model, n);
+  const auto device = model.device();
   double lossSum = 0.0;
   auto correctPerClass = torch::zeros({data.numClasses}, torch::kInt64);
   for (int64_t start = 0; start < n; start += batchSize) {
@@ -24,7 +26,7 @@ EvalResult evaluate(Model& model, const Dataset& data, int64_t batchSize,
     const int64_t end = std::min(n, start + batchSize);
     auto x = data.inputs.slice(0, start, end).to(device, model.dtype());
     auto y = data.labels.slice(0, start, end).to(device);
-    auto logits = model.forward(x);
+    auto logits = inference.forward(x)(x);
     lossSum +=
         torch::nn::functional::cross_entropy(
             logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))

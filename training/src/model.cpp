@@ -17,6 +17,10 @@ std::vector<at::Tensor> Model::parameters() const {
   return out;
 }
 
+InferenceForward Model::inferenceForward() {
+  return [this](const at::Tensor& inputs) { return forward(inputs); };
+}
+
 int64_t Model::parameterCount() const {
   int64_t n = 0;
   for (auto& p : namedParameters()) n += p.tensor.numel();

@@ -30,6 +30,10 @@ struct ModelShape {
 using ActivationTransform =
     std::function<at::Tensor(int64_t site, const at::Tensor& activation, bool training)>;
 
+// A forward pass fixed to a model's weights as they stood when it was made (see
+// Model::inferenceForward).
+using InferenceForward = std::function<at::Tensor(const at::Tensor&)>;
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -56,6 +60,14 @@ class Model {
   // Installs a transform at every site; an empty function restores plain activations. Models
   // without sites ignore it. clone() does not copy it.
   virtual void setActivationTransform(ActivationTransform transform) { (void)transform; }
+
+  // A forward pass for the weights as they stand, for inference only (eval mode, no autograd):
+  // what an evaluation that changes no weight between its batches may run instead of forward().
+  // The default is forward() itself. A TorchScript model in float32 on the CPU gives a frozen copy
+  // optimised for inference (BatchNorm folded into the convolutions, oneDNN kernels, pooling
+  // without arg-max indices): 2-4x faster on small CNNs, equal up to float rounding. Stale once
+  // the weights change; throws what LibTorch throws when a model cannot be frozen.
+  virtual InferenceForward inferenceForward();
 
   std::vector<at::Tensor> parameters() const;
   int64_t parameterCount() const;
