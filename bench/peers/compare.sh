@@ -6,7 +6,7 @@
 #     flatland-cli hessian (Lanczos; Hutchinson to PyHessian's standard error, and Hutch++);
 #     ARPACK (scipy's eigsh, tol 1e-10) gives the reference eigenvalues;
 #   - loss-landscape's own functions for a 21×21 surface of a BatchNorm CNN on N test images,
-#     against flatland-cli surface.
+#     against flatland-cli surface, with and without frozen inference.
 #
 #   bash bench/peers/compare.sh CLI PYHESSIAN_DIR LOSS_LANDSCAPE_DIR [N=2000]
 #
@@ -38,10 +38,12 @@ hessian --top-k 5 > "$work/top5.json"
 stderr=$(field "$work/ph.json" "trace['stderr']")
 hessian --top-k 0 --trace --trace-stderr "$stderr" --trace-rel-stderr 0 > "$work/trace.json"
 hessian --top-k 0 --trace --hutchpp --trace-samples 30 > "$work/hutchpp.json"
+hessian --top-k 0 --density --density-steps 100 --density-vectors 1 > "$work/density.json"
 "$python" - "$work" <<'PY'
 import json, sys
 w = sys.argv[1]
-ph, top5, tr, pp = (json.load(open(f"{w}/{n}.json")) for n in ("ph", "top5", "trace", "hutchpp"))
+ph, top5, tr, pp, dn = (json.load(open(f"{w}/{n}.json"))
+                        for n in ("ph", "top5", "trace", "hutchpp", "density"))
 ref = ph["arpack"]["values"]
 def err(values):
     return max(abs(a - b) / abs(b) for a, b in zip(values, ref))
@@ -67,15 +69,25 @@ d = pp
 print(f"| trace, full budget | Flatland (Hutch++, 30 products) | {d['hvp_count']} | "
       f"{d['analysis_seconds']:.2f} | {d['trace']['mean']:.2f} ± {d['trace']['stderr']:.2f} | — | "
       f"**{t['seconds'] / d['analysis_seconds']:.1f}×** |")
+t, d = ph["density"], dn
+nodes = d["density"]["nodes"][0]
+print(f"| density (SLQ, m = 100, n_v = 1) | PyHessian | {t['products']} | {t['seconds']:.2f} | "
+      f"nodes in [{t['lowest']:.3f}, {t['highest']:.3f}] | — | 1 |")
+print(f"| density (SLQ, m = 100, n_v = 1) | Flatland | {d['hvp_count']} | {d['analysis_seconds']:.2f} | "
+      f"nodes in [{min(nodes):.3f}, {max(nodes):.3f}] | — | "
+      f"**{t['seconds'] / d['analysis_seconds']:.1f}×** |")
 print(f"ARPACK reference: {', '.join(f'{v:.6f}' for v in ref)} ({ph['arpack']['seconds']:.1f} s)")
 PY
 
 echo "== loss-landscape: 21×21 surface of a BatchNorm CNN on $samples Fashion-MNIST test images"
 "$python" "$here/loss_landscape_run.py" "$landscape" "$work/bn.pt" "$samples" 21 2>/dev/null | tail -1 > "$work/ll.json"
-"$cli" --threads 1 --json surface --model "$work/bn.pt" --data fashion-mnist:test --samples "$samples" \
-  --grid -1:1:21,-1:1:21 --out "$work/s.h5" --name s | tail -1 > "$work/fs.json"
-ll=$(field "$work/ll.json" "seconds") fl=$(field "$work/fs.json" "seconds")
+surface() { "$cli" --threads 1 --json surface --model "$work/bn.pt" --data fashion-mnist:test \
+  --samples "$samples" --grid -1:1:21,-1:1:21 --out "$work/$1.h5" --name s | tail -1 > "$work/$1.json"; }
+surface fs
+FLATLAND_FROZEN_INFERENCE=0 surface plain  # before frozen inference: the model's own forward pass
+ll=$(field "$work/ll.json" "seconds") fl=$(field "$work/fs.json" "seconds") pl=$(field "$work/plain.json" "seconds")
 echo "| tool | points | seconds | loss at the origin | speed-up |"
 echo "|---|---|---|---|---|"
 echo "| loss-landscape (batch 128) | 441 | $(printf %.1f "$ll") | $(field "$work/ll.json" "round(center_loss, 6)") | 1 |"
-echo "| Flatland | 441 | $(printf %.1f "$fl") | $(field "$work/fs.json" "round(loss_at_origin, 6)") | **$(ratio "$ll" "$fl")×** |"
+echo "| Flatland, plain forward passes (FLATLAND_FROZEN_INFERENCE=0) | 441 | $(printf %.1f "$pl") | $(field "$work/plain.json" "round(loss_at_origin, 6)") | $(ratio "$ll" "$pl")× |"
+echo "| Flatland (frozen inference) | 441 | $(printf %.1f "$fl") | $(field "$work/fs.json" "round(loss_at_origin, 6)") | **$(ratio "$ll" "$fl")×** |"

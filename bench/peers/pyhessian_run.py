@@ -92,6 +92,15 @@ out["trace100"] = {"seconds": time.perf_counter() - start + out["setup_seconds"]
                    "mean": float(samples.mean()),
                    "stderr": float(samples.std(ddof=1) / np.sqrt(len(samples))), "samples": len(samples)}
 
+# The SLQ density at its defaults (m = 100 Lanczos steps, n_v = 1 start vector).
+torch.manual_seed(4)
+products = 0
+start = time.perf_counter()
+eigen_list, weight_list = hessian.density(iter=100, n_v=1)
+out["density"] = {"seconds": time.perf_counter() - start + out["setup_seconds"], "products": products,
+                  "nodes": len(eigen_list[0]), "lowest": float(min(eigen_list[0])),
+                  "highest": float(max(eigen_list[0]))}
+
 if "--arpack" in sys.argv:
     from scipy.sparse.linalg import LinearOperator, eigsh
 
