@@ -67,7 +67,8 @@ class TorchScriptModel final : public Model {
     auto& copy = freezeSource();
     auto frozen = torch::jit::freeze(copy);
     auto optimized = torch::jit::optimize_for_inference(frozen);
-    if (!m_freezingPays) m_freezingPays = runsConvolutions(*optimized.get_method("forward").graph());
+    if (!m_freezingPays)
+      m_freezingPays = runsConvolutions(*optimized.get_method("forward").graph());
     if (!*m_freezingPays) return Model::inferenceForward();
     return [optimized, path = m_path](const at::Tensor& inputs) mutable {
       return logitsOf(optimized, inputs, path);
