@@ -81,9 +81,21 @@ PY
   echo "-- HVP/gradient ratio, top-5 Lanczos, trace, SLQ: zoo:resnet20, 1,000 and 10,000 CIFAR-size inputs"
   with_gpu_memory build-gpu/bench/hessian_bench --model resnet20 --data random-cifar \
     --samples 1000,10000 --device cuda --batch-size 1000 --no-power5 --threads 4
-  echo "-- 51x51 surface of zoo:resnet20 on 10,000 CIFAR-size inputs (one grid point per pass)"
-  with_gpu_memory "$cli" surface --model zoo:resnet20 --data "h5:$data" --grid -1:1:51,-1:1:51 \
-    --device cuda --out /tmp/flatland-gpu.h5 --name s51
+  # One grid point per pass, then several with stacked weight sets (grouped convolutions): the
+  # two surfaces must agree (the last line compares them), and the times say which pays.
+  rm -f /tmp/flatland-gpu.h5  # a rerun starts fresh surfaces instead of finding them complete
+  for points in 1 8; do
+    echo "-- 51x51 surface of zoo:resnet20 on 10,000 CIFAR-size inputs, $points grid point(s) per pass"
+    with_gpu_memory "$cli" surface --model zoo:resnet20 --data "h5:$data" --grid -1:1:51,-1:1:51 \
+      --device cuda --points-per-pass "$points" --out /tmp/flatland-gpu.h5 --name "s51-$points"
+  done
+  if python3 - <<'PY'
+import h5py, numpy as np
+with h5py.File("/tmp/flatland-gpu.h5", "r") as f:
+    a, b = (f[f"analyses/s51-{p}/train_loss"][()] for p in (1, 8))
+print(f"   stacked vs one point per pass: max relative loss difference {np.nanmax(np.abs(a - b) / np.abs(a)):.2e}")
+PY
+  then :; else echo "   (the two surfaces could not be compared: see above)"; fi
   for optimizer in sgd sam; do
     echo "-- one training epoch of zoo:resnet20 with $optimizer (10,000 inputs, batch 128)"
     with_gpu_memory "$cli" train --model zoo:resnet20 --data "h5:$data" --epochs 1 \

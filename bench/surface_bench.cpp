@@ -3,6 +3,10 @@
 //
 //   surface_bench [--samples 10000] [--batch-size 256] [--points 15] [--threads 0]
 //                 [--device cpu] [--full-21] [--model cnn-small] [--data fashion-mnist:test]
+//                 [--points-per-pass K]
+//
+// With K > 1 it also times K grid points per forward pass (stacked weight sets), per point, in
+// the same run, and the --full-21 job uses K points per pass.
 #include <ATen/Parallel.h>
 #include <torch/types.h>
 #include <unistd.h>
@@ -40,7 +44,7 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   training::keepFreedHostMemory();  // as flatland-cli does (FLATLAND_MALLOC=system: glibc's
                                     // defaults)
-  int64_t samples = 10000, batchSize = 256, points = 15;
+  int64_t samples = 10000, batchSize = 256, points = 15, pointsPerPass = 1;
   int threads = 0;
   bool full21 = false;
   std::string device = "cpu", modelName = "cnn-small", dataSpec = "fashion-mnist:test";
@@ -61,6 +65,8 @@ int main(int argc, char** argv) {
       modelName = next();
     else if (a == "--data")
       dataSpec = next();
+    else if (a == "--points-per-pass")
+      pointsPerPass = std::max<int64_t>(1, std::atoll(next().c_str()));
     else if (a == "--full-21")
       full21 = true;
     else {
@@ -133,6 +139,29 @@ int main(int argc, char** argv) {
                 *std::max_element(ratios.begin(), ratios.end()));
     std::printf("%-44s %10.6f %8.4f\n", "  of which setting the weights (mean)",
                 moveSeconds / double(points), moveSeconds / double(points) / forward);
+    if (pointsPerPass > 1 && evaluator.stacksPoints()) {
+      auto chunk = [&](int64_t round) {
+        std::vector<std::array<double, 3>> coordinates;
+        for (int64_t k = 0; k < pointsPerPass; ++k)
+          coordinates.push_back(grid.point(((round * pointsPerPass + k) * 37) % grid.points()));
+        return coordinates;
+      };
+      evaluator.evaluateAt(chunk(0), prepared);  // warm-up
+      std::vector<double> stackedTimes;
+      const int64_t rounds = std::max<int64_t>(3, points / pointsPerPass);
+      for (int64_t r = 1; r <= rounds; ++r) {
+        auto t = Clock::now();
+        evaluator.evaluateAt(chunk(r), prepared);
+        sync();
+        stackedTimes.push_back(since(t) / double(pointsPerPass));
+      }
+      const double stacked = median(stackedTimes);
+      std::printf("%-44s %10.4f %8.2f  (%.2fx one point per pass)\n",
+                  ("grid point, " + std::to_string(pointsPerPass) + " per pass (median of " +
+                   std::to_string(rounds) + ")")
+                      .c_str(),
+                  stacked, stacked / forward, perPoint / stacked);
+    }
   }
 
   std::printf("\n%-44s %10.1f\n", "21x21 grid, estimated from the median point", perPoint * 441);
@@ -147,6 +176,7 @@ int main(int argc, char** argv) {
       analysis::SurfaceSettings settings;
       settings.grid = analysis::GridSpec::parse("-1:1:21,-1:1:21");
       settings.batchSize = batchSize;
+      settings.pointsPerPass = pointsPerPass;
       auto t = Clock::now();
       auto result = analysis::computeSurface(project, *model, dirs, &data, nullptr, settings);
       const double total = since(t);

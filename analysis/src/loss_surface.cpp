@@ -116,28 +116,39 @@ SurfaceResult fillGrid(const training::ProjectFile* project, SurfaceState& st,
     }
   };
 
+  // Several points per pass only where the model stacks weight sets.
+  const int64_t pointsPerPass =
+      evaluator.stacksPoints() ? std::max<int64_t>(1, settings.pointsPerPass) : 1;
   auto preparedTrain = train ? evaluator.prepare(*train) : training::Dataset{};
   auto preparedTest = test ? evaluator.prepare(*test) : training::Dataset{};
   try {
     for (size_t first = 0; first < remaining.size(); first += size_t(blockSize)) {
       if (!dealtTo(group, int64_t(first) / blockSize)) continue;
       const size_t last = std::min(remaining.size(), first + size_t(blockSize));
-      for (size_t i = first; i < last; ++i) {
+      for (size_t i = first; i < last; i += size_t(pointsPerPass)) {
         control.throwIfCancelled();
+        const size_t end = std::min(last, i + size_t(pointsPerPass));
+        std::vector<std::array<double, 3>> coordinates;
+        for (size_t j = i; j < end; ++j) coordinates.push_back(st.grid.point(remaining[j]));
+        std::vector<PointValues> trainValues, testValues;
+        auto cancelCheck = [&] { control.throwIfCancelled(); };
+        if (train) trainValues = evaluator.evaluateAt(coordinates, preparedTrain, cancelCheck);
+        if (test) testValues = evaluator.evaluateAt(coordinates, preparedTest, cancelCheck);
         PointRecord p;
-        p.flat = remaining[i];
-        const auto c = st.grid.point(p.flat);
-        evaluator.moveTo(c);
-        if (train) p.train = evaluator.evaluate(preparedTrain);
-        if (test) p.test = evaluator.evaluate(preparedTest);
-        store(p);
-        ++computed;
-        if (!root)
-          outgoing.insert(outgoing.end(), {double(p.flat), p.train.loss, p.train.accuracy,
-                                           p.test.loss, p.test.accuracy});
+        for (size_t j = i; j < end; ++j) {
+          p.flat = remaining[j];
+          if (train) p.train = trainValues[j - i];
+          if (test) p.test = testValues[j - i];
+          store(p);
+          ++computed;
+          if (!root)
+            outgoing.insert(outgoing.end(), {double(p.flat), p.train.loss, p.train.accuracy,
+                                             p.test.loss, p.test.accuracy});
+        }
         mergeArrived();
         if (root) commitIfDue();
 
+        const auto& c = coordinates.back();
         ProgressEvent event;
         event.fraction = root ? double(doneCount) / double(total)
                               : double(computed) / double(std::max<int64_t>(1, ownShare));
@@ -178,7 +189,7 @@ SurfaceResult fillGrid(const training::ProjectFile* project, SurfaceState& st,
         "evaluating the surface failed in LibTorch: " + std::string(e.what_without_backtrace()) +
         (root ? "; the " + std::to_string(doneCount) +
                     " finished points are saved: run the same command again to resume (with "
-                    "a smaller --batch-size after running out of memory)"
+                    "a smaller --batch-size or --points-per-pass after running out of memory)"
               : ""));
   }
   evaluator.restoreOrigin();

@@ -23,6 +23,8 @@ struct SurfaceEvaluator::State {
   std::vector<at::Tensor> buffers;            // live buffers that some direction moves
   std::vector<at::Tensor> originBuffers;
   std::vector<std::vector<at::Tensor>> bufferDirs;  // bufferDirs[k][j]; undefined: not moved
+  std::vector<size_t> bufferModelIndex;             // buffers[j] is namedBuffers()[index[j]]
+  size_t modelBufferCount = 0;
   // On the CPU, 4-D parameters (convolution kernels) and 4-D inputs are held channels-last while
   // the evaluator lives: the values are the same, but max pooling and BatchNorm then run
   // vectorised over channels instead of one plane at a time. Measured on a BatchNorm CNN
@@ -30,6 +32,9 @@ struct SurfaceEvaluator::State {
   bool channelsLast = false;
   // The forward pass at each point; made by the first evaluate(), for the size of its data.
   std::unique_ptr<training::CheckedInference> inference;
+  // The weight sets of the last evaluateAt, kept for the same points on the test data.
+  std::vector<std::array<double, 3>> stackedPoints;
+  training::StackedWeights stacked;
 };
 
 namespace {
@@ -72,7 +77,10 @@ SurfaceEvaluator::SurfaceEvaluator(training::Model& origin, const DirectionSet& 
   }
   // The buffers any direction moves (interpolation over BatchNorm statistics).
   std::map<std::string, size_t> bufferIndex;
-  for (auto& b : origin.namedBuffers()) {
+  const auto modelBuffers = origin.namedBuffers();
+  s.modelBufferCount = modelBuffers.size();
+  for (size_t index = 0; index < modelBuffers.size(); ++index) {
+    const auto& b = modelBuffers[index];
     bool moved = false;
     for (auto& d : directions.directions)
       for (auto& db : d.buffers) moved = moved || db.name == b.name;
@@ -80,6 +88,7 @@ SurfaceEvaluator::SurfaceEvaluator(training::Model& origin, const DirectionSet& 
     bufferIndex[b.name] = s.buffers.size();
     s.buffers.push_back(b.tensor);
     s.originBuffers.push_back(b.tensor.detach().clone());
+    s.bufferModelIndex.push_back(index);
   }
   for (auto& d : directions.directions) {
     if (d.parameters.numel() != origin.parameterCount())
@@ -164,6 +173,107 @@ PointValues SurfaceEvaluator::evaluate(const training::Dataset& data) const {
     correct += (logits.argmax(1) == y).sum().item<int64_t>();
   }
   return {lossSum / double(n), double(correct) / double(n)};
+}
+
+}  // namespace flatland::analysis
+
+namespace flatland::analysis {
+
+namespace {
+
+// origin + Σ_d coefficients[:, d] · directions[d], one row per point: [K, ...origin's shape].
+// With channelsLast a convolution kernel's stack is laid out so that [K·out, in, kh, kw] (the
+// grouped convolution's kernel) is channels-last, like the activations it meets.
+at::Tensor stackPoints(const at::Tensor& origin, const std::vector<at::Tensor>& directions,
+                       const at::Tensor& coefficients, bool channelsLast) {
+  const int64_t sets = coefficients.size(0);
+  auto sizes = origin.sizes().vec();
+  sizes.insert(sizes.begin(), sets);
+  at::Tensor stack;
+  if (channelsLast && isImageKernel(origin)) {
+    auto kernels = at::empty({sets * sizes[1], sizes[2], sizes[3], sizes[4]},
+                             origin.options().memory_format(at::MemoryFormat::ChannelsLast));
+    stack = kernels.view(sizes).copy_(origin.unsqueeze(0).expand(sizes));
+  } else {
+    stack = origin.unsqueeze(0).expand(sizes).contiguous();
+  }
+  std::vector<int64_t> column(sizes.size(), 1);
+  column[0] = sets;
+  for (size_t d = 0; d < directions.size(); ++d)
+    if (directions[d].defined())
+      stack.add_(coefficients.select(1, int64_t(d)).reshape(column) * directions[d].unsqueeze(0));
+  return stack;
+}
+
+}  // namespace
+
+bool SurfaceEvaluator::stacksPoints() const { return m_state->model->canStackWeights(); }
+
+std::vector<PointValues> SurfaceEvaluator::evaluateAt(
+    const std::vector<std::array<double, 3>>& points, const training::Dataset& data,
+    const std::function<void()>& betweenBatches) {
+  std::vector<PointValues> out;
+  if (points.size() == 1 || !stacksPoints()) {
+    for (auto& point : points) {
+      moveTo(point);
+      out.push_back(evaluate(data));
+    }
+    return out;
+  }
+  auto& s = *m_state;
+  c10::InferenceMode inferenceMode;
+  const int64_t n = data.size();
+  if (n == 0) throw InvalidArgument("cannot evaluate a surface on an empty data set");
+  const auto sets = int64_t(points.size());
+  const auto device = s.model->device();
+  const auto dtype = s.model->dtype();
+  if (points != s.stackedPoints) {
+    auto coefficients = at::empty({sets, int64_t(s.dirs.size())}, at::kDouble);
+    for (int64_t k = 0; k < sets; ++k)
+      for (size_t d = 0; d < s.dirs.size(); ++d) coefficients[k][int64_t(d)] = points[size_t(k)][d];
+    coefficients = coefficients.to(device, dtype);
+    training::StackedWeights weights;
+    weights.sets = sets;
+    for (size_t i = 0; i < s.params.size(); ++i) {
+      std::vector<at::Tensor> dirs;
+      for (auto& d : s.dirs) dirs.push_back(d[i]);
+      weights.parameters.push_back(
+          stackPoints(s.originParams[i], dirs, coefficients, s.channelsLast));
+    }
+    if (!s.buffers.empty()) {
+      weights.buffers.resize(s.modelBufferCount);
+      for (size_t j = 0; j < s.buffers.size(); ++j) {
+        std::vector<at::Tensor> dirs;
+        for (auto& d : s.bufferDirs) dirs.push_back(d[j]);
+        weights.buffers[s.bufferModelIndex[j]] = stackPoints(
+            s.originBuffers[j], dirs, coefficients.to(s.originBuffers[j].scalar_type()), false);
+      }
+    }
+    s.stacked = std::move(weights);
+    s.stackedPoints = points;
+  }
+  const auto& weights = s.stacked;
+
+  auto lossSums = at::zeros({sets}, at::TensorOptions(device).dtype(at::kDouble));
+  auto correct = at::zeros({sets}, at::TensorOptions(device).dtype(at::kLong));
+  for (int64_t start = 0; start < n; start += s.batchSize) {
+    if (betweenBatches) betweenBatches();
+    const int64_t end = std::min(n, start + s.batchSize);
+    auto x = data.inputs.slice(0, start, end);
+    if (data.streamed) x = inFormat(x.to(device, dtype), s.channelsLast);
+    auto y = data.labels.slice(0, start, end);
+    auto logits = s.model->forwardStacked(x, weights);  // [K, batch, classes]
+    auto picked =
+        torch::log_softmax(logits, -1).gather(2, y.view({1, -1, 1}).expand({sets, end - start, 1}));
+    lossSums -= picked.sum({1, 2}).to(at::kDouble);
+    correct += (logits.argmax(-1) == y.unsqueeze(0)).sum(1);
+  }
+  lossSums = lossSums.cpu();
+  correct = correct.cpu();
+  for (int64_t k = 0; k < sets; ++k)
+    out.push_back(
+        {lossSums[k].item<double>() / double(n), double(correct[k].item<int64_t>()) / double(n)});
+  return out;
 }
 
 }  // namespace flatland::analysis

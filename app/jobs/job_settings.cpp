@@ -167,6 +167,13 @@ settings::SettingsTable<SurfaceJobSettings> makeSurfaceTable() {
                         "train_accuracy)",
                         "Test data"},
                        [](auto& c) -> auto& { return c.testData; }));
+  t.push_back(field<C>({"points_per_pass", T::Integer, "1", 1, 64, false, "points", {},
+                        "grid points evaluated in one forward pass, their weight sets stacked (built-in "
+                        "models; others go point by point); activation memory grows with it. On a CPU "
+                        "8 made small CNNs 1.2-2.7x faster, ResNet-20 and ViT slower "
+                        "(docs/performance.md)",
+                        "Points per pass"},
+                       [](auto& c) -> auto& { return c.pointsPerPass; }));
   t.push_back(settings::bindChoice<C>(
       {"dirs", T::Choice, "", 0, 0, false, "", analysis::directionKindNames(),
        "random (filter-normalised Gaussian; the default), eigen (top Hessian eigenvectors: of "

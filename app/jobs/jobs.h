@@ -110,7 +110,8 @@ struct SurfaceJobSettings {
   // empty model, the origin is the run's last checkpoint.
   // The batch size 0 resolves by device (resolveSurfaceBatchSize).
   ModelDataSettings input = inputWith(0, 0);
-  std::string testData;  // also fills test_loss / test_accuracy
+  std::string testData;       // also fills test_loss / test_accuracy
+  int64_t pointsPerPass = 1;  // grid points per forward pass (analysis::SurfaceSettings)
   // random (filter-normalised Gaussian) | eigen (top Hessian eigenvectors) | pca (of a run's
   // checkpoints) | interp (towards `to`) | loss-landscape (`dirFile`); none: random, or the kind
   // of a reused surface.

@@ -398,6 +398,7 @@ SurfaceJobResult runSurfaceJob(const SurfaceJobSettings& given, const JobControl
 
   analysis::SurfaceSettings settings;
   settings.batchSize = s.input.batchSize;
+  settings.pointsPerPass = s.pointsPerPass;
   settings.commitSeconds = s.commitSeconds;
   settings.name = s.name;
   settings.modelSpec = s.input.model;

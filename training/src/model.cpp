@@ -21,6 +21,10 @@ InferenceForward Model::inferenceForward() {
   return [this](const at::Tensor& inputs) { return forward(inputs); };
 }
 
+at::Tensor Model::forwardStacked(const at::Tensor&, const StackedWeights&) {
+  throw ModelError(source() + " cannot evaluate several weight sets in one pass");
+}
+
 int64_t Model::parameterCount() const {
   int64_t n = 0;
   for (auto& p : namedParameters()) n += p.tensor.numel();

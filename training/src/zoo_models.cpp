@@ -17,6 +17,7 @@
 
 #include "flatland/errors.h"
 #include "flatland/training/model.h"
+#include "stacked_layers.h"
 
 namespace flatland::training {
 
@@ -48,11 +49,32 @@ struct SiteReluImpl : nn::Module {
 };
 TORCH_MODULE(SiteRelu);
 
-// Every zoo network is a module with a forward and its activation sites.
+// Every zoo network is a module with a forward, the same forward for K weight sets at once
+// (Model::forwardStacked; it bypasses the sites, whose transform is then empty) and its
+// activation sites.
 struct Network : nn::Module {
   virtual at::Tensor forward(const at::Tensor& x) = 0;
+  virtual at::Tensor forwardStacked(const stacked::Pass& pass, const at::Tensor& x) = 0;
   SitesPtr sites = std::make_shared<ActivationSites>();
 };
+
+using stacked::Activation;
+using stacked::Layout;
+
+Activation relu(const Activation& x) { return {torch::relu(x.tensor), x.layout}; }
+
+// One layer of a Sequential for K weight sets: the layers with weights through the pass, the
+// others (activations, pooling: elementwise or per channel) as they are.
+Activation stackedLayer(const stacked::Pass& pass, nn::AnyModule& layer, const Activation& x) {
+  auto module = layer.ptr();
+  if (auto* conv = module->as<nn::Conv2dImpl>()) return pass.conv(*conv, x);
+  if (auto* linear = module->as<nn::LinearImpl>()) return pass.linear(*linear, x);
+  if (auto* norm = module->as<nn::BatchNorm2dImpl>()) return pass.batchNorm(*norm, x);
+  if (module->as<nn::FlattenImpl>()) return pass.flatten(x);
+  if (!module->parameters().empty() || !module->buffers().empty())
+    throw ModelError("a stacked pass cannot run layer " + module->name());
+  return {layer.forward(x.tensor), x.layout};
+}
 
 struct SequentialNetwork : Network {
   SequentialNetwork(nn::Sequential layers, SitesPtr layerSites)
@@ -60,6 +82,11 @@ struct SequentialNetwork : Network {
     sites = std::move(layerSites);
   }
   at::Tensor forward(const at::Tensor& x) override { return layers->forward(x); }
+  at::Tensor forwardStacked(const stacked::Pass& pass, const at::Tensor& x) override {
+    Activation a{x, Layout::Shared};
+    for (auto& layer : *layers) a = stackedLayer(pass, layer, a);
+    return pass.logits(a);
+  }
   nn::Sequential layers;
 };
 
@@ -188,6 +215,15 @@ struct BasicBlock : nn::Module {
     return sites->apply(site2, torch::relu(y + (shortcut ? shortcut->forward(x) : x)),
                         is_training());
   }
+  Activation forwardStacked(const stacked::Pass& pass, const Activation& x) {
+    auto y = relu(pass.batchNorm(*bn1, pass.conv(*conv1, x)));
+    y = pass.batchNorm(*bn2, pass.conv(*conv2, y));
+    auto skip = x;
+    if (shortcut)
+      skip = pass.batchNorm(*shortcut->ptr(1)->as<nn::BatchNorm2dImpl>(),
+                            pass.conv(*shortcut->ptr(0)->as<nn::Conv2dImpl>(), x));
+    return relu({y.tensor + skip.tensor, Layout::Grouped});
+  }
   SitesPtr sites;
   int64_t site1, site2;
   nn::Conv2d conv1;
@@ -222,6 +258,12 @@ struct ResNet20 : Network {
     y = torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
     return fc->forward(y);
   }
+  at::Tensor forwardStacked(const stacked::Pass& pass, const at::Tensor& x) override {
+    auto y = relu(pass.batchNorm(*bn, pass.conv(*stem, {x, Layout::Shared})));
+    for (auto& block : blocks) y = block->forwardStacked(pass, y);
+    y.tensor = torch::adaptive_avg_pool2d(y.tensor, {1, 1});
+    return pass.logits(pass.linear(*fc, pass.flatten(y)));
+  }
   nn::Conv2d stem;
   nn::BatchNorm2d bn;
   nn::Linear fc;
@@ -244,18 +286,29 @@ struct EncoderLayer : nn::Module {
         fc1(register_module("fc1", nn::Linear(dim, hidden))),
         fc2(register_module("fc2", nn::Linear(hidden, dim))) {}
 
-  at::Tensor attention(const at::Tensor& x) {
-    const int64_t n = x.size(0), tokens = x.size(1), dim = x.size(2), d = dim / heads;
+  // Self-attention of the projected queries, keys and values [n, tokens, 3·dim] → [n, tokens, dim].
+  at::Tensor attend(const at::Tensor& queryKeyValue) const {
+    const int64_t n = queryKeyValue.size(0), tokens = queryKeyValue.size(1);
+    const int64_t dim = queryKeyValue.size(2) / 3, d = dim / heads;
     // [3, n, heads, tokens, d]
-    auto qkvHeads = qkv->forward(x).reshape({n, tokens, 3, heads, d}).permute({2, 0, 3, 1, 4});
+    auto qkvHeads = queryKeyValue.reshape({n, tokens, 3, heads, d}).permute({2, 0, 3, 1, 4});
     auto q = qkvHeads[0], k = qkvHeads[1], v = qkvHeads[2];
     auto weights = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(d)), -1);
-    auto out = torch::matmul(weights, v).transpose(1, 2).reshape({n, tokens, dim});
-    return proj->forward(out);
+    return torch::matmul(weights, v).transpose(1, 2).reshape({n, tokens, dim});
   }
   at::Tensor forward(const at::Tensor& x) {
-    auto y = x + attention(norm1->forward(x));
+    auto y = x + proj->forward(attend(qkv->forward(norm1->forward(x))));
     return y + fc2->forward(torch::gelu(fc1->forward(norm2->forward(y))));
+  }
+  // x: [K, n, tokens, dim]; the K sets' attention runs as K·n samples.
+  Activation forwardStacked(const stacked::Pass& pass, const Activation& x) {
+    const auto shape = x.tensor.sizes().vec();
+    auto queryKeyValue = pass.linear(*qkv, pass.layerNorm(*norm1, x)).tensor;
+    auto attended = attend(queryKeyValue.flatten(0, 1)).view(shape);
+    auto y = x.tensor + pass.linear(*proj, {attended, Layout::PerSet}).tensor;
+    auto hidden = pass.linear(*fc1, pass.layerNorm(*norm2, {y, Layout::PerSet}));
+    hidden.tensor = torch::gelu(hidden.tensor);
+    return {y + pass.linear(*fc2, hidden).tensor, Layout::PerSet};
   }
   int64_t heads;
   nn::LayerNorm norm1;
@@ -296,6 +349,17 @@ struct VitTiny : Network {
     auto tokens = embed->forward(x).flatten(2).transpose(1, 2) + position;  // [n, tokens, dim]
     for (auto& layer : layers) tokens = layer->forward(tokens);
     return head->forward(norm->forward(tokens).mean(1));
+  }
+  at::Tensor forwardStacked(const stacked::Pass& pass, const at::Tensor& x) override {
+    auto maps = pass.conv(*embed, {x, Layout::Shared}).tensor;  // [n, K·dim, h, w]
+    const int64_t n = maps.size(0);
+    // [K, n, tokens, dim]
+    auto tokens =
+        maps.reshape({n, pass.sets(), kDim, -1}).permute({1, 0, 3, 2}) + pass.stackOf(position);
+    Activation a{tokens, Layout::PerSet};
+    for (auto& layer : layers) a = layer->forwardStacked(pass, a);
+    a = pass.layerNorm(*norm, a);
+    return pass.logits(pass.linear(*head, {a.tensor.mean(2), Layout::PerSet}));
   }
   int64_t patch;
   nn::Conv2d embed;
@@ -353,6 +417,17 @@ class ZooModel final : public Model {
     return copy;
   }
   std::string source() const override { return "zoo:" + m_name; }
+  bool canStackWeights() const override { return !m_net->sites->transform; }
+  at::Tensor forwardStacked(const at::Tensor& inputs, const StackedWeights& weights) override {
+    if (!canStackWeights())
+      throw ModelError(source() +
+                       " with an activation transform (quantization) cannot evaluate several "
+                       "weight sets in one pass");
+    if (isTraining())
+      throw ModelError("several weight sets in one pass are evaluated in eval mode only");
+    stacked::Pass pass(namedParameters(), namedBuffers(), weights);
+    return m_net->forwardStacked(pass, inputs);
+  }
   int64_t activationSiteCount() const override { return m_net->sites->count; }
   void setActivationTransform(ActivationTransform transform) override {
     m_net->sites->transform = std::move(transform);

@@ -37,6 +37,22 @@ SurfaceSettings settingsFor(const std::string& grid, const std::string& name = "
   return s;
 }
 
+// Two ResNet-20s for 3×8×8 images, each with its own BatchNorm running statistics (one pass in
+// training mode over differently scaled inputs), back in eval mode.
+std::pair<std::unique_ptr<training::Model>, std::unique_ptr<training::Model>>
+resnetsWithTheirOwnStatistics() {
+  auto a = training::makeZooModel("resnet20", {{3, 8, 8}, 10}, 1);
+  auto b = training::makeZooModel("resnet20", {{3, 8, 8}, 10}, 2);
+  torch::NoGradGuard noGrad;
+  a->setTraining(true);
+  b->setTraining(true);
+  a->forward(torch::randn({16, 3, 8, 8}) * 2 + 1);
+  b->forward(torch::randn({16, 3, 8, 8}) * 0.5 - 1);
+  a->setTraining(false);
+  b->setTraining(false);
+  return {std::move(a), std::move(b)};
+}
+
 }  // namespace
 
 TEST(Surface, LossAtOriginEqualsTheModelsLossAndTheModelIsRestored) {
@@ -349,18 +365,7 @@ TEST(Surface, InterpolationEndpointsEqualBothModelsWithBatchNorm) {
   data.labels = torch::randint(0, 10, {24}, torch::kInt64);
   data.numClasses = 10;
   data.spec = "random images";
-  auto a = training::makeZooModel("resnet20", {{3, 8, 8}, 10}, 1);
-  auto b = training::makeZooModel("resnet20", {{3, 8, 8}, 10}, 2);
-  // Give both models their own BatchNorm running statistics.
-  {
-    torch::NoGradGuard noGrad;
-    a->setTraining(true);
-    b->setTraining(true);
-    a->forward(torch::randn({16, 3, 8, 8}) * 2 + 1);
-    b->forward(torch::randn({16, 3, 8, 8}) * 0.5 - 1);
-    a->setTraining(false);
-    b->setTraining(false);
-  }
+  auto [a, b] = resnetsWithTheirOwnStatistics();
   const double lossA = training::evaluate(*a, data).loss;
   const double lossB = training::evaluate(*b, data).loss;
   auto dirs = interpolationDirection(*a, *b);
@@ -376,6 +381,79 @@ TEST(Surface, InterpolationEndpointsEqualBothModelsWithBatchNorm) {
   EXPECT_EQ(back.kind, analysis::DirectionKind::Interp);
   EXPECT_EQ(back.directions[0].buffers.size(), dirs.directions[0].buffers.size());
   EXPECT_TRUE(torch::equal(back.directions[0].parameters, dirs.directions[0].parameters));
+}
+
+// Several points per forward pass (stacked weight sets) store what point-by-point evaluation
+// stores: float32 with grouped convolutions sums in another order, 1e-5 relative. Covered: a
+// 2-D grid on a CNN with test data, chunks that do not divide the grid, and an interpolation
+// that moves BatchNorm statistics; a model that cannot stack (an activation transform) goes
+// point by point whatever is asked.
+TEST(Surface, SeveralPointsPerPassStoreWhatPointByPointStores) {
+  flatland::testing::TempDir dir;
+  auto project = training::ProjectFile::openOrCreate(dir.file("p.h5"));
+  auto images = [](int64_t n, uint64_t seed) {
+    torch::manual_seed(seed);
+    training::Dataset d;
+    d.inputs = torch::randn({n, 3, 8, 8});
+    d.labels = torch::randint(0, 10, {n}, torch::kInt64);
+    d.numClasses = 10;
+    d.spec = "random images";
+    return d;
+  };
+  auto train = images(40, 1), test = images(24, 2);
+  auto expectSame = [](const SurfaceResult& a, const SurfaceResult& b, double samples) {
+    ASSERT_EQ(a.trainLoss.size(), b.trainLoss.size());
+    for (size_t i = 0; i < a.trainLoss.size(); ++i) {
+      EXPECT_NEAR(a.trainLoss[i], b.trainLoss[i], 1e-5 * std::abs(b.trainLoss[i])) << i;
+      EXPECT_NEAR(a.trainAccuracy[i], b.trainAccuracy[i], 1.5 / samples) << i;
+      if (!b.testLoss.empty()) {
+        EXPECT_NEAR(a.testLoss[i], b.testLoss[i], 1e-5 * std::abs(b.testLoss[i])) << i;
+      }
+    }
+    EXPECT_TRUE(a.complete);
+  };
+
+  auto cnn = training::makeZooModel("cnn-small", {{3, 8, 8}, 10}, 5);
+  auto dirs = randomDirections(*cnn, 2, 3);
+  ASSERT_TRUE(SurfaceEvaluator(*cnn, dirs, 16).stacksPoints());  // else the test proves nothing
+  auto settings = settingsFor("-1:1:3,-1:1:3", "one");
+  settings.batchSize = 16;
+  auto one = computeSurface(project, *cnn, dirs, &train, &test, settings);
+  settings.name = "four";
+  settings.pointsPerPass = 4;  // 4 + 4 + 1
+  auto four = computeSurface(project, *cnn, dirs, &train, &test, settings);
+  expectSame(four, one, 40);
+  EXPECT_EQ(readSurface(project, "/analyses/four").trainLoss, four.trainLoss);
+
+  auto [a, b] = resnetsWithTheirOwnStatistics();
+  const double lossA = training::evaluate(*a, train).loss;
+  auto line = interpolationDirection(*a, *b);
+  ASSERT_FALSE(line.directions[0].buffers.empty());
+  settings = settingsFor("-0.5:1.5:5", "interp-one");
+  auto interpOne = computeSurface(project, *a, line, &train, nullptr, settings);
+  settings.name = "interp-three";
+  settings.pointsPerPass = 3;  // 3 + 2
+  auto interpThree = computeSurface(project, *a, line, &train, nullptr, settings);
+  expectSame(interpThree, interpOne, 40);
+  EXPECT_NEAR(interpThree.trainLoss[1], lossA, 1e-5 * lossA);
+  EXPECT_NEAR(training::evaluate(*a, train).loss, lossA, 1e-9);  // a is as it was
+  // Random directions leave the running statistics where they are: every set shares them.
+  auto planes = randomDirections(*a, 2, 7);
+  settings = settingsFor("-1:1:3,-1:1:3", "resnet-one");
+  auto resnetOne = computeSurface(project, *a, planes, &train, &test, settings);
+  settings.name = "resnet-five";
+  settings.pointsPerPass = 5;  // 5 + 4
+  auto resnetFive = computeSurface(project, *a, planes, &train, &test, settings);
+  expectSame(resnetFive, resnetOne, 40);
+
+  cnn->setActivationTransform([](int64_t, const at::Tensor& x, bool) { return x * 0.5; });
+  settings = settingsFor("-1:1:3,-1:1:3", "transformed-one");
+  auto transformedOne = computeSurface(project, *cnn, dirs, &train, nullptr, settings);
+  settings.name = "transformed-four";
+  settings.pointsPerPass = 4;
+  auto transformedFour = computeSurface(project, *cnn, dirs, &train, nullptr, settings);
+  EXPECT_EQ(transformedFour.trainLoss, transformedOne.trainLoss);
+  EXPECT_NE(transformedOne.trainLoss[4], one.trainLoss[4]);  // the transform was applied
 }
 
 // On the CPU the evaluator runs image models channels-last (surface_evaluator.cpp): the same

@@ -25,6 +25,9 @@ struct SurfaceSettings {
   // Samples per forward pass. On CPUs a few hundred is fastest (activations stay in cache; see
   // docs/performance.md); on GPUs larger batches pay.
   int64_t batchSize = 256;
+  // Grid points per forward pass, their weight sets stacked (models that can: zoo networks);
+  // activation memory grows with it. 1 moves the model point by point.
+  int64_t pointsPerPass = 1;
   // Points per committed block: 0 commits whenever commitSeconds have passed since the last
   // commit (and at the end); > 0 commits every blockPoints points.
   int64_t blockPoints = 0;

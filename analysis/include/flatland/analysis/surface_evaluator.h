@@ -3,7 +3,9 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "flatland/analysis/direction.h"
 #include "flatland/training/dataset.h"
@@ -32,6 +34,16 @@ class SurfaceEvaluator {
   // Loss and accuracy of the model as it stands, in eval mode. `data` should come from prepare()
   // (which leaves a streamed set in its file; its batches are converted one at a time).
   PointValues evaluate(const training::Dataset& data) const;
+  // Whether evaluateAt takes several points per forward pass (Model::canStackWeights).
+  bool stacksPoints() const;
+  // Loss and accuracy at each point. A model that stacks weights runs all the points in one
+  // forward pass per batch, with their weight sets built from θ and the directions (the model's
+  // own weights stay as they are; memory grows with the number of points); other models, and a
+  // single point, go through moveTo and evaluate. `betweenBatches` runs before each stacked
+  // batch (a cancel check: a chunk of points takes K times a point's time).
+  std::vector<PointValues> evaluateAt(const std::vector<std::array<double, 3>>& points,
+                                      const training::Dataset& data,
+                                      const std::function<void()>& betweenBatches = {});
   // The data moved and cast once to the model's device and dtype.
   training::Dataset prepare(const training::Dataset& data) const;
   // Puts back the origin's parameters and buffers.

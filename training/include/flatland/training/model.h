@@ -34,6 +34,15 @@ using ActivationTransform =
 // Model::inferenceForward).
 using InferenceForward = std::function<at::Tensor(const at::Tensor&)>;
 
+// K weight sets of one model, stacked along a new leading dimension: parameters[i] is
+// [K, ...shape of parameter i] in namedParameters() order; buffers[j] is [K, ...] in
+// namedBuffers() order, or undefined where every set uses the model's own buffer.
+struct StackedWeights {
+  int64_t sets = 0;
+  std::vector<at::Tensor> parameters;
+  std::vector<at::Tensor> buffers;
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -68,6 +77,15 @@ class Model {
   // without arg-max indices): 2-4x faster on small CNNs, equal up to float rounding. Stale once
   // the weights change; throws what LibTorch throws when a model cannot be frozen.
   virtual InferenceForward inferenceForward();
+
+  // Whether forwardStacked works: zoo networks without an activation transform.
+  virtual bool canStackWeights() const { return false; }
+  // The logits of K weight sets on the same inputs in one pass, [K, N, numClasses], in eval
+  // mode for inference (no autograd): convolutions grouped by set, linear layers as batched
+  // matrix products. The model's own weights are not used or changed. Several loss-surface points
+  // per pass: fewer, larger kernels, which pays where one point's pass leaves a GPU idle. Throws
+  // ModelError when canStackWeights() is false or the shapes do not match the model.
+  virtual at::Tensor forwardStacked(const at::Tensor& inputs, const StackedWeights& weights);
 
   std::vector<at::Tensor> parameters() const;
   int64_t parameterCount() const;
