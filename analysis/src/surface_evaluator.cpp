@@ -51,6 +51,45 @@ at::Tensor inFormat(const at::Tensor& t, bool channelsLast) {
   return out.copy_(t);
 }
 
+// Calls visit(inputs, labels) for each batch of `data` (from prepare()), a streamed set's inputs
+// moved to the model's device, dtype and memory format batch by batch.
+template <typename Visit>
+void forEachBatch(const training::Dataset& data, int64_t batchSize, const training::Model& model,
+                  bool channelsLast, Visit visit) {
+  const int64_t n = data.size();
+  if (n == 0) throw InvalidArgument("cannot evaluate a surface on an empty data set");
+  for (int64_t start = 0; start < n; start += batchSize) {
+    const int64_t end = std::min(n, start + batchSize);
+    auto x = data.inputs.slice(0, start, end);
+    if (data.streamed) x = inFormat(x.to(model.device(), model.dtype()), channelsLast);
+    visit(x, data.labels.slice(0, start, end));
+  }
+}
+
+// origin + Σ_d coefficients[:, d] · directions[d], one row per point: [K, ...origin's shape].
+// With channelsLast a convolution kernel's stack is laid out so that [K·out, in, kh, kw] (the
+// grouped convolution's kernel) is channels-last, like the activations it meets.
+at::Tensor stackPoints(const at::Tensor& origin, const std::vector<at::Tensor>& directions,
+                       const at::Tensor& coefficients, bool channelsLast) {
+  const int64_t sets = coefficients.size(0);
+  auto sizes = origin.sizes().vec();
+  sizes.insert(sizes.begin(), sets);
+  at::Tensor stack;
+  if (channelsLast && isImageKernel(origin)) {
+    auto kernels = at::empty({sets * sizes[1], sizes[2], sizes[3], sizes[4]},
+                             origin.options().memory_format(at::MemoryFormat::ChannelsLast));
+    stack = kernels.view(sizes).copy_(origin.unsqueeze(0).expand(sizes));
+  } else {
+    stack = origin.unsqueeze(0).expand(sizes).contiguous();
+  }
+  std::vector<int64_t> column(sizes.size(), 1);
+  column[0] = sets;
+  for (size_t d = 0; d < directions.size(); ++d)
+    if (directions[d].defined())
+      stack.add_(coefficients.select(1, int64_t(d)).reshape(column) * directions[d].unsqueeze(0));
+  return stack;
+}
+
 }  // namespace
 
 SurfaceEvaluator::SurfaceEvaluator(training::Model& origin, const DirectionSet& directions,
@@ -158,54 +197,19 @@ PointValues SurfaceEvaluator::evaluate(const training::Dataset& data) const {
   auto& s = *m_state;
   c10::InferenceMode inferenceMode;
   const int64_t n = data.size();
-  if (n == 0) throw InvalidArgument("cannot evaluate a surface on an empty data set");
-  if (!s.inference) s.inference = std::make_unique<training::CheckedInference>(*s.model, n);
+  if (!s.inference && n > 0)
+    s.inference = std::make_unique<training::CheckedInference>(*s.model, n);
   double lossSum = 0.0;
   int64_t correct = 0;
-  for (int64_t start = 0; start < n; start += s.batchSize) {
-    const int64_t end = std::min(n, start + s.batchSize);
-    auto x = data.inputs.slice(0, start, end);
-    if (data.streamed) x = inFormat(x.to(s.model->device(), s.model->dtype()), s.channelsLast);
-    auto y = data.labels.slice(0, start, end);
-    auto logits = s.inference->forward(x)(x);
-    lossSum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum))
-                   .item<double>();
-    correct += (logits.argmax(1) == y).sum().item<int64_t>();
-  }
+  forEachBatch(
+      data, s.batchSize, *s.model, s.channelsLast, [&](const at::Tensor& x, const at::Tensor& y) {
+        auto logits = s.inference->forward(x)(x);
+        lossSum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .item<double>();
+        correct += (logits.argmax(1) == y).sum().item<int64_t>();
+      });
   return {lossSum / double(n), double(correct) / double(n)};
 }
-
-}  // namespace flatland::analysis
-
-namespace flatland::analysis {
-
-namespace {
-
-// origin + Σ_d coefficients[:, d] · directions[d], one row per point: [K, ...origin's shape].
-// With channelsLast a convolution kernel's stack is laid out so that [K·out, in, kh, kw] (the
-// grouped convolution's kernel) is channels-last, like the activations it meets.
-at::Tensor stackPoints(const at::Tensor& origin, const std::vector<at::Tensor>& directions,
-                       const at::Tensor& coefficients, bool channelsLast) {
-  const int64_t sets = coefficients.size(0);
-  auto sizes = origin.sizes().vec();
-  sizes.insert(sizes.begin(), sets);
-  at::Tensor stack;
-  if (channelsLast && isImageKernel(origin)) {
-    auto kernels = at::empty({sets * sizes[1], sizes[2], sizes[3], sizes[4]},
-                             origin.options().memory_format(at::MemoryFormat::ChannelsLast));
-    stack = kernels.view(sizes).copy_(origin.unsqueeze(0).expand(sizes));
-  } else {
-    stack = origin.unsqueeze(0).expand(sizes).contiguous();
-  }
-  std::vector<int64_t> column(sizes.size(), 1);
-  column[0] = sets;
-  for (size_t d = 0; d < directions.size(); ++d)
-    if (directions[d].defined())
-      stack.add_(coefficients.select(1, int64_t(d)).reshape(column) * directions[d].unsqueeze(0));
-  return stack;
-}
-
-}  // namespace
 
 bool SurfaceEvaluator::stacksPoints() const { return m_state->model->canStackWeights(); }
 
@@ -223,7 +227,6 @@ std::vector<PointValues> SurfaceEvaluator::evaluateAt(
   auto& s = *m_state;
   c10::InferenceMode inferenceMode;
   const int64_t n = data.size();
-  if (n == 0) throw InvalidArgument("cannot evaluate a surface on an empty data set");
   const auto sets = int64_t(points.size());
   const auto device = s.model->device();
   const auto dtype = s.model->dtype();
@@ -256,18 +259,16 @@ std::vector<PointValues> SurfaceEvaluator::evaluateAt(
 
   auto lossSums = at::zeros({sets}, at::TensorOptions(device).dtype(at::kDouble));
   auto correct = at::zeros({sets}, at::TensorOptions(device).dtype(at::kLong));
-  for (int64_t start = 0; start < n; start += s.batchSize) {
-    if (betweenBatches) betweenBatches();
-    const int64_t end = std::min(n, start + s.batchSize);
-    auto x = data.inputs.slice(0, start, end);
-    if (data.streamed) x = inFormat(x.to(device, dtype), s.channelsLast);
-    auto y = data.labels.slice(0, start, end);
-    auto logits = s.model->forwardStacked(x, weights);  // [K, batch, classes]
-    auto picked =
-        torch::log_softmax(logits, -1).gather(2, y.view({1, -1, 1}).expand({sets, end - start, 1}));
-    lossSums -= picked.sum({1, 2}).to(at::kDouble);
-    correct += (logits.argmax(-1) == y.unsqueeze(0)).sum(1);
-  }
+  forEachBatch(
+      data, s.batchSize, *s.model, s.channelsLast, [&](const at::Tensor& x, const at::Tensor& y) {
+        if (betweenBatches) betweenBatches();
+        auto logits = s.model->forwardStacked(x, weights);  // [K, batch, classes]
+        // Set k's samples are rows k·batch … of the flattened logits.
+        auto losses = F::cross_entropy(logits.flatten(0, 1), y.repeat({sets}),
+                                       F::CrossEntropyFuncOptions().reduction(torch::kNone));
+        lossSums += losses.view({sets, -1}).sum(1).to(at::kDouble);
+        correct += (logits.argmax(-1) == y).sum(1);
+      });
   lossSums = lossSums.cpu();
   correct = correct.cpu();
   for (int64_t k = 0; k < sets; ++k)

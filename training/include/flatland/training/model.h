@@ -83,8 +83,9 @@ class Model {
   // The logits of K weight sets on the same inputs in one pass, [K, N, numClasses], in eval
   // mode for inference (no autograd): convolutions grouped by set, linear layers as batched
   // matrix products. The model's own weights are not used or changed. Several loss-surface points
-  // per pass: fewer, larger kernels, which pays where one point's pass leaves a GPU idle. Throws
-  // ModelError when canStackWeights() is false or the shapes do not match the model.
+  // per pass: fewer, larger kernels (on the CPU faster for small CNNs, slower for ResNet-20 and
+  // the ViT: docs/performance.md; on GPUs unmeasured). Throws ModelError when canStackWeights()
+  // is false, the model is in training mode or the shapes do not match the model.
   virtual at::Tensor forwardStacked(const at::Tensor& inputs, const StackedWeights& weights);
 
   std::vector<at::Tensor> parameters() const;
